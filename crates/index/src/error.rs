@@ -1,5 +1,8 @@
+//! The one error type of the crate.
+
 use std::sync::Arc;
 
+/// Result of every fallible index operation.
 pub type Result<T> = std::result::Result<T, IndexError>;
 
 /// Every way an index operation can fail. `code()` is stable and reaches JS as `error.code`.
@@ -7,10 +10,23 @@ pub type Result<T> = std::result::Result<T, IndexError>;
 pub enum IndexError {
     /// A vector or query whose length is not the index's dimension.
     #[error("dimension mismatch: the index has {expected} dimensions, got {got}")]
-    DimensionMismatch { expected: usize, got: usize },
+    DimensionMismatch {
+        /// The index's dimensions.
+        expected: usize,
+        /// The length that was given (for a batch whose length is not a multiple of the
+        /// dimensions: the whole batch's length).
+        got: usize,
+    },
     /// A component that is NaN or infinite.
     #[error("vector {row} has a non-finite component at position {position} ({value})")]
-    NonFinite { row: usize, position: usize, value: f32 },
+    NonFinite {
+        /// Row of the batch (0 for a single vector or query).
+        row: usize,
+        /// Component index within the row.
+        position: usize,
+        /// The offending value (NaN, +inf or -inf).
+        value: f32,
+    },
     /// A bad parameter (k, ef, metric, empty batch, zero vector under cosine ...).
     #[error("{0}")]
     InvalidArgument(String),
@@ -25,7 +41,12 @@ pub enum IndexError {
     Corrupt(String),
     /// A file written by a newer format version.
     #[error("unsupported index format version {found} (this build reads up to {supported})")]
-    UnsupportedVersion { found: u32, supported: u32 },
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u32,
+        /// Highest version this build reads.
+        supported: u32,
+    },
     /// An operating-system error while reading or writing.
     #[error("I/O error: {0}")]
     Io(Arc<std::io::Error>),

@@ -1,23 +1,77 @@
-//! Exact (flat) and HNSW vector indexes.
+//! Exact (flat) and HNSW vector indexes with crash-safe persistence.
 //!
-//! PLACEHOLDER API: implementations are being written.
+//! Two indexes implement the same [`VectorIndex`] trait, so they are swappable:
+//!
+//! * [`FlatIndex`] compares a query with every live vector: exact, `O(n·d)` per query.
+//! * [`HnswIndex`] is a Hierarchical Navigable Small World graph (Malkov & Yashunin), built
+//!   like hnswlib's `hnswalg.h`: approximate, sub-linear, tuned with `M`, `ef_construction` and
+//!   `ef_search`.
+//!
+//! Vectors carry caller-chosen `u64` ids. Distances are "smaller is closer" (see [`Metric`]).
+//! Every method takes `&self`: any number of searches may run in parallel, and adds, removes
+//! and saves may run concurrently with them. Batch adds and [`VectorIndex::search_batch`] run
+//! on rayon's global pool; single calls stay on the calling thread.
+//!
+//! [`VectorIndex::save`] writes one checksummed file atomically (temporary file, `fsync`,
+//! rename); [`load_index`] (or [`read_index_kind`] and the concrete `load`) opens it again.
+//!
+//! # Example
+//!
+//! ```
+//! use vn_index::{load_index, HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
+//!
+//! let index = HnswIndex::new(3, Metric::L2, HnswParams::default())?;
+//! index.add(&[10, 20, 30], &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0, 5.0, 5.0])?;
+//! index.remove(&[20])?;
+//!
+//! let hits = index.search(&[0.9, 1.0, 1.1], &SearchParams { k: 2, ..Default::default() })?;
+//! let ids: Vec<u64> = hits.iter().map(|h| h.id).collect();
+//! assert_eq!(ids, [10, 30]); // 20 was removed
+//!
+//! let path = std::env::temp_dir().join(format!("vn-index-doc-{}.vnidx", std::process::id()));
+//! index.save(&path)?;
+//! let loaded = load_index(&path)?;
+//! assert_eq!(loaded.search(&[0.9, 1.0, 1.1], &SearchParams { k: 2, ..Default::default() })?, hits);
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
 
+mod distance;
 mod error;
-pub use error::{IndexError, Result};
+mod flat;
+mod hnsw;
+mod idmap;
+mod persist;
+mod select;
+mod validate;
 
+pub use error::{IndexError, Result};
+pub use flat::FlatIndex;
+pub use hnsw::{HnswIndex, HnswScratch};
+pub use persist::FORMAT_VERSION;
+
+use std::any::Any;
 use std::collections::HashSet;
 use std::path::Path;
 
 /// Distance metric of an index. Distances are "smaller is closer":
 /// `L2` is squared Euclidean, `Cosine` is `1 - cos`, `Dot` is `1 - a·b` (as in hnswlib).
+///
+/// Under `Cosine` the index stores normalized vectors and normalizes each query once, so the
+/// distance is `1 - a·b` of unit vectors; a zero vector has no direction and is rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
+    /// `1 - cos(a, b)`, in `[0, 2]`.
     Cosine,
+    /// Squared Euclidean distance `Σ (aᵢ - bᵢ)²`.
     L2,
+    /// `1 - a·b` (inner product; not a metric in the mathematical sense).
     Dot,
 }
 
 impl Metric {
+    /// `"cosine"`, `"l2"` or `"dot"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Metric::Cosine => "cosine",
@@ -44,15 +98,20 @@ impl std::str::FromStr for Metric {
 /// One search result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
+    /// The caller's id of the vector.
     pub id: u64,
+    /// Its distance to the query under the index's [`Metric`] (smaller is closer).
     pub distance: f32,
 }
 
 /// Per-query parameters.
 #[derive(Debug, Clone, Default)]
 pub struct SearchParams<'a> {
+    /// How many results at most (1 ..= 100 000). Fewer come back only when fewer live
+    /// (and, with a filter, allowed) vectors exist.
     pub k: usize,
-    /// HNSW beam width for this query; `None` uses the index's `ef_search`. Ignored by `FlatIndex`.
+    /// HNSW beam width for this query; `None` uses the index's `ef_search`. Ignored by `FlatIndex`
+    /// (but still validated: 1 ..= 1 000 000). HNSW searches with `max(ef, k)`.
     pub ef: Option<usize>,
     /// Only these ids may be returned.
     pub filter: Option<&'a HashSet<u64>>,
@@ -61,9 +120,13 @@ pub struct SearchParams<'a> {
 /// HNSW construction and search parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HnswParams {
+    /// Links per node on the upper layers (2 ..= 256); layer 0 keeps up to `2·m`.
     pub m: usize,
+    /// Beam width while inserting (1 ..= 1 000 000).
     pub ef_construction: usize,
+    /// Default beam width while searching (1 ..= 1 000 000).
     pub ef_search: usize,
+    /// Seed of the level generator: the same seed and insertion order give the same levels.
     pub seed: u64,
 }
 
@@ -73,21 +136,70 @@ impl Default for HnswParams {
     }
 }
 
+/// The algorithm behind an index, as recorded in a file header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// [`FlatIndex`].
+    Flat,
+    /// [`HnswIndex`].
+    Hnsw,
+}
+
+impl IndexKind {
+    /// `"flat"` or `"hnsw"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IndexKind::Flat => "flat",
+            IndexKind::Hnsw => "hnsw",
+        }
+    }
+}
+
 /// What every index does: exact and approximate are swappable.
 pub trait VectorIndex: Send + Sync {
+    /// Which algorithm this is.
+    fn kind(&self) -> IndexKind;
+    /// Components per vector.
     fn dimensions(&self) -> usize;
+    /// The distance metric.
     fn metric(&self) -> Metric;
     /// Live (not deleted) vectors.
     fn len(&self) -> usize;
+    /// Whether no live vector is left.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Whether `id` is live in the index.
     fn contains(&self, id: u64) -> bool;
-    /// Adds `ids.len()` vectors stored row-major in `vectors`. All-or-nothing.
+    /// Adds `ids.len()` vectors stored row-major in `vectors`. All-or-nothing: on any error
+    /// (bad length, non-finite value, duplicate id ...) nothing is added.
     fn add(&self, ids: &[u64], vectors: &[f32]) -> Result<()>;
-    /// Deletes ids; all-or-nothing. Returns how many were deleted.
+    /// Deletes ids; all-or-nothing (an unknown id deletes none). Returns how many were deleted
+    /// (an id listed twice counts once).
     fn remove(&self, ids: &[u64]) -> Result<usize>;
+    /// The `k` nearest live vectors to `query`, by distance ascending, ties by id ascending.
     fn search(&self, query: &[f32], params: &SearchParams) -> Result<Vec<Hit>>;
+    /// [`search`](Self::search) for each row of `queries` (row-major), in parallel.
     fn search_batch(&self, queries: &[f32], params: &SearchParams) -> Result<Vec<Vec<Hit>>>;
+    /// Writes the index to `path` atomically: the old file (if any) stays intact on failure.
     fn save(&self, path: &Path) -> Result<()>;
+    /// For downcasting a `dyn VectorIndex` to [`FlatIndex`] or [`HnswIndex`].
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Reads only the header of an index file and tells which kind of index it holds.
+///
+/// Errors: `Io` if the file cannot be opened, `Corrupt` for a foreign or damaged header,
+/// `UnsupportedVersion` for a file from a newer format.
+pub fn read_index_kind(path: &Path) -> Result<IndexKind> {
+    persist::read_kind(path)
+}
+
+/// Opens whatever index file it is given (flat or HNSW, read from its header).
+pub fn load_index(path: &Path) -> Result<Box<dyn VectorIndex>> {
+    let data = persist::read_file(path)?;
+    Ok(match data.header.kind {
+        IndexKind::Flat => Box::new(FlatIndex::from_loaded(data)?),
+        IndexKind::Hnsw => Box::new(HnswIndex::from_loaded(data)?),
+    })
 }

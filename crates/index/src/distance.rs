@@ -1,0 +1,64 @@
+//! Metric → distance kernel, over the `vn_distance` SIMD kernels.
+
+use crate::Metric;
+
+/// Distance between a stored vector and a (prepared) query: smaller is closer.
+///
+/// Under `Cosine` both sides are already unit vectors (stored vectors are normalized on add,
+/// queries once per search), so cosine is `1 - a·b` like `Dot`.
+#[inline]
+pub(crate) fn distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
+    match metric {
+        Metric::L2 => vn_distance::l2_squared(a, b),
+        Metric::Cosine | Metric::Dot => 1.0 - vn_distance::dot(a, b),
+    }
+}
+
+/// Scales `v` into `out` to unit length. Returns `false` (and leaves `out` unspecified) for a
+/// vector with no direction (all zeros, or so small that its norm underflows).
+///
+/// The vector is first divided by its largest magnitude, so the squared norm can neither
+/// overflow (components up to `f32::MAX`) nor underflow for tiny but non-zero vectors.
+pub(crate) fn normalize_into(v: &[f32], out: &mut [f32]) -> bool {
+    debug_assert_eq!(v.len(), out.len());
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 || !max.is_finite() {
+        return false;
+    }
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = x / max;
+    }
+    let norm2 = vn_distance::dot(out, out);
+    if !(norm2 > 0.0) || !norm2.is_finite() {
+        return false;
+    }
+    let inv = 1.0 / norm2.sqrt();
+    for o in out.iter_mut() {
+        *o *= inv;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_handles_extreme_magnitudes() {
+        for v in [vec![3.0f32, 4.0], vec![3e30, 4e30], vec![3e-30, 4e-30], vec![f32::MAX, f32::MAX]] {
+            let mut out = vec![0.0; v.len()];
+            assert!(normalize_into(&v, &mut out), "{v:?}");
+            let n: f32 = out.iter().map(|x| x * x).sum();
+            assert!((n - 1.0).abs() < 1e-5, "{v:?} -> {out:?}");
+        }
+        let mut out = [0.0f32; 3];
+        assert!(!normalize_into(&[0.0, -0.0, 0.0], &mut out));
+    }
+
+    #[test]
+    fn metrics() {
+        assert_eq!(distance(Metric::L2, &[1.0, 2.0], &[3.0, 5.0]), 13.0);
+        assert_eq!(distance(Metric::Dot, &[1.0, 2.0], &[3.0, 5.0]), 1.0 - 13.0);
+        assert_eq!(distance(Metric::Cosine, &[1.0, 0.0], &[0.0, 1.0]), 1.0);
+    }
+}

@@ -1,0 +1,236 @@
+//! [`FlatIndex`]: exact search by scanning every live vector.
+
+use std::any::Any;
+use std::collections::HashSet;
+use std::path::Path;
+
+use parking_lot::RwLock;
+use rayon::prelude::*;
+
+use crate::distance::distance;
+use crate::idmap::IdMap;
+use crate::persist::{self, Encoder, Header, Loaded, TempFile};
+use crate::select::TopK;
+use crate::validate;
+use crate::{HnswParams, Hit, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
+
+/// The rows, densely packed: removal moves the last row into the hole.
+#[derive(Default)]
+struct Rows {
+    ids: Vec<u64>,
+    vectors: Vec<f32>,
+    by_id: IdMap<usize>,
+}
+
+/// An exact index: every search compares the query with every live vector.
+///
+/// Searches hold a read lock (any number run in parallel); adds and removes hold the write lock
+/// only to check ids and append or move rows.
+pub struct FlatIndex {
+    dims: usize,
+    metric: Metric,
+    rows: RwLock<Rows>,
+}
+
+impl std::fmt::Debug for FlatIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlatIndex")
+            .field("dimensions", &self.dims)
+            .field("metric", &self.metric)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl FlatIndex {
+    /// An empty index. `InvalidArgument` for dimensions outside 1 ..= 65 536.
+    pub fn new(dimensions: usize, metric: Metric) -> Result<Self> {
+        validate::dimensions(dimensions)?;
+        Ok(FlatIndex { dims: dimensions, metric, rows: RwLock::new(Rows::default()) })
+    }
+
+    /// Opens a file written by [`VectorIndex::save`] of a `FlatIndex`.
+    ///
+    /// Errors: `Io`, `Corrupt`, `UnsupportedVersion`, and `InvalidArgument` when the file holds
+    /// an HNSW index (use [`load_index`](crate::load_index) to open either kind).
+    pub fn load(path: &Path) -> Result<Self> {
+        Self::from_loaded(persist::read_file(path)?)
+    }
+
+    pub(crate) fn from_loaded(data: Loaded) -> Result<Self> {
+        let h = &data.header;
+        if h.kind != IndexKind::Flat {
+            return Err(IndexError::InvalidArgument(format!(
+                "the file holds a {} index, not a flat one",
+                h.kind.as_str()
+            )));
+        }
+        // The reader checked: no deleted rows, distinct ids, lengths that match.
+        let mut by_id = IdMap::default();
+        by_id.reserve(data.ids.len());
+        for (row, &id) in data.ids.iter().enumerate() {
+            by_id.insert(id, row);
+        }
+        let rows = Rows { ids: data.ids, vectors: data.vectors, by_id };
+        Ok(FlatIndex { dims: h.dims, metric: h.metric, rows: RwLock::new(rows) })
+    }
+
+    /// Exact top-k of a prepared query.
+    fn scan(&self, rows: &Rows, q: &[f32], k: usize, filter: Option<&HashSet<u64>>) -> Vec<Hit> {
+        let mut top = TopK::new(k);
+        let d = self.dims;
+        match filter {
+            // Few allowed ids: look them up instead of scanning everything.
+            Some(f) if f.len() < rows.ids.len() => {
+                for id in f {
+                    if let Some(&row) = rows.by_id.get(id) {
+                        top.push(distance(self.metric, q, &rows.vectors[row * d..(row + 1) * d]), *id);
+                    }
+                }
+            }
+            Some(f) => {
+                for (v, &id) in rows.vectors.chunks_exact(d).zip(&rows.ids) {
+                    if f.contains(&id) {
+                        top.push(distance(self.metric, q, v), id);
+                    }
+                }
+            }
+            None => {
+                for (v, &id) in rows.vectors.chunks_exact(d).zip(&rows.ids) {
+                    top.push(distance(self.metric, q, v), id);
+                }
+            }
+        }
+        top.into_hits()
+    }
+}
+
+impl VectorIndex for FlatIndex {
+    fn kind(&self) -> IndexKind {
+        IndexKind::Flat
+    }
+
+    fn dimensions(&self) -> usize {
+        self.dims
+    }
+
+    fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    fn len(&self) -> usize {
+        self.rows.read().ids.len()
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        self.rows.read().by_id.contains_key(&id)
+    }
+
+    fn add(&self, ids: &[u64], vectors: &[f32]) -> Result<()> {
+        let data = validate::prepare_add(self.metric, self.dims, ids, vectors)?;
+        let mut rows = self.rows.write();
+        if let Some(&id) = ids.iter().find(|id| rows.by_id.contains_key(id)) {
+            return Err(IndexError::DuplicateId(id));
+        }
+        rows.vectors.try_reserve(data.len()).map_err(|_| {
+            IndexError::InvalidArgument(format!("cannot allocate memory for {} more vectors", ids.len()))
+        })?;
+        let first = rows.ids.len();
+        rows.vectors.extend_from_slice(&data);
+        rows.ids.extend_from_slice(ids);
+        for (i, &id) in ids.iter().enumerate() {
+            rows.by_id.insert(id, first + i);
+        }
+        Ok(())
+    }
+
+    fn remove(&self, ids: &[u64]) -> Result<usize> {
+        let ids = validate::remove_ids(ids)?;
+        let mut guard = self.rows.write();
+        let rows = &mut *guard;
+        if let Some(&id) = ids.iter().find(|id| !rows.by_id.contains_key(id)) {
+            return Err(IndexError::UnknownId(id));
+        }
+        let d = self.dims;
+        for id in &ids {
+            let row = rows.by_id.remove(id).expect("checked above");
+            let last = rows.ids.len() - 1;
+            if row != last {
+                rows.ids[row] = rows.ids[last];
+                rows.vectors.copy_within(last * d..(last + 1) * d, row * d);
+                rows.by_id.insert(rows.ids[row], row);
+            }
+            rows.ids.pop();
+            rows.vectors.truncate(last * d);
+        }
+        Ok(ids.len())
+    }
+
+    fn search(&self, query: &[f32], params: &SearchParams) -> Result<Vec<Hit>> {
+        validate::search_params(params)?;
+        let mut buf = Vec::new();
+        let q = validate::prepare_query(self.metric, self.dims, query, 0, &mut buf)?;
+        let rows = self.rows.read();
+        Ok(self.scan(&rows, q, params.k, params.filter))
+    }
+
+    fn search_batch(&self, queries: &[f32], params: &SearchParams) -> Result<Vec<Vec<Hit>>> {
+        validate::search_params(params)?;
+        validate::query_batch(self.dims, queries)?;
+        let guard = self.rows.read();
+        let rows: &Rows = &guard;
+        queries
+            .par_chunks(self.dims)
+            .enumerate()
+            .map_init(Vec::new, |buf, (row, q)| {
+                let q = validate::prepare_query(self.metric, self.dims, q, row, buf)?;
+                Ok(self.scan(rows, q, params.k, params.filter))
+            })
+            .collect()
+    }
+
+    fn save(&self, path: &Path) -> Result<()> {
+        let mut tmp = TempFile::create(path)?;
+        {
+            let rows = self.rows.read();
+            let n = rows.ids.len() as u64;
+            let header = Header {
+                kind: IndexKind::Flat,
+                metric: self.metric,
+                dims: self.dims,
+                params: HnswParams { m: 0, ef_construction: 0, ef_search: 0, seed: 0 },
+                node_count: n,
+                live_count: n,
+                entry: None,
+                rng_state: 0,
+            };
+            let mut e = Encoder::new(tmp.writer());
+            e.header(&header)?;
+            e.section(persist::TAG_IDS, n * 8)?;
+            for &id in &rows.ids {
+                e.u64(id)?;
+            }
+            e.section(persist::TAG_VECS, n * self.dims as u64 * 4)?;
+            e.f32s(&rows.vectors)?;
+            e.section(persist::TAG_DELS, n)?;
+            let zeros = [0u8; 4096];
+            let mut left = n as usize;
+            while left > 0 {
+                let take = left.min(zeros.len());
+                e.bytes(&zeros[..take])?;
+                left -= take;
+            }
+            e.section(persist::TAG_IMAP, n * 16)?;
+            for (row, &id) in rows.ids.iter().enumerate() {
+                e.u64(id)?;
+                e.u64(row as u64)?;
+            }
+            e.finish()?;
+        }
+        tmp.commit()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

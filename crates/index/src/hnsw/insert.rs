@@ -1,0 +1,204 @@
+//! Inserting a node (hnswlib's `addPoint` / `mutuallyConnectNewElement`), the neighbour
+//! selection heuristic (`getNeighborsByHeuristic2`), and the graph section of the file.
+
+use std::io::Write;
+
+use super::graph::{Layout, Node, MAX_LEVEL};
+use super::visited::{Cand, Work};
+use super::HnswIndex;
+use crate::distance::distance;
+use crate::persist::{Encoder, TAG_GRPH};
+use crate::{IndexError, Result};
+
+impl HnswIndex {
+    /// Links node `n` (slot filled, not yet reachable) into the graph.
+    ///
+    /// Phase 1 walks down from the entry point and, layer by layer from the node's top, picks
+    /// its neighbours and stores its own lists. Phase 2 adds the back-links, which is what
+    /// makes the node reachable: by then all its own lists are complete.
+    pub(super) fn insert(&self, n: u32, work: &mut Work) {
+        let node = self.nodes.get(n);
+        let level = node.level as usize;
+        let q = node.vector(self.dims);
+
+        let mut entry = self.entry.load();
+        let mut _raising = None;
+        if entry.is_none_or(|(_, top)| level > top) {
+            let guard = self.global.lock();
+            entry = self.entry.load();
+            match entry {
+                None => {
+                    // The first node: nothing to link to.
+                    self.entry.store(n, level);
+                    return;
+                }
+                Some((_, top)) if level > top => _raising = Some(guard),
+                Some(_) => drop(guard),
+            }
+        }
+        let Some((ep, top)) = entry else { unreachable!("set above") };
+
+        let mut cur = ep;
+        let mut cur_dist = self.dist_to(q, self.nodes.get(ep));
+        for l in (level + 1..=top).rev() {
+            self.greedy(q, &mut cur, &mut cur_dist, l, &mut work.nbrs);
+        }
+
+        let upto = level.min(top);
+        if work.per_level.len() < upto + 1 {
+            work.per_level.resize_with(upto + 1, Vec::new);
+        }
+        for l in (0..=upto).rev() {
+            let ep = Cand { dist: cur_dist, node: cur };
+            self.search_layer(q, ep, l, self.params.ef_construction, |x: &Node| !x.is_deleted(), work);
+            if work.top.is_empty() {
+                // Every node reached is deleted: link to tombstones rather than to nothing.
+                self.search_layer(q, ep, l, self.params.ef_construction, |_: &Node| true, work);
+            }
+            work.sorted.clear();
+            work.sorted.extend(work.top.drain());
+            work.sorted.sort_unstable();
+            self.select_neighbours(&work.sorted, self.params.m, &mut work.selected);
+            {
+                let mut links = node.links.lock();
+                self.layout.set(&mut links, l, work.selected.iter().map(|c| c.node));
+            }
+            let chosen = &mut work.per_level[l];
+            chosen.clear();
+            chosen.extend(work.selected.iter().map(|c| c.node));
+            // The closest candidate enters the next layer down.
+            cur = work.sorted[0].node;
+            cur_dist = work.sorted[0].dist;
+        }
+
+        for l in 0..=upto {
+            for i in 0..work.per_level[l].len() {
+                let neighbour = work.per_level[l][i];
+                self.connect(neighbour, n, q, l, work);
+            }
+        }
+
+        if _raising.is_some() {
+            self.entry.store(n, level);
+        }
+    }
+
+    /// Adds `new` to `to`'s list on `level`; a full list is re-chosen by the heuristic among
+    /// its members and `new`.
+    fn connect(&self, to: u32, new: u32, new_vec: &[f32], level: usize, work: &mut Work) {
+        let node = self.nodes.get(to);
+        let cap = self.layout.cap(level);
+        let base = node.vector(self.dims);
+        let mut links = node.links.lock();
+        let list = self.layout.list(&links, level);
+        if list.contains(&new) {
+            return;
+        }
+        if list.len() < cap {
+            self.layout.push(&mut links, level, new);
+            return;
+        }
+        work.sorted.clear();
+        work.sorted.push(Cand { dist: distance(self.metric, base, new_vec), node: new });
+        for &x in list {
+            work.sorted.push(Cand { dist: self.dist_to(base, self.nodes.get(x)), node: x });
+        }
+        work.sorted.sort_unstable();
+        self.select_neighbours(&work.sorted, cap, &mut work.selected);
+        self.layout.set(&mut links, level, work.selected.iter().map(|c| c.node));
+    }
+
+    /// The HNSW paper's heuristic: walk the candidates closest first and keep one only if it is
+    /// closer to the base than to every one kept so far; at most `m`. Fewer than `m`
+    /// candidates are all kept (as hnswlib).
+    fn select_neighbours(&self, sorted: &[Cand], m: usize, out: &mut Vec<Cand>) {
+        out.clear();
+        if sorted.len() < m {
+            out.extend_from_slice(sorted);
+            return;
+        }
+        for &c in sorted {
+            if out.len() >= m {
+                break;
+            }
+            let v = self.nodes.get(c.node).vector(self.dims);
+            let diverse = out.iter().all(|kept| self.dist_to(v, self.nodes.get(kept.node)) >= c.dist);
+            if diverse {
+                out.push(c);
+            }
+        }
+    }
+}
+
+/// Writes the "GRPH" section: per node its level, then per layer the count and neighbours.
+pub(super) fn write_graph<W: Write>(e: &mut Encoder<W>, nodes: &[&Node], layout: Layout) -> std::io::Result<()> {
+    // Writers are excluded during a save, so the lists are stable between the two passes.
+    let mut len = 0u64;
+    for node in nodes {
+        let links = node.links.lock();
+        len += 1;
+        for l in 0..=node.level as usize {
+            len += 4 + 4 * layout.list(&links, l).len() as u64;
+        }
+    }
+    e.section(TAG_GRPH, len)?;
+    for node in nodes {
+        let links = node.links.lock();
+        e.u8(node.level)?;
+        for l in 0..=node.level as usize {
+            let list = layout.list(&links, l);
+            e.u32(list.len() as u32)?;
+            for &x in list {
+                e.u32(x)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses a "GRPH" payload of `n` nodes into `(level, links)` per node, checking every level,
+/// count and neighbour (in range, and present on that layer).
+pub(super) fn parse_graph(bytes: &[u8], n: usize, layout: Layout) -> Result<Vec<(u8, Box<[u32]>)>> {
+    let corrupt = |msg: String| IndexError::Corrupt(format!("graph section: {msg}"));
+    let mut pos = 0usize;
+    let mut take = |len: usize| -> Result<&[u8]> {
+        let end = pos.checked_add(len).filter(|&e| e <= bytes.len()).ok_or_else(|| corrupt("too short".into()))?;
+        let s = &bytes[pos..end];
+        pos = end;
+        Ok(s)
+    };
+    let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
+    let mut out: Vec<(u8, Box<[u32]>)> = Vec::with_capacity(n.min(bytes.len()));
+    for i in 0..n {
+        let level = take(1)?[0];
+        if level as usize > MAX_LEVEL {
+            return Err(corrupt(format!("node {i} has level {level}")));
+        }
+        let mut links = layout.empty(level as usize);
+        for l in 0..=level as usize {
+            let count = u32_at(take(4)?) as usize;
+            if count > layout.cap(l) {
+                return Err(corrupt(format!("node {i} has {count} neighbours on layer {l}")));
+            }
+            let raw = take(4 * count)?;
+            let items: Vec<u32> = raw.chunks_exact(4).map(u32_at).collect();
+            if let Some(&bad) = items.iter().find(|&&x| x as usize >= n) {
+                return Err(corrupt(format!("node {i} links to node {bad}, which does not exist")));
+            }
+            layout.set(&mut links, l, items.into_iter());
+        }
+        out.push((level, links));
+    }
+    if pos != bytes.len() {
+        return Err(corrupt(format!("{} bytes left over", bytes.len() - pos)));
+    }
+    // A neighbour on layer l must itself have layer l (searches read its list there).
+    for (i, (level, links)) in out.iter().enumerate() {
+        for l in 0..=*level as usize {
+            if let Some(&bad) = layout.list(links, l).iter().find(|&&x| (out[x as usize].0 as usize) < l) {
+                return Err(corrupt(format!("node {i} links on layer {l} to node {bad}, which is not on it")));
+            }
+        }
+    }
+    Ok(out)
+}
