@@ -1,0 +1,288 @@
+/**
+ * `FlatIndex` and `HnswIndex`: the native vector indexes with validated options and typed results.
+ *
+ * Every method that can take more than a millisecond returns a Promise and runs on libuv's
+ * thread pool; `...Sync` forms exist for small calls and block the event loop while they run.
+ */
+import type { z } from 'zod'
+
+import { abortError, codedError, fromZodError, normalizeAbort } from './errors.ts'
+import { NativeVectorIndex } from './native.ts'
+import type { NativeSearchOptions, SearchHit } from './native.ts'
+import {
+  FlatIndexOptionsSchema,
+  HnswIndexOptionsSchema,
+  MAX_K,
+  SearchOptionsSchema,
+  SignalOptionsSchema,
+} from './options.ts'
+import type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
+
+export type { SearchHit }
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value)
+  if (!result.success) throw fromZodError(what, result.error)
+  return result.data
+}
+
+function toIdArray(ids: Ids, what: string): Float64Array {
+  if (ids instanceof Float64Array) return ids
+  if (!Array.isArray(ids) && !(ids instanceof Uint32Array) && !(ids instanceof Int32Array)) {
+    throw codedError('ERR_INVALID_ARGUMENT', `${what} must be an array of integer ids or a typed array`)
+  }
+  return Float64Array.from(ids as ArrayLike<number>)
+}
+
+function toVectorArray(vectors: Float32Array | readonly (readonly number[] | Float32Array)[], dimensions: number, what: string): Float32Array {
+  if (vectors instanceof Float32Array) return vectors
+  if (!Array.isArray(vectors)) {
+    throw codedError('ERR_INVALID_ARGUMENT', `${what} must be a Float32Array (row-major) or an array of vectors`)
+  }
+  const flat = new Float32Array(vectors.length * dimensions)
+  vectors.forEach((row: ArrayLike<number>, i: number) => {
+    if (row.length !== dimensions) {
+      throw codedError('ERR_DIMENSION_MISMATCH', `${what}[${i}] has ${row.length} components; the index has ${dimensions} dimensions`)
+    }
+    flat.set(row, i * dimensions)
+  })
+  return flat
+}
+
+function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
+    throw codedError('ERR_INVALID_ARGUMENT', `k must be an integer from 1 to ${MAX_K}, got ${k}`)
+  }
+}
+
+/** Resolves an optional signal; throws at once if it has already fired. */
+function signalOf(options: SignalOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined
+  const { signal } = parse(SignalOptionsSchema, options, 'options')
+  if (signal?.aborted) throw abortError(signal)
+  return signal
+}
+
+/** Calls the native async method, mapping napi's cancellation into `ERR_ABORTED`. */
+function withSignal<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (signal === undefined) return run(undefined)
+  return run(signal).catch((error: unknown) => normalizeAbort(error, signal))
+}
+
+/** What `FlatIndex` and `HnswIndex` share: the whole `VectorIndex` contract. */
+abstract class VectorIndexBase {
+  protected readonly native: NativeVectorIndex
+
+  protected constructor(native: NativeVectorIndex) {
+    this.native = native
+  }
+
+  /** `'flat'` or `'hnsw'`. */
+  get kind(): 'flat' | 'hnsw' {
+    return this.native.kind as 'flat' | 'hnsw'
+  }
+
+  /** Length of every vector in the index. */
+  get dimensions(): number {
+    return this.native.dimensions
+  }
+
+  get metric(): Metric {
+    return this.native.metric as Metric
+  }
+
+  /** Number of live (not deleted) vectors. */
+  get size(): number {
+    return this.native.size
+  }
+
+  /** Whether `id` is live in the index. */
+  has(id: number): boolean {
+    return this.native.has(id)
+  }
+
+  /**
+   * Adds vectors with caller-given ids, all or nothing (a duplicate id rejects the whole batch).
+   * `vectors` is one row-major `Float32Array` of `ids.length × dimensions` values, or an array of
+   * vectors. A `Float32Array` is read in place: do not modify it until the promise settles.
+   */
+  add(ids: Ids, vectors: Float32Array | readonly (readonly number[] | Float32Array)[], options?: SignalOptions): Promise<void> {
+    try {
+      const signal = signalOf(options)
+      const idArray = toIdArray(ids, 'ids')
+      const data = toVectorArray(vectors, this.dimensions, 'vectors')
+      return withSignal(signal, (s) => this.native.add(idArray, data, s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** `add` on the calling thread; blocks the event loop (use for small batches). */
+  addSync(ids: Ids, vectors: Float32Array | readonly (readonly number[] | Float32Array)[]): void {
+    this.native.addSync(toIdArray(ids, 'ids'), toVectorArray(vectors, this.dimensions, 'vectors'))
+  }
+
+  /** Deletes ids, all or nothing (an unknown id deletes none). Resolves to the number deleted. */
+  remove(ids: Ids, options?: SignalOptions): Promise<number> {
+    try {
+      const signal = signalOf(options)
+      const idArray = toIdArray(ids, 'ids')
+      return withSignal(signal, (s) => this.native.remove(idArray, s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** `remove` on the calling thread. */
+  removeSync(ids: Ids): number {
+    return this.native.removeSync(toIdArray(ids, 'ids'))
+  }
+
+  /** The `k` nearest live vectors to `query`, closest first. */
+  search(query: Float32Array | readonly number[], k = 10, options?: SearchOptions): Promise<SearchHit[]> {
+    try {
+      const vector = this.queryVector(query)
+      checkK(k)
+      const { native, signal } = this.searchOptions(options)
+      return withSignal(signal, (s) => this.native.search(vector, k, native, s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** `search` on the calling thread: blocks the event loop for the search's duration. */
+  searchSync(query: Float32Array | readonly number[], k = 10, options?: Omit<SearchOptions, 'signal'>): SearchHit[] {
+    const vector = this.queryVector(query)
+    checkK(k)
+    return this.native.searchSync(vector, k, this.searchOptions(options).native)
+  }
+
+  /**
+   * Searches many queries at once, in parallel on the engine's own threads.
+   * `queries` is row-major (`n × dimensions`) or an array of vectors.
+   */
+  searchBatch(queries: Float32Array | readonly (readonly number[] | Float32Array)[], k = 10, options?: SearchOptions): Promise<SearchHit[][]> {
+    try {
+      const data = toVectorArray(queries, this.dimensions, 'queries')
+      if (data.length === 0 || data.length % this.dimensions !== 0) {
+        throw codedError('ERR_DIMENSION_MISMATCH', `queries hold ${data.length} values, not a positive multiple of ${this.dimensions} dimensions`)
+      }
+      checkK(k)
+      const { native, signal } = this.searchOptions(options)
+      return withSignal(signal, (s) => this.native.searchBatch(data, k, native, s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Writes the index to `path` atomically: a crash leaves the old file or the new one, never half. */
+  save(path: string, options?: SignalOptions): Promise<void> {
+    try {
+      if (typeof path !== 'string' || path.length === 0) {
+        throw codedError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string')
+      }
+      const signal = signalOf(options)
+      return withSignal(signal, (s) => this.native.save(path, s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  private queryVector(query: Float32Array | readonly number[]): Float32Array {
+    const vector = query instanceof Float32Array ? query : Array.isArray(query) ? Float32Array.from(query) : null
+    if (vector === null) {
+      throw codedError('ERR_INVALID_ARGUMENT', 'query must be a Float32Array or an array of numbers')
+    }
+    if (vector.length !== this.dimensions) {
+      throw codedError('ERR_DIMENSION_MISMATCH', `query has ${vector.length} components; the index has ${this.dimensions} dimensions`)
+    }
+    return vector
+  }
+
+  private searchOptions(options: SearchOptions | undefined): { native: NativeSearchOptions | undefined; signal: AbortSignal | undefined } {
+    if (options === undefined) return { native: undefined, signal: undefined }
+    const parsed = parse(SearchOptionsSchema, options, 'search options')
+    if (parsed.signal?.aborted) throw abortError(parsed.signal)
+    const native: NativeSearchOptions = {}
+    if (parsed.ef !== undefined) native.ef = parsed.ef
+    if (parsed.filter !== undefined) native.filter = toIdArray(parsed.filter, 'filter')
+    return { native, signal: parsed.signal }
+  }
+}
+
+/** Exact search: every query is compared with every live vector. Recall is always 1. */
+export class FlatIndex extends VectorIndexBase {
+  constructor(options: FlatIndexOptions) {
+    const { dimensions, metric } = parse(FlatIndexOptionsSchema, options, 'FlatIndex options')
+    super(NativeVectorIndex.createFlat(dimensions, metric))
+  }
+
+  /** Opens a flat index file written by `save`. */
+  static async load(path: string, options?: SignalOptions): Promise<FlatIndex> {
+    const index = await loadIndex(path, options)
+    if (!(index instanceof FlatIndex)) {
+      throw codedError('ERR_INVALID_ARGUMENT', `${path} holds an ${index.kind} index, not a flat one: use loadIndex or HnswIndex.load`)
+    }
+    return index
+  }
+
+  /** @internal wraps an already-open native index. */
+  static fromNative(native: NativeVectorIndex): FlatIndex {
+    const index = Object.create(FlatIndex.prototype) as FlatIndex
+    ;(index as unknown as { native: NativeVectorIndex }).native = native
+    return index
+  }
+}
+
+/** Approximate search on a hierarchical navigable small world graph. */
+export class HnswIndex extends VectorIndexBase {
+  constructor(options: HnswIndexOptions) {
+    const { dimensions, metric, m, efConstruction, efSearch, seed } = parse(HnswIndexOptionsSchema, options, 'HnswIndex options')
+    super(NativeVectorIndex.createHnsw(dimensions, metric, { m, efConstruction, efSearch, seed }))
+  }
+
+  /** Opens an HNSW index file written by `save`. */
+  static async load(path: string, options?: SignalOptions): Promise<HnswIndex> {
+    const index = await loadIndex(path, options)
+    if (!(index instanceof HnswIndex)) {
+      throw codedError('ERR_INVALID_ARGUMENT', `${path} holds a ${index.kind} index, not an HNSW one: use loadIndex or FlatIndex.load`)
+    }
+    return index
+  }
+
+  /** Construction and search parameters. */
+  get params(): { m: number; efConstruction: number; efSearch: number; seed: number } {
+    const p = this.native.hnswParams
+    if (p == null) throw codedError('ERR_INTERNAL', 'HNSW index without parameters')
+    return { m: p.m!, efConstruction: p.efConstruction!, efSearch: p.efSearch!, seed: p.seed! }
+  }
+
+  /** Default search beam width; a query's own `ef` overrides it. */
+  get efSearch(): number {
+    return this.params.efSearch
+  }
+
+  set efSearch(ef: number) {
+    if (!Number.isInteger(ef) || ef < 1 || ef > 1_000_000) {
+      throw codedError('ERR_INVALID_ARGUMENT', `efSearch must be an integer from 1 to 1000000, got ${ef}`)
+    }
+    this.native.setEfSearch(ef)
+  }
+
+  /** @internal wraps an already-open native index. */
+  static fromNative(native: NativeVectorIndex): HnswIndex {
+    const index = Object.create(HnswIndex.prototype) as HnswIndex
+    ;(index as unknown as { native: NativeVectorIndex }).native = native
+    return index
+  }
+}
+
+/** Opens any index file written by `save`, flat or HNSW (read from the file's header). */
+export async function loadIndex(path: string, options?: SignalOptions): Promise<FlatIndex | HnswIndex> {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw codedError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string')
+  }
+  const signal = signalOf(options)
+  const native = await withSignal(signal, (s) => NativeVectorIndex.load(path, s))
+  return native.kind === 'hnsw' ? HnswIndex.fromNative(native) : FlatIndex.fromNative(native)
+}

@@ -1,0 +1,5 @@
+/**
+ * `@acme/vector-native`: a Rust vector search engine for Node.js, and a load-testing and
+ * scalability-analysis harness for it (or for any search target).
+ */
+export * from './engine/index.ts'

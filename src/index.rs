@@ -1,0 +1,365 @@
+//! `NativeVectorIndex`: the JS class over `vn_index::FlatIndex` and `vn_index::HnswIndex`.
+//!
+//! Thin by design: convert arguments, move the work onto libuv's thread pool, convert results.
+//! Every check of the values themselves (dimension, NaN, k, ids) happens in the engine.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::Env;
+use napi_derive::napi;
+use vn_index::{FlatIndex, HnswIndex, HnswParams, Hit, Metric, SearchParams, VectorIndex};
+
+use crate::error::{to_js, CodedError, EngineResult};
+use crate::task::{run_sync, spawn, EngineTask};
+
+/// Largest integer a JS number holds exactly: ids above it would silently change.
+const MAX_SAFE_ID: f64 = 9_007_199_254_740_991.0;
+
+/// Which algorithm backs an index.
+#[derive(Clone)]
+pub enum Engine {
+    Flat(Arc<FlatIndex>),
+    Hnsw(Arc<HnswIndex>),
+}
+
+impl Engine {
+    fn as_dyn(&self) -> &dyn VectorIndex {
+        match self {
+            Engine::Flat(index) => index.as_ref(),
+            Engine::Hnsw(index) => index.as_ref(),
+        }
+    }
+}
+
+/// HNSW construction options (all optional; defaults as in hnswlib).
+#[napi(object)]
+pub struct HnswOptions {
+    /// Links per node on upper layers (layer 0 has 2·M). Default 16.
+    pub m: Option<u32>,
+    /// Beam width while inserting. Default 200.
+    pub ef_construction: Option<u32>,
+    /// Default beam width while searching. Default 64.
+    pub ef_search: Option<u32>,
+    /// Seed of the level generator: the same seed and insertion order give the same graph. Default 100.
+    pub seed: Option<u32>,
+}
+
+/// Per-query options.
+#[napi(object)]
+pub struct SearchOptions {
+    /// HNSW beam width for this query (ignored by flat indexes).
+    pub ef: Option<u32>,
+    /// Only these ids may be returned.
+    pub filter: Option<Float64Array>,
+}
+
+/// One search result: smaller distance is closer.
+#[napi(object)]
+pub struct SearchHit {
+    pub id: f64,
+    pub distance: f64,
+}
+
+fn hits_to_js(hits: Vec<Hit>) -> Vec<SearchHit> {
+    hits.into_iter().map(|h| SearchHit { id: h.id as f64, distance: h.distance as f64 }).collect()
+}
+
+fn parse_metric(metric: &str) -> EngineResult<Metric> {
+    metric.parse::<Metric>().map_err(CodedError::from)
+}
+
+/// Checks and converts JS ids (non-negative safe integers) to u64.
+fn ids_from_js(ids: &[f64]) -> EngineResult<Vec<u64>> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, &id)| {
+            if id.is_finite() && id >= 0.0 && id <= MAX_SAFE_ID && id.fract() == 0.0 {
+                Ok(id as u64)
+            } else {
+                Err(CodedError::invalid_argument(format!(
+                    "id at position {i} is {id}: ids must be integers from 0 to 2^53 - 1"
+                )))
+            }
+        })
+        .collect()
+}
+
+/// Owned per-query parameters, built on the worker thread.
+struct QueryPlan {
+    k: usize,
+    ef: Option<usize>,
+    filter: Option<HashSet<u64>>,
+}
+
+impl QueryPlan {
+    fn new(k: u32, ef: Option<u32>, filter: Option<&[f64]>) -> EngineResult<Self> {
+        let filter = match filter {
+            Some(ids) => Some(ids_from_js(ids)?.into_iter().collect()),
+            None => None,
+        };
+        Ok(QueryPlan { k: k as usize, ef: ef.map(|e| e as usize), filter })
+    }
+
+    fn params(&self) -> SearchParams<'_> {
+        SearchParams { k: self.k, ef: self.ef, filter: self.filter.as_ref() }
+    }
+}
+
+fn split_options(options: Option<SearchOptions>) -> (Option<u32>, Option<Float64Array>) {
+    match options {
+        Some(o) => (o.ef, o.filter),
+        None => (None, None),
+    }
+}
+
+fn finish_unit(_env: &Env, _: ()) -> Result<()> {
+    Ok(())
+}
+
+fn finish_count(_env: &Env, n: usize) -> Result<u32> {
+    Ok(n as u32)
+}
+
+fn finish_hits(_env: &Env, hits: Vec<Hit>) -> Result<Vec<SearchHit>> {
+    Ok(hits_to_js(hits))
+}
+
+fn finish_batch(_env: &Env, batch: Vec<Vec<Hit>>) -> Result<Vec<Vec<SearchHit>>> {
+    Ok(batch.into_iter().map(hits_to_js).collect())
+}
+
+fn finish_index(_env: &Env, engine: Engine) -> Result<NativeVectorIndex> {
+    Ok(NativeVectorIndex { engine })
+}
+
+/// A vector index: exact (`createFlat`) or HNSW (`createHnsw`), or loaded from a file.
+#[napi]
+pub struct NativeVectorIndex {
+    engine: Engine,
+}
+
+#[napi]
+impl NativeVectorIndex {
+    /// An exact index: every search compares against every live vector.
+    #[napi(factory)]
+    pub fn create_flat(env: Env, dimensions: u32, metric: String) -> Result<Self> {
+        to_js(&env, (|| {
+            let metric = parse_metric(&metric)?;
+            Ok(Engine::Flat(Arc::new(FlatIndex::new(dimensions as usize, metric)?)))
+        })())
+        .map(|engine| NativeVectorIndex { engine })
+    }
+
+    /// An HNSW graph index (approximate, fast).
+    #[napi(factory)]
+    pub fn create_hnsw(env: Env, dimensions: u32, metric: String, options: Option<HnswOptions>) -> Result<Self> {
+        to_js(&env, (|| {
+            let metric = parse_metric(&metric)?;
+            let defaults = HnswParams::default();
+            let params = match options {
+                Some(o) => HnswParams {
+                    m: o.m.map_or(defaults.m, |v| v as usize),
+                    ef_construction: o.ef_construction.map_or(defaults.ef_construction, |v| v as usize),
+                    ef_search: o.ef_search.map_or(defaults.ef_search, |v| v as usize),
+                    seed: o.seed.map_or(defaults.seed, u64::from),
+                },
+                None => defaults,
+            };
+            Ok(Engine::Hnsw(Arc::new(HnswIndex::new(dimensions as usize, metric, params)?)))
+        })())
+        .map(|engine| NativeVectorIndex { engine })
+    }
+
+    /// Opens an index file written by `save` (flat or HNSW, read from its header).
+    #[napi(ts_return_type = "Promise<NativeVectorIndex>")]
+    pub fn load(path: String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Engine, NativeVectorIndex>> {
+        let task = EngineTask::new(
+            move || {
+                let path = PathBuf::from(path);
+                Ok(match vn_index::read_index_kind(&path)? {
+                    vn_index::IndexKind::Flat => Engine::Flat(Arc::new(FlatIndex::load(&path)?)),
+                    vn_index::IndexKind::Hnsw => Engine::Hnsw(Arc::new(HnswIndex::load(&path)?)),
+                })
+            },
+            finish_index,
+        );
+        spawn(task, signal)
+    }
+
+    /// `"flat"` or `"hnsw"`.
+    #[napi(getter)]
+    pub fn kind(&self) -> &'static str {
+        match self.engine {
+            Engine::Flat(_) => "flat",
+            Engine::Hnsw(_) => "hnsw",
+        }
+    }
+
+    #[napi(getter)]
+    pub fn dimensions(&self) -> u32 {
+        self.engine.as_dyn().dimensions() as u32
+    }
+
+    /// `"cosine"`, `"l2"` or `"dot"`.
+    #[napi(getter)]
+    pub fn metric(&self) -> &'static str {
+        self.engine.as_dyn().metric().as_str()
+    }
+
+    /// Number of live (not deleted) vectors.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        self.engine.as_dyn().len() as u32
+    }
+
+    /// HNSW parameters, or null for a flat index.
+    #[napi(getter)]
+    pub fn hnsw_params(&self) -> Option<HnswOptions> {
+        match &self.engine {
+            Engine::Flat(_) => None,
+            Engine::Hnsw(index) => {
+                let p = index.params();
+                Some(HnswOptions {
+                    m: Some(p.m as u32),
+                    ef_construction: Some(p.ef_construction as u32),
+                    ef_search: Some(p.ef_search as u32),
+                    seed: Some(p.seed as u32),
+                })
+            }
+        }
+    }
+
+    /// Sets the default search beam width of an HNSW index.
+    #[napi]
+    pub fn set_ef_search(&self, env: Env, ef: u32) -> Result<()> {
+        match &self.engine {
+            Engine::Flat(_) => Err(CodedError::invalid_argument("efSearch applies to HNSW indexes only").into_napi(&env)),
+            Engine::Hnsw(index) => to_js(&env, index.set_ef_search(ef as usize).map_err(CodedError::from)),
+        }
+    }
+
+    /// Whether `id` is live in the index.
+    #[napi]
+    pub fn has(&self, id: f64) -> bool {
+        match ids_from_js(&[id]) {
+            Ok(ids) => self.engine.as_dyn().contains(ids[0]),
+            Err(_) => false,
+        }
+    }
+
+    /// Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).
+    /// The arrays are read in place on a worker thread: do not modify them until the promise settles.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn add(&self, ids: Float64Array, vectors: Float32Array, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<(), ()>> {
+        let engine = self.engine.clone();
+        let task = EngineTask::new(
+            move || {
+                let ids = ids_from_js(&ids)?;
+                engine.as_dyn().add(&ids, &vectors).map_err(CodedError::from)
+            },
+            finish_unit,
+        );
+        spawn(task, signal)
+    }
+
+    /// `add` on the calling thread: for small batches only (it blocks the event loop).
+    #[napi]
+    pub fn add_sync(&self, env: Env, ids: Float64Array, vectors: Float32Array) -> Result<()> {
+        run_sync(&env, || {
+            let ids = ids_from_js(&ids)?;
+            self.engine.as_dyn().add(&ids, &vectors).map_err(CodedError::from)
+        })
+    }
+
+    /// Deletes ids (all or nothing: an unknown id deletes none). Resolves to the number deleted.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn remove(&self, ids: Float64Array, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
+        let engine = self.engine.clone();
+        let task = EngineTask::new(
+            move || {
+                let ids = ids_from_js(&ids)?;
+                engine.as_dyn().remove(&ids).map_err(CodedError::from)
+            },
+            finish_count,
+        );
+        spawn(task, signal)
+    }
+
+    /// `remove` on the calling thread.
+    #[napi]
+    pub fn remove_sync(&self, env: Env, ids: Float64Array) -> Result<u32> {
+        run_sync(&env, || {
+            let ids = ids_from_js(&ids)?;
+            self.engine.as_dyn().remove(&ids).map(|n| n as u32).map_err(CodedError::from)
+        })
+    }
+
+    /// The k nearest live vectors to `query`, closest first.
+    #[napi(ts_return_type = "Promise<SearchHit[]>")]
+    pub fn search(
+        &self,
+        query: Float32Array,
+        k: u32,
+        options: Option<SearchOptions>,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<Vec<Hit>, Vec<SearchHit>>> {
+        let engine = self.engine.clone();
+        // The query is small: copy it now so the caller may reuse its array at once.
+        let query: Vec<f32> = query.to_vec();
+        let (ef, filter) = split_options(options);
+        let task = EngineTask::new(
+            move || {
+                let plan = QueryPlan::new(k, ef, filter.as_deref())?;
+                engine.as_dyn().search(&query, &plan.params()).map_err(CodedError::from)
+            },
+            finish_hits,
+        );
+        spawn(task, signal)
+    }
+
+    /// `search` on the calling thread: blocks the event loop for the search's duration.
+    #[napi]
+    pub fn search_sync(&self, env: Env, query: Float32Array, k: u32, options: Option<SearchOptions>) -> Result<Vec<SearchHit>> {
+        let (ef, filter) = split_options(options);
+        run_sync(&env, || {
+            let plan = QueryPlan::new(k, ef, filter.as_deref())?;
+            self.engine.as_dyn().search(&query, &plan.params()).map_err(CodedError::from)
+        })
+        .map(hits_to_js)
+    }
+
+    /// Searches many queries (row-major in `queries`) in parallel on the engine's threads.
+    #[napi(ts_return_type = "Promise<SearchHit[][]>")]
+    pub fn search_batch(
+        &self,
+        queries: Float32Array,
+        k: u32,
+        options: Option<SearchOptions>,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<Vec<Vec<Hit>>, Vec<Vec<SearchHit>>>> {
+        let engine = self.engine.clone();
+        let (ef, filter) = split_options(options);
+        let task = EngineTask::new(
+            move || {
+                let plan = QueryPlan::new(k, ef, filter.as_deref())?;
+                engine.as_dyn().search_batch(&queries, &plan.params()).map_err(CodedError::from)
+            },
+            finish_batch,
+        );
+        spawn(task, signal)
+    }
+
+    /// Writes the index to `path` atomically (temporary file, flush, rename).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn save(&self, path: String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<(), ()>> {
+        let engine = self.engine.clone();
+        let task = EngineTask::new(
+            move || engine.as_dyn().save(&PathBuf::from(path)).map_err(CodedError::from),
+            finish_unit,
+        );
+        spawn(task, signal)
+    }
+}

@@ -1,0 +1,90 @@
+//! One generic `AsyncTask` for all engine work: a closure run on libuv's thread pool.
+//!
+//! `compute` runs the closure under `catch_unwind` (a panic becomes `ERR_INTERNAL`, never a
+//! crashed process) and records which native thread ran it and the CPU time it took.
+//! The engine's error is kept aside and turned into a coded JS `Error` in `reject`, which
+//! runs on the main thread.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use napi::bindgen_prelude::*;
+use napi::{Env, Status, Task};
+
+use crate::error::{CodedError, EngineResult};
+use crate::thread_stats::measure;
+
+type Work<T> = Box<dyn FnOnce() -> EngineResult<T> + Send>;
+
+/// A unit of engine work and the function that turns its output into a JS value.
+pub struct EngineTask<T: Send + 'static, J> {
+    work: Option<Work<T>>,
+    failure: Option<CodedError>,
+    finish: fn(&Env, T) -> Result<J>,
+}
+
+impl<T: Send + 'static, J> EngineTask<T, J> {
+    pub fn new(work: impl FnOnce() -> EngineResult<T> + Send + 'static, finish: fn(&Env, T) -> Result<J>) -> Self {
+        EngineTask { work: Some(Box::new(work)), failure: None, finish }
+    }
+}
+
+/// Wraps `task` so napi schedules it, cancelling it when `signal` aborts before it starts.
+pub fn spawn<T: Send + 'static, J: ToNapiValue + TypeName>(
+    task: EngineTask<T, J>,
+    signal: Option<AbortSignal>,
+) -> AsyncTask<EngineTask<T, J>> {
+    AsyncTask::with_optional_signal(task, signal)
+}
+
+/// Runs work on the calling (main) thread for the sync forms, with the same panic guard.
+pub fn run_sync<T>(env: &Env, work: impl FnOnce() -> EngineResult<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.into_napi(env)),
+        Err(panic) => Err(CodedError::internal(panic_message(panic)).into_napi(env)),
+    }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    format!("internal error in the native engine (please report): {detail}")
+}
+
+impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for EngineTask<T, J> {
+    type Output = T;
+    type JsValue = J;
+
+    fn compute(&mut self) -> Result<T> {
+        let work = match self.work.take() {
+            Some(work) => work,
+            None => return Err(Error::new(Status::GenericFailure, "task computed twice")),
+        };
+        let outcome = measure(|| catch_unwind(AssertUnwindSafe(work)));
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                self.failure = Some(e);
+                Err(Error::new(Status::GenericFailure, "engine error"))
+            }
+            Err(panic) => {
+                self.failure = Some(CodedError::internal(panic_message(panic)));
+                Err(Error::new(Status::GenericFailure, "engine panic"))
+            }
+        }
+    }
+
+    fn resolve(&mut self, env: Env, output: T) -> Result<J> {
+        (self.finish)(&env, output)
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<J> {
+        match self.failure.take() {
+            Some(failure) => Err(failure.into_napi(&env)),
+            None => Err(err),
+        }
+    }
+}
