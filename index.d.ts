@@ -51,6 +51,13 @@ export declare class NativeVectorIndex {
   save(path: string, signal?: AbortSignal | undefined | null): Promise<void>
 }
 
+/**
+ * The distance between two vectors under `metric`, with the same definitions as the indexes
+ * (`"l2"`: squared Euclidean, `"cosine"`: 1 − cos, `"dot"`: 1 − a·b), computed by the
+ * dispatched SIMD kernel on the calling thread. Reads both arrays in place.
+ */
+export declare function distance(metric: string, a: Float32Array, b: Float32Array): number
+
 /** HNSW construction options (all optional; defaults as in hnswlib). */
 export interface HnswOptions {
   /** Links per node on upper layers (layer 0 has 2·M). Default 16. */

@@ -773,8 +773,9 @@ if (
   }
 }
 
-const { NativeVectorIndex, kernelIsa, nativeThreadStats, noopAsync } = nativeBinding
+const { NativeVectorIndex, distance, kernelIsa, nativeThreadStats, noopAsync } = nativeBinding
 export { NativeVectorIndex }
+export { distance }
 export { kernelIsa }
 export { nativeThreadStats }
 export { noopAsync }

@@ -2,7 +2,7 @@
 export { FlatIndex, HnswIndex, loadIndex } from './vector-index.ts'
 export { ERROR_CODES, codedError, isCodedError } from './errors.ts'
 export { MAX_DIMENSIONS, MAX_K } from './options.ts'
-export { kernelIsa, nativeThreadStats, noopAsync } from './native.ts'
+export { distance, kernelIsa, nativeThreadStats, noopAsync } from './native.ts'
 
 export type { SearchHit } from './vector-index.ts'
 export type { CodedError, ErrorCode } from './errors.ts'

@@ -7,6 +7,7 @@
  */
 export {
   NativeVectorIndex,
+  distance,
   kernelIsa,
   nativeThreadStats,
   noopAsync,

@@ -301,7 +301,7 @@ impl NativeVectorIndex {
     #[napi(ts_return_type = "Promise<SearchHit[]>")]
     pub fn search(
         &self,
-        query: Float32Array,
+        query: Float32ArraySlice,
         k: u32,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
@@ -322,7 +322,7 @@ impl NativeVectorIndex {
 
     /// `search` on the calling thread: blocks the event loop for the search's duration.
     #[napi]
-    pub fn search_sync(&self, env: Env, query: Float32Array, k: u32, options: Option<SearchOptions>) -> Result<Vec<SearchHit>> {
+    pub fn search_sync(&self, env: Env, query: Float32ArraySlice, k: u32, options: Option<SearchOptions>) -> Result<Vec<SearchHit>> {
         let (ef, filter) = split_options(options);
         run_sync(&env, || {
             let plan = QueryPlan::new(k, ef, filter.as_deref())?;

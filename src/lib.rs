@@ -23,6 +23,24 @@ pub fn kernel_isa() -> String {
     vn_distance::selected_isa().to_string()
 }
 
+/// The distance between two vectors under `metric`, with the same definitions as the indexes
+/// (`"l2"`: squared Euclidean, `"cosine"`: 1 − cos, `"dot"`: 1 − a·b), computed by the
+/// dispatched SIMD kernel on the calling thread. Reads both arrays in place.
+#[napi]
+pub fn distance(env: Env, metric: String, a: Float32ArraySlice, b: Float32ArraySlice) -> Result<f64> {
+    let metric = error::to_js(&env, metric.parse::<vn_index::Metric>().map_err(error::CodedError::from))?;
+    if a.len() != b.len() {
+        let message = format!("dimension mismatch: a has {} components, b has {}", a.len(), b.len());
+        return Err(error::CodedError { code: "ERR_DIMENSION_MISMATCH", message }.into_napi(&env));
+    }
+    let d = match metric {
+        vn_index::Metric::L2 => vn_distance::l2_squared(&a, &b),
+        vn_index::Metric::Cosine => vn_distance::cosine_distance(&a, &b),
+        vn_index::Metric::Dot => 1.0 - vn_distance::dot(&a, &b),
+    };
+    Ok(d as f64)
+}
+
 /// Cumulative work of one native thread (a libuv worker, or the main thread for sync calls).
 #[napi(object)]
 pub struct NativeThreadStats {

@@ -3,9 +3,9 @@ import { join } from 'node:path'
 
 import test from 'ava'
 
-import { FlatIndex, HnswIndex, kernelIsa, loadIndex, nativeThreadStats, noopAsync } from '../../main.ts'
+import { FlatIndex, HnswIndex, distance, kernelIsa, loadIndex, nativeThreadStats, noopAsync } from '../../main.ts'
 import type { SearchHit } from '../../main.ts'
-import { bruteForce, clusteredVectors, randomVectors, row, tempDir } from './helpers.ts'
+import { bruteForce, clusteredVectors, distance as bruteDistance, randomVectors, row, tempDir } from './helpers.ts'
 
 const METRICS = ['cosine', 'l2', 'dot'] as const
 
@@ -26,6 +26,18 @@ function sameHits(t: { is: (a: unknown, b: unknown, m?: string) => void; true: (
 
 test('kernelIsa names the dispatched instruction set', (t) => {
   t.true(['avx512f', 'avx2+fma', 'neon', 'scalar'].includes(kernelIsa()))
+})
+
+test('distance matches the brute-force definitions for every metric and dimension', (t) => {
+  for (const d of [1, 3, 8, 15, 16, 17, 31, 64, 100, 768]) {
+    const [a, b] = [randomVectors(1, d, d), randomVectors(1, d, d + 1)]
+    for (const metric of METRICS) {
+      const want = bruteDistance(metric, a, b)
+      t.true(Math.abs(distance(metric, a, b) - want) <= 1e-4 * Math.max(1, Math.abs(want)), `${metric} d=${d}`)
+    }
+  }
+  t.throws(() => distance('l2', new Float32Array(3), new Float32Array(4)), { code: 'ERR_DIMENSION_MISMATCH' })
+  t.throws(() => distance('hamming', new Float32Array(3), new Float32Array(3)), { code: 'ERR_INVALID_ARGUMENT' })
 })
 
 for (const metric of METRICS) {
