@@ -29,7 +29,7 @@ pub(crate) fn normalize_into(v: &[f32], out: &mut [f32]) -> bool {
         *o = x / max;
     }
     let norm2 = vn_distance::dot(out, out);
-    if !(norm2 > 0.0) || !norm2.is_finite() {
+    if !norm2.is_finite() || norm2 <= 0.0 {
         return false;
     }
     let inv = 1.0 / norm2.sqrt();

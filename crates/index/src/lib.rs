@@ -187,6 +187,17 @@ pub trait VectorIndex: Send + Sync {
     fn as_any(&self) -> &dyn Any;
 }
 
+impl std::fmt::Debug for dyn VectorIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorIndex")
+            .field("kind", &self.kind())
+            .field("dimensions", &self.dimensions())
+            .field("metric", &self.metric())
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
 /// Reads only the header of an index file and tells which kind of index it holds.
 ///
 /// Errors: `Io` if the file cannot be opened, `Corrupt` for a foreign or damaged header,

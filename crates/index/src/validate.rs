@@ -78,9 +78,9 @@ pub(crate) fn prepare_add(metric: Metric, d: usize, ids: &[u64], vectors: &[f32]
     }
     let n = ids.len();
     if vectors.len() != n.saturating_mul(d) {
-        if vectors.len() % n == 0 || vectors.len() % d != 0 {
+        if vectors.len().is_multiple_of(n) || !vectors.len().is_multiple_of(d) {
             // Each row would have `len / n` components (or the length fits no whole row).
-            let got = if vectors.len() % n == 0 { vectors.len() / n } else { vectors.len() };
+            let got = if vectors.len().is_multiple_of(n) { vectors.len() / n } else { vectors.len() };
             return Err(IndexError::DimensionMismatch { expected: d, got });
         }
         return Err(invalid(format!(
@@ -124,7 +124,7 @@ pub(crate) fn query_batch(d: usize, queries: &[f32]) -> Result<usize> {
     if queries.is_empty() {
         return Err(invalid("empty batch: search_batch needs at least one query".to_string()));
     }
-    if queries.len() % d != 0 {
+    if !queries.len().is_multiple_of(d) {
         return Err(IndexError::DimensionMismatch { expected: d, got: queries.len() });
     }
     finite(queries, d)?;
