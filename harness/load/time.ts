@@ -1,0 +1,44 @@
+/**
+ * Timing helpers for the run loops. All times are `performance.now()` milliseconds.
+ */
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises'
+
+/** Monotonic time in ms. */
+export const now = (): number => performance.now()
+
+/**
+ * Resolves at (or just after) time `at`. Node timers have 1 ms granularity and can fire late
+ * when the event loop is busy; callers measure from the intended time, never from the wake-up.
+ * Resolves early (without throwing) when `signal` aborts.
+ */
+export async function sleepUntil(at: number, signal?: AbortSignal): Promise<void> {
+  const ms = at - performance.now()
+  if (ms <= 0) return
+  if (signal?.aborted) return
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined)
+  } catch {
+    // aborted: return early
+  }
+  lastYield = performance.now()
+}
+
+let lastYield = performance.now()
+
+/**
+ * Yields to the event loop (a macrotask turn) if it has not been yielded to for more than
+ * 1 ms. Loops whose awaits may all resolve as microtasks (a target that answers at once)
+ * call this so timers, I/O and the detector's heartbeat keep running.
+ */
+export async function yieldIfNeeded(): Promise<void> {
+  const t = performance.now()
+  if (t - lastYield > 1) {
+    await yieldToLoop()
+    lastYield = performance.now()
+  }
+}
+
+/** Records that the event loop turned (called from timer callbacks). */
+export function markYield(): void {
+  lastYield = performance.now()
+}

@@ -1,0 +1,207 @@
+/**
+ * zod schema of {@link ConcurrentTestResult}, for checking results read back from JSON
+ * (reports, baselines, CI artefacts). Typed against the interface, so the two cannot drift.
+ */
+import { z } from 'zod'
+import type { ConcurrentTestResult } from './types.ts'
+
+const count = z.number().int().nonnegative()
+const ms = z.number().nonnegative()
+
+export const LatencySummarySchema = z.strictObject({
+  count,
+  min: ms,
+  mean: ms,
+  p50: ms,
+  p90: ms,
+  p95: ms,
+  p99: ms,
+  p99_9: ms,
+  max: ms,
+})
+
+export const ConnectionPoolStatsSchema = z.strictObject({
+  poolSize: z.number().int().positive(),
+  peakUsage: count,
+  averageUsage: z.number().nonnegative(),
+  waitTimeMs: ms,
+  waitTime: LatencySummarySchema,
+  connectionTimeouts: count,
+  abortedAcquires: count,
+  acquired: count,
+  peakQueueLength: count,
+  leaked: count,
+  created: count,
+  destroyed: count,
+  windowMs: ms,
+})
+
+export const ThreadPerformanceSchema = z.strictObject({
+  threadId: count,
+  requestsCompleted: count,
+  requests: count,
+  averageLatencyMs: ms,
+  maxLatencyMs: ms,
+  p99LatencyMs: ms,
+  errorsEncountered: count,
+  cpuTimeMs: z.null(),
+  throughput: z.number().nonnegative(),
+  crashed: z.string().nullable(),
+})
+
+const thinkTime = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  z.strictObject({ kind: z.literal('constant'), ms }),
+  z.strictObject({ kind: z.literal('uniform'), minMs: ms, maxMs: ms }),
+  z.strictObject({ kind: z.literal('exponential'), meanMs: ms }),
+  z.strictObject({ kind: z.literal('pacing'), intervalMs: ms }),
+])
+
+const loadConfig = z.discriminatedUnion('model', [
+  z.strictObject({
+    model: z.literal('closed'),
+    users: z.number().int().positive(),
+    durationMs: ms,
+    warmUpMs: ms,
+    rampUp: z.strictObject({ durationMs: ms, shape: z.enum(['linear', 'stepped']), steps: z.number().int().positive() }),
+    thinkTime,
+    lateThresholdMs: ms,
+  }),
+  z.strictObject({
+    model: z.literal('open'),
+    arrivals: z.enum(['constant', 'poisson']),
+    startRate: z.number().nonnegative(),
+    stages: z.array(z.strictObject({ durationMs: ms, targetRate: z.number().nonnegative() })),
+    durationMs: ms,
+    maxInFlight: z.number().int().positive(),
+    warmUpMs: ms,
+    lateThresholdMs: ms,
+  }),
+])
+
+const operationRef = z.looseObject({
+  opId: z.number(),
+  userId: z.number().optional(),
+  query: z.string().optional(),
+})
+
+const finding = z.looseObject({
+  kind: z.enum(['deadlock', 'stall', 'blocked-event-loop', 'pool-exhaustion', 'slow-operation', 'timed-out-still-running']),
+  atMs: z.number(),
+  message: z.string(),
+  cycle: z.array(z.looseObject({ op: operationRef, waitsFor: z.string(), heldBy: operationRef })).optional(),
+})
+
+export const DetectorReportSchema = z.strictObject({
+  deadlockDetected: z.boolean(),
+  findings: z.array(finding),
+  findingCounts: z.record(z.string(), count),
+  eventLoop: z.strictObject({
+    maxDelayMs: ms,
+    p99DelayMs: ms,
+    meanDelayMs: ms,
+    blockedEpisodes: count,
+    longestBlockMs: ms,
+  }),
+  threadPool: z.strictObject({ timedOutStillRunning: count, peakTimedOutStillRunning: count }),
+  locks: z.array(
+    z.strictObject({
+      name: z.string(),
+      acquisitions: count,
+      contended: count,
+      timeouts: count,
+      aborted: count,
+      totalWaitMs: ms,
+      maxWaitMs: ms,
+    }),
+  ),
+  watchdog: z.enum(['worker', 'unavailable']),
+})
+
+const littlesLaw = z.strictObject({
+  model: z.enum(['closed', 'open']),
+  law: z.string(),
+  observed: z.number(),
+  predicted: z.number(),
+  relativeError: z.number(),
+  consistent: z.boolean(),
+  tolerance: z.number(),
+})
+
+/** Schema of a {@link ConcurrentTestResult}. */
+export const ConcurrentTestResultSchema = z.strictObject({
+  concurrentUsers: z.number().int().positive(),
+  totalRequests: count,
+  successfulRequests: count,
+  failedRequests: count,
+  timeoutRequests: count,
+  deadlockDetected: z.boolean(),
+  averageResponseTimeMs: ms,
+  maxResponseTimeMs: ms,
+  minResponseTimeMs: ms,
+  requestsPerSecond: z.number().nonnegative(),
+  threadPerformance: z.array(ThreadPerformanceSchema),
+  resourceContentionScore: z.number().min(0).max(100),
+  scalabilityEfficiency: z.number().nonnegative().nullable(),
+  connectionPoolUsage: ConnectionPoolStatsSchema,
+  target: z.string(),
+  loadModel: z.enum(['closed', 'open']),
+  loadConfig,
+  seed: z.number().int().nonnegative(),
+  window: z.strictObject({ startMs: ms, endMs: ms, durationMs: ms }),
+  successfulRequestsPerSecond: z.number().nonnegative(),
+  responseTime: LatencySummarySchema,
+  serviceTime: LatencySummarySchema,
+  poolWait: LatencySummarySchema,
+  failedResponseTime: LatencySummarySchema,
+  histograms: z.strictObject({
+    responseTime: z.string(),
+    serviceTime: z.string(),
+    poolWait: z.string(),
+    failedResponseTime: z.string(),
+  }),
+  droppedStarts: count,
+  lateStarts: count,
+  maxStartLagMs: ms,
+  errorsByCode: z.record(z.string(), count),
+  inFlightAfterTimeout: z.strictObject({ atEnd: count, peak: count }),
+  classes: z.record(
+    z.string(),
+    z.strictObject({ count, successful: count, failed: count, timedOut: count, latency: LatencySummarySchema }),
+  ),
+  fairness: z.number().min(0).max(1.000001).nullable(),
+  littlesLaw: littlesLaw.nullable(),
+  measurementWarnings: z.array(z.string()),
+  detector: DetectorReportSchema.nullable(),
+  workerThreads: z.array(z.strictObject({ threadId: z.union([z.string(), z.number()]), tasks: count, cpuTimeMs: ms })),
+  mainThreadCpuMs: ms,
+  mainThreadCpuScope: z.enum(['thread', 'process']),
+  processCpuMs: ms,
+  environment: z.strictObject({
+    cpuModel: z.string(),
+    cores: z.number().int().positive(),
+    uvThreadpoolSize: z.number().int().positive(),
+    nodeVersion: z.string(),
+    platform: z.string(),
+    arch: z.string(),
+    packageVersion: z.string().nullable(),
+    histogramBackend: z.enum(['wasm', 'js']),
+    loadModel: z.enum(['closed', 'open']),
+    seed: z.number().int().nonnegative(),
+  }),
+  startedAt: z.string(),
+}) satisfies z.ZodType<unknown>
+
+/**
+ * Compile-time check that the schema's output is assignable to the interface (findings are
+ * checked loosely: their detailed shapes vary by kind).
+ */
+type _SchemaMatches =
+  Omit<z.output<typeof ConcurrentTestResultSchema>, 'detector'> extends Omit<ConcurrentTestResult, 'detector'> ? true : never
+const _schemaMatches: _SchemaMatches = true
+void _schemaMatches
+
+/** Parses a result (e.g. from JSON). @throws {z.ZodError} */
+export function parseConcurrentTestResult(value: unknown): ConcurrentTestResult {
+  return ConcurrentTestResultSchema.parse(value) as ConcurrentTestResult
+}

@@ -1,0 +1,239 @@
+/**
+ * Public types of the load harness. The harness knows nothing about any engine: it drives a
+ * {@link SearchTarget}.
+ */
+import type { DeadlockDetector, DeadlockDetectorOptions, DetectorReport } from './detector/detector.ts'
+import type { EnvironmentInfo } from './environment.ts'
+import type { ClosedModelConfig, ResolvedClosedModelConfig } from './load/closed.ts'
+import type { OpenModelConfig, ResolvedOpenModelConfig } from './load/open.ts'
+import type { Rng } from './load/rng.ts'
+import type { QuerySelection } from './load/selection.ts'
+import type { LatencySummary } from './metrics/histogram.ts'
+import type { LittlesLawCheck } from './metrics/stats.ts'
+import type { ConnectionPool, ConnectionPoolStats, ResourceFactory } from './pool.ts'
+
+/** Options passed with every call to a target. */
+export interface TargetCallOptions {
+  /** Aborted when the request times out (reason: an `ERR_REQUEST_TIMEOUT` error). */
+  signal: AbortSignal
+  /** The pooled resource leased for this request. */
+  connection?: unknown
+}
+
+/** CPU use of one native worker thread, as reported by the target. */
+export interface NativeThreadStat {
+  threadId: string | number
+  /** Tasks run since the last drain. */
+  tasks: number
+  /** CPU time since the last drain, in ns. */
+  cpuTimeNs: number
+}
+
+/** Anything searchable. The harness imports nothing engine-specific. */
+export interface SearchTarget<Q = unknown, D = unknown> {
+  name: string
+  search(query: Q, opts: TargetCallOptions): Promise<unknown>
+  insert?(doc: D, opts: TargetCallOptions): Promise<unknown>
+  /**
+   * Per native-thread statistics accumulated since the previous call (and reset by it). Called
+   * at the start of the measurement window (result discarded) and at its end.
+   */
+  drainThreadStats?(): NativeThreadStat[]
+}
+
+/** A fraction of operations that write instead of search. */
+export interface WriteMix<D = unknown> {
+  /** Fraction of operations that call `target.insert` (0..1). */
+  fraction: number
+  /**
+   * Makes the document to insert. `rng` is the user's own seeded stream; `i` is a run-wide
+   * insert sequence number (unique, usable as an id); `userId` the user issuing it.
+   */
+  makeInsert(rng: Rng, i: number, userId: number): D
+  /** Class label of writes. @default 'write' */
+  className?: string
+}
+
+/** Pool settings when the harness makes the pool. */
+export interface PoolSettings<T = unknown> {
+  /** @default the concurrency (users, or maxInFlight): then the pool never limits */
+  size?: number
+  /** How long a request waits for a lease before it counts as timed out. @default requestTimeoutMs */
+  acquireTimeoutMs?: number
+  /** @default numbered tokens */
+  factory?: ResourceFactory<T>
+  /** @default 'connections' */
+  name?: string
+}
+
+/** Options of {@link ConcurrentBenchmark.runConcurrentTest}. */
+export interface ConcurrentTestOptions<Q = unknown, D = unknown> {
+  /** The load model. */
+  load: ClosedModelConfig | OpenModelConfig
+  /** Queries to send (at least one). */
+  queries: readonly Q[]
+  /** Class label of each query (e.g. 'hybrid-heavy'). @default () => 'read' */
+  classify?: (query: Q, index: number) => string
+  /** @default { kind: 'uniform' } */
+  selection?: QuerySelection
+  /** Mix in writes (needs `target.insert`). */
+  writes?: WriteMix<D>
+  /** Seed of every random choice. Reported in the result. @default a random 32-bit seed */
+  seed?: number
+  /** Per-request timeout, from the moment the request is sent. @default 30000 */
+  requestTimeoutMs?: number
+  /** A pool to use (not closed by the harness), or settings for one the harness makes. */
+  pool?: PoolSettings | ConnectionPool<unknown>
+  /** Pause after a failed or timed-out request (no spin loops). @default 10 */
+  errorBackoffMs?: number
+  /**
+   * A detector to use (e.g. one whose locks the target uses; started if needed and stopped only
+   * if the harness started it), options for one the harness makes, or `false` for none.
+   * @default {} (a detector with default options, `stallAfterMs` = max(2000, 2·requestTimeoutMs))
+   */
+  detector?: DeadlockDetector | DeadlockDetectorOptions | false
+  /** Single-user throughput (successful requests/s) for `scalabilityEfficiency`. */
+  baselineThroughput?: number
+  /** Package version to report (default: read from package.json). */
+  packageVersion?: string
+  /** Cancels the run: no new requests start; in-flight ones finish or time out. */
+  signal?: AbortSignal
+}
+
+/** Per-user statistics (sketch `ThreadPerformance`; a "thread" is a simulated user). */
+export interface ThreadPerformance {
+  /** User id. */
+  threadId: number
+  /** Successful requests in the window. */
+  requestsCompleted: number
+  /** All requests in the window (successful + failed + timed out). */
+  requests: number
+  /** Mean/max/p99 response time of the user's successful requests (ms, from intended start). */
+  averageLatencyMs: number
+  maxLatencyMs: number
+  p99LatencyMs: number
+  /** Failed + timed-out requests in the window. */
+  errorsEncountered: number
+  /**
+   * Not applicable: simulated users share the main JS thread, so per-user CPU time does not
+   * exist. Always null (see `mainThreadCpuMs` and `workerThreads`).
+   */
+  cpuTimeMs: null
+  /** Successful requests per second over the user's active time in the window. */
+  throughput: number
+  /** If the user's loop crashed: the error message (the user is still reported). */
+  crashed: string | null
+}
+
+/** CPU use of one native worker thread over the window. */
+export interface WorkerThreadStats {
+  threadId: string | number
+  tasks: number
+  cpuTimeMs: number
+}
+
+/** Statistics of one query class. */
+export interface ClassStats {
+  count: number
+  successful: number
+  failed: number
+  timedOut: number
+  /** Response time of successful requests (ms, from intended start). */
+  latency: LatencySummary
+}
+
+/** The run's measurement window: offsets in ms from schedule time 0. */
+export interface ResultWindow {
+  startMs: number
+  endMs: number
+  durationMs: number
+}
+
+/**
+ * Result of one concurrent test. Sketch fields first (camelCase), then the additions.
+ *
+ * Counting rules: only requests whose *intended* start falls in the window count;
+ * `totalRequests = successfulRequests + failedRequests + timeoutRequests` always (a request
+ * that could not get a pool lease in time is a timed-out request); dropped starts (open model)
+ * are not requests and are counted apart. Latency summaries of successes and failures are kept
+ * apart.
+ */
+export interface ConcurrentTestResult {
+  /** Users (closed model) or `maxInFlight` (open model). */
+  concurrentUsers: number
+  totalRequests: number
+  successfulRequests: number
+  failedRequests: number
+  timeoutRequests: number
+  /** True only for a wait-for-graph deadlock or a total stall (see `detector`). */
+  deadlockDetected: boolean
+  /** Response time of successful requests (ms; from intended start, so coordinated omission is corrected). */
+  averageResponseTimeMs: number
+  maxResponseTimeMs: number
+  minResponseTimeMs: number
+  /** `totalRequests` / window length (per second). */
+  requestsPerSecond: number
+  threadPerformance: ThreadPerformance[]
+  /**
+   * Share (0–100) of measured response time spent waiting for pool leases and harness locks:
+   * 100 · Σ(pool wait + lock wait) / Σ response time, over all measured requests. 0 = nobody
+   * queued for a harness-visible resource. (Not the spread of users' latencies.)
+   */
+  resourceContentionScore: number
+  /**
+   * `100 · X(N) / (N · X(1))`: successful throughput relative to N times the single-user
+   * throughput given as `baselineThroughput`; null without a baseline.
+   */
+  scalabilityEfficiency: number | null
+  connectionPoolUsage: ConnectionPoolStats
+
+  /** Target name. */
+  target: string
+  loadModel: 'closed' | 'open'
+  /** The load-model config with defaults filled in. */
+  loadConfig: ResolvedClosedModelConfig | ResolvedOpenModelConfig
+  seed: number
+  window: ResultWindow
+  /** `successfulRequests` / window length. */
+  successfulRequestsPerSecond: number
+  /** Successful requests: from intended start to response (ms). */
+  responseTime: LatencySummary
+  /** Successful requests: from send (after the pool lease) to response (ms). */
+  serviceTime: LatencySummary
+  /** Pool-lease waits of measured requests that got a lease (ms). */
+  poolWait: LatencySummary
+  /** Failed and timed-out requests: from intended start to the outcome (ms). */
+  failedResponseTime: LatencySummary
+  /** The same distributions as compressed HDR histograms (base64, µs); see `LatencyHistogram.decode`. */
+  histograms: { responseTime: string; serviceTime: string; poolWait: string; failedResponseTime: string }
+  /** Open model: arrivals not issued because `maxInFlight` requests were in flight. */
+  droppedStarts: number
+  /** Starts issued more than `lateThresholdMs` after their schedule (open model, closed with pacing). */
+  lateStarts: number
+  /** Largest lag between a scheduled start and its issue (ms). */
+  maxStartLagMs: number
+  /** Failed and timed-out requests by code (`err.code ?? err.name`); sums to failed + timeouts. */
+  errorsByCode: Record<string, number>
+  /** Requests that timed out while the target had not settled: at the end, and at most at once. */
+  inFlightAfterTimeout: { atEnd: number; peak: number }
+  classes: Record<string, ClassStats>
+  /** Jain's fairness index of users' successful throughput (closed model; null for open). */
+  fairness: number | null
+  littlesLaw: LittlesLawCheck | null
+  /** Everything that makes the numbers less trustworthy, in plain words. */
+  measurementWarnings: string[]
+  detector: DetectorReport | null
+  workerThreads: WorkerThreadStats[]
+  /** Main-thread CPU time over the window (ms); see `mainThreadCpuScope`. */
+  mainThreadCpuMs: number
+  /**
+   * `'thread'` if measured with `process.threadCpuUsage()` (Node ≥ 23.9), else `'process'`:
+   * `process.cpuUsage()`, which also counts libuv and native threads.
+   */
+  mainThreadCpuScope: 'thread' | 'process'
+  /** Whole-process CPU time over the window (ms). */
+  processCpuMs: number
+  environment: EnvironmentInfo & { loadModel: 'closed' | 'open'; seed: number }
+  /** Wall-clock start of the run (ISO 8601). */
+  startedAt: string
+}
