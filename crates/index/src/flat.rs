@@ -177,14 +177,14 @@ impl VectorIndex for FlatIndex {
     fn search_batch(&self, queries: &[f32], params: &SearchParams) -> Result<Vec<Vec<Hit>>> {
         validate::search_params(params)?;
         validate::query_batch(self.dims, queries)?;
-        let guard = self.rows.read();
-        let rows: &Rows = &guard;
+        // Each query takes the read lock for its own scan only: a lock held across rayon's
+        // join would let this thread, while it waits, steal a job that wants the write lock.
         queries
             .par_chunks(self.dims)
             .enumerate()
             .map_init(Vec::new, |buf, (row, q)| {
                 let q = validate::prepare_query(self.metric, self.dims, q, row, buf)?;
-                Ok(self.scan(rows, q, params.k, params.filter))
+                Ok(self.scan(&self.rows.read(), q, params.k, params.filter))
             })
             .collect()
     }

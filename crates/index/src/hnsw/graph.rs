@@ -6,13 +6,23 @@
 //! array: growing allocates a new segment once (`OnceLock`) and never moves existing nodes,
 //! so readers take no lock to reach a node. A node slot is filled once, before the node is
 //! reachable from anywhere (id map, neighbour lists, entry point), and then only its
-//! `deleted` flag and its neighbour lists change; the lists only under the node's mutex
-//! (hnswlib's `link_list_locks_`).
+//! `deleted` flag and its neighbour lists change.
+//!
+//! # Neighbour lists: a per-node sequence lock
+//!
+//! Each node's lists ([`Links`]) have a writer mutex (hnswlib's `link_list_locks_`) and a
+//! sequence counter. A writer takes the mutex, makes the counter odd, stores, makes it even.
+//! A reader copies a list between two reads of the counter and retries if it changed or was
+//! odd, so it always gets a list exactly as some writer left it (never torn) without a
+//! read-modify-write on a shared cache line: parallel searches, which all read the hot nodes
+//! (entry point, upper layers), do not bounce a lock word between cores. Single-threaded it
+//! costs the same as the mutex (10k×32, ef 64: ~39k QPS either way; batch search on 2 busy
+//! cores, best of runs: 75k vs 64k QPS). Everything is atomics: no `unsafe`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 /// Highest level a node can get (hnswlib has no cap; the chance of reaching it is ~1e-10).
 pub(crate) const MAX_LEVEL: usize = 32;
@@ -32,12 +42,12 @@ pub(crate) struct Node {
     vectors: Arc<[f32]>,
     start: usize,
     /// Neighbour lists of all the node's layers, in the [`Layout`].
-    pub(crate) links: Mutex<Box<[u32]>>,
+    pub(crate) links: Links,
 }
 
 impl Node {
     pub(crate) fn new(id: u64, level: u8, vectors: Arc<[f32]>, start: usize, links: Box<[u32]>) -> Self {
-        Node { id, level, deleted: AtomicBool::new(false), vectors, start, links: Mutex::new(links) }
+        Node { id, level, deleted: AtomicBool::new(false), vectors, start, links: Links::new(&links) }
     }
 
     #[inline]
@@ -79,7 +89,7 @@ impl Layout {
     }
 
     #[inline]
-    fn offset(&self, level: usize) -> usize {
+    pub(crate) fn offset(&self, level: usize) -> usize {
         if level == 0 {
             0
         } else {
@@ -111,13 +121,108 @@ impl Layout {
         links[o] = count as u32;
     }
 
+}
+
+/// A node's neighbour lists in the [`Layout`], as atomics behind a sequence lock (see the
+/// module docs).
+pub(crate) struct Links {
+    /// Even while stable, odd while a writer is storing.
+    seq: AtomicU32,
+    /// Serializes writers (and lets one read-modify-write a list).
+    write: Mutex<()>,
+    slots: Box<[AtomicU32]>,
+}
+
+impl Links {
+    fn new(raw: &[u32]) -> Self {
+        Links { seq: AtomicU32::new(0), write: Mutex::new(()), slots: raw.iter().map(|&x| AtomicU32::new(x)).collect() }
+    }
+
+    /// Copies one layer's list into `out`: a list exactly as some writer left it.
+    #[inline]
+    pub(crate) fn read(&self, layout: Layout, level: usize, out: &mut Vec<u32>) {
+        let o = layout.offset(level);
+        let cap = layout.cap(level);
+        let mut spins = 0u32;
+        loop {
+            let before = self.seq.load(Ordering::Acquire);
+            if before & 1 == 0 {
+                out.clear();
+                // `min`: a count read mid-write is discarded below but must not over-index.
+                let count = (self.slots[o].load(Ordering::Relaxed) as usize).min(cap);
+                out.extend(self.slots[o + 1..o + 1 + count].iter().map(|x| x.load(Ordering::Relaxed)));
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == before {
+                    return;
+                }
+            }
+            // A store takes nanoseconds; a writer preempted mid-store could take a time slice.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Takes the writer lock.
+    pub(crate) fn lock(&self) -> LinksGuard<'_> {
+        LinksGuard { links: self, _guard: self.write.lock() }
+    }
+}
+
+/// Exclusive access to a node's lists (other writers wait; readers go on, and retry a read
+/// that overlaps a store).
+pub(crate) struct LinksGuard<'a> {
+    links: &'a Links,
+    _guard: MutexGuard<'a, ()>,
+}
+
+impl LinksGuard<'_> {
+    /// Copies one layer's list into `out` (no writer can interfere).
+    pub(crate) fn read(&self, layout: Layout, level: usize, out: &mut Vec<u32>) {
+        let o = layout.offset(level);
+        let slots = &self.links.slots;
+        let count = (slots[o].load(Ordering::Relaxed) as usize).min(layout.cap(level));
+        out.clear();
+        out.extend(slots[o + 1..o + 1 + count].iter().map(|x| x.load(Ordering::Relaxed)));
+    }
+
+    /// Stores with the sequence counter odd (Boehm's seqlock writer: odd, release fence,
+    /// relaxed stores, even with release).
+    fn store(&mut self, f: impl FnOnce(&[AtomicU32])) {
+        let seq = &self.links.seq;
+        let s = seq.load(Ordering::Relaxed);
+        seq.store(s.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        f(&self.links.slots);
+        seq.store(s.wrapping_add(2), Ordering::Release);
+    }
+
+    /// Replaces one layer's list (at most `cap(level)` items).
+    pub(crate) fn set(&mut self, layout: Layout, level: usize, items: &[u32]) {
+        let o = layout.offset(level);
+        let count = items.len().min(layout.cap(level));
+        self.store(|slots| {
+            for (slot, &id) in slots[o + 1..o + 1 + count].iter().zip(items) {
+                slot.store(id, Ordering::Relaxed);
+            }
+            slots[o].store(count as u32, Ordering::Relaxed);
+        });
+    }
+
     /// Appends to a layer's list that has room.
-    pub(crate) fn push(&self, links: &mut [u32], level: usize, id: u32) {
-        let o = self.offset(level);
-        let count = links[o] as usize;
-        debug_assert!(count < self.cap(level));
-        links[o + 1 + count] = id;
-        links[o] = count as u32 + 1;
+    pub(crate) fn push(&mut self, layout: Layout, level: usize, id: u32) {
+        let o = layout.offset(level);
+        let count = self.links.slots[o].load(Ordering::Relaxed) as usize;
+        debug_assert!(count < layout.cap(level));
+        if count < layout.cap(level) {
+            self.store(|slots| {
+                slots[o + 1 + count].store(id, Ordering::Relaxed);
+                slots[o].store(count as u32 + 1, Ordering::Relaxed);
+            });
+        }
     }
 }
 
@@ -219,12 +324,42 @@ mod tests {
         let l = Layout::new(2);
         let mut links = l.empty(2);
         assert_eq!(links.len(), 5 + 3 + 3);
-        l.set(&mut links, 0, [1, 2, 3].into_iter());
-        l.push(&mut links, 0, 4);
+        l.set(&mut links, 0, [1, 2, 3, 4].into_iter());
         l.set(&mut links, 2, [9].into_iter());
         assert_eq!(l.list(&links, 0), [1, 2, 3, 4]);
         assert_eq!(l.list(&links, 1), [] as [u32; 0]);
         assert_eq!(l.list(&links, 2), [9]);
+    }
+
+    #[test]
+    fn links_read_what_was_written_even_under_concurrent_writes() {
+        let layout = Layout::new(4);
+        let links = Links::new(&layout.empty(1));
+        let writer_lists: Vec<Vec<u32>> = (0..8u32).map(|n| (0..n).map(|i| n * 100 + i).collect()).collect();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for round in 0..20_000usize {
+                    let list = &writer_lists[round % 8];
+                    links.lock().set(layout, 0, list);
+                }
+                stop.store(true, Ordering::Release);
+            });
+            let mut out = Vec::new();
+            while !stop.load(Ordering::Acquire) {
+                links.read(layout, 0, &mut out);
+                assert!(writer_lists.contains(&out), "torn read {out:?}");
+            }
+        });
+        let mut g = links.lock();
+        g.set(layout, 1, &[1, 2]);
+        g.push(layout, 1, 3);
+        let mut out = Vec::new();
+        g.read(layout, 1, &mut out);
+        assert_eq!(out, [1, 2, 3]);
+        drop(g);
+        links.read(layout, 1, &mut out);
+        assert_eq!(out, [1, 2, 3]);
     }
 
     #[test]

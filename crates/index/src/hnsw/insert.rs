@@ -59,13 +59,10 @@ impl HnswIndex {
             work.sorted.extend(work.top.drain());
             work.sorted.sort_unstable();
             self.select_neighbours(&work.sorted, self.params.m, &mut work.selected);
-            {
-                let mut links = node.links.lock();
-                self.layout.set(&mut links, l, work.selected.iter().map(|c| c.node));
-            }
             let chosen = &mut work.per_level[l];
             chosen.clear();
             chosen.extend(work.selected.iter().map(|c| c.node));
+            node.links.lock().set(self.layout, l, chosen);
             // The closest candidate enters the next layer down.
             cur = work.sorted[0].node;
             cur_dist = work.sorted[0].dist;
@@ -89,23 +86,27 @@ impl HnswIndex {
         let node = self.nodes.get(to);
         let cap = self.layout.cap(level);
         let base = node.vector(self.dims);
+        // Held while the distances are computed, as hnswlib: no other writer may change the list
+        // in between. Readers are only held up during the stores themselves.
         let mut links = node.links.lock();
-        let list = self.layout.list(&links, level);
-        if list.contains(&new) {
+        links.read(self.layout, level, &mut work.nbrs);
+        if work.nbrs.contains(&new) {
             return;
         }
-        if list.len() < cap {
-            self.layout.push(&mut links, level, new);
+        if work.nbrs.len() < cap {
+            links.push(self.layout, level, new);
             return;
         }
         work.sorted.clear();
         work.sorted.push(Cand { dist: distance(self.metric, base, new_vec), node: new });
-        for &x in list {
+        for &x in &work.nbrs {
             work.sorted.push(Cand { dist: self.dist_to(base, self.nodes.get(x)), node: x });
         }
         work.sorted.sort_unstable();
         self.select_neighbours(&work.sorted, cap, &mut work.selected);
-        self.layout.set(&mut links, level, work.selected.iter().map(|c| c.node));
+        work.nbrs.clear();
+        work.nbrs.extend(work.selected.iter().map(|c| c.node));
+        links.set(self.layout, level, &work.nbrs);
     }
 
     /// The HNSW paper's heuristic: walk the candidates closest first and keep one only if it is
@@ -133,22 +134,22 @@ impl HnswIndex {
 /// Writes the "GRPH" section: per node its level, then per layer the count and neighbours.
 pub(super) fn write_graph<W: Write>(e: &mut Encoder<W>, nodes: &[&Node], layout: Layout) -> std::io::Result<()> {
     // Writers are excluded during a save, so the lists are stable between the two passes.
+    let mut list = Vec::new();
     let mut len = 0u64;
     for node in nodes {
-        let links = node.links.lock();
         len += 1;
         for l in 0..=node.level as usize {
-            len += 4 + 4 * layout.list(&links, l).len() as u64;
+            node.links.read(layout, l, &mut list);
+            len += 4 + 4 * list.len() as u64;
         }
     }
     e.section(TAG_GRPH, len)?;
     for node in nodes {
-        let links = node.links.lock();
         e.u8(node.level)?;
         for l in 0..=node.level as usize {
-            let list = layout.list(&links, l);
+            node.links.read(layout, l, &mut list);
             e.u32(list.len() as u32)?;
-            for &x in list {
+            for &x in &list {
                 e.u32(x)?;
             }
         }

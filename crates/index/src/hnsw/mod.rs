@@ -73,7 +73,8 @@ pub struct HnswIndex {
     global: Mutex<()>,
     registry: RwLock<Registry>,
     live: AtomicUsize,
-    /// Shared by adds and removes, exclusive for `save`.
+    /// Shared by adds and removes (for their whole run, linking included), exclusive for
+    /// `save`, so a file never holds a half-linked node.
     writers: RwLock<()>,
     pool: ScratchPool,
 }
@@ -274,7 +275,9 @@ impl VectorIndex for HnswIndex {
     fn add(&self, ids: &[u64], vectors: &[f32]) -> Result<()> {
         let data = validate::prepare_add(self.metric, self.dims, ids, vectors)?;
         let buffer: Arc<[f32]> = Arc::from(data);
-        let _writers = self.writers.read();
+        // Recursive: an add called from inside a rayon task may, while its own batch runs,
+        // steal another task that adds; a plain read would deadlock there behind a waiting save.
+        let _writers = self.writers.read_recursive();
         let start = {
             let mut reg = self.registry.write();
             if let Some(&id) = ids.iter().find(|id| reg.map.contains_key(id)) {
@@ -313,7 +316,7 @@ impl VectorIndex for HnswIndex {
 
     fn remove(&self, ids: &[u64]) -> Result<usize> {
         let ids = validate::remove_ids(ids)?;
-        let _writers = self.writers.read();
+        let _writers = self.writers.read_recursive();
         let mut reg = self.registry.write();
         if let Some(&id) = ids.iter().find(|id| !reg.map.contains_key(id)) {
             return Err(IndexError::UnknownId(id));

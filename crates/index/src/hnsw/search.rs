@@ -36,13 +36,10 @@ impl HnswIndex {
         distance(self.metric, q, node.vector(self.dims))
     }
 
-    /// Copies node `n`'s neighbours on `level` into `out` under its lock.
+    /// Copies node `n`'s neighbours on `level` into `out` (an untorn snapshot, see `graph`).
     #[inline]
     pub(super) fn read_neighbours(&self, n: u32, level: usize, out: &mut Vec<u32>) {
-        let node = self.nodes.get(n);
-        let links = node.links.lock();
-        out.clear();
-        out.extend_from_slice(self.layout.list(&links, level));
+        self.nodes.get(n).links.read(self.layout, level, out);
     }
 
     /// Greedy walk on `level` (beam width 1) from `cur` towards `q`.
