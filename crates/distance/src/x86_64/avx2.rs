@@ -1,0 +1,355 @@
+//! AVX2 + FMA kernels: 8 lanes per register.
+//!
+//! Main loops consume 32 floats per iteration into four independent FMA
+//! accumulators (twelve for the one-pass cosine), which hides the 4-cycle FMA
+//! latency at the rate of two 32-byte loads per cycle. The remainder (< 32
+//! floats) goes to the accumulators as up to three full vectors plus one
+//! masked load (`vmaskmovps`, which reads nothing past the end of the slice),
+//! so there is no scalar tail loop. Loads are unaligned.
+
+use crate::check_len;
+use core::arch::x86_64::*;
+
+/// Whether the running CPU supports AVX2 and FMA (runtime detection; the
+/// standard library caches the CPUID results).
+#[inline]
+pub fn is_available() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// Proof that the CPU supports AVX2 and FMA; its methods are the safe entry
+/// points to this module's kernels.
+///
+/// ```
+/// # #[cfg(target_arch = "x86_64")] {
+/// use vn_distance::x86_64::avx2::Avx2Fma;
+/// if let Some(k) = Avx2Fma::new() {
+///     assert_eq!(k.dot(&[1.0, 2.0], &[3.0, 4.0]), 11.0);
+/// }
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Avx2Fma(());
+
+impl Avx2Fma {
+    /// `Some` if the CPU supports AVX2 and FMA.
+    #[inline]
+    pub fn new() -> Option<Self> {
+        is_available().then_some(Avx2Fma(()))
+    }
+
+    /// Inner product. Panics if the lengths differ.
+    #[inline]
+    pub fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: an `Avx2Fma` only exists if `is_available()` returned true.
+        unsafe { dot_unchecked(a, b) }
+    }
+
+    /// Squared Euclidean distance. Panics if the lengths differ.
+    #[inline]
+    pub fn l2_squared(self, a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: an `Avx2Fma` only exists if `is_available()` returned true.
+        unsafe { l2_squared_unchecked(a, b) }
+    }
+
+    /// Squared Euclidean norm.
+    #[inline]
+    pub fn norm_squared(self, a: &[f32]) -> f32 {
+        // SAFETY: an `Avx2Fma` only exists if `is_available()` returned true.
+        unsafe { norm_squared_unchecked(a) }
+    }
+
+    /// `(a·b, |a|², |b|²)` in one pass. Panics if the lengths differ.
+    #[inline]
+    pub fn dot_and_norms(self, a: &[f32], b: &[f32]) -> (f32, f32, f32) {
+        // SAFETY: an `Avx2Fma` only exists if `is_available()` returned true.
+        unsafe { dot_and_norms_unchecked(a, b) }
+    }
+
+    /// Cosine distance, same semantics as [`crate::cosine_distance`].
+    /// Panics if the lengths differ.
+    #[inline]
+    pub fn cosine_distance(self, a: &[f32], b: &[f32]) -> f32 {
+        let (ab, aa, bb) = self.dot_and_norms(a, b);
+        crate::cosine_from_parts(ab, aa, bb, a, b)
+    }
+}
+
+const LANES: usize = 8;
+
+/// `TAIL_MASK[8 - r..16 - r]` has `r` leading all-ones lanes, then zeros.
+static TAIL_MASK: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// Loads 8 floats from `p`.
+///
+/// # Safety
+///
+/// `p..p + 8` must be readable; the CPU must support AVX2 and FMA.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn load(p: *const f32) -> __m256 {
+    // SAFETY: the caller guarantees 8 readable floats at `p`.
+    unsafe { _mm256_loadu_ps(p) }
+}
+
+/// Loads the first `r` floats at `p`, zeroes the other lanes, and reads no
+/// memory past `p + r`.
+///
+/// # Safety
+///
+/// `1 <= r <= 7`, `p..p + r` must be readable; the CPU must support AVX2 and FMA.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn load_partial(p: *const f32, r: usize) -> __m256 {
+    debug_assert!((1..LANES).contains(&r));
+    // SAFETY: 1 <= r <= 7, so the 8 i32 read start at index 1..=7 of the
+    // 16-entry table and end within it.
+    let mask = unsafe { _mm256_loadu_si256(TAIL_MASK.as_ptr().add(LANES - r).cast()) };
+    // SAFETY: lanes whose mask is zero are not accessed (VMASKMOVPS neither
+    // reads nor faults on them), and the caller guarantees the first r are
+    // readable.
+    unsafe { _mm256_maskload_ps(p, mask) }
+}
+
+/// Sum of the 8 lanes.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn hsum(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    _mm_cvtss_f32(s)
+}
+
+/// Inner product `Σ aᵢ·bᵢ`.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (see [`is_available`]).
+///
+/// # Panics
+///
+/// Panics if `a.len() != b.len()`.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_unchecked(a: &[f32], b: &[f32]) -> f32 {
+    check_len(a.len(), b.len());
+    let n = a.len();
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut s0 = _mm256_setzero_ps();
+    let mut s1 = _mm256_setzero_ps();
+    let mut s2 = _mm256_setzero_ps();
+    let mut s3 = _mm256_setzero_ps();
+    let mut i = super::head_len::<32>(pa, pb, n);
+    // SAFETY: all loads below are in bounds: both slices have n elements; the head
+    // load reads the first i <= n of them (1 <= i < 8), every full load at
+    // offset j satisfies j + 8 <= n, and the tail load reads the last
+    // n - j < 8 elements, starting at j.
+    unsafe {
+        if i > 0 {
+            s0 = _mm256_fmadd_ps(load_partial(pa, i), load_partial(pb, i), s0);
+        }
+        while i + 4 * LANES <= n {
+            s0 = _mm256_fmadd_ps(load(pa.add(i)), load(pb.add(i)), s0);
+            s1 = _mm256_fmadd_ps(load(pa.add(i + 8)), load(pb.add(i + 8)), s1);
+            s2 = _mm256_fmadd_ps(load(pa.add(i + 16)), load(pb.add(i + 16)), s2);
+            s3 = _mm256_fmadd_ps(load(pa.add(i + 24)), load(pb.add(i + 24)), s3);
+            i += 4 * LANES;
+        }
+        let r = n - i;
+        if r >= LANES {
+            s0 = _mm256_fmadd_ps(load(pa.add(i)), load(pb.add(i)), s0);
+        }
+        if r >= 2 * LANES {
+            s1 = _mm256_fmadd_ps(load(pa.add(i + 8)), load(pb.add(i + 8)), s1);
+        }
+        if r >= 3 * LANES {
+            s2 = _mm256_fmadd_ps(load(pa.add(i + 16)), load(pb.add(i + 16)), s2);
+        }
+        let t = r % LANES;
+        if t != 0 {
+            let j = n - t;
+            s3 = _mm256_fmadd_ps(load_partial(pa.add(j), t), load_partial(pb.add(j), t), s3);
+        }
+    }
+    hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)))
+}
+
+/// Squared Euclidean distance `Σ (aᵢ − bᵢ)²`.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (see [`is_available`]).
+///
+/// # Panics
+///
+/// Panics if `a.len() != b.len()`.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn l2_squared_unchecked(a: &[f32], b: &[f32]) -> f32 {
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn step(x: __m256, y: __m256, acc: __m256) -> __m256 {
+        let d = _mm256_sub_ps(x, y);
+        _mm256_fmadd_ps(d, d, acc)
+    }
+    check_len(a.len(), b.len());
+    let n = a.len();
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut s0 = _mm256_setzero_ps();
+    let mut s1 = _mm256_setzero_ps();
+    let mut s2 = _mm256_setzero_ps();
+    let mut s3 = _mm256_setzero_ps();
+    let mut i = super::head_len::<32>(pa, pb, n);
+    // SAFETY: all loads below are in bounds, as in `dot_unchecked`.
+    unsafe {
+        if i > 0 {
+            s0 = step(load_partial(pa, i), load_partial(pb, i), s0);
+        }
+        while i + 4 * LANES <= n {
+            s0 = step(load(pa.add(i)), load(pb.add(i)), s0);
+            s1 = step(load(pa.add(i + 8)), load(pb.add(i + 8)), s1);
+            s2 = step(load(pa.add(i + 16)), load(pb.add(i + 16)), s2);
+            s3 = step(load(pa.add(i + 24)), load(pb.add(i + 24)), s3);
+            i += 4 * LANES;
+        }
+        let r = n - i;
+        if r >= LANES {
+            s0 = step(load(pa.add(i)), load(pb.add(i)), s0);
+        }
+        if r >= 2 * LANES {
+            s1 = step(load(pa.add(i + 8)), load(pb.add(i + 8)), s1);
+        }
+        if r >= 3 * LANES {
+            s2 = step(load(pa.add(i + 16)), load(pb.add(i + 16)), s2);
+        }
+        let t = r % LANES;
+        if t != 0 {
+            let j = n - t;
+            s3 = step(load_partial(pa.add(j), t), load_partial(pb.add(j), t), s3);
+        }
+    }
+    hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)))
+}
+
+/// Squared Euclidean norm `Σ aᵢ²`.
+///
+/// One load per FMA, so this runs up to two FMAs per cycle and keeps eight
+/// accumulators (64 floats per iteration) to cover the FMA latency.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (see [`is_available`]).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn norm_squared_unchecked(a: &[f32]) -> f32 {
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn sq(x: __m256, acc: __m256) -> __m256 {
+        _mm256_fmadd_ps(x, x, acc)
+    }
+    let n = a.len();
+    let pa = a.as_ptr();
+    let mut s = [_mm256_setzero_ps(); 8];
+    let mut i = super::head_len::<32>(pa, pa, n);
+    // SAFETY: all loads below are in bounds: the slice has n elements; the head
+    // load reads the first i <= n of them (1 <= i < 8), every full load at
+    // offset j satisfies j + 8 <= n, and the tail load reads the last
+    // n - j < 8 elements, starting at j.
+    unsafe {
+        if i > 0 {
+            s[0] = sq(load_partial(pa, i), s[0]);
+        }
+        while i + 8 * LANES <= n {
+            for (k, acc) in s.iter_mut().enumerate() {
+                *acc = sq(load(pa.add(i + k * LANES)), *acc);
+            }
+            i += 8 * LANES;
+        }
+        let r = n - i;
+        // Up to 7 full vectors, each into its own accumulator.
+        unrolled_below!(r / LANES, [0, 1, 2, 3, 4, 5, 6], |k| {
+            s[k] = sq(load(pa.add(i + k * LANES)), s[k])
+        });
+        let t = r % LANES;
+        if t != 0 {
+            s[7] = sq(load_partial(pa.add(n - t), t), s[7]);
+        }
+    }
+    let a = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
+    let b = _mm256_add_ps(_mm256_add_ps(s[4], s[5]), _mm256_add_ps(s[6], s[7]));
+    hsum(_mm256_add_ps(a, b))
+}
+
+/// `(a·b, |a|², |b|²)` in one pass (for the cosine distance).
+///
+/// Three FMAs per pair of loads, so this is FMA-bound rather than load-bound;
+/// twelve accumulators keep both FMA pipes busy.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (see [`is_available`]).
+///
+/// # Panics
+///
+/// Panics if `a.len() != b.len()`.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_and_norms_unchecked(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
+    /// Accumulators for a·b, a·a, b·b.
+    #[derive(Clone, Copy)]
+    struct Acc(__m256, __m256, __m256);
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn step(x: __m256, y: __m256, s: Acc) -> Acc {
+        Acc(
+            _mm256_fmadd_ps(x, y, s.0),
+            _mm256_fmadd_ps(x, x, s.1),
+            _mm256_fmadd_ps(y, y, s.2),
+        )
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn add(s: Acc, t: Acc) -> Acc {
+        Acc(
+            _mm256_add_ps(s.0, t.0),
+            _mm256_add_ps(s.1, t.1),
+            _mm256_add_ps(s.2, t.2),
+        )
+    }
+
+    check_len(a.len(), b.len());
+    let n = a.len();
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let z = _mm256_setzero_ps();
+    let (mut s0, mut s1, mut s2, mut s3) = (Acc(z, z, z), Acc(z, z, z), Acc(z, z, z), Acc(z, z, z));
+    let mut i = super::head_len::<32>(pa, pb, n);
+    // SAFETY: all loads below are in bounds, as in `dot_unchecked`.
+    unsafe {
+        if i > 0 {
+            s0 = step(load_partial(pa, i), load_partial(pb, i), s0);
+        }
+        while i + 4 * LANES <= n {
+            s0 = step(load(pa.add(i)), load(pb.add(i)), s0);
+            s1 = step(load(pa.add(i + 8)), load(pb.add(i + 8)), s1);
+            s2 = step(load(pa.add(i + 16)), load(pb.add(i + 16)), s2);
+            s3 = step(load(pa.add(i + 24)), load(pb.add(i + 24)), s3);
+            i += 4 * LANES;
+        }
+        let r = n - i;
+        if r >= LANES {
+            s0 = step(load(pa.add(i)), load(pb.add(i)), s0);
+        }
+        if r >= 2 * LANES {
+            s1 = step(load(pa.add(i + 8)), load(pb.add(i + 8)), s1);
+        }
+        if r >= 3 * LANES {
+            s2 = step(load(pa.add(i + 16)), load(pb.add(i + 16)), s2);
+        }
+        let t = r % LANES;
+        if t != 0 {
+            let j = n - t;
+            s3 = step(load_partial(pa.add(j), t), load_partial(pb.add(j), t), s3);
+        }
+    }
+    let s = add(add(s0, s1), add(s2, s3));
+    (hsum(s.0), hsum(s.1), hsum(s.2))
+}
