@@ -105,7 +105,8 @@ export function validateConcurrentTestOptions(input: unknown, target?: SearchTar
   const parsed = ConcurrentTestOptionsSchema.safeParse(input)
   if (!parsed.success) {
     // The load model's own validator reports its problems in more detail.
-    const issues = parsed.error.issues.filter((i) => !(i.path[0] === 'load' && i.path.length > 1))
+    const known = ['closed', 'open'].includes(field(field(input, 'load'), 'model') as string)
+    const issues = parsed.error.issues.filter((i) => !(known && i.path[0] === 'load' && i.path.length > 1))
     problems.push(...describeIssues(new z.ZodError(issues), input))
   }
   const load = field(input, 'load')
@@ -156,6 +157,13 @@ interface ClassAcc {
   hist: LatencyHistogram
 }
 
+/** `query #3 "red shoes"` (strings and numbers shown, shortened), else `query #3`. */
+function describeQuery(q: unknown, i: number): string {
+  if (typeof q === 'string') return `query #${i} ${JSON.stringify(q.length > 40 ? `${q.slice(0, 40)}…` : q)}`
+  if (typeof q === 'number' || typeof q === 'bigint') return `query #${i} ${String(q)}`
+  return `query #${i}`
+}
+
 const threadCpuUsage = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage
 
 /** State of one run; implements the driver the load models call. */
@@ -197,6 +205,7 @@ class RunState implements LoadDriver {
   readonly #target: SearchTarget<unknown, unknown>
   readonly #queries: readonly unknown[]
   readonly #queryClass: Int32Array
+  readonly #queryLabels: string[]
   readonly #writeFraction: number
   readonly #writeClass: number
   readonly #makeInsert: WriteMix<unknown>['makeInsert'] | null
@@ -247,6 +256,7 @@ class RunState implements LoadDriver {
       }
       return id
     }
+    this.#queryLabels = init.queries.map((q, i) => describeQuery(q, i))
     this.#queryClass = new Int32Array(init.queries.length)
     for (let i = 0; i < init.queries.length; i++) {
       const name = init.classify(init.queries[i], i)
@@ -403,7 +413,7 @@ class RunState implements LoadDriver {
     const op = detector
       ? detector.beginOp({
           userId,
-          query: isWrite ? 'insert' : `query #${qi}`,
+          query: isWrite ? 'insert' : this.#queryLabels[qi],
           className: this.classes[classId].name,
           deadlineAt: tBegin + this.#acquireTimeoutMs + this.#requestTimeoutMs,
         })
