@@ -15,26 +15,31 @@ pub(crate) fn distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Scales `v` into `out` to unit length. Returns `false` (and leaves `out` unspecified) for a
-/// vector with no direction (all zeros, or so small that its norm underflows).
+/// vector with no direction (all zeros).
 ///
-/// The vector is first divided by its largest magnitude, so the squared norm can neither
-/// overflow (components up to `f32::MAX`) nor underflow for tiny but non-zero vectors.
+/// The squared norm is summed in `f64` in a fixed order, not with `vn_distance::dot`: the SIMD
+/// kernels' last bits depend on the input's address, and a query normalized in one buffer must
+/// give the very same floats as in another. In `f64` it can neither overflow (components up to
+/// `f32::MAX`) nor underflow (the smallest subnormals).
 pub(crate) fn normalize_into(v: &[f32], out: &mut [f32]) -> bool {
     debug_assert_eq!(v.len(), out.len());
-    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    if max == 0.0 || !max.is_finite() {
-        return false;
+    let mut acc = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += f64::from(*x) * f64::from(*x);
+        }
     }
-    for (o, x) in out.iter_mut().zip(v) {
-        *o = x / max;
+    for (a, x) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += f64::from(*x) * f64::from(*x);
     }
-    let norm2 = vn_distance::dot(out, out);
+    let norm2 = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     if !norm2.is_finite() || norm2 <= 0.0 {
         return false;
     }
     let inv = 1.0 / norm2.sqrt();
-    for o in out.iter_mut() {
-        *o *= inv;
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = (f64::from(*x) * inv) as f32;
     }
     true
 }
@@ -45,7 +50,7 @@ mod tests {
 
     #[test]
     fn normalize_handles_extreme_magnitudes() {
-        for v in [vec![3.0f32, 4.0], vec![3e30, 4e30], vec![3e-30, 4e-30], vec![f32::MAX, f32::MAX]] {
+        for v in [vec![3.0f32, 4.0], vec![3e30, 4e30], vec![3e-30, 4e-30], vec![f32::MAX, f32::MAX], vec![1e-45, 0.0]] {
             let mut out = vec![0.0; v.len()];
             assert!(normalize_into(&v, &mut out), "{v:?}");
             let n: f32 = out.iter().map(|x| x * x).sum();

@@ -7,6 +7,7 @@ use std::path::Path;
 use parking_lot::RwLock;
 use rayon::prelude::*;
 
+use crate::aligned::AlignedRows;
 use crate::distance::distance;
 use crate::idmap::IdMap;
 use crate::persist::{self, Encoder, Header, Loaded, TempFile};
@@ -15,10 +16,9 @@ use crate::validate;
 use crate::{HnswParams, Hit, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
 
 /// The rows, densely packed: removal moves the last row into the hole.
-#[derive(Default)]
 struct Rows {
     ids: Vec<u64>,
-    vectors: Vec<f32>,
+    vectors: AlignedRows,
     by_id: IdMap<usize>,
 }
 
@@ -46,7 +46,8 @@ impl FlatIndex {
     /// An empty index. `InvalidArgument` for dimensions outside 1 ..= 65 536.
     pub fn new(dimensions: usize, metric: Metric) -> Result<Self> {
         validate::dimensions(dimensions)?;
-        Ok(FlatIndex { dims: dimensions, metric, rows: RwLock::new(Rows::default()) })
+        let rows = Rows { ids: Vec::new(), vectors: AlignedRows::new(dimensions), by_id: IdMap::default() };
+        Ok(FlatIndex { dims: dimensions, metric, rows: RwLock::new(rows) })
     }
 
     /// Opens a file written by [`VectorIndex::save`] of a `FlatIndex`.
@@ -71,32 +72,35 @@ impl FlatIndex {
         for (row, &id) in data.ids.iter().enumerate() {
             by_id.insert(id, row);
         }
-        let rows = Rows { ids: data.ids, vectors: data.vectors, by_id };
+        let mut vectors = AlignedRows::new(h.dims);
+        vectors
+            .extend(&data.vectors)
+            .map_err(|_| IndexError::InvalidArgument("not enough memory to load the index".into()))?;
+        let rows = Rows { ids: data.ids, vectors, by_id };
         Ok(FlatIndex { dims: h.dims, metric: h.metric, rows: RwLock::new(rows) })
     }
 
     /// Exact top-k of a prepared query.
     fn scan(&self, rows: &Rows, q: &[f32], k: usize, filter: Option<&HashSet<u64>>) -> Vec<Hit> {
         let mut top = TopK::new(k);
-        let d = self.dims;
         match filter {
             // Few allowed ids: look them up instead of scanning everything.
             Some(f) if f.len() < rows.ids.len() => {
                 for id in f {
                     if let Some(&row) = rows.by_id.get(id) {
-                        top.push(distance(self.metric, q, &rows.vectors[row * d..(row + 1) * d]), *id);
+                        top.push(distance(self.metric, q, rows.vectors.row(row)), *id);
                     }
                 }
             }
             Some(f) => {
-                for (v, &id) in rows.vectors.chunks_exact(d).zip(&rows.ids) {
+                for (v, &id) in rows.vectors.iter().zip(&rows.ids) {
                     if f.contains(&id) {
                         top.push(distance(self.metric, q, v), id);
                     }
                 }
             }
             None => {
-                for (v, &id) in rows.vectors.chunks_exact(d).zip(&rows.ids) {
+                for (v, &id) in rows.vectors.iter().zip(&rows.ids) {
                     top.push(distance(self.metric, q, v), id);
                 }
             }
@@ -132,11 +136,10 @@ impl VectorIndex for FlatIndex {
         if let Some(&id) = ids.iter().find(|id| rows.by_id.contains_key(id)) {
             return Err(IndexError::DuplicateId(id));
         }
-        rows.vectors.try_reserve(data.len()).map_err(|_| {
+        rows.vectors.extend(&data).map_err(|_| {
             IndexError::InvalidArgument(format!("cannot allocate memory for {} more vectors", ids.len()))
         })?;
         let first = rows.ids.len();
-        rows.vectors.extend_from_slice(&data);
         rows.ids.extend_from_slice(ids);
         for (i, &id) in ids.iter().enumerate() {
             rows.by_id.insert(id, first + i);
@@ -151,17 +154,13 @@ impl VectorIndex for FlatIndex {
         if let Some(&id) = ids.iter().find(|id| !rows.by_id.contains_key(id)) {
             return Err(IndexError::UnknownId(id));
         }
-        let d = self.dims;
         for id in &ids {
             let row = rows.by_id.remove(id).expect("checked above");
-            let last = rows.ids.len() - 1;
-            if row != last {
-                rows.ids[row] = rows.ids[last];
-                rows.vectors.copy_within(last * d..(last + 1) * d, row * d);
+            rows.ids.swap_remove(row);
+            rows.vectors.swap_remove(row);
+            if row < rows.ids.len() {
                 rows.by_id.insert(rows.ids[row], row);
             }
-            rows.ids.pop();
-            rows.vectors.truncate(last * d);
         }
         Ok(ids.len())
     }
@@ -211,7 +210,9 @@ impl VectorIndex for FlatIndex {
                 e.u64(id)?;
             }
             e.section(persist::TAG_VECS, n * self.dims as u64 * 4)?;
-            e.f32s(&rows.vectors)?;
+            for v in rows.vectors.iter() {
+                e.f32s(v)?;
+            }
             e.section(persist::TAG_DELS, n)?;
             let zeros = [0u8; 4096];
             let mut left = n as usize;

@@ -37,6 +37,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod aligned;
 mod distance;
 mod error;
 mod flat;

@@ -38,7 +38,8 @@ pub(crate) struct Node {
     pub(crate) level: u8,
     deleted: AtomicBool,
     /// The vectors of the node's insertion batch (or of the loaded file); this node's row starts
-    /// at `start`. One contiguous buffer per batch, shared by reference counting.
+    /// at `start`, 64-byte aligned (see `aligned`). One contiguous buffer per batch, shared by
+    /// reference counting.
     vectors: Arc<[f32]>,
     start: usize,
     /// Neighbour lists of all the node's layers, in the [`Layout`].

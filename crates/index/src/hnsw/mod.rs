@@ -24,7 +24,6 @@ mod visited;
 use std::any::Any;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
@@ -163,11 +162,13 @@ impl HnswIndex {
                 if level as usize == top && lists[node as usize].0 as usize == top => {}
             _ => return Err(IndexError::Corrupt("the entry point is not on the top layer".into())),
         }
-        let vectors: Arc<[f32]> = Arc::from(data.vectors);
+        let (vectors, first) = crate::aligned::shared_rows(&data.vectors, h.dims);
+        drop(data.vectors);
+        let stride = crate::aligned::stride(h.dims);
         let mut map = IdMap::default();
         map.reserve(h.live_count as usize);
         for (i, (level, links)) in lists.into_iter().enumerate() {
-            let node = Node::new(data.ids[i], level, vectors.clone(), i * h.dims, links);
+            let node = Node::new(data.ids[i], level, vectors.clone(), first + i * stride, links);
             if data.deleted[i] {
                 node.mark_deleted();
             } else {
@@ -274,7 +275,9 @@ impl VectorIndex for HnswIndex {
 
     fn add(&self, ids: &[u64], vectors: &[f32]) -> Result<()> {
         let data = validate::prepare_add(self.metric, self.dims, ids, vectors)?;
-        let buffer: Arc<[f32]> = Arc::from(data);
+        let (buffer, first) = crate::aligned::shared_rows(&data, self.dims);
+        drop(data);
+        let stride = crate::aligned::stride(self.dims);
         // Recursive: an add called from inside a rayon task may, while its own batch runs,
         // steal another task that adds; a plain read would deadlock there behind a waiting save.
         let _writers = self.writers.read_recursive();
@@ -293,7 +296,7 @@ impl VectorIndex for HnswIndex {
                 let level = self.random_level(&mut reg.rng);
                 let links = self.layout.empty(level as usize);
                 let node = start + i as u32;
-                self.nodes.init(node, Node::new(id, level, buffer.clone(), i * self.dims, links));
+                self.nodes.init(node, Node::new(id, level, buffer.clone(), first + i * stride, links));
                 reg.map.insert(id, node);
             }
             reg.next = start + ids.len() as u32;
