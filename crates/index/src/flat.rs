@@ -25,7 +25,9 @@ struct Rows {
 /// An exact index: every search compares the query with every live vector.
 ///
 /// Searches hold a read lock (any number run in parallel); adds and removes hold the write lock
-/// only to check ids and append or move rows.
+/// only to check ids and append or move rows. Results are exact; ties break by id. Rows are
+/// stored 64-byte aligned (padded to a multiple of 16 floats), so results do not depend on where
+/// a query sits in memory.
 pub struct FlatIndex {
     dims: usize,
     metric: Metric,

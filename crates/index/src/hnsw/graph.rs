@@ -47,8 +47,8 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    pub(crate) fn new(id: u64, level: u8, vectors: Arc<[f32]>, start: usize, links: Box<[u32]>) -> Self {
-        Node { id, level, deleted: AtomicBool::new(false), vectors, start, links: Links::new(&links) }
+    pub(crate) fn new(id: u64, level: u8, vectors: Arc<[f32]>, start: usize, links: Links) -> Self {
+        Node { id, level, deleted: AtomicBool::new(false), vectors, start, links }
     }
 
     #[inline]
@@ -135,8 +135,15 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    fn new(raw: &[u32]) -> Self {
+    /// Lists in the [`Layout`] from plain numbers (a loaded file).
+    pub(crate) fn from_raw(raw: &[u32]) -> Self {
         Links { seq: AtomicU32::new(0), write: Mutex::new(()), slots: raw.iter().map(|&x| AtomicU32::new(x)).collect() }
+    }
+
+    /// Empty lists for a node whose top layer is `level`.
+    pub(crate) fn empty(layout: Layout, level: usize) -> Self {
+        let slots = (0..layout.offset(level + 1)).map(|_| AtomicU32::new(0)).collect();
+        Links { seq: AtomicU32::new(0), write: Mutex::new(()), slots }
     }
 
     /// Copies one layer's list into `out`: a list exactly as some writer left it.
@@ -335,7 +342,7 @@ mod tests {
     #[test]
     fn links_read_what_was_written_even_under_concurrent_writes() {
         let layout = Layout::new(4);
-        let links = Links::new(&layout.empty(1));
+        let links = Links::empty(layout, 1);
         let writer_lists: Vec<Vec<u32>> = (0..8u32).map(|n| (0..n).map(|i| n * 100 + i).collect()).collect();
         let stop = AtomicBool::new(false);
         std::thread::scope(|s| {

@@ -32,7 +32,7 @@ use crate::idmap::IdMap;
 use crate::persist::{self, Encoder, Header, Loaded, TempFile};
 use crate::validate;
 use crate::{HnswParams, Hit, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
-use graph::{EntryPoint, Layout, Node, NodeStore, MAX_LEVEL};
+use graph::{EntryPoint, Layout, Links, Node, NodeStore, MAX_LEVEL};
 pub use visited::HnswScratch;
 use visited::ScratchPool;
 
@@ -56,7 +56,29 @@ fn next_random(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// An approximate nearest-neighbour index (HNSW graph).
+/// An approximate nearest-neighbour index (HNSW graph, after hnswlib).
+///
+/// * **Parameters**: see [`HnswParams`]; `ef_search` can be changed at any time with
+///   [`set_ef_search`](Self::set_ef_search) or per query with [`SearchParams::ef`]. A search
+///   uses a beam of `max(ef, k)`.
+/// * **Deletion** leaves a tombstone: the node keeps routing searches but is never returned,
+///   and its id may be added again (as a new node). Tombstones are kept in saved files too
+///   ([`node_count`](Self::node_count) counts them); there is no compaction yet.
+/// * **Filters**: a filter with `|filter|² ≤ 8 · max(ef, k) · node_count` is answered by an
+///   exact scan of the filter's ids (cheaper than a graph walk that must skip most nodes, and
+///   exact); a larger one by the graph walk, which skips filtered-out and deleted nodes when
+///   collecting results but still walks through them.
+/// * **k results**: whenever at least `k` live (and allowed) vectors exist, `k` come back; if
+///   the walk reaches fewer (mass deletion, nodes the pruned graph no longer reaches), an exact
+///   scan answers instead.
+/// * **Threads**: all methods take `&self`. Searches run in parallel with each other and with
+///   adds and removes; a batch `add` links its vectors in parallel on rayon's global pool;
+///   `save` waits for running adds and removes and holds new ones off while it writes.
+/// * **Scratch**: [`search`](VectorIndex::search) borrows working memory from an internal
+///   pool; [`search_with`](Self::search_with) takes the caller's [`HnswScratch`].
+///
+/// Vectors are stored 64-byte aligned with rows padded to a multiple of 16 floats, so results
+/// do not depend on where a query sits in memory and are identical after a save/load round trip.
 pub struct HnswIndex {
     dims: usize,
     metric: Metric,
@@ -154,7 +176,7 @@ impl HnswIndex {
         let index = Self::empty(h.dims, h.metric, h.params, h.rng_state);
         let n = h.node_count as usize;
         let lists = insert::parse_graph(&data.graph, n, index.layout)?;
-        // Entry point: the (one) node on the top layer; hnswlib's invariant.
+        // The entry point is a node on the top layer (hnswlib's invariant).
         let top = lists.iter().map(|(level, _)| *level as usize).max();
         match (h.entry, top) {
             (None, None) => {}
@@ -168,7 +190,7 @@ impl HnswIndex {
         let mut map = IdMap::default();
         map.reserve(h.live_count as usize);
         for (i, (level, links)) in lists.into_iter().enumerate() {
-            let node = Node::new(data.ids[i], level, vectors.clone(), first + i * stride, links);
+            let node = Node::new(data.ids[i], level, vectors.clone(), first + i * stride, Links::from_raw(&links));
             if data.deleted[i] {
                 node.mark_deleted();
             } else {
@@ -294,7 +316,7 @@ impl VectorIndex for HnswIndex {
             }
             for (i, &id) in ids.iter().enumerate() {
                 let level = self.random_level(&mut reg.rng);
-                let links = self.layout.empty(level as usize);
+                let links = Links::empty(self.layout, level as usize);
                 let node = start + i as u32;
                 self.nodes.init(node, Node::new(id, level, buffer.clone(), first + i * stride, links));
                 reg.map.insert(id, node);
