@@ -15,12 +15,10 @@ import { DeadlockDetector, TrackedOp } from './detector/detector.ts'
 import type { DeadlockDetectorOptions, DetectorReport } from './detector/detector.ts'
 import { collectEnvironment } from './environment.ts'
 import { ConfigError, ErrorCodes, HarnessError, errorCodeOf } from './errors.ts'
-import { planClosedModel, resolveClosedModel, runClosedModel, validateClosedModel } from './load/closed.ts'
-import type { ResolvedClosedModelConfig } from './load/closed.ts'
 import { Outcome } from './load/driver.ts'
-import type { LoadDriver } from './load/driver.ts'
-import { planOpenModel, resolveOpenModel, runOpenModel, validateOpenModel } from './load/open.ts'
-import type { ResolvedOpenModelConfig } from './load/open.ts'
+import type { LoadDriver, LoadModel } from './load/driver.ts'
+import { getLoadModel, loadModelNames } from './load/models.ts'
+import type { ResolvedLoadModelConfig } from './load/models.ts'
 import { Rng, Streams, deriveSeed } from './load/rng.ts'
 import { QuerySelectionSchema, selectionRng, selectorFactory } from './load/selection.ts'
 import type { QuerySelection, QuerySelector } from './load/selection.ts'
@@ -46,7 +44,7 @@ const fnSchema = z.custom<(...args: never[]) => unknown>(isFn, { message: 'must 
 
 /** Structural schema of {@link ConcurrentTestOptions} (the load model is checked by its own validator). */
 export const ConcurrentTestOptionsSchema = z.strictObject({
-  load: z.looseObject({ model: z.enum(['closed', 'open']) }),
+  load: z.looseObject({ model: z.enum(loadModelNames) }),
   queries: z.array(z.unknown()).min(1),
   classify: fnSchema.optional(),
   selection: QuerySelectionSchema.optional(),
@@ -105,14 +103,13 @@ export function validateConcurrentTestOptions(input: unknown, target?: SearchTar
   const parsed = ConcurrentTestOptionsSchema.safeParse(input)
   if (!parsed.success) {
     // The load model's own validator reports its problems in more detail.
-    const known = ['closed', 'open'].includes(field(field(input, 'load'), 'model') as string)
+    const known = getLoadModel(field(field(input, 'load'), 'model')) !== undefined
     const issues = parsed.error.issues.filter((i) => !(known && i.path[0] === 'load' && i.path.length > 1))
     problems.push(...describeIssues(new z.ZodError(issues), input))
   }
   const load = field(input, 'load')
-  const model = field(load, 'model')
-  if (model === 'closed') problems.push(...validateClosedModel(load, 'load'))
-  else if (model === 'open') problems.push(...validateOpenModel(load, 'load'))
+  const model = getLoadModel(field(load, 'model'))
+  if (model) problems.push(...model.validate(load, 'load'))
   const writes = field(input, 'writes')
   const fraction = field(writes, 'fraction')
   if (isNum(fraction) && fraction > 0 && target && typeof target.insert !== 'function')
@@ -560,11 +557,10 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
     const problems = validateConcurrentTestOptions(options, target)
     if (problems.length > 0) throw new ConfigError('concurrent test options', problems)
     const startedAt = new Date().toISOString()
-    const load = options.load.model === 'closed' ? resolveClosedModel(options.load, 'load') : resolveOpenModel(options.load, 'load')
-    const closedPlan = load.model === 'closed' ? planClosedModel(load) : null
-    const openPlan = load.model === 'open' ? planOpenModel(load) : null
-    const window = (closedPlan ?? openPlan)!.window
-    const concurrency = load.model === 'closed' ? load.users : load.maxInFlight
+    const model = getLoadModel(options.load.model) as LoadModel<ResolvedLoadModelConfig>
+    const load = model.resolve(options.load, 'load')
+    const window = model.window(load)
+    const concurrency = model.concurrency(load)
     const seed = options.seed ?? (Math.random() * 0x100000000) >>> 0
     const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     const errorBackoffMs = options.errorBackoffMs ?? 10
@@ -590,73 +586,69 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
       const d: DeadlockDetectorOptions = { ...(options.detector ?? {}) }
       d.stallAfterMs ??= Math.max(2000, 2 * (requestTimeoutMs + acquireTimeoutMs))
       detector = new DeadlockDetector(d)
-      ownDetector = true
-    }
-    if (detector) {
-      detector.watchPool(pool)
-      if (!detector.started) {
-        await detector.start()
-        ownDetector = true
-      }
     }
 
     const controller = new AbortController()
     const onAbort = (): void => controller.abort(options.signal?.reason)
-    if (options.signal) {
-      if (options.signal.aborted) controller.abort(options.signal.reason)
-      else options.signal.addEventListener('abort', onAbort, { once: true })
-    }
-
-    const t0 = now()
-    const state = new RunState({
-      t0,
-      seed,
-      signal: controller.signal,
-      errorBackoffMs,
-      target,
-      queries: options.queries,
-      classify: (options.classify as ((q: unknown, i: number) => string) | undefined) ?? (() => 'read'),
-      selection: options.selection ?? { kind: 'uniform' },
-      writes: options.writes as WriteMix<unknown> | undefined,
-      pool,
-      acquireTimeoutMs,
-      requestTimeoutMs,
-      detector,
-      users: load.model === 'closed' ? load.users : 1,
-      window,
-    })
+    let state: RunState | null = null
     let openTimer: ReturnType<typeof setTimeout> | undefined
-    if (window.startMs <= 0) state.openWindow()
-    else openTimer = setTimeout(() => state.openWindow(), window.startMs)
-    const closeTimer = setTimeout(() => state.closeWindow(), window.endMs)
-
+    let closeTimer: ReturnType<typeof setTimeout> | undefined
+    let finished = false
     try {
-      if (load.model === 'closed') await runClosedModel(load, state)
-      else await runOpenModel(load, state)
-    } finally {
+      if (detector) {
+        detector.watchPool(pool)
+        if (!detector.started) {
+          await detector.start()
+          ownDetector = true
+        }
+      }
+      if (options.signal) {
+        if (options.signal.aborted) controller.abort(options.signal.reason)
+        else options.signal.addEventListener('abort', onAbort, { once: true })
+      }
+      const t0 = now()
+      const run = new RunState({
+        t0,
+        seed,
+        signal: controller.signal,
+        errorBackoffMs,
+        target,
+        queries: options.queries,
+        classify: (options.classify as ((q: unknown, i: number) => string) | undefined) ?? (() => 'read'),
+        selection: options.selection ?? { kind: 'uniform' },
+        writes: options.writes as WriteMix<unknown> | undefined,
+        pool,
+        acquireTimeoutMs,
+        requestTimeoutMs,
+        detector,
+        users: model.users(load),
+        window,
+      })
+      state = run
+      if (window.startMs <= 0) run.openWindow()
+      else openTimer = setTimeout(() => run.openWindow(), window.startMs)
+      closeTimer = setTimeout(() => run.closeWindow(), window.endMs)
+
+      await model.run(load, run)
       clearTimeout(openTimer)
       clearTimeout(closeTimer)
-      options.signal?.removeEventListener('abort', onAbort)
-    }
-    state.closeWindow()
+      run.closeWindow()
 
-    let poolStats = state.poolStats as ConnectionPoolStats
-    if (ownPool) {
-      const closed = await pool.close({ timeoutMs: 0 })
-      poolStats = { ...poolStats, leaked: closed.leaked, created: closed.created, destroyed: closed.destroyed }
-    } else {
-      poolStats = { ...poolStats, leaked: pool.inUse }
-    }
-
-    let detectorReport: DetectorReport | null = null
-    if (detector) {
-      detector.check()
-      detectorReport = ownDetector ? await detector.stop() : detector.report()
-    }
-
-    try {
+      let poolStats = run.poolStats as ConnectionPoolStats
+      if (ownPool) {
+        const closed = await pool.close({ timeoutMs: 0 })
+        poolStats = { ...poolStats, leaked: closed.leaked, created: closed.created, destroyed: closed.destroyed }
+      } else {
+        poolStats = { ...poolStats, leaked: pool.inUse }
+      }
+      let detectorReport: DetectorReport | null = null
+      if (detector) {
+        detector.check()
+        detectorReport = ownDetector ? await detector.stop() : detector.report()
+      }
+      finished = true
       return buildResult({
-        state,
+        state: run,
         load,
         target,
         seed,
@@ -665,20 +657,29 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
         concurrency,
         poolStats,
         detectorReport,
-        windowOverlapsRampUp: closedPlan?.windowOverlapsRampUp ?? false,
+        planWarnings: model.planWarnings(load),
         baselineThroughput: options.baselineThroughput,
         packageVersion: options.packageVersion,
         aborted: controller.signal.aborted,
       })
     } finally {
-      state.destroy()
+      clearTimeout(openTimer)
+      clearTimeout(closeTimer)
+      options.signal?.removeEventListener('abort', onAbort)
+      state?.destroy()
+      if (!finished) {
+        // Something threw: do not leave a worker or a pool behind.
+        controller.abort()
+        if (detector && ownDetector) await detector.stop().catch(() => undefined)
+        if (ownPool) await pool.close().catch(() => undefined)
+      }
     }
   }
 }
 
 function buildResult(a: {
   state: RunState
-  load: ResolvedClosedModelConfig | ResolvedOpenModelConfig
+  load: ResolvedLoadModelConfig
   target: SearchTarget<unknown, unknown>
   seed: number
   startedAt: string
@@ -686,7 +687,7 @@ function buildResult(a: {
   concurrency: number
   poolStats: ConnectionPoolStats
   detectorReport: DetectorReport | null
-  windowOverlapsRampUp: boolean
+  planWarnings: string[]
   baselineThroughput: number | undefined
   packageVersion: string | undefined
   aborted: boolean
@@ -780,8 +781,7 @@ function buildResult(a: {
     }
 
     // Warnings.
-    if (a.windowOverlapsRampUp)
-      warnings.push('the measurement window starts before the last user starts: throughput and fairness include the ramp-up (set warmUpMs ≥ rampUp.durationMs)')
+    warnings.push(...a.planWarnings)
     if (state.droppedStarts > 0)
       warnings.push(`${state.droppedStarts} scheduled start(s) were dropped because maxInFlight requests were in flight: the offered load was not delivered`)
     const starts = total + state.droppedStarts
@@ -820,7 +820,9 @@ function buildResult(a: {
       requestsPerSecond: rps,
       threadPerformance,
       resourceContentionScore: state.sumResponseAllMs > 0 ? Math.min(100, (100 * state.sumWaitMs) / state.sumResponseAllMs) : 0,
-      scalabilityEfficiency: a.baselineThroughput ? (100 * okRps) / (a.concurrency * a.baselineThroughput) : null,
+      // Only defined for a fixed user population (closed model) with a measured single-user baseline.
+      scalabilityEfficiency:
+        a.baselineThroughput && load.model === 'closed' ? (100 * okRps) / (a.concurrency * a.baselineThroughput) : null,
       connectionPoolUsage: a.poolStats,
       target: a.target.name,
       loadModel: load.model,

@@ -26,6 +26,7 @@ export { ConcurrentTestResultSchema } from './result-schema.ts'
 export {
   CLOSED_MODEL,
   ClosedModelConfigSchema,
+  closedModel,
   planClosedModel,
   resolveClosedModel,
   runClosedModel,
@@ -36,6 +37,7 @@ export {
   ArrivalSchedule,
   OPEN_MODEL,
   OpenModelConfigSchema,
+  openModel,
   expectedArrivals,
   planArrivals,
   planOpenModel,
@@ -45,6 +47,7 @@ export {
   validateOpenModel,
 } from './load/open.ts'
 export { DEFAULT_LATE_THRESHOLD_MS, Outcome } from './load/driver.ts'
+export { getLoadModel, loadModelNames, loadModels } from './load/models.ts'
 export { Rng, Streams, deriveSeed, mix32 } from './load/rng.ts'
 export {
   QuerySelectionSchema,
@@ -104,7 +107,8 @@ export type { DeadlockAnalysis, WaitForEdge, WaitForResource } from './detector/
 export type { EnvironmentInfo } from './environment.ts'
 export type { ClosedModelConfig, ClosedModelPlan, RampUp, ResolvedClosedModelConfig } from './load/closed.ts'
 export type { ArrivalStage, OpenModelConfig, OpenModelPlan, ResolvedOpenModelConfig } from './load/open.ts'
-export type { LoadDriver, MeasurementWindow } from './load/driver.ts'
+export type { LoadDriver, LoadModel, MeasurementWindow } from './load/driver.ts'
+export type { LoadModelConfig, ResolvedLoadModelConfig } from './load/models.ts'
 export type { QuerySelection, QuerySelector } from './load/selection.ts'
 export type { ThinkTime } from './load/think-time.ts'
 export type { LatencySummary } from './metrics/histogram.ts'

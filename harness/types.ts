@@ -4,8 +4,7 @@
  */
 import type { DeadlockDetector, DeadlockDetectorOptions, DetectorReport } from './detector/detector.ts'
 import type { EnvironmentInfo } from './environment.ts'
-import type { ClosedModelConfig, ResolvedClosedModelConfig } from './load/closed.ts'
-import type { OpenModelConfig, ResolvedOpenModelConfig } from './load/open.ts'
+import type { LoadModelConfig, ResolvedLoadModelConfig } from './load/models.ts'
 import type { Rng } from './load/rng.ts'
 import type { QuerySelection } from './load/selection.ts'
 import type { LatencySummary } from './metrics/histogram.ts'
@@ -69,7 +68,7 @@ export interface PoolSettings<T = unknown> {
 /** Options of {@link ConcurrentBenchmark.runConcurrentTest}. */
 export interface ConcurrentTestOptions<Q = unknown, D = unknown> {
   /** The load model. */
-  load: ClosedModelConfig | OpenModelConfig
+  load: LoadModelConfig
   /** Queries to send (at least one). */
   queries: readonly Q[]
   /** Class label of each query (e.g. 'hybrid-heavy'). @default () => 'read' */
@@ -182,7 +181,8 @@ export interface ConcurrentTestResult {
   resourceContentionScore: number
   /**
    * `100 · X(N) / (N · X(1))`: successful throughput relative to N times the single-user
-   * throughput given as `baselineThroughput`; null without a baseline.
+   * throughput given as `baselineThroughput` (closed model only: in an open model throughput
+   * is the offered rate, not an outcome); null otherwise.
    */
   scalabilityEfficiency: number | null
   connectionPoolUsage: ConnectionPoolStats
@@ -191,7 +191,7 @@ export interface ConcurrentTestResult {
   target: string
   loadModel: 'closed' | 'open'
   /** The load-model config with defaults filled in. */
-  loadConfig: ResolvedClosedModelConfig | ResolvedOpenModelConfig
+  loadConfig: ResolvedLoadModelConfig
   seed: number
   window: ResultWindow
   /** `successfulRequests` / window length. */

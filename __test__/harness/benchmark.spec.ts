@@ -3,7 +3,12 @@ import test from 'ava'
 import {
   ConcurrentBenchmark,
   ConfigError,
+  DeadlockDetector,
   Outcome,
+  closedModel,
+  getLoadModel,
+  loadModelNames,
+  openModel,
   planClosedModel,
   querySequence,
   resolveClosedModel,
@@ -351,7 +356,6 @@ test('invalid options are rejected at the boundary with every problem listed', a
   const bench = new ConcurrentBenchmark({ name: 'x', search: async () => null })
   const err = await t.throwsAsync(
     bench.runConcurrentTest({
-      // @ts-expect-error deliberately wrong
       load: { model: 'closed', users: 0, durationMs: -5 },
       queries: [],
       requestTimeoutMs: 0,
@@ -366,4 +370,34 @@ test('invalid options are rejected at the boundary with every problem listed', a
   t.true(problems.some((p) => p.includes('requestTimeoutMs')))
   t.is((err as ConfigError).code, 'ERR_INVALID_CONFIG')
   t.throws(() => new ConcurrentBenchmark({ name: 'no-search' } as never), { instanceOf: ConfigError })
+})
+
+test.serial('a classify() that returns no label is rejected, and the run cleans up after itself', async (t) => {
+  const detector = new DeadlockDetector()
+  const err = await t.throwsAsync(
+    new ConcurrentBenchmark(createFixtureTarget()).runConcurrentTest({
+      load: { model: 'closed', users: 1, durationMs: 100 },
+      queries: ['q'],
+      classify: () => '',
+      detector,
+    }),
+    { instanceOf: ConfigError },
+  )
+  t.regex(err?.message ?? '', /classify\(\) must return a non-empty string/)
+  const report = await detector.stop() // already stopped by the run: returns the final report
+  t.is(report.watchdog, 'worker')
+})
+
+test('load models are registered by name, each with its plan', (t) => {
+  t.deepEqual(loadModelNames, ['closed', 'open'])
+  t.is(getLoadModel('closed') as unknown, closedModel)
+  t.is(getLoadModel('open') as unknown, openModel)
+  t.is(getLoadModel('ramping-vus'), undefined)
+  t.is(getLoadModel('toString'), undefined)
+  const c = closedModel.resolve({ model: 'closed', users: 3, durationMs: 1000, warmUpMs: 100 })
+  t.deepEqual(closedModel.window(c), { startMs: 100, endMs: 1000 })
+  t.is(closedModel.concurrency(c), 3)
+  const o = openModel.resolve({ model: 'open', rate: 5, durationMs: 1000, maxInFlight: 7 })
+  t.is(openModel.concurrency(o), 7)
+  t.is(openModel.users(o), 1)
 })

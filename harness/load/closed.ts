@@ -14,7 +14,7 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.ts'
 import { DEFAULT_LATE_THRESHOLD_MS, Outcome } from './driver.ts'
-import type { LoadDriver, MeasurementWindow } from './driver.ts'
+import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'
 import { Rng, Streams, deriveSeed } from './rng.ts'
 import { ThinkTimeSchema, sampleThinkMs } from './think-time.ts'
 import type { ThinkTime } from './think-time.ts'
@@ -211,4 +211,22 @@ async function runUser(
   } catch (err) {
     driver.userFinished(userId, now(), err)
   }
+}
+
+/** The closed model, as registered in `load/models.ts`. */
+export const closedModel: LoadModel<ResolvedClosedModelConfig> = {
+  name: CLOSED_MODEL,
+  validate: validateClosedModel,
+  resolve: resolveClosedModel,
+  window: (c) => planClosedModel(c).window,
+  concurrency: (c) => c.users,
+  users: (c) => c.users,
+  planWarnings: (c) =>
+    planClosedModel(c).windowOverlapsRampUp
+      ? [
+          'the measurement window starts before the last user starts: throughput includes the ramp-up ' +
+            '(set warmUpMs ≥ rampUp.durationMs)',
+        ]
+      : [],
+  run: runClosedModel,
 }

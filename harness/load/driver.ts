@@ -47,3 +47,25 @@ export interface MeasurementWindow {
  * response time; the count says how often the schedule slipped.
  */
 export const DEFAULT_LATE_THRESHOLD_MS = 2
+
+/**
+ * What a load model provides (one file per model, each exporting one of these; the registry is
+ * `load/models.ts`). Everything but `run` is pure and derived from the config alone.
+ */
+export interface LoadModel<R extends { model: string }> {
+  readonly name: R['model']
+  /** Every problem with a config, in plain words (empty when valid). */
+  validate(input: unknown, prefix?: string): string[]
+  /** Validates and fills defaults; throws a `ConfigError` listing every problem. */
+  resolve(input: unknown, prefix?: string): R
+  /** The measurement window. */
+  window(config: R): MeasurementWindow
+  /** The concurrency the model runs at (users, or the in-flight bound). */
+  concurrency(config: R): number
+  /** How many driver user ids `run` uses (0..users-1). */
+  users(config: R): number
+  /** Caveats of the plan itself (e.g. a window overlapping the ramp-up). */
+  planWarnings(config: R): string[]
+  /** Executes the plan through the driver. */
+  run(config: R, driver: LoadDriver): Promise<void>
+}

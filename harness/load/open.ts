@@ -18,7 +18,7 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.ts'
 import { DEFAULT_LATE_THRESHOLD_MS } from './driver.ts'
-import type { LoadDriver, MeasurementWindow } from './driver.ts'
+import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'
 import { Rng, Streams, deriveSeed } from './rng.ts'
 import { now, sleepUntil, yieldIfNeeded } from './time.ts'
 import { describeIssues, field, isNum } from './validation.ts'
@@ -288,4 +288,21 @@ export async function runOpenModel(config: ResolvedOpenModelConfig, driver: Load
   scheduleDone = true
   if (inFlight > 0) await drained
   driver.userFinished(0, now())
+}
+
+/** The open model, as registered in `load/models.ts`. */
+export const openModel: LoadModel<ResolvedOpenModelConfig> = {
+  name: OPEN_MODEL,
+  validate: validateOpenModel,
+  resolve: resolveOpenModel,
+  window: (c) => planOpenModel(c).window,
+  concurrency: (c) => c.maxInFlight,
+  users: () => 1,
+  planWarnings: (c) => {
+    const plan = planOpenModel(c)
+    return plan.window.startMs > 0 && expectedArrivals(c, 0, plan.window.startMs) === 0
+      ? ['no request arrives during the warm-up: nothing warms the target up']
+      : []
+  },
+  run: runOpenModel,
 }
