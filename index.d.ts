@@ -64,7 +64,7 @@ export interface HnswOptions {
   m?: number
   /** Beam width while inserting. Default 200. */
   efConstruction?: number
-  /** Default beam width while searching. Default 64. */
+  /** Default beam width while searching. Default 100. */
   efSearch?: number
   /** Seed of the level generator: the same seed and insertion order give the same graph. Default 100. */
   seed?: number

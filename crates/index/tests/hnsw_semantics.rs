@@ -104,7 +104,7 @@ fn batch_search_equals_single_searches_and_ef_is_honoured() {
     assert_eq!(hits.len(), 500);
     assert_well_formed(&hits);
 
-    assert_eq!(index.params().ef_search, 64);
+    assert_eq!(index.params().ef_search, 100);
     index.set_ef_search(128).unwrap();
     assert_eq!(index.params(), HnswParams { ef_search: 128, ..HnswParams::default() });
     assert_eq!(index.set_ef_search(0).unwrap_err().code(), "ERR_INVALID_ARGUMENT");
