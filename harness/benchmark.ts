@@ -429,6 +429,7 @@ class RunState implements LoadDriver {
     }
     const tSend = now()
     if (measured) this.poolWait.recordMs(tSend - tBegin)
+    if (op) op.deadlineAt = tSend + this.#requestTimeoutMs
 
     const ac = new AbortController()
     const target = this.#target

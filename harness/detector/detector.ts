@@ -60,7 +60,8 @@ export class TrackedOp {
   readonly className: string
   /** `performance.now()` ms. */
   readonly startedAt: number
-  readonly deadlineAt: number
+  /** When the caller gives up on it (`performance.now()` ms); may be moved once known. */
+  deadlineAt: number
   timedOut = false
   /** Time spent waiting for harness locks. */
   lockWaitMs = 0
@@ -389,6 +390,7 @@ export class DeadlockDetector {
   markTimedOut(op: TrackedOp): void {
     if (op.timedOut || !this.#ops.has(op.id)) return
     op.timedOut = true
+    if (op.overdueMark < 0) op.overdueMark = this.#settled
     this.#timedOutRunning++
     if (this.#timedOutRunning > this.#peakTimedOutRunning) this.#peakTimedOutRunning = this.#timedOutRunning
   }
@@ -398,6 +400,8 @@ export class DeadlockDetector {
     if (!this.#ops.delete(op.id)) return
     Atomics.sub(this.#shared, Slot.IN_FLIGHT, 1)
     if (op.timedOut) this.#timedOutRunning--
+    // Finished after its deadline while others completed meanwhile: slow, not stuck.
+    if (op.overdueMark >= 0 && !op.reportedSlow && this.#settled > op.overdueMark) this.#reportSlow(op, null, performance.now())
     if (reachedTarget) {
       this.#settled++
       Atomics.add(this.#shared, Slot.SETTLED, 1)
@@ -519,19 +523,7 @@ export class DeadlockDetector {
         op.overdueMark = this.#settled
         continue
       }
-      const since = this.#settled - op.overdueMark
-      if (since > 0) {
-        op.reportedSlow = true
-        const r = this.#ref(op, snap, t)
-        this.#add({
-          kind: 'slow-operation',
-          atMs: this.#rel(t),
-          message: `op ${op.id} (user ${op.userId}, ${op.query}) is ${Math.round(t - op.deadlineAt)} ms past its deadline while ${since} other operation(s) completed`,
-          op: r,
-          overdueMs: t - op.deadlineAt,
-          completionsSinceOverdue: since,
-        })
-      }
+      if (this.#settled > op.overdueMark) this.#reportSlow(op, snap, t)
     }
     // Pool exhaustion.
     for (const pool of this.#pools) {
@@ -553,6 +545,24 @@ export class DeadlockDetector {
       })
     }
     return this.#findings.slice(before)
+  }
+
+  #reportSlow(op: TrackedOp, snap: Snapshot | null, t: number): void {
+    op.reportedSlow = true
+    if (this.#counts['slow-operation'] >= this.options.maxFindingsPerKind) {
+      this.#counts['slow-operation']++ // counted, not detailed
+      return
+    }
+    const since = this.#settled - op.overdueMark
+    const running = this.#ops.has(op.id)
+    this.#add({
+      kind: 'slow-operation',
+      atMs: this.#rel(t),
+      message: `op ${op.id} (user ${op.userId}, ${op.query}) ${running ? 'is' : 'finished'} ${Math.round(t - op.deadlineAt)} ms past its deadline while ${since} other operation(s) completed`,
+      op: this.#ref(op, snap ?? this.#snapshot(), t),
+      overdueMs: t - op.deadlineAt,
+      completionsSinceOverdue: since,
+    })
   }
 
   #onWatchdog(m: WatchdogMessage): void {

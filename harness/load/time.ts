@@ -7,18 +7,21 @@ import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/pr
 export const now = (): number => performance.now()
 
 /**
- * Resolves at (or just after) time `at`. Node timers have 1 ms granularity and can fire late
- * when the event loop is busy; callers measure from the intended time, never from the wake-up.
+ * Resolves at (or just after) time `at`, never before it. Node timers have 1 ms granularity,
+ * are computed from the event loop's cached clock (so they can fire up to ~1 ms *early*), and
+ * fire late when the loop is busy; the last sub-millisecond is waited out with `setImmediate`
+ * turns. Callers measure from the intended time, never from the wake-up.
  * Resolves early (without throwing) when `signal` aborts.
  */
 export async function sleepUntil(at: number, signal?: AbortSignal): Promise<void> {
-  const ms = at - performance.now()
-  if (ms <= 0) return
-  if (signal?.aborted) return
-  try {
-    await sleep(ms, undefined, signal ? { signal } : undefined)
-  } catch {
-    // aborted: return early
+  for (let ms = at - performance.now(); ms > 0; ms = at - performance.now()) {
+    if (signal?.aborted) return
+    try {
+      if (ms > 1) await sleep(ms, undefined, signal ? { signal } : undefined)
+      else await yieldToLoop()
+    } catch {
+      return // aborted
+    }
   }
   lastYield = performance.now()
 }
