@@ -12,6 +12,7 @@ import {
   planClosedModel,
   querySequence,
   resolveClosedModel,
+  validateConcurrentTestOptions,
   runClosedModel,
 } from '../../harness/index.ts'
 import type { LoadDriver, SearchTarget, TargetCallOptions } from '../../harness/index.ts'
@@ -401,4 +402,17 @@ test('load models are registered by name, each with its plan', (t) => {
   const o = openModel.resolve({ model: 'open', rate: 5, durationMs: 1000, maxInFlight: 7 })
   t.is(openModel.concurrency(o), 7)
   t.is(openModel.users(o), 1)
+})
+
+test('benchmark options validation reports problems in the options and in the load model together', (t) => {
+  const target = { name: 'x', search: async () => null }
+  const problems = validateConcurrentTestOptions(
+    { load: { model: 'closed', users: 0, durationMs: 100 }, queries: [], writes: { fraction: 0.5, makeInsert: () => ({}) }, seed: -3 },
+    target,
+  )
+  t.true(problems.some((p) => p.includes('queries must have at least 1 item')), problems.join('\n'))
+  t.true(problems.some((p) => p.includes('load.users must be at least 1')))
+  t.true(problems.some((p) => p.includes('has no insert()')))
+  t.true(problems.some((p) => p.startsWith('seed')))
+  t.true(validateConcurrentTestOptions({ load: { model: 'nope' }, queries: [1] }).some((p) => p.includes('load.model must be one of')))
 })
