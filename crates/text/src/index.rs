@@ -1,0 +1,478 @@
+//! [`TextIndex`] (open, reload, snapshot), [`TextWriter`] (buffered writes, commit with a
+//! payload) and [`TextSnapshot`] (BM25 search and document reads on one committed state).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tantivy::collector::TopDocs;
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use crate::schema::{self, Fields};
+use crate::tokenizer::{analyzer, for_each_token, TOKENIZER_NAME};
+use crate::{Result, TextError};
+
+/// Indexing memory below which tantivy refuses to create a writer (per indexing thread).
+pub const MIN_WRITER_MEMORY: usize = 15_000_000;
+
+/// Files tantivy leaves in a directory before (or without) `meta.json`: a directory holding
+/// only these is treated as empty, so a creation interrupted before its first commit is redone.
+const TANTIVY_BOOKKEEPING: [&str; 3] = [".tantivy-meta.lock", ".tantivy-writer.lock", ".managed.json"];
+
+/// A document as it is written.
+#[derive(Debug, Clone, Copy)]
+pub struct TextDoc<'a> {
+    /// The caller's id (must be unique; the index does not check).
+    pub id: &'a str,
+    /// The engine's id, the key of the vector index (must be unique; not checked here).
+    pub internal_id: u64,
+    /// The searchable text.
+    pub text: &'a str,
+    /// The document's vector, stored verbatim (`f32` little-endian).
+    pub vector: Option<&'a [f32]>,
+    /// A JSON string, stored verbatim.
+    pub metadata: Option<&'a str>,
+}
+
+/// A document as it is read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDoc {
+    /// The caller's id.
+    pub id: String,
+    /// The engine's id.
+    pub internal_id: u64,
+    /// The text.
+    pub text: String,
+    /// The stored vector, if the document has one.
+    pub vector: Option<Vec<f32>>,
+    /// The stored metadata, if any.
+    pub metadata: Option<String>,
+}
+
+/// One BM25 result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextHit {
+    /// The caller's id.
+    pub id: String,
+    /// The engine's id.
+    pub internal_id: u64,
+    /// tantivy's BM25 score (k1 = 1.2, b = 0.75), larger is better.
+    pub score: f32,
+}
+
+/// The keys of one live document, read from fast fields only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocKey {
+    /// The caller's id.
+    pub id: String,
+    /// The engine's id.
+    pub internal_id: u64,
+    /// Whether the document stores a vector.
+    pub has_vector: bool,
+}
+
+/// A tantivy index with this crate's schema and analyzer.
+///
+/// The reader reloads only when told ([`reload`](Self::reload), `ReloadPolicy::Manual`): a
+/// [`TextSnapshot`] keeps seeing the commit it was taken on, and uncommitted writes are never
+/// visible. Searches never wait for the writer.
+#[derive(Clone)]
+pub struct TextIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for TextIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextIndex").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl TextIndex {
+    /// Opens the index in directory `path`, or creates it (and the directory) when absent.
+    /// Returns the index and whether it was created.
+    ///
+    /// Errors: `InvalidArgument` when `path` is a file, or a non-empty directory without a
+    /// tantivy index (nothing is written into it); `Corrupt` for a damaged index or a tantivy
+    /// index with another schema; `Io` when the directory cannot be created or read.
+    pub fn open_or_create(path: &Path) -> Result<(TextIndex, bool)> {
+        let create = match std::fs::metadata(path) {
+            Ok(m) if !m.is_dir() => {
+                return Err(TextError::InvalidArgument(format!(
+                    "the text index path {} is a file, not a directory",
+                    path.display()
+                )))
+            }
+            Ok(_) => {
+                if path.join("meta.json").exists() {
+                    false
+                } else {
+                    ensure_no_foreign_files(path)?;
+                    true
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(path)
+                    .map_err(|e| TextError::io(format!("creating the text index directory {}", path.display()), e))?;
+                true
+            }
+            Err(e) => return Err(TextError::io(format!("reading {}", path.display()), e)),
+        };
+        let index = if create {
+            Index::create_in_dir(path, schema::build_schema().0)?
+        } else {
+            Index::open_in_dir(path)?
+        };
+        Ok((Self::from_index(index, Some(path.to_path_buf()))?, create))
+    }
+
+    /// A new index in memory (for tests and throw-away use).
+    pub fn create_in_ram() -> Result<TextIndex> {
+        Self::from_index(Index::create_in_ram(schema::build_schema().0), None)
+    }
+
+    fn from_index(index: Index, path: Option<PathBuf>) -> Result<TextIndex> {
+        let fields = schema::fields_of(&index.schema())?;
+        index.tokenizers().register(TOKENIZER_NAME, analyzer());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(TextIndex { index, reader, fields, path })
+    }
+
+    /// The resolved schema fields.
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    /// The directory, or `None` for an in-memory index.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// A writer with one indexing thread and `memory_budget` bytes of indexing memory (at
+    /// least [`MIN_WRITER_MEMORY`]); when the budget fills, a segment is flushed to disk but
+    /// stays invisible until [`TextWriter::commit`]. Only one writer may exist per index
+    /// (across processes too): a second one fails with `Locked`.
+    pub fn writer(&self, memory_budget: usize) -> Result<TextWriter> {
+        if memory_budget < MIN_WRITER_MEMORY {
+            return Err(TextError::InvalidArgument(format!(
+                "the writer's memory budget must be at least {MIN_WRITER_MEMORY} bytes, got {memory_budget}"
+            )));
+        }
+        let writer = self.index.writer_with_num_threads(1, memory_budget)?;
+        Ok(TextWriter { writer, fields: self.fields })
+    }
+
+    /// The payload of the last commit, read from disk (`None` before the first commit with one).
+    pub fn committed_payload(&self) -> Result<Option<String>> {
+        Ok(self.index.load_metas()?.payload)
+    }
+
+    /// Makes later snapshots see the last commit.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// The committed state the reader currently holds.
+    pub fn snapshot(&self) -> Result<TextSnapshot> {
+        TextSnapshot::new(self.reader.searcher(), self.fields)
+    }
+
+    /// Bytes of the files in the index directory (0 in memory). Files that vanish while they
+    /// are listed (a merge's garbage collection) are skipped.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        let Some(path) = &self.path else { return Ok(0) };
+        let mut total = 0;
+        let entries =
+            std::fs::read_dir(path).map_err(|e| TextError::io(format!("listing {}", path.display()), e))?;
+        for entry in entries.flatten() {
+            if let Ok(m) = entry.metadata() {
+                if m.is_file() {
+                    total += m.len();
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+fn ensure_no_foreign_files(path: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(path).map_err(|e| TextError::io(format!("listing {}", path.display()), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| TextError::io(format!("listing {}", path.display()), e))?;
+        let name = entry.file_name();
+        if !TANTIVY_BOOKKEEPING.iter().any(|b| name == *b) {
+            return Err(TextError::InvalidArgument(format!(
+                "the text index path {} is a non-empty directory without a tantivy index (it holds {:?}); \
+                 choose an empty or new directory",
+                path.display(),
+                name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The single writer of a [`TextIndex`]. Adds and deletes are buffered; [`commit`](Self::commit)
+/// makes them durable (readers see them after [`TextIndex::reload`]); [`rollback`](Self::rollback)
+/// discards them.
+pub struct TextWriter {
+    writer: IndexWriter<TantivyDocument>,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for TextWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextWriter").finish_non_exhaustive()
+    }
+}
+
+impl TextWriter {
+    /// Buffers one document.
+    pub fn add(&mut self, doc: &TextDoc<'_>) -> Result<()> {
+        let f = &self.fields;
+        let mut d = TantivyDocument::new();
+        d.add_text(f.id, doc.id);
+        d.add_text(f.text, doc.text);
+        d.add_u64(f.internal_id, doc.internal_id);
+        d.add_bool(f.has_vector, doc.vector.is_some());
+        if let Some(v) = doc.vector {
+            d.add_bytes(f.vector, &schema::encode_vector(v));
+        }
+        if let Some(m) = doc.metadata {
+            d.add_text(f.metadata, m);
+        }
+        self.writer.add_document(d)?;
+        Ok(())
+    }
+
+    /// Buffers the deletion of the document with this engine id (committed, or added earlier
+    /// through this writer; a later add with the same id is not affected).
+    pub fn delete(&mut self, internal_id: u64) {
+        self.writer.delete_term(Term::from_field_u64(self.fields.internal_id, internal_id));
+    }
+
+    /// Makes every buffered change durable, atomically, with `payload` recorded in the commit
+    /// (read it back with [`TextIndex::committed_payload`]).
+    pub fn commit(&mut self, payload: &str) -> Result<()> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(payload);
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Discards every buffered change.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        Ok(())
+    }
+
+    /// Waits for background merges and releases the writer lock.
+    pub fn finish(self) -> Result<()> {
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+}
+
+/// Fast-field columns of one segment, opened once per snapshot.
+struct SegmentColumns {
+    internal_id: Column<u64>,
+    id: StrColumn,
+    has_vector: Column<bool>,
+}
+
+/// One committed state of the index: BM25 search and reads that all agree with each other.
+/// Cheap to clone (reference counted).
+#[derive(Clone)]
+pub struct TextSnapshot {
+    searcher: Searcher,
+    columns: Arc<[SegmentColumns]>,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for TextSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextSnapshot").field("num_docs", &self.num_docs()).finish_non_exhaustive()
+    }
+}
+
+impl TextSnapshot {
+    fn new(searcher: Searcher, fields: Fields) -> Result<TextSnapshot> {
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|seg| {
+                let ff = seg.fast_fields();
+                Ok(SegmentColumns {
+                    internal_id: ff.u64(schema::INTERNAL_ID)?,
+                    id: ff.str(schema::ID)?.ok_or_else(|| TextError::Corrupt("a segment has no id column".into()))?,
+                    has_vector: ff.bool(schema::HAS_VECTOR)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TextSnapshot { searcher, columns: columns.into(), fields })
+    }
+
+    /// Live documents.
+    pub fn num_docs(&self) -> u64 {
+        self.searcher.num_docs()
+    }
+
+    /// The `k` best documents for `query` by BM25, best first.
+    ///
+    /// The query is tokenized like the documents; its distinct tokens are OR-ed (a document
+    /// needs one of them), each contributing its BM25 term score. No query syntax: quotes,
+    /// `AND`, `field:` are plain words. A query without tokens matches nothing.
+    /// Errors: `InvalidArgument` for `k == 0`.
+    pub fn search(&self, query: &str, k: usize) -> Result<Vec<TextHit>> {
+        if k == 0 {
+            return Err(TextError::InvalidArgument("k must be at least 1".into()));
+        }
+        let mut seen = HashSet::new();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for_each_token(query, |t| {
+            if seen.insert(t.to_string()) {
+                let term = Term::from_field_text(self.fields.text, t);
+                clauses.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+            }
+        });
+        let query: Box<dyn Query> = match clauses.len() {
+            0 => return Ok(Vec::new()),
+            1 => clauses.pop().expect("one clause").1,
+            _ => Box::new(BooleanQuery::new(clauses)),
+        };
+        let top = self.searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())?;
+        let mut id = String::new();
+        top.into_iter()
+            .map(|(score, addr)| {
+                let internal_id = self.key_at(addr, &mut id)?;
+                Ok(TextHit { id: id.clone(), internal_id, score })
+            })
+            .collect()
+    }
+
+    /// Reads the engine id and (into `id`) the caller's id of the document at `addr`.
+    fn key_at(&self, addr: DocAddress, id: &mut String) -> Result<u64> {
+        let cols = &self.columns[addr.segment_ord as usize];
+        let internal = cols
+            .internal_id
+            .first(addr.doc_id)
+            .ok_or_else(|| TextError::Corrupt(format!("document {addr:?} has no internal id")))?;
+        id.clear();
+        let ord = cols.id.term_ords(addr.doc_id).next();
+        let found = match ord {
+            Some(ord) => cols.id.ord_to_str(ord, id)?,
+            None => false,
+        };
+        if !found {
+            return Err(TextError::Corrupt(format!("document {addr:?} has no id")));
+        }
+        Ok(internal)
+    }
+
+    /// The keys of every live document, read from fast fields only (no document-store reads).
+    pub fn keys(&self) -> Result<Vec<DocKey>> {
+        let mut out = Vec::with_capacity(self.num_docs() as usize);
+        for (seg, cols) in self.searcher.segment_readers().iter().zip(self.columns.iter()) {
+            // All ids of the segment in ordinal order: one pass over the dictionary instead of
+            // a lookup per document.
+            let mut names = Vec::with_capacity(cols.id.num_terms());
+            let mut stream = cols.id.dictionary().stream()?;
+            while stream.advance() {
+                let key = std::str::from_utf8(stream.key())
+                    .map_err(|_| TextError::Corrupt("an id is not valid UTF-8".into()))?;
+                names.push(key.to_string());
+            }
+            for doc in seg.doc_ids_alive() {
+                let internal_id = cols
+                    .internal_id
+                    .first(doc)
+                    .ok_or_else(|| TextError::Corrupt(format!("document {doc} has no internal id")))?;
+                let id = cols
+                    .id
+                    .term_ords(doc)
+                    .next()
+                    .and_then(|o| names.get(o as usize))
+                    .ok_or_else(|| TextError::Corrupt(format!("document {doc} has no id")))?
+                    .clone();
+                let has_vector = cols.has_vector.first(doc).unwrap_or(false);
+                out.push(DocKey { id, internal_id, has_vector });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The live document with the caller's id `id`.
+    pub fn get(&self, id: &str) -> Result<Option<StoredDoc>> {
+        self.get_by_term(Term::from_field_text(self.fields.id, id))
+    }
+
+    /// The live document with the engine id `internal_id`.
+    pub fn get_by_internal_id(&self, internal_id: u64) -> Result<Option<StoredDoc>> {
+        self.get_by_term(Term::from_field_u64(self.fields.internal_id, internal_id))
+    }
+
+    fn get_by_term(&self, term: Term) -> Result<Option<StoredDoc>> {
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        let top = self.searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            None => Ok(None),
+            Some(&(_, addr)) => {
+                let mut id = String::new();
+                let internal = self.key_at(addr, &mut id)?;
+                let doc: TantivyDocument = self.searcher.doc(addr)?;
+                Ok(Some(self.stored(internal, &doc)?))
+            }
+        }
+    }
+
+    /// Calls `f` with each live document for which `wanted(internal_id, has_vector)` holds, in
+    /// index order, reading the document store only for those (sequentially, block-cached).
+    pub fn for_each_stored(
+        &self,
+        mut wanted: impl FnMut(u64, bool) -> bool,
+        mut f: impl FnMut(StoredDoc) -> Result<()>,
+    ) -> Result<()> {
+        for (seg, cols) in self.searcher.segment_readers().iter().zip(self.columns.iter()) {
+            let mut store = None;
+            for doc in seg.doc_ids_alive() {
+                let internal = cols
+                    .internal_id
+                    .first(doc)
+                    .ok_or_else(|| TextError::Corrupt(format!("document {doc} has no internal id")))?;
+                if !wanted(internal, cols.has_vector.first(doc).unwrap_or(false)) {
+                    continue;
+                }
+                if store.is_none() {
+                    store = Some(seg.get_store_reader(64)?);
+                }
+                let d: TantivyDocument = store.as_ref().expect("opened").get(doc)?;
+                f(self.stored(internal, &d)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn stored(&self, internal_id: u64, d: &TantivyDocument) -> Result<StoredDoc> {
+        let f = &self.fields;
+        let text_of = |field| d.get_first(field).and_then(|v| v.as_str().map(str::to_string));
+        let id = text_of(f.id).ok_or_else(|| TextError::Corrupt(format!("document {internal_id} has no stored id")))?;
+        let vector = match d.get_first(f.vector).and_then(|v| v.as_bytes()) {
+            None => None,
+            Some(bytes) => Some(schema::decode_vector(bytes).ok_or_else(|| {
+                TextError::Corrupt(format!("the stored vector of {id:?} has {} bytes", bytes.len()))
+            })?),
+        };
+        Ok(StoredDoc {
+            internal_id,
+            text: text_of(f.text).unwrap_or_default(),
+            metadata: text_of(f.metadata),
+            vector,
+            id,
+        })
+    }
+}
