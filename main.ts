@@ -3,3 +3,7 @@
  * scalability-analysis harness for it (or for any search target).
  */
 export * from './engine/index.ts'
+export * from './harness/index.ts'
+export * from './harness/analysis/index.ts'
+export * from './harness/target/index.ts'
+export * from './corpus/index.ts'

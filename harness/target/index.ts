@@ -1,0 +1,8 @@
+/**
+ * Adapters from search engines to the harness's `SearchTarget`. The only part of the harness
+ * that imports the engine; the harness core stays engine-independent.
+ */
+export { functionTarget } from './function-target.ts'
+export { nativeThreadStatsDrain } from './native-thread-stats.ts'
+export { vectorIndexTarget } from './vector-index-target.ts'
+export type { VectorIndexTargetOptions, VectorInsert } from './vector-index-target.ts'
