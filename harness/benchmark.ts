@@ -29,9 +29,12 @@ import { TimeWeightedGauge, jainFairness, littlesLawClosed, littlesLawOpen } fro
 import type { LittlesLawCheck } from './metrics/stats.ts'
 import { ConnectionPool } from './pool.ts'
 import type { ConnectionPoolStats, Lease } from './pool.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
+
 import type {
   ClassStats,
   ConcurrentTestOptions,
+  LiveProgress,
   ConcurrentTestResult,
   SearchTarget,
   ThreadPerformance,
@@ -91,6 +94,8 @@ export const ConcurrentTestOptionsSchema = z.strictObject({
   baselineThroughput: z.number().positive().optional(),
   packageVersion: z.string().optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: 'must be an AbortSignal' }).optional(),
+  onProgress: fnSchema.optional(),
+  progressIntervalMs: z.number().int().min(10).max(60_000).optional(),
 })
 
 /**
@@ -185,6 +190,10 @@ class RunState implements LoadDriver {
   sumWaitMs = 0
   inFlightAfterTimeout = 0
   peakInFlightAfterTimeout = 0
+  /** Live view for progress reports: every completed request (warm-up included) since the last tick. */
+  liveCompleted = 0
+  liveFailed = 0
+  liveResponse: LatencyHistogram | null = null
   insertSeq = 0
   warnings: string[] = []
   // window snapshots
@@ -501,6 +510,12 @@ class RunState implements LoadDriver {
   ): void {
     if (inSystem) this.inSystem.add(-1, tEnd)
     lane.lastEndAt = tEnd
+    if (this.liveResponse !== null) {
+      if (outcome === Outcome.ok) {
+        this.liveCompleted++
+        this.liveResponse.recordMs(tEnd - intendedAt)
+      } else this.liveFailed++
+    }
     if (!measured) return
     const response = tEnd - intendedAt
     lane.total++
@@ -536,17 +551,43 @@ class RunState implements LoadDriver {
     for (const c of this.classes) c.hist.destroy()
     this.poolWait.destroy()
     this.failedResponse.destroy()
+    this.liveResponse?.destroy()
+    this.liveResponse = null
   }
 }
 
 /** Runs concurrent load tests against one target. */
 export class ConcurrentBenchmark<Q = unknown, D = unknown> {
   readonly target: SearchTarget<Q, D>
+  /** Runs that ended with timed-out target calls still running. */
+  #lingering: RunState[] = []
 
   constructor(target: SearchTarget<Q, D>) {
     if (target === null || typeof target !== 'object' || typeof target.search !== 'function')
       throw new ConfigError('target', ['the target must be an object with a search() method'])
     this.target = target
+  }
+
+  /**
+   * Target calls that timed out and have not settled yet: they still hold their pool lease and,
+   * for a native target, a thread-pool thread.
+   */
+  get unsettledCalls(): number {
+    this.#lingering = this.#lingering.filter((r) => r.inFlightAfterTimeout > 0)
+    return this.#lingering.reduce((sum, r) => sum + r.inFlightAfterTimeout, 0)
+  }
+
+  /**
+   * Waits until every timed-out call has settled (the cool-down between sweep levels), polling
+   * every `pollMs`, for at most `timeoutMs`. Resolves to the number still running (0 = drained).
+   */
+  async drain(options: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {}): Promise<number> {
+    const deadline = now() + (options.timeoutMs ?? 30_000)
+    const pollMs = options.pollMs ?? 10
+    while (this.unsettledCalls > 0 && now() < deadline && !options.signal?.aborted) {
+      await sleep(pollMs)
+    }
+    return this.unsettledCalls
   }
 
   /**
@@ -594,6 +635,7 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
     let state: RunState | null = null
     let openTimer: ReturnType<typeof setTimeout> | undefined
     let closeTimer: ReturnType<typeof setTimeout> | undefined
+    let progressTimer: ReturnType<typeof setInterval> | undefined
     let finished = false
     try {
       if (detector) {
@@ -626,6 +668,35 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
         window,
       })
       state = run
+      if (options.onProgress) {
+        const onProgress = options.onProgress
+        const intervalMs = options.progressIntervalMs ?? 250
+        run.liveResponse = LatencyHistogram.create()
+        let last = now()
+        progressTimer = setInterval(() => {
+          const t = now()
+          const live = run.liveResponse
+          if (live === null) return
+          const summary = live.summary()
+          const progress: LiveProgress = {
+            elapsedMs: t - t0,
+            totalMs: window.endMs,
+            phase: t - t0 < window.startMs ? 'warm-up' : 'measuring',
+            throughput: (run.liveCompleted * 1000) / Math.max(t - last, 1),
+            p99Ms: summary.count > 0 ? summary.p99 : null,
+            errors: run.liveFailed,
+          }
+          run.liveCompleted = 0
+          run.liveFailed = 0
+          live.reset()
+          last = t
+          try {
+            onProgress(progress)
+          } catch {
+            // A failing progress printer must not break the measurement.
+          }
+        }, intervalMs)
+      }
       if (window.startMs <= 0) run.openWindow()
       else openTimer = setTimeout(() => run.openWindow(), window.startMs)
       closeTimer = setTimeout(() => run.closeWindow(), window.endMs)
@@ -633,7 +704,9 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
       await model.run(load, run)
       clearTimeout(openTimer)
       clearTimeout(closeTimer)
+      clearInterval(progressTimer)
       run.closeWindow()
+      if (run.inFlightAfterTimeout > 0) this.#lingering.push(run)
 
       let poolStats = run.poolStats as ConnectionPoolStats
       if (ownPool) {
@@ -666,6 +739,7 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
     } finally {
       clearTimeout(openTimer)
       clearTimeout(closeTimer)
+      clearInterval(progressTimer)
       options.signal?.removeEventListener('abort', onAbort)
       state?.destroy()
       if (!finished) {

@@ -72,6 +72,7 @@ export type {
   ClassStats,
   ConcurrentTestOptions,
   ConcurrentTestResult,
+  LiveProgress,
   NativeThreadStat,
   PoolSettings,
   ResultWindow,

@@ -97,6 +97,25 @@ export interface ConcurrentTestOptions<Q = unknown, D = unknown> {
   packageVersion?: string
   /** Cancels the run: no new requests start; in-flight ones finish or time out. */
   signal?: AbortSignal
+  /** Called every `progressIntervalMs` while the test runs (warm-up included), for progress bars. */
+  onProgress?: (progress: LiveProgress) => void
+  /** @default 250 */
+  progressIntervalMs?: number
+}
+
+/** What a running test looks like right now (over the last progress interval). */
+export interface LiveProgress {
+  /** Since the test started, ms. */
+  elapsedMs: number
+  /** Planned length of the test (warm-up + measurement), ms. */
+  totalMs: number
+  phase: 'warm-up' | 'measuring'
+  /** Successful requests per second over the last interval. */
+  throughput: number
+  /** p99 response time over the last interval, ms (null if nothing completed). */
+  p99Ms: number | null
+  /** Failed and timed-out requests in the last interval. */
+  errors: number
 }
 
 /** Per-user statistics (sketch `ThreadPerformance`; a "thread" is a simulated user). */
