@@ -5,5 +5,6 @@
 export * from './engine/index.ts'
 export * from './harness/index.ts'
 export * from './harness/analysis/index.ts'
+export * from './harness/sweep/index.ts'
 export * from './harness/target/index.ts'
 export * from './corpus/index.ts'

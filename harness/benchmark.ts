@@ -28,6 +28,8 @@ import { LatencyHistogram, mergeHistograms } from './metrics/histogram.ts'
 import { TimeWeightedGauge, jainFairness, littlesLawClosed, littlesLawOpen } from './metrics/stats.ts'
 import type { LittlesLawCheck } from './metrics/stats.ts'
 import { ConnectionPool } from './pool.ts'
+import { runScalabilityTest } from './sweep/sweep.ts'
+import type { ScalabilityReport, ScalabilityTestOptions } from './sweep/types.ts'
 import type { ConnectionPoolStats, Lease } from './pool.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -566,6 +568,15 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
     if (target === null || typeof target !== 'object' || typeof target.search !== 'function')
       throw new ConfigError('target', ['the target must be an object with a search() method'])
     this.target = target
+  }
+
+  /**
+   * Measures the target at increasing load (users or arrival rates), fits the Universal
+   * Scalability Law, and says how many users it serves, where it breaks, why, and what to do.
+   * @throws {ConfigError} listing every problem with the options.
+   */
+  runScalabilityTest(options: ScalabilityTestOptions<Q, D>): Promise<ScalabilityReport> {
+    return runScalabilityTest(this, options)
   }
 
   /**

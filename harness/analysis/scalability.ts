@@ -66,7 +66,11 @@ export interface ScalabilityAnalysis {
   efficiencyCurve: [number, number][]
   /** Levels (from the smallest) whose efficiency stays ≥ 90 %; null if none beyond the first. */
   linearScalingRange: [number, number] | null
-  /** The measured level with the best throughput that meets the SLO; null when none does. */
+  /**
+   * The smallest measured level that meets the SLO with throughput within 5 % of the best
+   * throughput among the levels meeting it (past it, more users add only latency); null when no
+   * level meets the SLO.
+   */
   optimalConcurrentUsers: number | null
   /** The fitted concurrency of peak throughput, N* = √((1 − σ)/κ); null without a peak. */
   peakConcurrency: number | null
@@ -211,7 +215,8 @@ export function analyzeScalability(input: readonly LevelMeasurement[], ctx: Anal
   if (levels.every((l) => l.errorRate >= 1)) warnings.push('every request failed at every level: the target is down or misconfigured')
 
   const meeting = levels.filter((l) => meetsSlo(l, ctx.slo) && !l.deadlockDetected && l.throughput > 0)
-  const optimal = meeting.length > 0 ? meeting.reduce((a, b) => (b.throughput > a.throughput ? b : a)).concurrency : null
+  const bestThroughput = Math.max(0, ...meeting.map((l) => l.throughput))
+  const optimal = meeting.find((l) => l.throughput >= bestThroughput * 0.95)?.concurrency ?? null
   const breaking = findBreakingPoint(levels, ctx.slo)
 
   return {

@@ -1,0 +1,86 @@
+import test from 'ava'
+
+import { ConcurrentBenchmark, HnswIndex, parseScalabilityReport, scalabilityReportJsonSchema, vectorIndexTarget } from '../../main.ts'
+import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
+import { randomVectors, row } from '../engine/helpers.ts'
+
+test('a closed sweep of a 2-slot, 10 ms target: throughput c/S, efficiency, SLO breach, refinement', async (t) => {
+  const target = createFixtureTarget({ slots: 2, serviceTimeMs: 10 })
+  const starts: number[] = []
+  const report = await new ConcurrentBenchmark(target).runScalabilityTest({
+    levels: [1, 2, 4, 8],
+    durationMs: 600,
+    warmUpMs: 150,
+    queries: [1],
+    seed: 5,
+    slo: { p99Ms: 33 },
+    refineSteps: 2,
+    onLevelStart: ({ level }) => starts.push(level),
+  })
+  const byLevel = new Map(report.levels.map((r) => [r.level, r]))
+  // Theory: X(N) = min(N, 2) / 10 ms; response = ceil(N / 2) · 10 ms.
+  t.true(Math.abs(byLevel.get(1)!.throughput - 100) < 12, `X(1) ${byLevel.get(1)!.throughput}`)
+  t.true(Math.abs(byLevel.get(2)!.throughput - 200) < 24, `X(2) ${byLevel.get(2)!.throughput}`)
+  t.true(Math.abs(byLevel.get(4)!.throughput - 200) < 24, `X(4) ${byLevel.get(4)!.throughput}`)
+  t.true(byLevel.get(2)!.efficiency > 0.85)
+  t.true(byLevel.get(4)!.efficiency < 0.6)
+  t.true(byLevel.get(8)!.p99Ms > 33, 'at 8 users responses take 4 rounds of 10 ms')
+  t.false(byLevel.get(8)!.sloMet)
+  t.true(byLevel.get(4)!.sloMet)
+  // Refinement measured levels between 4 and 8.
+  t.deepEqual(starts.slice(0, 4), [1, 2, 4, 8])
+  t.true(report.levels.some((r) => r.refined && r.level > 4 && r.level < 8))
+  t.true(report.scalabilityBreakingPoint! > 4 && report.scalabilityBreakingPoint! <= 8)
+  t.is(report.optimalConcurrentUsers, 2, 'more users than slots add only latency')
+  t.deepEqual(report.linearScalingRange, [1, 2])
+  t.true(report.usl !== null && Math.abs(report.usl.throughputCeiling! - 200) < 50, 'the fitted ceiling is near 2 slots / 10 ms (the USL smooths the sharp knee)')
+  t.is(report.testResults.length, report.levels.length)
+  for (const r of report.testResults) t.is(r.totalRequests, r.successfulRequests + r.failedRequests + r.timeoutRequests)
+  // The report survives JSON and validates.
+  const again = parseScalabilityReport(JSON.parse(JSON.stringify(report)))
+  t.deepEqual(again.levels, report.levels)
+  t.is(again.recommendation.kind, report.recommendation.kind)
+  const schema = scalabilityReportJsonSchema()
+  t.is((schema as { type?: string }).type, 'object')
+})
+
+test('a sweep stops at the first breached level when more are planned', async (t) => {
+  const report = await new ConcurrentBenchmark(createFixtureTarget({ slots: 1, serviceTimeMs: 10 })).runScalabilityTest({
+    levels: { start: 1, max: 16, factor: 2 },
+    durationMs: 300,
+    warmUpMs: 100,
+    queries: [1],
+    slo: { p99Ms: 30 },
+    refineSteps: 0,
+  })
+  t.deepEqual(report.sweep.levelsPlanned, [1, 2, 4, 8, 16])
+  t.deepEqual(report.sweep.levelsMeasured, [1, 2, 4])
+  t.regex(report.sweep.stoppedEarly!, /stopped after 4: p99/)
+})
+
+test('bad sweep options are refused with every problem named', async (t) => {
+  const bench = new ConcurrentBenchmark(createFixtureTarget())
+  const error = await t.throwsAsync(bench.runScalabilityTest({ levels: [], durationMs: -1, queries: [1], poolSize: 0 }))
+  t.regex(error!.message, /durationMs/)
+  t.regex(error!.message, /levels/)
+  t.regex(error!.message, /poolSize/)
+})
+
+test('an open-model sweep over arrival rates against the real engine', async (t) => {
+  const d = 16
+  const index = new HnswIndex({ dimensions: d, metric: 'l2' })
+  await index.add(Array.from({ length: 2000 }, (_, i) => i), randomVectors(2000, d, 1))
+  const q = randomVectors(50, d, 2)
+  const report = await new ConcurrentBenchmark(vectorIndexTarget(index)).runScalabilityTest({
+    model: 'open',
+    levels: [200, 400],
+    durationMs: 400,
+    warmUpMs: 100,
+    queries: Array.from({ length: 50 }, (_, i) => row(q, i, d).slice()),
+    maxInFlight: 64,
+  })
+  t.is(report.loadModel, 'open')
+  t.deepEqual(report.levels.map((r) => r.level), [200, 400])
+  for (const r of report.levels) t.true(r.throughput > r.level * 0.8 && r.throughput < r.level * 1.25, `rate ${r.level}: X ${r.throughput}`)
+  t.is(report.target, 'hnsw-index')
+})

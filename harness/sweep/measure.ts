@@ -1,0 +1,29 @@
+/** From one level's `ConcurrentTestResult` to what the scalability analysis needs. */
+import type { LevelMeasurement } from '../analysis/scalability.ts'
+import type { ConcurrentTestResult } from '../types.ts'
+
+/**
+ * Concurrency: users in the closed model; in the open model the measured mean number of
+ * requests in the system (Little's L), since there the rate, not the concurrency, is set.
+ * CPU: the whole process's CPU time (main thread, libuv workers, engine threads, GC) over the
+ * window, as a share of every core.
+ */
+export function levelMeasurement(result: ConcurrentTestResult, cores: number): LevelMeasurement {
+  const windowMs = Math.max(result.window.durationMs, 1e-9)
+  const failures = result.failedRequests + result.timeoutRequests
+  const pool = result.connectionPoolUsage
+  const concurrency = result.loadModel === 'closed' ? result.concurrentUsers : result.littlesLaw?.observed ?? result.concurrentUsers
+  return {
+    concurrency,
+    throughput: result.successfulRequestsPerSecond,
+    p50Ms: result.responseTime.p50,
+    p99Ms: result.responseTime.p99,
+    errorRate: result.totalRequests > 0 ? failures / result.totalRequests : 0,
+    poolWaitMeanMs: result.poolWait.mean,
+    serviceMeanMs: result.serviceTime.mean,
+    poolSaturated: pool.peakUsage >= pool.poolSize && pool.peakQueueLength > 0,
+    cpuUtilization: cores > 0 ? Math.min(1, result.processCpuMs / (windowMs * cores)) : null,
+    cpuMsPerRequest: result.successfulRequests > 0 ? result.processCpuMs / result.successfulRequests : null,
+    deadlockDetected: result.deadlockDetected,
+  }
+}

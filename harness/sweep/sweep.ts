@@ -1,0 +1,209 @@
+/**
+ * `runScalabilityTest`: measures a target at increasing load, then analyses the levels.
+ *
+ * Per level: warm-up, measured window, then a cool-down that waits until timed-out work has
+ * drained (not a fixed pause). With an SLO, the sweep stops at the first level that breaks it
+ * (its whole measured window, so the breach is sustained), then bisects between the last good
+ * and the first bad level for a sharper breaking point.
+ */
+import { performance } from 'node:perf_hooks'
+
+import { analyzeScalability, findBreakingPoint } from '../analysis/scalability.ts'
+import { scalingEfficiency } from '../analysis/efficiency.ts'
+import { uslThroughput } from '../analysis/usl.ts'
+import type { ConcurrentBenchmark } from '../benchmark.ts'
+import { collectEnvironment } from '../environment.ts'
+import { ConfigError } from '../errors.ts'
+import type { LoadModelConfig } from '../load/models.ts'
+import type { ConcurrentTestOptions, ConcurrentTestResult } from '../types.ts'
+import { expandLevels, refineBetween } from './levels.ts'
+import { levelMeasurement } from './measure.ts'
+import { REPORT_SCHEMA_VERSION } from './types.ts'
+import type { LevelRow, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
+
+function loadConfig(o: ScalabilityTestOptions<unknown, unknown>, level: number): LoadModelConfig {
+  const warmUpMs = o.warmUpMs ?? 1000
+  const durationMs = warmUpMs + o.durationMs
+  if ((o.model ?? 'closed') === 'closed') {
+    return {
+      model: 'closed',
+      users: level,
+      durationMs,
+      warmUpMs,
+      ...(o.rampUpMs ? { rampUp: { durationMs: Math.min(o.rampUpMs, warmUpMs) } } : {}),
+      ...(o.thinkTime ? { thinkTime: o.thinkTime } : {}),
+    }
+  }
+  return { model: 'open', rate: level, durationMs, warmUpMs, arrivals: o.arrivals ?? 'poisson', maxInFlight: o.maxInFlight ?? 256 }
+}
+
+function validate(o: ScalabilityTestOptions<unknown, unknown>): string[] {
+  const problems: string[] = []
+  if (!(Number.isFinite(o.durationMs) && o.durationMs > 0)) problems.push('durationMs must be a positive number of milliseconds')
+  if (o.warmUpMs !== undefined && !(o.warmUpMs >= 0)) problems.push('warmUpMs must be 0 or more')
+  if (o.model !== undefined && o.model !== 'closed' && o.model !== 'open') problems.push(`model must be 'closed' or 'open', got ${String(o.model)}`)
+  if (o.poolSize !== undefined && o.poolSize !== 'level' && !(Number.isInteger(o.poolSize) && o.poolSize >= 1)) problems.push("poolSize must be a positive integer or 'level'")
+  if (o.refineSteps !== undefined && !(Number.isInteger(o.refineSteps) && o.refineSteps >= 0)) problems.push('refineSteps must be a whole number, 0 or more')
+  if (o.slo?.p99Ms !== undefined && !(o.slo.p99Ms > 0)) problems.push('slo.p99Ms must be positive')
+  if (o.slo?.errorRate !== undefined && !(o.slo.errorRate >= 0 && o.slo.errorRate <= 1)) problems.push('slo.errorRate must be between 0 and 1')
+  return problems
+}
+
+/** Runs the sweep with `bench` and returns the report. */
+export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>, options: ScalabilityTestOptions<Q, D>): Promise<ScalabilityReport> {
+  const o = options as ScalabilityTestOptions<unknown, unknown>
+  const problems = validate(o)
+  let planned: number[] = []
+  const integer = (o.model ?? 'closed') === 'closed'
+  try {
+    planned = expandLevels(o.levels, integer)
+  } catch (error) {
+    problems.push(`levels: ${(error as Error).message}`)
+  }
+  if (problems.length > 0) throw new ConfigError('scalability test options', problems)
+
+  const environment = collectEnvironment()
+  const cores = o.cores ?? environment.cores
+  const threadPoolSize = o.threadPoolSize ?? environment.uvThreadpoolSize
+  const seed = o.seed ?? (Math.random() * 0x100000000) >>> 0
+  const stopOnBreach = o.stopOnBreach ?? true
+  const results = new Map<number, { result: ConcurrentTestResult; coolDownMs: number; refined: boolean }>()
+  let baseline: number | undefined
+  let stoppedEarly: string | null = null
+
+  const measure = async (level: number, index: number, refining: boolean): Promise<void> => {
+    o.onLevelStart?.({ level, index, planned: planned.length, refining })
+    const testOptions: ConcurrentTestOptions<unknown, unknown> = {
+      load: loadConfig(o, level),
+      queries: o.queries,
+      classify: o.classify,
+      selection: o.selection,
+      writes: o.writes,
+      seed,
+      requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+      pool: { size: o.poolSize === undefined || o.poolSize === 'level' ? Math.ceil(integer ? level : o.maxInFlight ?? 256) : o.poolSize },
+      detector: o.detector ?? {},
+      baselineThroughput: baseline,
+      signal: o.signal,
+      onProgress: o.onProgress ? (progress) => o.onProgress?.({ level, progress }) : undefined,
+    }
+    for (const key of Object.keys(testOptions) as (keyof typeof testOptions)[]) {
+      if (testOptions[key] === undefined) delete testOptions[key]
+    }
+    const result = await (bench as ConcurrentBenchmark<unknown, unknown>).runConcurrentTest(testOptions)
+    const coolStart = performance.now()
+    await bench.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
+    const coolDownMs = performance.now() - coolStart
+    if (baseline === undefined && integer && level === 1 && result.successfulRequestsPerSecond > 0) baseline = result.successfulRequestsPerSecond
+    results.set(level, { result, coolDownMs, refined: refining })
+    o.onLevelEnd?.({ level, result, row: rowOf(level, result, coolDownMs, refining) })
+  }
+
+  const rowOf = (level: number, result: ConcurrentTestResult, coolDownMs: number, refined: boolean): LevelRow => {
+    const m = levelMeasurement(result, cores)
+    const pool = result.connectionPoolUsage
+    return {
+      level,
+      concurrency: m.concurrency,
+      throughput: m.throughput,
+      p50Ms: result.responseTime.p50,
+      p90Ms: result.responseTime.p90,
+      p99Ms: result.responseTime.p99,
+      maxMs: result.responseTime.max,
+      errorRate: m.errorRate,
+      efficiency: 0, // filled in once all levels are known
+      poolWaitMeanMs: m.poolWaitMeanMs,
+      poolWaitP99Ms: result.poolWait.p99,
+      serviceMeanMs: m.serviceMeanMs,
+      poolPeakUsage: pool.peakUsage,
+      poolAverageUsage: pool.averageUsage,
+      poolSize: pool.poolSize,
+      cpuUtilization: m.cpuUtilization,
+      cpuMsPerRequest: m.cpuMsPerRequest,
+      sloMet: false, // filled in below
+      deadlockDetected: result.deadlockDetected,
+      littlesLawConsistent: result.littlesLaw?.consistent ?? null,
+      droppedStarts: result.droppedStarts,
+      refined,
+      coolDownMs,
+    }
+  }
+
+  // Planned levels, stopping at the first breach.
+  for (let i = 0; i < planned.length; i++) {
+    if (o.signal?.aborted) {
+      stoppedEarly = 'aborted'
+      break
+    }
+    await measure(planned[i], i, false)
+    if (stopOnBreach) {
+      const measured = [...results.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => levelMeasurement(r.result, cores))
+      const breach = findBreakingPoint(measured, o.slo)
+      if (breach !== null && i < planned.length - 1) {
+        stoppedEarly = `stopped after ${planned[i]}: ${breach.reason}`
+        break
+      }
+    }
+  }
+
+  // Refinement between the last good and the first bad level.
+  for (let step = 0; step < (o.refineSteps ?? 2) && !o.signal?.aborted; step++) {
+    const sorted = [...results.keys()].sort((a, b) => a - b)
+    const measured = sorted.map((l) => levelMeasurement((results.get(l) as { result: ConcurrentTestResult }).result, cores))
+    const breach = findBreakingPoint(measured, o.slo)
+    if (breach === null) break
+    const badIndex = sorted.indexOf(sorted.find((l) => levelMeasurement(results.get(l)!.result, cores).concurrency === breach.level) ?? -1)
+    if (badIndex <= 0) break
+    const next = refineBetween(sorted[badIndex - 1], sorted[badIndex], integer)
+    if (next === null || results.has(next)) break
+    await measure(next, planned.length + step, true)
+  }
+
+  const levels = [...results.keys()].sort((a, b) => a - b)
+  const entries = levels.map((l) => results.get(l)!)
+  const measurements = entries.map((e) => levelMeasurement(e.result, cores))
+  const analysis = analyzeScalability(measurements, {
+    slo: o.slo,
+    cores,
+    threadPoolSize,
+    poolSize: o.poolSize === undefined || o.poolSize === 'level' ? null : o.poolSize,
+  })
+  const efficiency = scalingEfficiency(measurements.map((m) => ({ n: m.concurrency, x: m.throughput })))
+  const rows = entries.map((e, i) => {
+    const row = rowOf(levels[i], e.result, e.coolDownMs, e.refined)
+    row.efficiency = efficiency[i]
+    row.sloMet = measurements[i].errorRate <= (o.slo?.errorRate ?? 0.01) && (o.slo?.p99Ms === undefined || measurements[i].p99Ms <= o.slo.p99Ms) && !measurements[i].deadlockDetected
+    return row
+  })
+  const maxN = Math.max(...measurements.map((m) => m.concurrency), analysis.peakConcurrency ?? 0)
+  const fittedCurve: [number, number][] = []
+  if (analysis.usl) {
+    const top = maxN * 1.25
+    for (let i = 0; i <= 60; i++) {
+      const n = Math.max(1, (top * i) / 60)
+      fittedCurve.push([n, uslThroughput(analysis.usl, n)])
+    }
+  }
+  const { efficiencyCurve, ...rest } = analysis
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: new Date().toISOString(),
+    target: bench.target.name,
+    loadModel: o.model ?? 'closed',
+    seed,
+    slo: o.slo ?? null,
+    sweep: {
+      levelsPlanned: planned,
+      levelsMeasured: levels,
+      warmUpMs: o.warmUpMs ?? 1000,
+      durationMs: o.durationMs,
+      stoppedEarly,
+    },
+    environment,
+    levels: rows,
+    efficiencyCurve,
+    fittedCurve,
+    ...rest,
+    testResults: entries.map((e) => e.result),
+  }
+}
