@@ -1,0 +1,221 @@
+/**
+ * Command line of `scripts/scale.ts`: flags → validated options, or a message naming every
+ * problem. Pure (no I/O), so it is tested directly.
+ */
+import { parseArgs } from 'node:util'
+
+import type { ThinkTime } from '../harness/load/think-time.ts'
+import type { LevelsSpec } from '../harness/sweep/levels.ts'
+import { parseDuration, parseFraction, parseLevels, parseThinkTime } from './durations.ts'
+
+export interface ScaleOptions {
+  command: 'run'
+  /** JSON Lines corpus file, or null for the built-in generated corpus. */
+  corpus: string | null
+  /** Size of the generated corpus. */
+  documents: number
+  textIndexPath: string | null
+  vectorDbPath: string | null
+  mode: 'text' | 'vector' | 'hybrid'
+  k: number
+  dimensions: number
+  model: 'closed' | 'open'
+  levels: LevelsSpec
+  durationMs: number
+  warmUpMs: number
+  rampUpMs: number
+  thinkTime: ThinkTime
+  /** Fraction of operations that are writes (adds of new documents). */
+  writeFraction: number
+  sloP99Ms: number | null
+  maxErrorRate: number
+  seed: number
+  outDir: string | null
+  threads: number | null
+  poolSize: number | null
+  thresholds: string[]
+  quick: boolean
+  color: boolean | null
+}
+
+export interface CompareOptions {
+  command: 'compare'
+  baseline: string
+  current: string
+  thresholds: string[]
+  regression: number
+}
+
+export type ParsedCommand = ScaleOptions | CompareOptions | { command: 'help'; text: string }
+
+export const SCALE_HELP = `Usage: scale [options]            measure how many concurrent users the engine serves
+       scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression 10%]
+
+With no options: generates a 20k-document corpus, builds a hybrid index in a temporary
+directory, sweeps closed-model users 1..32, prints the table and the verdict, and writes
+report.json and report.html to ./reports/scale-<time>/.
+
+Corpus and index
+  --corpus FILE          JSON Lines corpus: {"id": "...", "text": "...", "vector"?: [...]} per line
+  --docs N               size of the generated corpus (default 20000; --quick: 3000)
+  --dimensions N         vector dimensions of the built-in embedder (default 256)
+  --text-index DIR       text index directory (default: a temporary directory)
+  --vector-db DIR        vector store directory (default: a temporary directory)
+Search
+  --mode text|vector|hybrid   what each query does (default hybrid)
+  --k N                  results per query (default 10)
+Load
+  --model closed|open    closed: N users looping; open: arrivals per second (default closed)
+  --levels SPEC          users (or rates): 1,2,4,8 | 1..64 (doubling) | 1..64x4 | 2:20:2 (default 1..32)
+  --duration D           measured window per level (default 5s; --quick: 1s)
+  --warmup D             warm-up per level, not measured (default 1s; --quick: 300ms)
+  --ramp-up D            closed model: users start spread over D (default 0)
+  --think T              none | 10ms | exp:20ms | uniform:5ms-20ms | pace:100ms (default none)
+  --writes P             share of operations that add documents, e.g. 5% (default 0)
+  --pool N               connection (session) pool size (default: one per user)
+  --threads N            UV_THREADPOOL_SIZE for the run (the script restarts itself with it)
+  --seed N               seed of the corpus and of every random choice (default 42)
+Verdict
+  --slo p99<50ms         latency objective; the sweep stops at the first level that breaks it
+  --max-errors P         error budget (default 1%)
+  --threshold EXPR       k6-style pass/fail check, repeatable: 'p99<50ms', 'errors<1%', 'throughput>1000/s'
+Output
+  --out DIR              where report.json and report.html go (default ./reports/scale-<time>)
+  --quick                a run of a few seconds (small corpus, levels 1,2,4, short windows)
+  --color / --no-color   force colours on or off
+  -h, --help             this text
+`
+
+const INT = /^\d+$/
+
+function int(name: string, text: string | undefined, min: number, max: number, problems: string[]): number | undefined {
+  if (text === undefined) return undefined
+  if (!INT.test(text) || Number(text) < min || Number(text) > max) {
+    problems.push(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`)
+    return undefined
+  }
+  return Number(text)
+}
+
+function attempt<T>(problems: string[], name: string, f: () => T): T | undefined {
+  try {
+    return f()
+  } catch (error) {
+    problems.push(`--${name}: ${(error as Error).message}`)
+    return undefined
+  }
+}
+
+/** `p99<50ms` (also `<=`) → 50. Only p99 objectives are accepted by --slo. */
+export function parseSlo(text: string): number {
+  const m = /^\s*p99\s*<=?\s*(.+)$/.exec(text)
+  if (!m) throw new Error(`"${text}" is not a latency objective (example: p99<50ms)`)
+  return parseDuration(m[1])
+}
+
+/** Parses argv (without node and the script). Never throws: problems come back as an error. */
+export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { command: 'error'; problems: string[] } {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        corpus: { type: 'string' },
+        docs: { type: 'string' },
+        dimensions: { type: 'string' },
+        'text-index': { type: 'string' },
+        'vector-db': { type: 'string' },
+        mode: { type: 'string' },
+        k: { type: 'string' },
+        model: { type: 'string' },
+        levels: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        'ramp-up': { type: 'string' },
+        think: { type: 'string' },
+        writes: { type: 'string' },
+        pool: { type: 'string' },
+        threads: { type: 'string' },
+        seed: { type: 'string' },
+        slo: { type: 'string' },
+        'max-errors': { type: 'string' },
+        threshold: { type: 'string', multiple: true },
+        regression: { type: 'string' },
+        out: { type: 'string' },
+        quick: { type: 'boolean' },
+        color: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    return { command: 'error', problems: [(error as Error).message] }
+  }
+  const v = parsed.values
+  const problems: string[] = []
+  if (v.help) return { command: 'help', text: SCALE_HELP }
+
+  if (parsed.positionals[0] === 'compare') {
+    if (parsed.positionals.length !== 3) problems.push('compare needs two report files: compare BASE.json NEW.json')
+    const regression = v.regression === undefined ? 0.1 : attempt(problems, 'regression', () => parseFraction(v.regression as string))
+    if (problems.length > 0) return { command: 'error', problems }
+    return { command: 'compare', baseline: parsed.positionals[1], current: parsed.positionals[2], thresholds: v.threshold ?? [], regression: regression as number }
+  }
+  if (parsed.positionals.length > 0) problems.push(`unexpected argument "${parsed.positionals[0]}" (did you mean: compare?)`)
+
+  const quick = v.quick === true
+  const mode = v.mode ?? 'hybrid'
+  if (!['text', 'vector', 'hybrid'].includes(mode)) problems.push(`--mode must be text, vector or hybrid, got "${mode}"`)
+  const model = v.model ?? 'closed'
+  if (!['closed', 'open'].includes(model)) problems.push(`--model must be closed or open, got "${model}"`)
+  if (v.corpus !== undefined && v.docs !== undefined) problems.push('--corpus and --docs exclude each other: a corpus file has its own size')
+  if (v.color && v['no-color']) problems.push('--color and --no-color exclude each other')
+
+  const defaultLevels: LevelsSpec = quick ? [1, 2, 4] : model === 'open' ? { start: 100, max: 3200, factor: 2 } : { start: 1, max: 32, factor: 2 }
+  const levels = v.levels === undefined ? defaultLevels : attempt(problems, 'levels', () => parseLevels(v.levels as string))
+  const durationMs = v.duration === undefined ? (quick ? 1000 : 5000) : attempt(problems, 'duration', () => parseDuration(v.duration as string))
+  const warmUpMs = v.warmup === undefined ? (quick ? 300 : 1000) : attempt(problems, 'warmup', () => parseDuration(v.warmup as string))
+  const rampUpMs = v['ramp-up'] === undefined ? 0 : attempt(problems, 'ramp-up', () => parseDuration(v['ramp-up'] as string))
+  const thinkTime = v.think === undefined ? { kind: 'none' as const } : attempt(problems, 'think', () => parseThinkTime(v.think as string))
+  const writeFraction = v.writes === undefined ? 0 : attempt(problems, 'writes', () => parseFraction(v.writes as string))
+  const sloP99Ms = v.slo === undefined ? null : attempt(problems, 'slo', () => parseSlo(v.slo as string))
+  const maxErrorRate = v['max-errors'] === undefined ? 0.01 : attempt(problems, 'max-errors', () => parseFraction(v['max-errors'] as string))
+  if (durationMs !== undefined && durationMs <= 0) problems.push('--duration must be longer than 0')
+
+  const documents = int('docs', v.docs, 10, 10_000_000, problems) ?? (quick ? 3000 : 20_000)
+  const dimensions = int('dimensions', v.dimensions, 8, 4096, problems) ?? 256
+  const k = int('k', v.k, 1, 10_000, problems) ?? 10
+  const threads = int('threads', v.threads, 1, 1024, problems) ?? null
+  const poolSize = int('pool', v.pool, 1, 100_000, problems) ?? null
+  const seed = int('seed', v.seed, 0, 0xffff_ffff, problems) ?? 42
+
+  if (problems.length > 0) return { command: 'error', problems }
+  return {
+    command: 'run',
+    corpus: v.corpus ?? null,
+    documents,
+    textIndexPath: v['text-index'] ?? null,
+    vectorDbPath: v['vector-db'] ?? null,
+    mode: mode as ScaleOptions['mode'],
+    k,
+    dimensions,
+    model: model as ScaleOptions['model'],
+    levels: levels as LevelsSpec,
+    durationMs: durationMs as number,
+    warmUpMs: warmUpMs as number,
+    rampUpMs: rampUpMs as number,
+    thinkTime: thinkTime as ThinkTime,
+    writeFraction: writeFraction as number,
+    sloP99Ms: sloP99Ms as number | null,
+    maxErrorRate: maxErrorRate as number,
+    seed,
+    outDir: v.out ?? null,
+    threads,
+    poolSize,
+    thresholds: v.threshold ?? [],
+    quick,
+    color: v.color ? true : v['no-color'] ? false : null,
+  }
+}
