@@ -432,11 +432,12 @@ impl TextSnapshot {
 
     /// Calls `f` with each live document for which `wanted(internal_id, has_vector)` holds, in
     /// index order, reading the document store only for those (sequentially, block-cached).
-    pub fn for_each_stored(
+    /// Stops at the first error, `f`'s own included.
+    pub fn for_each_stored<E: From<TextError>>(
         &self,
         mut wanted: impl FnMut(u64, bool) -> bool,
-        mut f: impl FnMut(StoredDoc) -> Result<()>,
-    ) -> Result<()> {
+        mut f: impl FnMut(StoredDoc) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         for (seg, cols) in self.searcher.segment_readers().iter().zip(self.columns.iter()) {
             let mut store = None;
             for doc in seg.doc_ids_alive() {
@@ -448,9 +449,9 @@ impl TextSnapshot {
                     continue;
                 }
                 if store.is_none() {
-                    store = Some(seg.get_store_reader(64)?);
+                    store = Some(seg.get_store_reader(64).map_err(TextError::from)?);
                 }
-                let d: TantivyDocument = store.as_ref().expect("opened").get(doc)?;
+                let d: TantivyDocument = store.as_ref().expect("opened").get(doc).map_err(TextError::from)?;
                 f(self.stored(internal, &d)?)?;
             }
         }

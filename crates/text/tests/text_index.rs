@@ -154,7 +154,7 @@ fn reopen_keeps_documents_vectors_metadata_and_payload() {
     let mut seen = Vec::new();
     s.for_each_stored(|_, has_vector| has_vector, |d| {
         seen.push(d.id);
-        Ok(())
+        Ok::<(), vn_text::TextError>(())
     })
     .unwrap();
     assert_eq!(seen, ["v"]);
