@@ -9,6 +9,53 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A search session (what the load harness's connection pool holds). One search at a time;
+ * a second concurrent search on the same session waits for the first.
+ */
+export declare class NativeSearchSession {
+  /** Searches like `system.search`, reusing this session's scratch state. */
+  search(query: NativeQuery, signal?: AbortSignal | undefined | null): Promise<HybridHit[]>
+  /** The generation the session's last search saw. */
+  get generation(): number
+  /** Frees the session's memory. Closing twice is harmless. */
+  close(): void
+  get closed(): boolean
+}
+
+/**
+ * Text + vector search over two stores kept crash-consistent (the text index is the source
+ * of truth; the vector index is repaired from it on open when they are out of step).
+ */
+export declare class NativeUnifiedSearchSystem {
+  /** Opens the stores at the two paths, creating them when absent. */
+  static open(options: UnifiedOpenOptions, signal?: AbortSignal | undefined | null): Promise<NativeUnifiedSearchSystem>
+  /** What `open` found and did (created, generations, repairs, problems). */
+  get openReport(): OpenReportInfo
+  get dimensions(): number
+  get metric(): string
+  /** The committed generation searches see. */
+  get generation(): number
+  /** Buffers documents (all or nothing); invisible to searches until `commit`. */
+  add(docs: Array<NativeDocument>, signal?: AbortSignal | undefined | null): Promise<number>
+  /** Buffers deletions (all or nothing: an unknown id deletes none). */
+  delete(ids: Array<string>, signal?: AbortSignal | undefined | null): Promise<number>
+  /** Makes buffered adds and deletes durable and visible. Resolves to the new generation. */
+  commit(signal?: AbortSignal | undefined | null): Promise<number>
+  /** Discards buffered adds and deletes. Resolves to how many operations were dropped. */
+  rollback(signal?: AbortSignal | undefined | null): Promise<number>
+  /** Searches the committed state. */
+  search(query: NativeQuery, signal?: AbortSignal | undefined | null): Promise<HybridHit[]>
+  /** A committed document by id, or null. */
+  get(id: string, signal?: AbortSignal | undefined | null): Promise<StoredDocument | null>
+  /** Counts, generation, sizes on disk. */
+  stats(signal?: AbortSignal | undefined | null): Promise<UnifiedStats>
+  /** A session: per-session search scratch (visited set, heaps, a searcher snapshot). */
+  openSession(): NativeSearchSession
+  /** Drops buffered writes, releases the stores' locks; later calls fail with ERR_CLOSED. */
+  close(signal?: AbortSignal | undefined | null): Promise<void>
+}
+
 /** A vector index: exact (`createFlat`) or HNSW (`createHnsw`), or loaded from a file. */
 export declare class NativeVectorIndex {
   /** An exact index: every search compares against every live vector. */
@@ -70,11 +117,50 @@ export interface HnswOptions {
   seed?: number
 }
 
+/** One fused result; each leg's score and 1-based rank when the document came from it. */
+export interface HybridHit {
+  id: string
+  score: number
+  textScore?: number
+  textRank?: number
+  vectorScore?: number
+  vectorRank?: number
+}
+
 /**
  * The instruction set the distance kernels dispatched to on this CPU
  * (`"avx512f"`, `"avx2+fma"`, `"neon"` or `"scalar"`).
  */
 export declare function kernelIsa(): string
+
+/** A document to add. */
+export interface NativeDocument {
+  id: string
+  text: string
+  vector?: Float32Array
+  /** A JSON string stored with the document. */
+  metadata?: string
+}
+
+/** One search. */
+export interface NativeQuery {
+  text?: string
+  vector?: Float32Array
+  /** `"text"`, `"vector"` or `"hybrid"` (default). */
+  mode?: string
+  /** Default 10. */
+  k?: number
+  /** `"rrf"` (default) or `"linear"`. */
+  fusion?: string
+  /** RRF damping constant (default 60). */
+  rrfK?: number
+  /** Linear fusion: weight of the text leg in [0, 1] (default 0.5). */
+  alpha?: number
+  /** Hybrid: candidates per leg (default max(k, 50)). */
+  candidates?: number
+  /** HNSW beam width of the vector leg. */
+  ef?: number
+}
 
 /**
  * Cumulative per-thread task counts and CPU time of every async engine task so far.
@@ -97,6 +183,22 @@ export interface NativeThreadStats {
 /** An async call that does nothing on the thread pool: the floor of any async engine call. */
 export declare function noopAsync(signal?: AbortSignal | undefined | null): Promise<void>
 
+/** What `open` found and did. */
+export interface OpenReportInfo {
+  created: boolean
+  textGeneration: number
+  vectorGeneration?: number
+  repaired?: RepairInfo
+  problems: Array<string>
+}
+
+export interface RepairInfo {
+  vectorsAdded: number
+  vectorsRemoved: number
+  rebuilt: boolean
+  reason: string
+}
+
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
   id: number
@@ -109,4 +211,41 @@ export interface SearchOptions {
   ef?: number
   /** Only these ids may be returned. */
   filter?: Float64Array
+}
+
+/** A stored document, as `get` returns it. */
+export interface StoredDocument {
+  id: string
+  text: string
+  vector?: Float32Array
+  metadata?: string
+}
+
+/** Options of `NativeUnifiedSearchSystem.open`. */
+export interface UnifiedOpenOptions {
+  textIndexPath: string
+  vectorDbPath: string
+  dimensions: number
+  /** `"cosine"` (default), `"l2"` or `"dot"`. */
+  metric?: string
+  m?: number
+  efConstruction?: number
+  efSearch?: number
+  seed?: number
+  /** `"feature-hashing"` (default: lexical, built in) or `"none"` (callers bring vectors). */
+  embedder?: string
+  /** Bytes the text writer buffers before flushing a segment (default 50 MB). */
+  writerMemory?: number
+}
+
+export interface UnifiedStats {
+  docCount: number
+  vectorCount: number
+  pendingAdds: number
+  pendingDeletes: number
+  generation: number
+  dimensions: number
+  metric: string
+  textIndexBytes: number
+  vectorIndexBytes: number
 }

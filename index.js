@@ -773,7 +773,9 @@ if (
   }
 }
 
-const { NativeVectorIndex, distance, kernelIsa, nativeThreadStats, noopAsync } = nativeBinding
+const { NativeSearchSession, NativeUnifiedSearchSystem, NativeVectorIndex, distance, kernelIsa, nativeThreadStats, noopAsync } = nativeBinding
+export { NativeSearchSession }
+export { NativeUnifiedSearchSystem }
 export { NativeVectorIndex }
 export { distance }
 export { kernelIsa }

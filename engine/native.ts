@@ -6,6 +6,8 @@
  * `exports` map, so the same import works from the sources, from `dist/`, and once installed.
  */
 export {
+  NativeSearchSession,
+  NativeUnifiedSearchSystem,
   NativeVectorIndex,
   distance,
   kernelIsa,
@@ -13,6 +15,13 @@ export {
   noopAsync,
 } from '@acme/vector-native/binding'
 export type {
+  HybridHit,
+  NativeDocument,
+  NativeQuery,
+  OpenReportInfo,
+  StoredDocument,
+  UnifiedOpenOptions,
+  UnifiedStats,
   HnswOptions as NativeHnswOptions,
   NativeThreadStats,
   SearchHit,

@@ -42,6 +42,12 @@ impl From<vn_index::IndexError> for CodedError {
     }
 }
 
+impl From<vn_hybrid::HybridError> for CodedError {
+    fn from(e: vn_hybrid::HybridError) -> Self {
+        CodedError { code: e.code(), message: e.to_string() }
+    }
+}
+
 /// Result type of engine work that has not reached JS yet.
 pub type EngineResult<T> = std::result::Result<T, CodedError>;
 

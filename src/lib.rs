@@ -6,6 +6,7 @@
 
 mod cputime;
 mod error;
+mod hybrid;
 mod index;
 mod task;
 mod thread_stats;
@@ -14,6 +15,7 @@ use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
 
+pub use hybrid::{NativeSearchSession, NativeUnifiedSearchSystem};
 pub use index::{HnswOptions, NativeVectorIndex, SearchHit, SearchOptions};
 
 /// The instruction set the distance kernels dispatched to on this CPU

@@ -1,0 +1,197 @@
+import { join } from 'node:path'
+
+import test from 'ava'
+
+import { UnifiedSearchSystem, generateCorpus } from '../../main.ts'
+import { tempDir } from './helpers.ts'
+
+function paths(t: { teardown: (f: () => void) => void }) {
+  const { dir, cleanup } = tempDir('vn-unified-')
+  t.teardown(cleanup)
+  return { textIndexPath: join(dir, 'text index'), vectorDbPath: join(dir, 'vectors') }
+}
+
+const DOCS = [
+  { id: 'solar', text: 'Solar panel subsidies for homeowners and rooftop installers' },
+  { id: 'wind', text: 'Offshore wind farms connect to the grid' },
+  { id: 'castle', text: 'A history of medieval castles and their sieges', metadata: { year: 1999 } },
+  { id: 'tokyo', text: '東京 の 天気 と Überraschung im Wetterbericht' },
+]
+
+test('text, vector and hybrid search with per-leg scores and ranks; metadata round trip', async (t) => {
+  const p = paths(t)
+  const system = await UnifiedSearchSystem.open({ ...p, dimensions: 64 })
+  t.true(system.openReport.created)
+  t.is(system.dimensions, 64)
+  t.is(system.metric, 'cosine')
+  t.is(await system.add(DOCS), 4)
+  t.deepEqual(await system.search('solar'), [], 'uncommitted adds are invisible')
+  const generation = await system.commit()
+  t.true(generation >= 1)
+  t.is(system.generation, generation)
+
+  const text = await system.search('medieval castles', { mode: 'text', k: 2 })
+  t.is(text[0].id, 'castle')
+  t.is(text[0].textRank, 1)
+  t.true(text[0].textScore! > 0)
+  t.is(text[0].vectorRank, undefined)
+
+  const hybrid = await system.search('solar panel subsidies', { mode: 'hybrid', k: 3 })
+  t.is(hybrid[0].id, 'solar')
+  t.is(hybrid[0].textRank, 1)
+  t.is(hybrid[0].vectorRank, 1)
+  t.true(Math.abs(hybrid[0].score - 2 / 61) < 1e-9, 'RRF with k = 60: 1/61 + 1/61')
+
+  const linear = await system.search('solar panel subsidies', { fusion: 'linear', alpha: 0.3, k: 1 })
+  t.is(linear[0].id, 'solar')
+  t.true(Math.abs(linear[0].score - 1) < 1e-9, 'top of both legs normalises to 1')
+
+  const unicode = await system.search('überraschung', { mode: 'text' })
+  t.is(unicode[0].id, 'tokyo')
+  t.is((await system.search('東京', { mode: 'text' }))[0].id, 'tokyo')
+
+  const stored = await system.get('castle')
+  t.is(stored!.text, DOCS[2].text)
+  t.deepEqual(stored!.metadata, { year: 1999 })
+  t.is(stored!.vector!.length, 64)
+  t.is(await system.get('nope'), null)
+
+  // An exact stored vector finds its own document first (vector mode).
+  const vectorHits = await system.search('', { mode: 'vector', vector: stored!.vector!, k: 1 })
+  t.is(vectorHits[0].id, 'castle')
+  t.true(Math.abs(vectorHits[0].vectorScore! - 1) < 1e-5)
+
+  const stats = await system.stats()
+  t.is(stats.docCount, 4)
+  t.is(stats.vectorCount, 4)
+  t.is(stats.pendingAdds, 0)
+  t.is(stats.dimensions, 64)
+  t.true(stats.textIndexBytes > 0 && stats.vectorIndexBytes > 0)
+  await system.close()
+})
+
+test('reopen after commit gives the same results; uncommitted work is gone, not corrupting', async (t) => {
+  const p = paths(t)
+  let system = await UnifiedSearchSystem.open({ ...p, dimensions: 32 })
+  await system.add(DOCS.slice(0, 3))
+  await system.commit()
+  const before = await system.search('wind grid', { k: 3 })
+  await system.add([{ id: 'late', text: 'uncommitted wind turbines' }])
+  await system.close()
+
+  system = await UnifiedSearchSystem.open({ ...p, dimensions: 32 })
+  t.false(system.openReport.created)
+  t.is(system.openReport.repaired, undefined)
+  t.deepEqual(await system.search('wind grid', { k: 3 }), before)
+  t.is(await system.get('late'), null)
+  t.is((await system.stats()).docCount, 3)
+  await system.close()
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 48 }), { code: 'ERR_INVALID_ARGUMENT', message: /48/ })
+})
+
+test('deletes vanish from every mode after commit; rollback drops pending work', async (t) => {
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 32 })
+  await system.add(DOCS)
+  await system.commit()
+  t.is(await system.delete(['wind']), 1)
+  t.is((await system.search('wind', { mode: 'text' }))[0]?.id, 'wind', 'pending delete not yet visible')
+  await system.commit()
+  for (const mode of ['text', 'vector', 'hybrid'] as const) {
+    const hits = await system.search('offshore wind farms grid', { mode, k: 10 })
+    t.false(hits.some((h) => h.id === 'wind'), `${mode} still returns a deleted document`)
+  }
+  await system.add([{ id: 'temp', text: 'temporary' }])
+  t.is(await system.rollback(), 1)
+  await system.commit()
+  t.is(await system.get('temp'), null)
+  await system.close()
+})
+
+test('sessions search like the system, see new commits, and fail once closed', async (t) => {
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 32 })
+  await system.add(DOCS)
+  await system.commit()
+  const session = system.openSession()
+  t.deepEqual(await session.search('castles sieges'), await system.search('castles sieges'))
+  await system.add([{ id: 'new', text: 'castles rebuilt in stone' }])
+  const g = await system.commit()
+  t.true((await session.search('castles rebuilt stone')).some((h) => h.id === 'new'))
+  t.is(session.generation, g)
+  session.close()
+  t.true(session.closed)
+  await t.throwsAsync(session.search('castles'), { code: 'ERR_CLOSED' })
+  await system.close()
+  await t.throwsAsync(system.search('castles'), { code: 'ERR_CLOSED' })
+})
+
+test('a user embedder is used for documents and queries', async (t) => {
+  const calls: string[][] = []
+  const embedder = async (texts: string[]) => {
+    calls.push(texts)
+    return texts.map((text) => {
+      const v = new Float32Array(8)
+      v[text.length % 8] = 1
+      v[(text.length + 3) % 8] = 0.5
+      return v
+    })
+  }
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 8, embedder })
+  await system.add([{ id: 'a', text: 'abc' }, { id: 'b', text: 'abcdefg' }, { id: 'c', text: 'given', vector: [0, 0, 0, 0, 0, 0, 1, 0] }])
+  await system.commit()
+  t.deepEqual(calls[0], ['abc', 'abcdefg'], 'only documents without a vector are embedded')
+  const hits = await system.search('xyz', { mode: 'vector', k: 1 }) // length 3, like "abc"
+  t.is(hits[0].id, 'a')
+  t.deepEqual(calls[1], ['xyz'])
+  const bad = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 8, embedder: async () => [new Float32Array(3)] })
+  await t.throwsAsync(bad.add([{ id: 'x', text: 'x' }]), { code: 'ERR_DIMENSION_MISMATCH' })
+  await bad.close()
+  await system.close()
+})
+
+test('bad input gets coded errors and changes nothing', async (t) => {
+  const p = paths(t)
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 0 }), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 8, metric: 'hamming' as 'l2' }), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(UnifiedSearchSystem.open({ textIndexPath: p.textIndexPath, vectorDbPath: p.textIndexPath, dimensions: 8 }), { code: 'ERR_INVALID_ARGUMENT' })
+  const system = await UnifiedSearchSystem.open({ ...p, dimensions: 8 })
+  await system.add([{ id: 'a', text: 'alpha beta' }])
+  await system.commit()
+  await t.throwsAsync(system.search('   '), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.search('alpha', { k: 0 }), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.search('alpha', { k: 10_001 }), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.search('alpha', { mode: 'vector', vector: [1, 2] }), { code: 'ERR_DIMENSION_MISMATCH' })
+  await t.throwsAsync(system.search('alpha', { mode: 'fuzzy' as 'text' }), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.add([{ id: 'a', text: 'again' }]), { code: 'ERR_DUPLICATE_ID' })
+  await t.throwsAsync(system.add([{ id: 'x', text: 'one' }, { id: 'x', text: 'two' }]), { code: 'ERR_DUPLICATE_ID' })
+  await t.throwsAsync(system.add([{ id: 'y', text: 'nan', vector: [NaN, 0, 0, 0, 0, 0, 0, 0] }]), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.add([{ id: 'z', text: 'short', vector: [1] }]), { code: 'ERR_DIMENSION_MISMATCH' })
+  await t.throwsAsync(system.add([{ id: '', text: 'no id' }]), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.add([]), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.delete(['nope']), { code: 'ERR_UNKNOWN_ID' })
+  const aborted = new AbortController()
+  aborted.abort()
+  await t.throwsAsync(system.search('alpha', { signal: aborted.signal }), { code: 'ERR_ABORTED' })
+  t.is((await system.stats()).pendingAdds, 0)
+  t.is((await system.search('alpha'))[0].id, 'a')
+  await system.close()
+})
+
+test('many concurrent searches while a writer adds and commits: every hit exists', async (t) => {
+  const corpus = generateCorpus({ documents: 1500, queries: 100, seed: 4 })
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 64 })
+  await system.add(corpus.documents.slice(0, 500).map((d) => ({ id: d.id, text: d.text })))
+  await system.commit()
+  const known = new Set(corpus.documents.map((d) => d.id))
+  const writer = (async () => {
+    for (let b = 1; b < 3; b++) {
+      await system.add(corpus.documents.slice(b * 500, (b + 1) * 500).map((d) => ({ id: d.id, text: d.text })))
+      await system.commit()
+    }
+  })()
+  const searches = corpus.queries.map((q, i) => system.search(q.text, { mode: (['text', 'vector', 'hybrid'] as const)[i % 3], k: 10 }))
+  const results = await Promise.all(searches)
+  await writer
+  for (const hits of results) for (const h of hits) t.true(known.has(h.id), `unknown id ${h.id}`)
+  t.is((await system.stats()).docCount, 1500)
+  await system.close()
+})

@@ -1,0 +1,302 @@
+/**
+ * `UnifiedSearchSystem`: text (BM25) + vector (HNSW) search, fused, over two stores opened from
+ * a text-index path and a vector-db path. Every call runs on libuv's thread pool.
+ *
+ * Embedding: documents and queries may bring their own vectors. Without one, the system's
+ * embedder makes it: the built-in feature-hashing embedder (lexical, not semantic: signed
+ * hashes of word unigrams and bigrams, L2-normalised), or your own async function.
+ */
+import { z } from 'zod'
+
+import { abortError, codedError, fromZodError, normalizeAbort } from './errors.ts'
+import { NativeUnifiedSearchSystem } from './native.ts'
+import type { HybridHit, NativeQuery, NativeSearchSession, OpenReportInfo, StoredDocument, UnifiedStats } from './native.ts'
+import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
+
+export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
+
+/** Your embedder: texts in, one vector (of the store's dimensions) per text out. */
+export type Embedder = (texts: string[]) => Promise<Float32Array[]> | Float32Array[]
+
+/** Largest k of a unified search (the engine enforces the same bound). */
+export const MAX_UNIFIED_K = 10_000
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max)
+
+export const UnifiedOpenOptionsSchema = z.strictObject({
+  /** Directory of the text index (the source of truth); created when absent. */
+  textIndexPath: z.string().min(1),
+  /** Directory of the vector index; created when absent. */
+  vectorDbPath: z.string().min(1),
+  dimensions: int(1, MAX_DIMENSIONS),
+  /** @default 'cosine' */
+  metric: MetricSchema.default('cosine'),
+  /** HNSW parameters of a new vector index. */
+  m: int(2, 256).optional(),
+  efConstruction: int(1, 1_000_000).optional(),
+  efSearch: int(1, 1_000_000).optional(),
+  seed: int(0, 0xffff_ffff).optional(),
+  /** `'feature-hashing'` (default), `'none'` (every document and vector query brings a vector), or your function. */
+  embedder: z.union([z.enum(['feature-hashing', 'none']), z.custom<Embedder>((v) => typeof v === 'function', { message: 'must be a function' })]).optional(),
+  /** Bytes the text writer buffers before flushing a segment. @default 50 MB */
+  writerMemory: int(15_000_000, 4_000_000_000).optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+})
+export type UnifiedOpenOptions = z.input<typeof UnifiedOpenOptionsSchema>
+
+export interface UnifiedDocument {
+  id: string
+  text: string
+  vector?: Float32Array | readonly number[]
+  /** Stored with the document (as JSON), never indexed. */
+  metadata?: unknown
+}
+
+export const SearchModeSchema = z.enum(['text', 'vector', 'hybrid'])
+export type SearchMode = z.infer<typeof SearchModeSchema>
+
+export const UnifiedSearchOptionsSchema = z.strictObject({
+  /** @default 'hybrid' */
+  mode: SearchModeSchema.optional(),
+  /** @default 10 */
+  k: int(1, MAX_UNIFIED_K).optional(),
+  /** A query vector (else the text is embedded for the vector leg). */
+  vector: z.union([z.instanceof(Float32Array), z.array(z.number())]).optional(),
+  /** @default 'rrf' */
+  fusion: z.enum(['rrf', 'linear']).optional(),
+  /** RRF damping constant. @default 60 */
+  rrfK: int(1, 1_000_000).optional(),
+  /** Linear fusion: weight of the text leg. @default 0.5 */
+  alpha: z.number().min(0).max(1).optional(),
+  /** Hybrid: candidates each leg contributes. @default max(k, 50) */
+  candidates: int(1, MAX_UNIFIED_K).optional(),
+  /** HNSW beam width of the vector leg. */
+  ef: int(1, 1_000_000).optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+})
+export type UnifiedSearchOptions = z.input<typeof UnifiedSearchOptionsSchema>
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value)
+  if (!result.success) throw fromZodError(what, result.error)
+  return result.data
+}
+
+function call<T>(signal: AbortSignal | undefined, run: (s: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (signal?.aborted) return Promise.reject(abortError(signal))
+  if (signal === undefined) return run(undefined)
+  return run(signal).catch((error: unknown) => normalizeAbort(error, signal))
+}
+
+/** Builds the native query: validated options, the text, an embedded vector if needed. */
+async function nativeQuery(text: string, options: UnifiedSearchOptions | undefined, embed: Embedder | null, dimensions: number): Promise<{ query: NativeQuery; signal?: AbortSignal }> {
+  if (typeof text !== 'string') throw codedError('ERR_INVALID_ARGUMENT', 'the query must be a string (it may be empty in vector mode when a vector is given)')
+  const o = options === undefined ? {} : parse(UnifiedSearchOptionsSchema, options, 'search options')
+  const mode = o.mode ?? 'hybrid'
+  const hasText = text.trim().length > 0
+  let vector = o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
+  if (mode === 'text' && !hasText) throw codedError('ERR_INVALID_ARGUMENT', 'a text search needs a non-empty query')
+  if (!hasText && vector === undefined) throw codedError('ERR_INVALID_ARGUMENT', `a ${mode} search needs a non-empty query text or a vector`)
+  if (vector === undefined && mode !== 'text' && embed !== null) {
+    vector = (await embedOne(embed, text, dimensions)) as Float32Array<ArrayBuffer>
+  }
+  const query: NativeQuery = { mode, k: o.k ?? 10 }
+  if (hasText) query.text = text
+  if (vector !== undefined) {
+    if (vector.length !== dimensions) throw codedError('ERR_DIMENSION_MISMATCH', `the query vector has ${vector.length} dimensions, the store has ${dimensions}`)
+    query.vector = vector
+  }
+  if (o.fusion !== undefined) query.fusion = o.fusion
+  if (o.rrfK !== undefined) query.rrfK = o.rrfK
+  if (o.alpha !== undefined) query.alpha = o.alpha
+  if (o.candidates !== undefined) query.candidates = o.candidates
+  if (o.ef !== undefined) query.ef = o.ef
+  return { query, signal: o.signal }
+}
+
+async function embedOne(embed: Embedder, text: string, dimensions: number): Promise<Float32Array> {
+  const [vector] = await embedMany(embed, [text], dimensions)
+  return vector
+}
+
+async function embedMany(embed: Embedder, texts: string[], dimensions: number): Promise<Float32Array[]> {
+  let out: Float32Array[]
+  try {
+    out = await embed(texts)
+  } catch (error) {
+    throw codedError('ERR_INVALID_ARGUMENT', `the embedder failed: ${(error as Error).message}`, error)
+  }
+  if (!Array.isArray(out) || out.length !== texts.length) {
+    throw codedError('ERR_INVALID_ARGUMENT', `the embedder returned ${Array.isArray(out) ? out.length : typeof out} vectors for ${texts.length} texts`)
+  }
+  return out.map((v, i) => {
+    const vector = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
+    if (vector.length !== dimensions) throw codedError('ERR_DIMENSION_MISMATCH', `the embedder's vector ${i} has ${vector.length} dimensions, the store has ${dimensions}`)
+    return vector
+  })
+}
+
+/** A search session: reuses per-session scratch state; what a connection pool holds. */
+export class SearchSession {
+  readonly #native: NativeSearchSession
+  readonly #system: UnifiedSearchSystem
+
+  /** @internal */
+  constructor(native: NativeSearchSession, system: UnifiedSearchSystem) {
+    this.#native = native
+    this.#system = system
+  }
+
+  /** Searches exactly like `UnifiedSearchSystem.search`. */
+  async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
+    if (this.#native.closed) throw codedError('ERR_CLOSED', 'the session is closed')
+    const { query, signal } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
+    return call(signal, (s) => this.#native.search(query, s))
+  }
+
+  /** The committed generation the session's last search saw. */
+  get generation(): number {
+    return this.#native.generation
+  }
+
+  get closed(): boolean {
+    return this.#native.closed
+  }
+
+  /** Frees the session's memory; using it afterwards fails with ERR_CLOSED. */
+  close(): void {
+    this.#native.close()
+  }
+}
+
+/** Text, vector and hybrid search over a text index and a vector store. */
+export class UnifiedSearchSystem {
+  readonly #native: NativeUnifiedSearchSystem
+  /** The JS-side embedder, or null when the native one (or none) is used. @internal */
+  readonly embedder: Embedder | null
+
+  private constructor(native: NativeUnifiedSearchSystem, embedder: Embedder | null) {
+    this.#native = native
+    this.embedder = embedder
+  }
+
+  /** Opens the stores at the two paths, creating them when absent, repairing them when out of step. */
+  static async open(options: UnifiedOpenOptions): Promise<UnifiedSearchSystem> {
+    const o = parse(UnifiedOpenOptionsSchema, options, 'UnifiedSearchSystem options')
+    const custom = typeof o.embedder === 'function' ? o.embedder : null
+    const native = await call(o.signal, (s) =>
+      NativeUnifiedSearchSystem.open(
+        {
+          textIndexPath: o.textIndexPath,
+          vectorDbPath: o.vectorDbPath,
+          dimensions: o.dimensions,
+          metric: o.metric,
+          m: o.m,
+          efConstruction: o.efConstruction,
+          efSearch: o.efSearch,
+          seed: o.seed,
+          embedder: custom !== null ? 'none' : (o.embedder as 'feature-hashing' | 'none' | undefined),
+          writerMemory: o.writerMemory,
+        },
+        s,
+      ),
+    )
+    return new UnifiedSearchSystem(native, custom)
+  }
+
+  /** What `open` found and did: created, generations, repairs, problems. */
+  get openReport(): OpenReportInfo {
+    return this.#native.openReport
+  }
+
+  get dimensions(): number {
+    return this.#native.dimensions
+  }
+
+  get metric(): 'cosine' | 'l2' | 'dot' {
+    return this.#native.metric as 'cosine' | 'l2' | 'dot'
+  }
+
+  /** The committed generation searches see (one more per commit that changed something). */
+  get generation(): number {
+    return this.#native.generation
+  }
+
+  /**
+   * Buffers documents, all or nothing; they become searchable at `commit`. Duplicate ids
+   * (within the batch, committed, or pending) are refused with ERR_DUPLICATE_ID: delete first
+   * to replace a document.
+   */
+  async add(docs: readonly UnifiedDocument[], options?: { signal?: AbortSignal }): Promise<number> {
+    if (!Array.isArray(docs) || docs.length === 0) throw codedError('ERR_INVALID_ARGUMENT', 'add needs a non-empty array of documents')
+    const d = this.dimensions
+    const native = docs.map((doc, i) => {
+      if (doc === null || typeof doc !== 'object') throw codedError('ERR_INVALID_ARGUMENT', `document ${i} is not an object`)
+      if (typeof doc.id !== 'string' || doc.id.length === 0) throw codedError('ERR_INVALID_ARGUMENT', `document ${i}: id must be a non-empty string`)
+      if (typeof doc.text !== 'string') throw codedError('ERR_INVALID_ARGUMENT', `document ${JSON.stringify(doc.id)}: text must be a string`)
+      const vector = doc.vector === undefined ? undefined : doc.vector instanceof Float32Array ? doc.vector : Float32Array.from(doc.vector)
+      if (vector !== undefined && vector.length !== d) {
+        throw codedError('ERR_DIMENSION_MISMATCH', `document ${JSON.stringify(doc.id)} has a vector of ${vector.length} dimensions, the store has ${d}`)
+      }
+      return { id: doc.id, text: doc.text, vector, metadata: doc.metadata === undefined ? undefined : JSON.stringify(doc.metadata) }
+    })
+    if (this.embedder !== null) {
+      const missing = native.filter((doc) => doc.vector === undefined && doc.text.trim().length > 0)
+      if (missing.length > 0) {
+        const vectors = await embedMany(this.embedder, missing.map((doc) => doc.text), d)
+        missing.forEach((doc, i) => (doc.vector = vectors[i]))
+      }
+    }
+    return call(options?.signal, (s) => this.#native.add(native, s))
+  }
+
+  /** Buffers deletions, all or nothing (an unknown id deletes none). */
+  delete(ids: readonly string[], options?: { signal?: AbortSignal }): Promise<number> {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.some((id) => typeof id !== 'string')) {
+      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'delete needs a non-empty array of string ids'))
+    }
+    return call(options?.signal, (s) => this.#native.delete([...ids], s))
+  }
+
+  /** Makes buffered writes durable and visible to searches. Resolves to the new generation. */
+  commit(options?: { signal?: AbortSignal }): Promise<number> {
+    return call(options?.signal, (s) => this.#native.commit(s))
+  }
+
+  /** Drops buffered writes. Resolves to how many operations were dropped. */
+  rollback(options?: { signal?: AbortSignal }): Promise<number> {
+    return call(options?.signal, (s) => this.#native.rollback(s))
+  }
+
+  /**
+   * Searches the committed state. `mode`: `'text'` (BM25), `'vector'` (nearest neighbours of
+   * `vector`, or of the embedded text) or `'hybrid'` (both, fused by RRF or linearly).
+   */
+  async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
+    const { query, signal } = await nativeQuery(text, options, this.embedder, this.dimensions)
+    return call(signal, (s) => this.#native.search(query, s))
+  }
+
+  /** A committed document by id, or null. */
+  get(id: string, options?: { signal?: AbortSignal }): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
+    if (typeof id !== 'string' || id.length === 0) return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
+    return call(options?.signal, (s) => this.#native.get(id, s)).then((doc) =>
+      doc === null ? null : { ...doc, metadata: doc.metadata === undefined || doc.metadata === null ? undefined : JSON.parse(doc.metadata) },
+    )
+  }
+
+  /** Counts, generation, sizes on disk. */
+  stats(options?: { signal?: AbortSignal }): Promise<UnifiedStats> {
+    return call(options?.signal, (s) => this.#native.stats(s))
+  }
+
+  /** A session with its own search scratch (visited set, heaps, searcher snapshot). */
+  openSession(): SearchSession {
+    return new SearchSession(this.#native.openSession(), this)
+  }
+
+  /** Drops buffered writes and releases the stores; later calls fail with ERR_CLOSED. */
+  close(options?: { signal?: AbortSignal }): Promise<void> {
+    return call(options?.signal, (s) => this.#native.close(s))
+  }
+}
