@@ -61,7 +61,7 @@ export const UnifiedSearchOptionsSchema = z.strictObject({
   /** @default 10 */
   k: int(1, MAX_UNIFIED_K).optional(),
   /** A query vector (else the text is embedded for the vector leg). */
-  vector: z.union([z.instanceof(Float32Array), z.array(z.number())]).optional(),
+  vector: z.union([z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'must be a Float32Array' }), z.array(z.number())]).optional(),
   /** @default 'rrf' */
   fusion: z.enum(['rrf', 'linear']).optional(),
   /** RRF damping constant. @default 60 */

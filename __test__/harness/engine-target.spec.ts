@@ -1,8 +1,19 @@
+import { join } from 'node:path'
+
 import test from 'ava'
 
-import { ConcurrentBenchmark, HnswIndex, functionTarget, vectorIndexTarget } from '../../main.ts'
+import {
+  ConcurrentBenchmark,
+  HnswIndex,
+  UnifiedSearchSystem,
+  functionTarget,
+  generateCorpus,
+  sessionFactory,
+  unifiedSearchTarget,
+  vectorIndexTarget,
+} from '../../main.ts'
 import type { VectorInsert } from '../../main.ts'
-import { randomVectors, row } from '../engine/helpers.ts'
+import { randomVectors, row, tempDir } from '../engine/helpers.ts'
 
 test('the real engine as target: counters add up, native worker CPU is reported, writes land', async (t) => {
   const d = 32
@@ -55,4 +66,32 @@ test('functionTarget load-tests any async function', async (t) => {
   t.true(result.successfulRequests > 0)
   t.true(calls >= result.totalRequests)
   t.throws(() => functionTarget('bad', 42 as never), { instanceOf: TypeError })
+})
+
+test('the UnifiedSearchSystem as target, searching through pooled sessions', async (t) => {
+  const { dir, cleanup } = tempDir('vn-unified-target-')
+  t.teardown(cleanup)
+  const corpus = generateCorpus({ documents: 800, queries: 60, seed: 2 })
+  const system = await UnifiedSearchSystem.open({ textIndexPath: join(dir, 't'), vectorDbPath: join(dir, 'v'), dimensions: 64 })
+  t.teardown(() => system.close().catch(() => undefined))
+  await system.add(corpus.documents.map((d) => ({ id: d.id, text: d.text })))
+  await system.commit()
+  let created = 0
+  const factory = sessionFactory(system)
+  const counting = { ...factory, create: () => (created++, factory.create()) }
+  const result = await new ConcurrentBenchmark(unifiedSearchTarget(system, { mode: 'hybrid', k: 5 })).runConcurrentTest({
+    load: { model: 'closed', users: 3, durationMs: 800, warmUpMs: 200 },
+    queries: corpus.queries.map((q) => ({ text: q.text, mode: q.class === 'keyword' ? ('text' as const) : ('hybrid' as const) })),
+    classify: (q) => (typeof q === 'string' ? 'hybrid' : q.mode ?? 'hybrid'),
+    pool: { size: 2, factory: counting, name: 'sessions' },
+    writes: { fraction: 0.02, makeInsert: (_rng, i) => ({ id: `new-${i}`, text: `fresh document number ${i}` }) },
+    seed: 3,
+  })
+  t.is(result.failedRequests + result.timeoutRequests, 0, JSON.stringify(result.errorsByCode))
+  t.true(result.successfulRequests > 20)
+  t.true(created >= 1 && created <= 2, `${created} sessions for a pool of 2`)
+  t.true(result.connectionPoolUsage.peakUsage <= 2)
+  t.is(result.connectionPoolUsage.leaked, 0)
+  t.truthy(result.classes.text && result.classes.hybrid)
+  t.true((await system.stats()).docCount > 800, 'inserts were committed')
 })

@@ -4,6 +4,7 @@ import type { DeadlockDetectorOptions } from '../detector/detector.ts'
 import type { EnvironmentInfo } from '../environment.ts'
 import type { QuerySelection } from '../load/selection.ts'
 import type { ThinkTime } from '../load/think-time.ts'
+import type { ResourceFactory } from '../pool.ts'
 import type { ConcurrentTestResult, LiveProgress, WriteMix } from '../types.ts'
 import type { LevelsSpec } from './levels.ts'
 
@@ -36,6 +37,8 @@ export interface ScalabilityTestOptions<Q = unknown, D = unknown> {
   requestTimeoutMs?: number
   /** Connection-pool size per level: a number, or 'level' (one lease per user / in-flight request). @default 'level' */
   poolSize?: number | 'level'
+  /** What the pool holds (e.g. search sessions); default numbered tokens. */
+  poolFactory?: ResourceFactory<unknown>
   detector?: DeadlockDetectorOptions | false
   /** Levels must meet it; a breach stops the sweep (see `stopOnBreach`). */
   slo?: Slo

@@ -4,5 +4,7 @@
  */
 export { functionTarget } from './function-target.ts'
 export { nativeThreadStatsDrain } from './native-thread-stats.ts'
+export { sessionFactory, unifiedSearchTarget } from './unified-search-target.ts'
 export { vectorIndexTarget } from './vector-index-target.ts'
+export type { UnifiedQuery, UnifiedSearchTargetOptions } from './unified-search-target.ts'
 export type { VectorIndexTargetOptions, VectorInsert } from './vector-index-target.ts'
