@@ -346,13 +346,48 @@ impl TextSnapshot {
             _ => Box::new(BooleanQuery::new(clauses)),
         };
         let top = self.searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())?;
-        let mut id = String::new();
-        top.into_iter()
-            .map(|(score, addr)| {
-                let internal_id = self.key_at(addr, &mut id)?;
-                Ok(TextHit { id: id.clone(), internal_id, score })
-            })
-            .collect()
+        self.hits_for(&top)
+    }
+
+    /// Resolves scored addresses to hits. The string ids are read from each segment's id
+    /// dictionary in one sorted pass (a lookup per hit would decode a dictionary block each).
+    fn hits_for(&self, top: &[(f32, DocAddress)]) -> Result<Vec<TextHit>> {
+        let mut hits = Vec::with_capacity(top.len());
+        let mut wanted: Vec<Vec<(u64, usize)>> = vec![Vec::new(); self.columns.len()];
+        for (i, &(score, addr)) in top.iter().enumerate() {
+            let cols = &self.columns[addr.segment_ord as usize];
+            let internal_id = cols
+                .internal_id
+                .first(addr.doc_id)
+                .ok_or_else(|| TextError::Corrupt(format!("document {addr:?} has no internal id")))?;
+            let ord = cols
+                .id
+                .term_ords(addr.doc_id)
+                .next()
+                .ok_or_else(|| TextError::Corrupt(format!("document {addr:?} has no id")))?;
+            wanted[addr.segment_ord as usize].push((ord, i));
+            hits.push(TextHit { id: String::new(), internal_id, score });
+        }
+        for (cols, mut wanted) in self.columns.iter().zip(wanted) {
+            if wanted.is_empty() {
+                continue;
+            }
+            wanted.sort_unstable();
+            let ords: Vec<u64> = wanted.iter().map(|&(ord, _)| ord).collect();
+            let mut slots = wanted.iter().map(|&(_, i)| i);
+            let mut bad_utf8 = false;
+            let all_found = cols.id.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                let slot = slots.next().expect("one callback per ordinal");
+                match std::str::from_utf8(bytes) {
+                    Ok(s) => hits[slot].id = s.to_string(),
+                    Err(_) => bad_utf8 = true,
+                }
+            })?;
+            if !all_found || bad_utf8 {
+                return Err(TextError::Corrupt("the id dictionary does not hold every id".into()));
+            }
+        }
+        Ok(hits)
     }
 
     /// Reads the engine id and (into `id`) the caller's id of the document at `addr`.
