@@ -3,7 +3,7 @@
 //!
 //! # On disk
 //!
-//! * `text_index_path/`: the tantivy index. Each commit carries a JSON [`Payload`]: store id,
+//! * `text_index_path/`: the tantivy index. Each commit carries a JSON payload: store id,
 //!   generation, dimensions, metric, next internal id. Every document stores its vector.
 //! * `vector_db_path/vectors.vnidx`: the HNSW index (`vn-index`'s checksummed file, written
 //!   atomically).

@@ -63,6 +63,7 @@ pub mod fusion;
 mod query;
 mod session;
 mod system;
+mod write;
 
 pub use consistency::{OpenReport, RepairReport};
 pub use embed::{Embedder, EmbedderConfig, FeatureHashingEmbedder};
@@ -70,7 +71,7 @@ pub use error::{HybridError, Result};
 pub use query::{Fusion, Hit, Query, SearchMode, DEFAULT_CANDIDATES, MAX_K};
 pub use session::Session;
 #[cfg(any(test, feature = "fault-injection"))]
-pub use system::Fault;
+pub use write::Fault;
 pub use system::{Document, OpenOptions, Stats, UnifiedSearchSystem, DEFAULT_WRITER_MEMORY, MAX_DIMENSIONS, MAX_ID_BYTES};
 pub use vn_index::{HnswParams, Metric};
 
