@@ -193,7 +193,9 @@ impl Inner {
 ///   the vector index back in step with the text index; a crash is repaired by the next
 ///   [`open`](Self::open) (see [`crate::consistency`]).
 /// * **Searches** take `&self`, run concurrently with each other and with writes, and read one
-///   committed snapshot: every id they return exists in that state.
+///   committed snapshot: every id they return exists in that state. (While a commit is being
+///   applied, the vector leg of a search on the previous state may miss the documents that
+///   commit deletes; it never returns the ones it adds.)
 /// * All methods fail with `ERR_CLOSED` after [`close`](Self::close).
 pub struct UnifiedSearchSystem {
     pub(crate) inner: Arc<Inner>,
@@ -434,6 +436,7 @@ impl UnifiedSearchSystem {
 
     /// Discards pending work, waits for background merges, releases the store's lock. Later
     /// calls (on this system and its sessions) fail with `Closed`; closing twice is fine.
+    /// Dropping the system does the same without waiting for merges.
     pub fn close(&self) -> Result<()> {
         let state = {
             let mut guard = self.inner.writer.lock();
@@ -447,5 +450,19 @@ impl UnifiedSearchSystem {
             st.text.finish()?;
         }
         Ok(())
+    }
+}
+
+/// Sessions share the system's memory but not its ownership of the store: dropping the system
+/// discards pending work, releases the writer lock (so the store can be reopened at once) and
+/// makes its sessions fail with `Closed`.
+impl Drop for UnifiedSearchSystem {
+    fn drop(&mut self) {
+        let state = {
+            let mut guard = self.inner.writer.lock();
+            self.inner.closed.store(true, Ordering::Release);
+            guard.take()
+        };
+        drop(state); // tantivy's writer discards uncommitted documents and unlocks the index
     }
 }

@@ -345,3 +345,17 @@ fn stats_and_rollback() {
     assert!(st.text_index_bytes > 0 && st.vector_index_bytes > 0);
     assert_eq!(st.metric, Metric::Cosine);
 }
+
+#[test]
+fn dropping_the_system_releases_the_store_even_with_live_sessions() {
+    let dir = TempDir::new("drop");
+    let s = dir.open(DIMS);
+    s.add(&corpus(5, DIMS, true, 8)).unwrap();
+    s.commit().unwrap();
+    let mut session = s.session();
+    assert!(!session.search(&text_query("energy solar wind grid", 5)).unwrap().is_empty());
+    drop(s);
+    assert_eq!(session.search(&Query::text("energy")).unwrap_err().code(), "ERR_CLOSED");
+    let again = dir.open(DIMS);
+    assert_eq!(again.stats().unwrap().doc_count, 5);
+}
