@@ -1,0 +1,125 @@
+/**
+ * The main job: `scale` builds (or opens) a search system, sweeps the load, prints the table and
+ * the verdict, writes report.json and report.html, and exits non-zero when a threshold fails.
+ * `scale compare` compares two reports for CI.
+ */
+import { join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+
+import { kernelIsa } from '../engine/index.ts'
+import { ConcurrentBenchmark } from '../harness/benchmark.ts'
+import { compareReports, evaluateThresholds, parseThreshold, renderComparison } from '../harness/report/compare.ts'
+import { readReport, writeReports } from '../harness/report/files.ts'
+import { ProgressBar, renderChart, renderLevelTable, renderSummary, shouldColor } from '../harness/report/terminal.ts'
+import { sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
+import type { UnifiedQuery } from '../harness/target/index.ts'
+import type { UnifiedDocument } from '../engine/index.ts'
+import { parseScaleArgs } from './scale-args.ts'
+import type { CompareOptions, ScaleOptions } from './scale-args.ts'
+import { prepareWorkload } from './workload.ts'
+
+/** Where the CLI writes: injectable for tests. */
+export interface CliIo {
+  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number }
+  stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number }
+  env: Record<string, string | undefined>
+  cwd: string
+}
+
+const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)
+}
+
+async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
+  // Thresholds are checked before any work, so a typo fails in a second, not after the sweep.
+  for (const t of o.thresholds) parseThreshold(t)
+  const color = o.color ?? shouldColor(io.stdout, io.env)
+  const log = (line: string): void => {
+    io.stderr.write(`${line}\n`)
+  }
+  log(`vector-native scale: kernels ${kernelIsa()}, UV_THREADPOOL_SIZE ${io.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`)
+  const workload = await prepareWorkload(o, log)
+  try {
+    log(workload.description)
+    if (workload.indexing.documents > 0) {
+      log(`indexed ${workload.indexing.documents} documents in ${workload.indexing.seconds.toFixed(1)} s (text index ${workload.textIndexPath}, vectors ${workload.vectorDbPath})`)
+    }
+    const report = workload.system.openReport
+    if (report.repaired) log(`the store was repaired on open: ${report.repaired.reason}`)
+    for (const problem of report.problems) log(`store: ${problem}`)
+
+    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k })
+    const bench = new ConcurrentBenchmark<string | UnifiedQuery, UnifiedDocument>(target)
+    const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
+    const progress = new ProgressBar(io.stderr, { color: o.color ?? shouldColor(io.stderr, io.env), model: o.model, slo })
+    const started = performance.now()
+    const result = await bench.runScalabilityTest({
+      levels: o.levels,
+      model: o.model,
+      durationMs: o.durationMs,
+      warmUpMs: o.warmUpMs,
+      rampUpMs: o.rampUpMs,
+      thinkTime: o.thinkTime,
+      queries: workload.queries,
+      classify: (q, i) => workload.classify(typeof q === 'string' ? { text: q } : q, i),
+      selection: { kind: 'zipf', exponent: 1 },
+      writes: o.writeFraction > 0 ? { fraction: o.writeFraction, makeInsert: (rng, i) => workload.makeDocument(rng, i) } : undefined,
+      seed: o.seed,
+      poolSize: o.poolSize ?? 'level',
+      poolFactory: sessionFactory(workload.system),
+      slo,
+      ...progress.hooks(),
+    })
+    progress.done()
+    log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+
+    const outDir = resolve(io.cwd, o.outDir ?? join('reports', `scale-${timestamp()}`))
+    const files = await writeReports(result, outDir)
+    const width = io.stdout.columns ? io.stdout.columns - 1 : 100
+    io.stdout.write(`\n${renderLevelTable(result, { color, width })}\n\n`)
+    io.stdout.write(`${renderChart(result, { color, width })}\n\n`)
+    io.stdout.write(`${renderSummary(result, { color, width, files: { 'report.json': files.json, 'report.html': files.html } })}\n`)
+
+    if (o.thresholds.length > 0) {
+      const results = evaluateThresholds(result, o.thresholds)
+      for (const r of results) io.stdout.write(`${r.passed ? 'PASS' : 'FAIL'}  ${r.detail}\n`)
+      if (results.some((r) => !r.passed)) return 1
+    }
+    return 0
+  } finally {
+    await workload.cleanup()
+  }
+}
+
+async function runCompare(o: CompareOptions, io: CliIo): Promise<number> {
+  const baseline = await readReport(resolve(io.cwd, o.baseline))
+  const current = await readReport(resolve(io.cwd, o.current))
+  const result = compareReports(baseline, current, { thresholds: o.thresholds, regression: o.regression })
+  io.stdout.write(`${renderComparison(result, { color: shouldColor(io.stdout, io.env) })}\n`)
+  return result.passed ? 0 : 1
+}
+
+/** Runs the CLI; resolves to the process exit code. Errors are printed, never thrown. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const parsed = parseScaleArgs(argv)
+  try {
+    switch (parsed.command) {
+      case 'help':
+        io.stdout.write(parsed.text)
+        return 0
+      case 'error':
+        io.stderr.write(`scale: ${parsed.problems.join('\nscale: ')}\nRun with --help for the options.\n`)
+        return 2
+      case 'compare':
+        return await runCompare(parsed, io)
+      case 'run':
+        return await runSweep(parsed, io)
+    }
+  } catch (error) {
+    const e = error as Error & { code?: string }
+    io.stderr.write(`scale: ${e.code ? `${e.code}: ` : ''}${e.message}\n`)
+    return 1
+  }
+}
