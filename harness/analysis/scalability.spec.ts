@@ -31,7 +31,7 @@ test('meetsSlo checks p99 and the error budget (1 % by default)', (t) => {
 
 test('the breaking point is the first level where throughput falls, the SLO or the budget breaks', (t) => {
   t.deepEqual(findBreakingPoint([level(1, 100), level(2, 190), level(4, 170)], undefined)?.level, 4)
-  t.is(findBreakingPoint([level(1, 100), level(2, 190), level(4, 185)], undefined), null) // within 5 %
+  t.is(findBreakingPoint([level(1, 100), level(2, 190), level(4, 175)], undefined), null) // within 10 %
   t.regex(findBreakingPoint([level(1, 100), level(2, 190, { p99Ms: 80 })], { p99Ms: 50 })!.reason, /p99 80.00 ms exceeds/)
   t.regex(findBreakingPoint([level(1, 100, { errorRate: 0.5 })], undefined)!.reason, /error rate 50.00 %/)
 })
@@ -43,13 +43,13 @@ test('a USL-shaped sweep: optimal users, peak, breaking point, contention score 
   // X: 1000, 1869, 3150, 4188, 3855, 2566; p99 = 2n ms, so 32 users break the SLO.
   t.is(a.optimalConcurrentUsers, 8)
   t.true(Math.abs(a.peakConcurrency! - Math.sqrt(0.95 / 0.01)) < 0.01)
-  t.is(a.scalabilityBreakingPoint, 16)
+  t.is(a.scalabilityBreakingPoint, 32) // 16 is 8 % below the best (within noise); 32 breaks p99 ≤ 50 ms
   t.true(Math.abs(a.resourceContentionScore! - 5) < 0.01)
   t.deepEqual(a.efficiencyCurve[0], [1, 100])
   t.deepEqual(a.linearScalingRange, [1, 2])
-  // Busy CPU, but each request costs 2.4× more CPU at 16 users than at 1: overhead, not hardware.
+  // Busy CPU, but each request costs 3.8× more CPU at 32 users than at 1: overhead, not hardware.
   t.is(a.recommendation.kind, 'OptimizeCode')
-  t.true(a.recommendation.reasons.some((x) => /costs 2.4× the CPU at 16/.test(x)), a.recommendation.reasons.join(' | '))
+  t.true(a.recommendation.reasons.some((x) => /costs 3.8× the CPU at 32/.test(x)), a.recommendation.reasons.join(' | '))
 })
 
 test('all levels within the SLO and still scaling: AcceptablePerformance', (t) => {
@@ -76,11 +76,24 @@ test('a saturated pool with idle CPU means IncreaseResources with pool and threa
 })
 
 test('a busy CPU with little contention means IncreaseResources (more cores)', (t) => {
-  const levels = [1, 2, 4, 8].map((n) => level(n, Math.min(n, 2) * 500 * (n > 2 ? 0.94 : 1), { cpuUtilization: Math.min(1, n / 2) }))
+  const levels = [1, 2, 4, 8].map((n) => level(n, Math.min(n, 2) * 500 * (n > 2 ? 0.85 : 1), { cpuUtilization: Math.min(1, n / 2) }))
   const a = analyzeScalability(levels, { ...ctx, slo: undefined })
   t.is(a.scalabilityBreakingPoint, 4)
   t.is(a.recommendation.kind, 'IncreaseResources')
   t.true(a.recommendation.advice.some((x) => /add cores/.test(x)))
+})
+
+test('cores full at the knee (not at the overloaded level) with flat CPU per request: IncreaseResources', (t) => {
+  const levels = [
+    level(1, 1600, { cpuUtilization: 0.49, cpuMsPerRequest: 0.6 }),
+    level(2, 2500, { cpuUtilization: 0.73, cpuMsPerRequest: 0.58 }),
+    level(4, 3500, { cpuUtilization: 0.92, cpuMsPerRequest: 0.53 }),
+    level(8, 2900, { cpuUtilization: 0.8, cpuMsPerRequest: 0.55 }),
+  ]
+  const a = analyzeScalability(levels, { ...ctx, slo: undefined })
+  t.is(a.scalabilityBreakingPoint, 8)
+  t.is(a.recommendation.kind, 'IncreaseResources')
+  t.true(a.recommendation.reasons.some((x) => /92 % busy at 4, before the breaking point/.test(x)), a.recommendation.reasons.join(' | '))
 })
 
 test('throughput that peaks and falls with idle CPU means OptimizeCode (coherency)', (t) => {

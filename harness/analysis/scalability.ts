@@ -97,7 +97,11 @@ export function meetsSlo(level: LevelMeasurement, slo: Slo | undefined): boolean
   return true
 }
 
-/** First level (ascending) where throughput falls ≥ 5 % below the best so far, or the SLO breaks. */
+/**
+ * First level (ascending) where throughput falls more than 10 % below the best so far, or the
+ * SLO or error budget breaks. (10 %, not less: on a busy machine two levels past saturation
+ * differ by a few percent by chance, and one noisy level must not end a sweep.)
+ */
 export function findBreakingPoint(levels: readonly LevelMeasurement[], slo: Slo | undefined): { level: number; reason: string } | null {
   let best = 0
   for (const level of levels) {
@@ -109,7 +113,7 @@ export function findBreakingPoint(levels: readonly LevelMeasurement[], slo: Slo 
     if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) {
       return { level: level.concurrency, reason: `p99 ${level.p99Ms.toFixed(2)} ms exceeds the SLO of ${slo.p99Ms} ms` }
     }
-    if (best > 0 && level.throughput < best * 0.95) {
+    if (best > 0 && level.throughput < best * 0.9) {
       return { level: level.concurrency, reason: `throughput fell to ${level.throughput.toFixed(0)}/s from a best of ${best.toFixed(0)}/s` }
     }
     best = Math.max(best, level.throughput)
@@ -154,6 +158,11 @@ function recommend(
   if (optimal !== null) reasons.push(`the best level that meets the SLO is ${optimal}`)
 
   const cpu = worst.cpuUtilization
+  // Where the cores were busiest up to the breaking point: at the knee they may be full even if
+  // the overloaded level itself shows less (time lost to queueing, or to something else).
+  const busiest = levels
+    .filter((l) => l.concurrency <= worst.concurrency && l.cpuUtilization !== null)
+    .reduce<LevelMeasurement | null>((a, b) => (a === null || (b.cpuUtilization as number) > (a.cpuUtilization as number) ? b : a), null)
   const poolBound = worst.poolSaturated && waitShare > 0.5
   if (poolBound && cpu !== null && cpu < 0.7) {
     reasons.push(`the pool (${ctx.poolSize ?? '?'} leases) is saturated while the CPU is only ${fmt(cpu * 100, 0)} % busy`)
@@ -163,8 +172,13 @@ function recommend(
     }
     return { kind: 'IncreaseResources', reasons, advice }
   }
-  if (cpu !== null && cpu >= 0.85) {
-    reasons.push(`the CPU is ${fmt(cpu * 100, 0)} % busy at the breaking point: the work, not waiting, is the limit`)
+  const busyCpu = busiest?.cpuUtilization ?? null
+  if (busyCpu !== null && busyCpu >= 0.85) {
+    reasons.push(
+      busiest === worst
+        ? `the CPU is ${fmt(busyCpu * 100, 0)} % busy at the breaking point: the work, not waiting, is the limit`
+        : `the CPU was ${fmt(busyCpu * 100, 0)} % busy at ${busiest?.concurrency}, before the breaking point: the work, not waiting, is the limit`,
+    )
     // Saturated cores alone look like contention to the USL (σ near 1 once N passes the core
     // count). What tells hardware from overhead is whether a request costs more CPU as users grow.
     const first = levels[0]
