@@ -181,9 +181,11 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
   const maxN = Math.max(...measurements.map((m) => m.concurrency), analysis.peakConcurrency ?? 0)
   const fittedCurve: [number, number][] = []
   if (analysis.usl) {
+    // From the smallest level measured to a quarter past the largest (or past N*).
+    const low = Math.min(...measurements.map((m) => m.concurrency))
     const top = maxN * 1.25
     for (let i = 0; i <= 60; i++) {
-      const n = Math.max(1, (top * i) / 60)
+      const n = low + ((top - low) * i) / 60
       fittedCurve.push([n, uslThroughput(analysis.usl, n)])
     }
   }
