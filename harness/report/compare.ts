@@ -5,7 +5,7 @@
  */
 import type { LevelRow, ScalabilityReport } from '../sweep/types.ts'
 import { HarnessError } from '../errors.ts'
-import { formatLevel, formatMs, formatPercent, formatPlain, formatRate, formatSig, levelNoun, pad, sanitizeTerminal, visibleWidth } from './format.ts'
+import { formatLevel, formatMs, formatPercent, formatPlain, formatRate, levelNoun, pad, sanitizeTerminal, visibleWidth } from './format.ts'
 import { levelResults } from './insights.ts'
 
 /** Code of a malformed threshold expression. */
@@ -192,7 +192,21 @@ export function formatMetric(kind: MetricKind, value: number): string {
     case 'rate':
       return `${formatRate(value)} req/s`
     case 'users':
-      return formatSig(value, 3)
+      return formatPlain(value, 2)
+  }
+}
+
+/** A threshold's bound as written (no padding zeros): `50 ms`, `1 %`, `1,000 req/s`. */
+function formatLimit(kind: MetricKind, value: number): string {
+  switch (kind) {
+    case 'latency':
+      return `${formatPlain(value, 3)} ms`
+    case 'ratio':
+      return `${formatPlain(value * 100, 3)} %`
+    case 'rate':
+      return `${formatPlain(value, 2)} req/s`
+    case 'users':
+      return formatPlain(value, 3)
   }
 }
 
@@ -213,7 +227,7 @@ function sameLevel(a: number, b: number): boolean {
 /** Evaluates one parsed threshold against a report. */
 export function evaluateThreshold(report: ScalabilityReport, t: Threshold): ThresholdResult {
   const def = METRIC_DEFS.find((d) => d.name === t.metric) as MetricDef
-  const limit = `${t.op} ${formatMetric(t.kind, t.value)}`
+  const limit = `${t.op} ${formatLimit(t.kind, t.value)}`
   if (def.scope === 'report') {
     const actual = def.report!(report)
     if (actual === null) {

@@ -276,11 +276,29 @@ export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[],
 
   const align = (c: Column): 'left' | 'right' => (c.numeric ? 'right' : 'left')
   const lines: string[] = []
-  lines.push(indent + cols.map((c, j) => paint(color, 'bold', pad(c.header, widths[j], c.numeric ? 'right' : c.header === 'SLO' ? 'left' : 'left'))).join(gap).trimEnd())
-  lines.push(indent + cols.map((c, j) => paint(color, 'dim', pad(clean(c.unit, options.ascii), widths[j], align(c)))).join(gap).trimEnd())
+  const headerLine = (texts: string[], style: Style): string =>
+    (
+      indent +
+      cols
+        .map((c, j) => {
+          const fill = ' '.repeat(Math.max(0, widths[j] - visibleWidth(texts[j])))
+          return align(c) === 'right' ? fill + paint(color, style, texts[j]) : paint(color, style, texts[j]) + fill
+        })
+        .join(gap)
+    ).trimEnd()
+  lines.push(headerLine(cols.map((c) => c.header), 'bold'))
+  lines.push(headerLine(cols.map((c) => clean(c.unit, options.ascii)), 'dim'))
   lines.push(indent + paint(color, 'dim', g.rule.repeat(tableWidth - indent.length)))
   rows.forEach((r, i) => {
-    let line = indent + cols.map((c, j) => paint(color, styles[i][j].style, pad(cells[i][j], widths[j], align(c)))).join(gap)
+    let line =
+      indent +
+      cols
+        .map((c, j) => {
+          const fill = ' '.repeat(Math.max(0, widths[j] - visibleWidth(cells[i][j])))
+          const text = paint(color, styles[i][j].style, cells[i][j])
+          return align(c) === 'right' ? fill + text : text + fill
+        })
+        .join(gap)
     const rowNotes = notes.get(r.level) ?? []
     if (rowNotes.length > 0 && noteRoom >= 6) {
       const plain = truncate(rowNotes.map((n) => clean(n.text, options.ascii)).join(', '), noteRoom)
@@ -707,21 +725,20 @@ export function renderProgress(level: number, index: number, planned: number, pr
   const g = glyphs(options)
   const color = options.color === true
   const fraction = progress.totalMs > 0 ? Math.max(0, Math.min(1, progress.elapsedMs / progress.totalMs)) : 0
-  const percent = `${pad(String(Math.floor(fraction * 100)), 3, 'right')}%`
+  const percent = pad(`${Math.floor(fraction * 100)}%`, 4, 'right')
   const phase = pad(progress.phase, 9)
   const head = `${counter(index, planned, options.refining)} ${levelNoun(options.model ?? 'closed')} ${pad(formatLevel(level), 3, 'right')}`
   const tput = `${formatRate(progress.throughput)} req/s`
   const p99 = `p99 ${progress.p99Ms === null ? MISSING : formatMs(progress.p99Ms)} ms`
   const errs = `${formatNumber(progress.errors)} err`
-  const fixed = visibleWidth(head) + 1 + 2 + percent.length + 2 + phase.length + 2 + tput.length + 2 + p99.length + 2 + errs.length
-  const barW = Math.max(5, Math.min(30, width - fixed - 1))
+  const fixed = visibleWidth(head) + 1 + 1 + percent.length + 2 + phase.length + 2 + tput.length + 2 + p99.length + 2 + errs.length
+  const barW = Math.max(5, Math.min(30, width - fixed))
   const filled = Math.round(fraction * barW)
   const barPlain = g.full.repeat(filled) + g.empty.repeat(barW - filled)
   const barText = paint(color, progress.phase === 'measuring' ? 'green' : 'yellow', g.full.repeat(filled)) + paint(color, 'dim', g.empty.repeat(barW - filled))
   return fitParts(
     [
-      { text: `${paint(color, 'dim', head.slice(0, head.indexOf(']') + 1))}${head.slice(head.indexOf(']') + 1)} ${barText}`, plain: `${head} ${barPlain}`, drop: 0 },
-      { text: percent, plain: percent, drop: 0 },
+      { text: `${paint(color, 'dim', head.slice(0, head.indexOf(']') + 1))}${head.slice(head.indexOf(']') + 1)} ${barText} ${percent}`, plain: `${head} ${barPlain} ${percent}`, drop: 0 },
       { text: paint(color, progress.phase === 'measuring' ? 'cyan' : 'yellow', phase), plain: phase, drop: 1 },
       { text: tput, plain: tput, drop: 2 },
       { text: p99, plain: p99, drop: 3 },
@@ -746,8 +763,8 @@ export function renderLevelDone(row: LevelRow, index: number, planned: number, w
   const budget = options.slo?.errorRate ?? 0.01
   const met = row.errorRate <= budget && (options.slo?.p99Ms === undefined || row.p99Ms <= options.slo.p99Ms) && !row.deadlockDetected
   const verdict = row.deadlockDetected ? `${g.fail} deadlock` : options.slo ? (met ? g.ok : g.fail) : ''
-  const fixed = visibleWidth(head) + 1 + 2 + 4 + 2 + tput.length + 2 + p50.length + 2 + p99.length + 2 + errs.length + 2 + visibleWidth(verdict)
-  const barW = Math.max(5, Math.min(30, width - fixed - 1))
+  const fixed = visibleWidth(head) + 1 + 2 + 4 + 2 + tput.length + 2 + p50.length + 2 + p99.length + 2 + errs.length + (verdict === '' ? 0 : 2 + visibleWidth(verdict))
+  const barW = Math.max(5, Math.min(30, width - fixed))
   const parts = [
     { text: `${paint(color, 'dim', head.slice(0, head.indexOf(']') + 1))}${head.slice(head.indexOf(']') + 1)} ${paint(color, 'green', g.full.repeat(barW))}`, plain: `${head} ${g.full.repeat(barW)}`, drop: 0 },
     { text: paint(color, 'dim', 'done'), plain: 'done', drop: 0 },
