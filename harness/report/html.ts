@@ -19,6 +19,7 @@ import {
   levelWithUnit,
 } from './format.ts'
 import { RECOMMENDATION_TITLES, RECOMMENDATION_TONE, bestThroughput, collectWarnings, detectorCallouts, errorBudget, levelResults, rowAt } from './insights.ts'
+import { uslThroughput } from '../analysis/usl.ts'
 import { barChart, lineChart } from './svg.ts'
 import type { HLine, LegendItem, VMarker } from './svg.ts'
 
@@ -40,6 +41,7 @@ const CSS = `
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;-webkit-font-smoothing:antialiased}
 main{max-width:1280px;margin:0 auto;padding:28px 28px 48px}
+@media (max-width:600px){main{padding:16px 12px 32px}figure{padding:10px 6px 4px}}
 h1{font-size:26px;line-height:1.2;margin:2px 0 6px;word-break:break-word}
 h2{font-size:17px;margin:0 0 12px}
 h3{font-size:14px;margin:0}
@@ -62,7 +64,7 @@ header.top>div:first-child{flex:1 1 420px;min-width:0}
 .card .value small{font-size:13px;font-weight:500;color:var(--muted)}
 .card .sub{color:var(--muted);font-size:12px;line-height:1.35;margin-top:2px}
 .card.good .value{color:var(--good)}.card.bad .value{color:var(--bad)}.card.warn .value{color:var(--warn)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px;margin-bottom:20px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(520px,100%),1fr));gap:16px;margin-bottom:20px}
 figure{margin:0;background:var(--panel);border:1px solid var(--faint);border-radius:10px;padding:14px 14px 8px}
 figcaption{margin-bottom:4px}
 figcaption p{margin:2px 0 0;color:var(--muted);font-size:12.5px}
@@ -95,7 +97,7 @@ svg.chart .bar-g:hover rect{opacity:.8}
 svg.chart text.good{fill:var(--good)}svg.chart text.bad,svg.chart text.slo{fill:var(--bad)}svg.chart text.fit{fill:var(--fit)}svg.chart text.eff{fill:var(--eff)}
 svg.chart .marker.good text{fill:var(--good)}svg.chart .marker.bad text{fill:var(--bad)}svg.chart .marker.nstar text{fill:var(--nstar)}
 svg.chart .outline.cap{fill:none}
-.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;margin-bottom:20px}
+.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(420px,100%),1fr));gap:16px;margin-bottom:20px}
 section.panel{background:var(--panel);border:1px solid var(--faint);border-radius:10px;padding:16px 18px}
 ul.plain{margin:0;padding-left:18px}ul.plain li{margin:3px 0}
 ul.advice{list-style:none;margin:0;padding:0}ul.advice li{margin:6px 0;padding:8px 12px;border-radius:8px;background:color-mix(in srgb,var(--tput) 8%,transparent);border-left:3px solid var(--tput)}
@@ -104,7 +106,7 @@ ul.advice{list-style:none;margin:0;padding:0}ul.advice li{margin:6px 0;padding:8
 .callout{border-radius:8px;padding:10px 12px;margin:8px 0;border-left:3px solid var(--warn);background:var(--warn-bg)}
 .callout.bad{border-left-color:var(--bad);background:var(--bad-bg)}
 .callout .title{font-weight:700}
-.callout ul{margin:4px 0 0;padding-left:18px}.callout li{margin:3px 0;word-break:break-word}
+.callout ul{margin:4px 0 0;padding-left:0;list-style:none}.callout li{margin:3px 0;word-break:break-word}
 .ok-note{color:var(--good);font-weight:600}
 .warnings li{color:var(--ink)}
 .table-wrap{overflow-x:auto;background:var(--panel);border:1px solid var(--faint);border-radius:10px;margin-bottom:20px}
@@ -153,6 +155,27 @@ function wantsLogX(xs: number[]): boolean {
   return pos.length > 2 && Math.max(...pos) / Math.min(...pos) >= 32
 }
 
+/**
+ * The USL curve to draw: recomputed from the fitted parameters on a dense grid (log-spaced on a
+ * log axis, where the report's linear grid is too coarse at the low end) over the range of the
+ * report's `fittedCurve`; the stored curve itself when there are no parameters.
+ */
+function fittedCurve(report: ScalabilityReport, log: boolean): [number, number][] {
+  const stored = report.fittedCurve.filter(([n, x]) => Number.isFinite(n) && Number.isFinite(x))
+  const u = report.usl
+  if (!u || stored.length < 2) return stored
+  const lo = Math.max(1e-3, Math.min(...stored.map(([n]) => n), ...report.levels.map((r) => r.concurrency)))
+  const hi = Math.max(...stored.map(([n]) => n))
+  const out: [number, number][] = []
+  const steps = 160
+  for (let i = 0; i <= steps; i++) {
+    const n = log ? lo * (hi / lo) ** (i / steps) : lo + ((hi - lo) * i) / steps
+    const x = uslThroughput(u, n)
+    if (Number.isFinite(x)) out.push([n, x])
+  }
+  return out
+}
+
 function charts(report: ScalabilityReport): string {
   const rows = report.levels
   const model = report.loadModel
@@ -170,8 +193,8 @@ function charts(report: ScalabilityReport): string {
   const maxT = Math.max(...rows.map((r) => r.throughput))
   const hLines: HLine[] = []
   const ceiling = report.usl?.throughputCeiling ?? null
-  if (ceiling !== null && Number.isFinite(ceiling) && ceiling <= maxT * 1.6 && ceiling > 0) hLines.push({ y: ceiling, label: `USL ceiling ${formatRate(ceiling)} req/s`, cls: 'fit' })
-  const fitted = report.fittedCurve.filter(([n, x]) => Number.isFinite(n) && Number.isFinite(x))
+  if (ceiling !== null && Number.isFinite(ceiling) && ceiling <= maxT * 1.6 && ceiling > 0) hLines.push({ y: ceiling, label: `USL ceiling ${formatRate(ceiling)} req/s`, cls: 'fit', anchor: 'start' })
+  const fitted = fittedCurve(report, xLog)
   const legend: LegendItem[] = [{ label: 'measured', cls: 'tput', shape: 'line' }]
   if (fitted.length > 0) legend.push({ label: 'fitted USL', cls: 'fit', shape: 'dashed' })
   out.push(
@@ -323,6 +346,7 @@ function charts(report: ScalabilityReport): string {
         yLabel: 'percent',
         xLog,
         yMax: Math.max(10, ...rows.map((r) => Math.max((r.cpuUtilization ?? 0) * 100, r.errorRate * 100)), errorBudget(report) * 100 * 1.2),
+        yHeadroom: false,
         series: [
           ...(cpuKnown
             ? [{ name: 'CPU', cls: 'service', points: rows.filter((r) => r.cpuUtilization !== null).map((r) => [r.concurrency, (r.cpuUtilization ?? 0) * 100] as [number, number]), tips: rows.filter((r) => r.cpuUtilization !== null).map((r) => `${who(r)}: CPU ${formatPercent(r.cpuUtilization, 1)} % busy, ${formatSig(r.cpuMsPerRequest, 3)} ms CPU per request`) }]

@@ -102,6 +102,8 @@ export interface LineChartSpec {
   yLog?: boolean
   /** Include 0 in the y range (linear only). @default true */
   yZero?: boolean
+  /** Leave 4 % above the highest value (linear only). @default true */
+  yHeadroom?: boolean
   xMin?: number
   yMax?: number
   markers?: VMarker[]
@@ -187,6 +189,13 @@ export function lineChart(spec: LineChartSpec): string {
   const xMinData = Math.min(...xsF.filter((v) => !spec.xLog || v > 0), xMax)
   const yMax = spec.yMax ?? Math.max(...ysF, 1e-9)
   const yMinData = Math.min(...ysF.filter((v) => !spec.yLog || v > 0), yMax)
+  // Headroom above the data so lines near the top keep their labels inside the frame.
+  const yTop = spec.yLog || spec.yHeadroom === false ? yMax : yMax * 1.04
+  const yScale = (r0: number, r1: number): Scale =>
+    spec.yLog ? logScale(yMinData, yTop, r0, r1) : linearScale(spec.yZero === false ? yMinData : 0, yTop, r0, r1, 6)
+  // The left margin fits the widest tick label and the rotated axis title.
+  const probe = yScale(1, 0)
+  m.left = Math.max(50, Math.ceil(Math.max(...probe.ticks.map((t) => probe.label(t).length)) * FONT_W + 30))
   const x = spec.xLog ? logScale(xMinData, xMax, m.left, w - m.right) : linearScale(spec.xMin ?? 0, xMax, m.left, w - m.right, 7)
   // Marker labels sit in rows above the plot area, staggered so close ones do not overlap.
   const placed: Array<{ mk: VMarker; x: number; row: number; w: number }> = []
@@ -199,9 +208,7 @@ export function lineChart(spec: LineChartSpec): string {
   }
   const markerRows = placed.length > 0 ? Math.max(...placed.map((p) => p.row)) + 1 : 0
   m.top = 14 + legendRows * 16 + markerRows * 14 + 6
-  // Headroom above the data so lines near the top keep their labels inside the frame.
-  const yTop = spec.yLog ? yMax : yMax * 1.04
-  const y = spec.yLog ? logScale(yMinData, yTop, h - m.bottom, m.top) : linearScale(spec.yZero === false ? yMinData : 0, yTop, h - m.bottom, m.top, 6)
+  const y = yScale(h - m.bottom, m.top)
   const clipId = `${spec.id}-clip`
   const out: string[] = []
   out.push(`<svg id="${esc(spec.id)}" class="chart" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(spec.title)}" preserveAspectRatio="xMidYMid meet">`)
@@ -291,6 +298,8 @@ export function barChart(spec: BarChartSpec): string {
   const legendRows = spec.legend && spec.legend.length > 0 ? 1 + Math.floor(spec.legend.reduce((a, it) => a + 36 + it.label.length * FONT_W, 0) / (w - 70)) : 0
   const m: Margins = { top: 22 + legendRows * 16, right: 18, bottom: 44, left: 58 }
   const tops = spec.groups.map((g) => Math.max(g.stack.reduce((a, s) => a + Math.max(0, s.value), 0), g.outline?.value ?? 0, g.tick?.value ?? 0))
+  const probe = linearScale(0, Math.max(...tops, 1e-9), 1, 0, 6)
+  m.left = Math.max(50, Math.ceil(Math.max(...probe.ticks.map((t) => probe.label(t).length)) * FONT_W + 30))
   const y = linearScale(0, Math.max(...tops, 1e-9), h - m.bottom, m.top, 6)
   const n = Math.max(1, spec.groups.length)
   const band = (w - m.left - m.right) / n

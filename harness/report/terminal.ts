@@ -20,6 +20,7 @@ import {
   formatTick,
   formatWithError,
   levelNoun,
+  logTicks,
   levelWithUnit,
   niceTicks,
   pad,
@@ -417,18 +418,19 @@ class Canvas {
     this.#dotStyle = new Array(cols * rows)
   }
 
-  /** A dot at sub-cell coordinates (x: 0..2·cols, y: 0..4·rows, y down). */
+  /** A dot at cell coordinates (fractional: x in 0..cols−1, y in 0..rows−1, y down; integers are cell centres). */
   dot(x: number, y: number, style?: Style): void {
-    const xi = Math.round(x)
-    const yi = Math.round(y)
+    const xi = Math.round(x * 2 + 0.5)
+    const yi = Math.round(y * 4 + 1.5)
     if (xi < 0 || yi < 0 || xi >= this.cols * 2 || yi >= this.rows * 4) return
     const c = (yi >> 2) * this.cols + (xi >> 1)
     this.#dots[c] |= BRAILLE_BITS[yi & 3][xi & 1]
     if (style) this.#dotStyle[c] = style
   }
 
+  /** A line between two points in cell coordinates, drawn with dots. */
   line(x0: number, y0: number, x1: number, y1: number, style?: Style): void {
-    const steps = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))))
+    const steps = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0) * 2, Math.abs(y1 - y0) * 4)))
     for (let s = 0; s <= steps; s++) this.dot(x0 + ((x1 - x0) * s) / steps, y0 + ((y1 - y0) * s) / steps, style)
   }
 
@@ -464,8 +466,13 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
   const height = Math.max(4, o.height ?? 10)
   const rows = report.levels
   const xs = rows.map((r) => r.concurrency)
-  const fitted = report.fittedCurve.filter(([n, x]) => Number.isFinite(n) && Number.isFinite(x))
-  const xTicks = niceTicks(0, Math.max(...xs, ...fitted.map(([n]) => n), 1), 6)
+  const fitted = report.fittedCurve.filter(([n, x]) => Number.isFinite(n) && Number.isFinite(x) && n > 0)
+  const xMax = Math.max(...xs, ...fitted.map(([n]) => n), 1)
+  const xMin = Math.min(...xs.filter((x) => x > 0), xMax)
+  // Geometric sweeps (≥ 32× from the first level to the last) read better on a log axis.
+  const xLog = xs.length > 2 && xMin > 0 && xMax / xMin >= 32
+  const xTicks = xLog ? { ...logTicks(xMin, xMax), step: 1 } : niceTicks(0, xMax, 6)
+  const xPos = (v: number): number => (xLog ? (Math.log10(Math.max(v, xTicks.min)) - Math.log10(xTicks.min)) / (Math.log10(xTicks.max) - Math.log10(xTicks.min)) : (v - xTicks.min) / (xTicks.max - xTicks.min))
   const slo = report.slo?.p99Ms
 
   const panels: Array<{ title: string; unit: string; yMax: number; draw: (cv: Canvas, sx: (v: number) => number, sy: (v: number) => number) => void; legend: string }> = [
@@ -474,7 +481,7 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
       unit: 'req/s',
       yMax: Math.max(...rows.map((r) => r.throughput), ...fitted.map(([, x]) => x), 1e-9),
       draw: (cv, sx, sy) => {
-        for (let i = 1; i < fitted.length; i++) cv.line(sx(fitted[i - 1][0]) * 2, sy(fitted[i - 1][1]) * 4, sx(fitted[i][0]) * 2, sy(fitted[i][1]) * 4, 'yellow')
+        for (let i = 1; i < fitted.length; i++) cv.line(sx(fitted[i - 1][0]), sy(fitted[i - 1][1]), sx(fitted[i][0]), sy(fitted[i][1]), 'yellow')
         for (const r of rows) cv.put(sx(r.concurrency), sy(r.throughput), g.point, ['green', 'bold'])
       },
       legend: `${g.point} measured   ${ascii ? '.' : '⠤'} fitted USL${report.usl?.peakConcurrency ? `, N* = ${formatSig(report.usl.peakConcurrency, 3)}` : ''}`,
@@ -485,7 +492,7 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
       yMax: Math.max(...rows.map((r) => r.p99Ms), slo ?? 0, 1e-9),
       draw: (cv, sx, sy) => {
         if (slo !== undefined) for (let c = 0; c < cv.cols; c += 2) cv.put(c, sy(slo), g.dash, 'red')
-        for (let i = 1; i < rows.length; i++) cv.line(sx(rows[i - 1].concurrency) * 2, sy(rows[i - 1].p99Ms) * 4, sx(rows[i].concurrency) * 2, sy(rows[i].p99Ms) * 4, 'cyan')
+        for (let i = 1; i < rows.length; i++) cv.line(sx(rows[i - 1].concurrency), sy(rows[i - 1].p99Ms), sx(rows[i].concurrency), sy(rows[i].p99Ms), 'cyan')
         for (const r of rows) cv.put(sx(r.concurrency), sy(r.p99Ms), g.point, slo !== undefined && r.p99Ms > slo ? ['red', 'bold'] : ['cyan', 'bold'])
       },
       legend: `${g.point} measured p99${slo !== undefined ? `   ${g.dash}${g.dash} SLO ${formatPlain(slo)} ms` : ''}`,
@@ -500,7 +507,7 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
     const cols = Math.max(20, Math.min(72, width - labelW - 6))
     const cv = new Canvas(cols, height)
     // Cell coordinates: x in [0, cols - 1], y in [0, height - 1] (0 = top).
-    const sx = (v: number): number => ((v - xTicks.min) / (xTicks.max - xTicks.min)) * (cols - 1)
+    const sx = (v: number): number => xPos(v) * (cols - 1)
     const sy = (v: number): number => (1 - (v - yTicks.min) / (yTicks.max - yTicks.min)) * (height - 1)
     panel.draw(cv, sx, sy)
     const tickRow = new Map<number, string>()
@@ -517,7 +524,7 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
     lines.push(`  ${' '.repeat(labelW)} ${paint(color, 'dim', (ascii ? '+' : '└') + g.rule.repeat(cols))}`)
     let axis = ''
     for (const t of xTicks.ticks) {
-      const label = formatTick(t, xTicks.step)
+      const label = xLog ? formatTick(t, t < 1 ? t : 1) : formatTick(t, xTicks.step)
       const at = Math.round(sx(t)) + 1 - Math.floor(label.length / 2)
       if (at < axis.length + 1) continue
       axis += ' '.repeat(at - axis.length) + label
