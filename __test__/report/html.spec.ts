@@ -108,3 +108,14 @@ test('an open-model report and a report without a USL fit render', (t) => {
   t.is((one.match(/<svg\b/g) ?? []).length, 6)
   t.false(/NaN|Infinity|undefined/.test(one.replace(/<script type="application\/json"[\s\S]*?<\/script>/, '')), 'no NaN, Infinity or undefined printed')
 })
+
+test('the latency axis is log when percentiles span more than 30×, or as asked', (t) => {
+  const report = standardReport() // p50 0.412 ms … max 75 ms
+  const latency = (html: string): string => /<svg id="chart-latency"[\s\S]*?<\/svg>/.exec(html)![0]
+  t.regex(latency(renderHtmlReport(report)), />0\.5<\/text>[\s\S]*>5<\/text>[\s\S]*>50<\/text>/, '1-2-5 log ticks')
+  const linear = latency(renderHtmlReport(report, { latencyScale: 'linear' }))
+  t.regex(linear, />0<\/text>[\s\S]*>20<\/text>[\s\S]*>40<\/text>/)
+  const narrow = makeReport({ levels: standardLevels().map((l) => ({ ...l, p50Ms: 10, p99Ms: 20 })) })
+  t.notRegex(latency(renderHtmlReport(narrow)), />0\.5<\/text>/)
+  t.regex(latency(renderHtmlReport(narrow, { latencyScale: 'log' })), />10<\/text>/)
+})

@@ -29,6 +29,8 @@ export interface HtmlReportOptions {
   title?: string
   /** Embed the full report as JSON (needed to recover the data from the page). @default true */
   embedData?: boolean
+  /** Y axis of the response-time chart: log when percentiles span more than 30×, by default. @default 'auto' */
+  latencyScale?: 'auto' | 'log' | 'linear'
 }
 
 const CSS = `
@@ -176,7 +178,7 @@ function fittedCurve(report: ScalabilityReport, log: boolean): [number, number][
   return out
 }
 
-function charts(report: ScalabilityReport): string {
+function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
   const rows = report.levels
   const model = report.loadModel
   const xLabel = model === 'open' ? 'mean requests in flight (concurrency)' : 'concurrent users'
@@ -224,7 +226,8 @@ function charts(report: ScalabilityReport): string {
   const p50 = rows.map((r) => r.p50Ms)
   const maxes = rows.map((r) => r.maxMs)
   const positive = [...p50, ...maxes].filter((v) => v > 0)
-  const yLog = positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 30
+  const scale = options.latencyScale ?? 'auto'
+  const yLog = positive.length > 0 && (scale === 'log' || (scale === 'auto' && Math.max(...positive) / Math.min(...positive) > 30))
   const slo = report.slo?.p99Ms
   const latencySeries = [
     { name: 'max', cls: 'max', key: 'maxMs' as const, dashed: true },
@@ -577,7 +580,7 @@ export function renderHtmlReport(report: ScalabilityReport, options: HtmlReportO
 <div class="verdict tone-${tone}"><div class="eyebrow">Verdict</div><div class="kind">${esc(RECOMMENDATION_TITLES[kind])}</div><div class="why">${esc(headline)}</div></div>
 </header>
 ${summaryCards(report)}
-${charts(report)}
+${charts(report, options)}
 <section class="panels">${recommendationPanel(report)}${findingsPanel(report)}</section>
 ${levelTable(report)}
 ${environmentPanel(report)}
