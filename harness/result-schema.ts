@@ -123,7 +123,7 @@ const littlesLaw = z.strictObject({
   law: z.string(),
   observed: z.number(),
   predicted: z.number(),
-  relativeError: z.number(),
+  relativeError: z.number().nonnegative().nullable(),
   consistent: z.boolean(),
   tolerance: z.number(),
 })

@@ -38,9 +38,14 @@ test("Little's law, closed: N = X·(R+Z)", (t) => {
   t.is(ok.relativeError, 0)
   const off = littlesLawClosed({ users: 10, throughputPerSec: 8, meanResponseMs: 100, meanThinkMs: 900 })
   t.false(off.consistent) // 20 % off
-  t.true(within(off.relativeError, 0.2, 1e-9))
+  t.true(within(off.relativeError as number, 0.2, 1e-9))
   const edge = littlesLawClosed({ users: 10, throughputPerSec: 9.1, meanResponseMs: 100, meanThinkMs: 900 })
   t.true(edge.consistent) // 9 % off: within the 10 % tolerance
+  // Nobody observed but something predicted: no finite relative error (null, never Infinity).
+  const none = littlesLawClosed({ users: 0, throughputPerSec: 5, meanResponseMs: 100, meanThinkMs: 0 })
+  t.is(none.relativeError, null)
+  t.false(none.consistent)
+  t.is(littlesLawClosed({ users: 0, throughputPerSec: 0, meanResponseMs: 0, meanThinkMs: 0 }).relativeError, 0)
 })
 
 test("Little's law, open: L = λ·W", (t) => {

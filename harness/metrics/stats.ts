@@ -46,15 +46,18 @@ export interface LittlesLawCheck {
   observed: number
   /** Right side computed from throughput and times. */
   predicted: number
-  /** `|predicted − observed| / observed` (0 when both are 0; `Infinity` if only observed is 0). */
-  relativeError: number
+  /**
+   * `|predicted − observed| / observed`: 0 when both are 0, null when only observed is 0 (no
+   * finite relative error exists; JSON has no Infinity).
+   */
+  relativeError: number | null
   /** `relativeError ≤ tolerance`. */
   consistent: boolean
   tolerance: number
 }
 
-function relErr(observed: number, predicted: number): number {
-  if (observed === 0) return predicted === 0 ? 0 : Number.POSITIVE_INFINITY
+function relErr(observed: number, predicted: number): number | null {
+  if (observed === 0) return predicted === 0 ? 0 : null
   return Math.abs(predicted - observed) / Math.abs(observed)
 }
 
@@ -78,7 +81,7 @@ export function littlesLawClosed(input: {
     observed: input.users,
     predicted,
     relativeError,
-    consistent: relativeError <= tolerance,
+    consistent: relativeError !== null && relativeError <= tolerance,
     tolerance,
   }
 }
@@ -102,7 +105,7 @@ export function littlesLawOpen(input: {
     observed: input.meanInSystem,
     predicted,
     relativeError,
-    consistent: relativeError <= tolerance,
+    consistent: relativeError !== null && relativeError <= tolerance,
     tolerance,
   }
 }
