@@ -4,8 +4,8 @@ import { ConcurrentBenchmark, HnswIndex, parseScalabilityReport, scalabilityRepo
 import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
 import { randomVectors, row } from '../engine/helpers.ts'
 
-test('a closed sweep of a 2-slot, 10 ms target: throughput c/S, efficiency, SLO breach, refinement', async (t) => {
-  const target = createFixtureTarget({ slots: 2, serviceTimeMs: 10 })
+test('a closed sweep of a 2-slot, 20 ms target: throughput c/S, efficiency, SLO breach, refinement', async (t) => {
+  const target = createFixtureTarget({ slots: 2, serviceTimeMs: 20 })
   const starts: number[] = []
   const report = await new ConcurrentBenchmark(target).runScalabilityTest({
     levels: [1, 2, 4, 8],
@@ -13,18 +13,21 @@ test('a closed sweep of a 2-slot, 10 ms target: throughput c/S, efficiency, SLO 
     warmUpMs: 150,
     queries: [1],
     seed: 5,
-    slo: { p99Ms: 33 },
+    slo: { p99Ms: 70 },
     refineSteps: 2,
     onLevelStart: ({ level }) => starts.push(level),
   })
   const byLevel = new Map(report.levels.map((r) => [r.level, r]))
-  // Theory: X(N) = min(N, 2) / 10 ms; response = ceil(N / 2) · 10 ms.
-  t.true(Math.abs(byLevel.get(1)!.throughput - 100) < 12, `X(1) ${byLevel.get(1)!.throughput}`)
-  t.true(Math.abs(byLevel.get(2)!.throughput - 200) < 24, `X(2) ${byLevel.get(2)!.throughput}`)
-  t.true(Math.abs(byLevel.get(4)!.throughput - 200) < 24, `X(4) ${byLevel.get(4)!.throughput}`)
+  // Theory: X(N) = min(N, 2) / S and response = ceil(N / 2) · S, with S the service time the
+  // fixture really delivered (timers fire late on a busy machine; the fixture measures itself).
+  const capacity = target.measuredCapacity()
+  const x1 = capacity / 2
+  t.true(Math.abs(byLevel.get(1)!.throughput - x1) < 0.12 * x1, `X(1) ${byLevel.get(1)!.throughput} vs ${x1}`)
+  t.true(Math.abs(byLevel.get(2)!.throughput - capacity) < 0.12 * capacity, `X(2) ${byLevel.get(2)!.throughput} vs ${capacity}`)
+  t.true(Math.abs(byLevel.get(4)!.throughput - capacity) < 0.12 * capacity, `X(4) ${byLevel.get(4)!.throughput} vs ${capacity}`)
   t.true(byLevel.get(2)!.efficiency > 0.85)
   t.true(byLevel.get(4)!.efficiency < 0.6)
-  t.true(byLevel.get(8)!.p99Ms > 33, 'at 8 users responses take 4 rounds of 10 ms')
+  t.true(byLevel.get(8)!.p99Ms > 70, 'at 8 users responses take 4 rounds of 20 ms')
   t.false(byLevel.get(8)!.sloMet)
   t.true(byLevel.get(4)!.sloMet)
   // Refinement measured levels between 4 and 8.
@@ -34,7 +37,7 @@ test('a closed sweep of a 2-slot, 10 ms target: throughput c/S, efficiency, SLO 
   // Theory says 2 (more users than slots add only latency); timer noise may put 4 within 5 %.
   t.true([2, 4].includes(report.optimalConcurrentUsers!), `optimal ${report.optimalConcurrentUsers}`)
   t.deepEqual(report.linearScalingRange, [1, 2])
-  t.true(report.usl !== null && Math.abs(report.usl.throughputCeiling! - 200) < 50, 'the fitted ceiling is near 2 slots / 10 ms (the USL smooths the sharp knee)')
+  t.true(report.usl !== null && Math.abs(report.usl.throughputCeiling! - capacity) < 0.25 * capacity, 'the fitted ceiling is near 2 slots / S (the USL smooths the sharp knee)')
   t.is(report.testResults.length, report.levels.length)
   for (const r of report.testResults) t.is(r.totalRequests, r.successfulRequests + r.failedRequests + r.timeoutRequests)
   // The report survives JSON and validates.
@@ -46,12 +49,13 @@ test('a closed sweep of a 2-slot, 10 ms target: throughput c/S, efficiency, SLO 
 })
 
 test('a sweep stops at the first breached level when more are planned', async (t) => {
-  const report = await new ConcurrentBenchmark(createFixtureTarget({ slots: 1, serviceTimeMs: 10 })).runScalabilityTest({
+  // 20 ms of service on one slot: p99 ≈ 20 ms at 1 user, 40 at 2, 80 at 4 (timer slack included).
+  const report = await new ConcurrentBenchmark(createFixtureTarget({ slots: 1, serviceTimeMs: 20 })).runScalabilityTest({
     levels: { start: 1, max: 16, factor: 2 },
-    durationMs: 300,
+    durationMs: 500,
     warmUpMs: 100,
     queries: [1],
-    slo: { p99Ms: 30 },
+    slo: { p99Ms: 62 },
     refineSteps: 0,
   })
   t.deepEqual(report.sweep.levelsPlanned, [1, 2, 4, 8, 16])
