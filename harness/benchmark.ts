@@ -28,6 +28,7 @@ import { LatencyHistogram, mergeHistograms } from './metrics/histogram.ts'
 import { TimeWeightedGauge, jainFairness, littlesLawClosed, littlesLawOpen } from './metrics/stats.ts'
 import type { LittlesLawCheck } from './metrics/stats.ts'
 import { ConnectionPool } from './pool.ts'
+import { DeadlineEntry, DeadlineQueue } from './deadlines.ts'
 import { runScalabilityTest } from './sweep/sweep.ts'
 import type { ScalabilityReport, ScalabilityTestOptions } from './sweep/types.ts'
 import type { ConnectionPoolStats, Lease } from './pool.ts'
@@ -39,6 +40,7 @@ import type {
   LiveProgress,
   ConcurrentTestResult,
   SearchTarget,
+  TargetCallOptions,
   ThreadPerformance,
   WorkerThreadStats,
   WriteMix,
@@ -170,6 +172,100 @@ function describeQuery(q: unknown, i: number): string {
 
 const threadCpuUsage = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage
 
+/** Where a {@link Call} is. */
+const CallState = {
+  /** Sent (or about to be), no outcome yet. */
+  pending: 0,
+  /** The target settled first: the outcome is the target's. */
+  settled: 1,
+  /** The deadline passed first: timed out, the target still holds the lease. */
+  timedOut: 2,
+  /** Timed out, and the target has settled since (lease returned). */
+  timedOutSettled: 3,
+} as const
+type CallState = (typeof CallState)[keyof typeof CallState]
+
+/**
+ * One request, from the start of its pool acquire to its outcome: everything `RunState` needs to
+ * record it, in one object (no closures per request). It waits in the run's
+ * {@link DeadlineQueue} while the target works, so a per-request timeout costs no Node timer.
+ */
+class Call extends DeadlineEntry {
+  readonly lane: Lane
+  readonly measured: boolean
+  readonly intendedAt: number
+  readonly tBegin: number
+  readonly classId: number
+  readonly op: TrackedOp | null
+  tSend: number
+  lease: Lease<unknown> | null = null
+  state: CallState = CallState.pending
+  /** Resolves the promise the load model awaits (set when sent). */
+  resolve: ((outcome: Outcome) => void) | null = null
+  /** Created on the first read of `signal` only (see {@link CallOptions}). */
+  controller: AbortController | null = null
+  /** Why the call was aborted (the timeout error), once it was. */
+  abortReason: unknown = undefined
+
+  constructor(lane: Lane, measured: boolean, intendedAt: number, tBegin: number, classId: number, op: TrackedOp | null) {
+    super()
+    this.lane = lane
+    this.measured = measured
+    this.intendedAt = intendedAt
+    this.tBegin = tBegin
+    this.tSend = tBegin
+    this.classId = classId
+    this.op = op
+  }
+
+  /** The call's signal: made now if it was not yet, already aborted if the call timed out. */
+  signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController()
+      if (this.state === CallState.timedOut || this.state === CallState.timedOutSettled) this.controller.abort(this.abortReason)
+    }
+    return this.controller.signal
+  }
+
+  /** Aborts the signal with `reason` (now if it exists, else when it is first read). */
+  abort(reason: unknown): void {
+    this.abortReason = reason
+    this.controller?.abort(reason)
+  }
+}
+
+/**
+ * The options a target gets with each call ({@link TargetCallOptions}). `signal` is an accessor
+ * that makes the call's `AbortController` on first read: on Node 20 creating an `AbortSignal`
+ * costs about 3 µs, three times the harness's whole budget per request, and most targets that
+ * answer quickly never look at it. A target that reads `signal` gets a real signal, aborted when
+ * the request times out (already aborted if it reads it after that), exactly as before.
+ * Being an accessor on the prototype, it is not copied by `{ ...options }`: pass it on by
+ * reading it (`options.signal`, or `const { signal } = options`).
+ */
+class CallOptions implements TargetCallOptions {
+  readonly connection: unknown
+  readonly #call: Call
+
+  constructor(call: Call, connection: unknown) {
+    this.#call = call
+    this.connection = connection
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal()
+  }
+}
+
+/**
+ * Hands a promise's resolve function out of its executor without making a closure per promise
+ * (the executor is shared; it runs synchronously inside `new Promise`).
+ */
+let capturedResolve: ((outcome: Outcome) => void) | null = null
+const captureResolve = (resolve: (outcome: Outcome) => void): void => {
+  capturedResolve = resolve
+}
+
 /** State of one run; implements the driver the load models call. */
 class RunState implements LoadDriver {
   readonly t0: number
@@ -222,6 +318,16 @@ class RunState implements LoadDriver {
   readonly #requestTimeoutMs: number
   readonly #detector: DeadlockDetector | null
   readonly #makeSelector: (rng: Rng, userId: number) => QuerySelector
+  /** Per-request timeouts: one shared timer (see deadlines.ts). */
+  readonly #deadlines = new DeadlineQueue<Call>((call, t) => this.#expire(call, t))
+  /** The timeout error's message (the same for every request of the run). */
+  readonly #timeoutMessage: string
+  /**
+   * With a single class, its histogram would hold exactly the merged per-user response
+   * histograms (both record every successful response), so it is taken from those at the end
+   * instead of being recorded per request.
+   */
+  #recordClassHist = true
 
   constructor(init: {
     t0: number
@@ -249,6 +355,7 @@ class RunState implements LoadDriver {
     this.#pool = init.pool
     this.#acquireTimeoutMs = init.acquireTimeoutMs
     this.#requestTimeoutMs = init.requestTimeoutMs
+    this.#timeoutMessage = `request timed out after ${init.requestTimeoutMs} ms`
     this.#detector = init.detector
     this.winStartAt = init.t0 + init.window.startMs
     this.winEndAt = init.t0 + init.window.endMs
@@ -277,6 +384,7 @@ class RunState implements LoadDriver {
     this.#makeInsert = w ? w.makeInsert : null
     this.#writeClass = this.#writeFraction > 0 ? classId(w?.className ?? 'write') : -1
     this.#makeSelector = selectorFactory(init.selection, init.queries.length)
+    this.#recordClassHist = this.classes.length > 1
     for (let u = 0; u < init.users; u++) {
       const rng = selectionRng(init.seed, u)
       this.lanes.push({
@@ -387,7 +495,18 @@ class RunState implements LoadDriver {
     this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1)
   }
 
-  async execute(userId: number, intendedAt: number): Promise<Outcome> {
+  /** When `userId`'s last request got its outcome (the closed model's "ready" time). */
+  endedAt(userId: number): number {
+    return this.lanes[userId].lastEndAt
+  }
+
+  /**
+   * One request: pick the operation, lease, send with a deadline, record. The common path (a
+   * lease free at once) runs synchronously up to the target call and allocates three small
+   * objects (the call, its options, the outcome promise) beside the detector's operation; waits
+   * for a lease take the asynchronous path.
+   */
+  execute(userId: number, intendedAt: number): Promise<Outcome> {
     const lane = this.lanes[userId]
     const measured = intendedAt >= this.winStartAt && intendedAt < this.winEndAt
     // Operation choice (from the user's own stream: same seed, same sequence).
@@ -407,8 +526,9 @@ class RunState implements LoadDriver {
       try {
         payload = (this.#makeInsert as WriteMix<unknown>['makeInsert'])(lane.insertRng, this.insertSeq++, userId)
       } catch (err) {
-        this.#finish(lane, measured, intendedAt, tBegin, tBegin, now(), classId, Outcome.failed, errorCodeOf(err), null, false)
-        return Outcome.failed
+        const failed = new Call(lane, measured, intendedAt, tBegin, classId, null)
+        this.#finish(failed, Outcome.failed, errorCodeOf(err), now(), false)
+        return Promise.resolve(Outcome.failed)
       }
       tBegin = now()
     }
@@ -424,114 +544,136 @@ class RunState implements LoadDriver {
           query: isWrite ? 'insert' : this.#queryLabels[qi],
           className: this.classes[classId].name,
           deadlineAt: tBegin + this.#acquireTimeoutMs + this.#requestTimeoutMs,
+          startedAt: tBegin,
         })
       : null
+    const call = new Call(lane, measured, intendedAt, tBegin, classId, op)
+    // A free lease is granted synchronously (no promise, no microtask turn); otherwise wait.
+    const lease = this.#pool.tryAcquire(op ?? undefined, tBegin)
+    if (lease === undefined) return this.#acquireThenSend(call, isWrite, qi, payload)
+    call.lease = lease
+    return this.#send(call, isWrite, qi, payload)
+  }
 
-    let lease: Lease<unknown>
+  /** The slow path: wait for a lease (with the acquire timeout), then send. */
+  async #acquireThenSend(call: Call, isWrite: boolean, qi: number, payload: unknown): Promise<Outcome> {
     try {
-      lease = await this.#pool.acquire({ timeoutMs: this.#acquireTimeoutMs, owner: op ?? undefined })
+      call.lease = await this.#pool.acquire({ timeoutMs: this.#acquireTimeoutMs, owner: call.op ?? undefined })
     } catch (err) {
       const tEnd = now()
-      if (op) detector?.endOp(op, false)
+      if (call.op) this.#detector?.endOp(call.op, false)
       const code = errorCodeOf(err)
       const outcome = code === ErrorCodes.POOL_TIMEOUT ? Outcome.timedOut : Outcome.failed
-      this.#finish(lane, measured, intendedAt, tBegin, tEnd, tEnd, classId, outcome, code, op, true)
+      call.tSend = tEnd
+      this.#finish(call, outcome, code, tEnd, true)
       return outcome
     }
-    const tSend = now()
-    if (measured) this.poolWait.recordMs(tSend - tBegin)
-    if (op) op.deadlineAt = tSend + this.#requestTimeoutMs
+    return this.#send(call, isWrite, qi, payload)
+  }
 
-    const ac = new AbortController()
+  /** Calls the target with the lease held, puts the call on the deadline queue, returns its outcome. */
+  #send(call: Call, isWrite: boolean, qi: number, payload: unknown): Promise<Outcome> {
+    const tSend = now()
+    call.tSend = tSend
+    if (call.measured) this.poolWait.recordMs(tSend - call.tBegin)
+    const op = call.op
+    if (op) op.deadlineAt = tSend + this.#requestTimeoutMs
     const target = this.#target
-    const opts = { signal: ac.signal, connection: lease.resource }
-    const call = (): Promise<unknown> =>
-      isWrite
-        ? (target.insert as NonNullable<typeof target.insert>).call(target, payload, opts)
-        : target.search(this.#queries[qi], opts)
-    let pending: Promise<unknown>
+    const opts = new CallOptions(call, (call.lease as Lease<unknown>).resource)
+    let pending: unknown
     try {
-      const r = op && detector ? detector.runInOp(op, call) : call()
-      pending = r instanceof Promise ? r : Promise.resolve(r)
+      if (op && this.#detector?.tracksContext) {
+        // Harness locks need to know the current operation: run the call in its context.
+        pending = this.#detector.runInOp(op, () =>
+          isWrite ? (target.insert as NonNullable<typeof target.insert>).call(target, payload, opts) : target.search(this.#queries[qi], opts),
+        )
+      } else {
+        pending = isWrite
+          ? (target.insert as NonNullable<typeof target.insert>).call(target, payload, opts)
+          : target.search(this.#queries[qi], opts)
+      }
     } catch (err) {
       pending = Promise.reject(err)
     }
-    let errCode = ''
-    const outcome = await new Promise<Outcome>((resolve) => {
-      let done = false
-      let settled = false
-      const timer = setTimeout(() => {
-        if (done) return
-        done = true
-        if (!settled) {
-          this.inFlightAfterTimeout++
-          if (this.inFlightAfterTimeout > this.peakInFlightAfterTimeout) this.peakInFlightAfterTimeout = this.inFlightAfterTimeout
-          if (op) detector?.markTimedOut(op)
-          ac.abort(new HarnessError(ErrorCodes.REQUEST_TIMEOUT, `request timed out after ${this.#requestTimeoutMs} ms`))
-        }
-        errCode = ErrorCodes.REQUEST_TIMEOUT
-        resolve(Outcome.timedOut)
-      }, this.#requestTimeoutMs)
-      const onSettle = (err: unknown, failed: boolean): void => {
-        settled = true
-        lease.release()
-        if (op) detector?.endOp(op, true)
-        if (done) {
-          this.inFlightAfterTimeout--
-          return
-        }
-        done = true
-        clearTimeout(timer)
-        if (failed) {
-          errCode = errorCodeOf(err)
-          resolve(Outcome.failed)
-        } else resolve(Outcome.ok)
-      }
-      pending.then(
-        () => onSettle(undefined, false),
-        (err: unknown) => onSettle(err, true),
-      )
-    })
-    const tEnd = now()
-    this.#finish(lane, measured, intendedAt, tBegin, tSend, tEnd, classId, outcome, errCode, op, true)
+    this.#deadlines.add(call, tSend + this.#requestTimeoutMs)
+    const outcome = new Promise<Outcome>(captureResolve)
+    call.resolve = capturedResolve
+    void this.#watch(call, pending)
     return outcome
   }
 
-  #finish(
-    lane: Lane,
-    measured: boolean,
-    intendedAt: number,
-    tBegin: number,
-    tSend: number,
-    tEnd: number,
-    classId: number,
-    outcome: Outcome,
-    code: string,
-    op: TrackedOp | null,
-    inSystem: boolean,
-  ): void {
+  /** Waits for the target (a promise, a thenable, or a plain value) and settles the call. */
+  async #watch(call: Call, pending: unknown): Promise<void> {
+    try {
+      await pending
+    } catch (err) {
+      this.#settle(call, true, err)
+      return
+    }
+    this.#settle(call, false, undefined)
+  }
+
+  /** The target settled: return the lease, and give the outcome unless the call already timed out. */
+  #settle(call: Call, failed: boolean, err: unknown): void {
+    const t = now()
+    // The lease is held until the target settles, even after a timeout (a real connection or a
+    // libuv thread stays busy too).
+    ;(call.lease as Lease<unknown>).releaseAt(t)
+    if (call.op) this.#detector?.endOp(call.op, true)
+    if (call.state === CallState.timedOut) {
+      call.state = CallState.timedOutSettled
+      this.inFlightAfterTimeout--
+      return
+    }
+    call.state = CallState.settled
+    this.#deadlines.delete(call)
+    const outcome = failed ? Outcome.failed : Outcome.ok
+    this.#finish(call, outcome, failed ? errorCodeOf(err) : '', t, true)
+    ;(call.resolve as (o: Outcome) => void)(outcome)
+  }
+
+  /**
+   * The call's deadline passed before the target settled: it times out now (its response time
+   * ends here), its signal aborts, and it keeps its lease until the target settles.
+   */
+  #expire(call: Call, t: number): void {
+    if (call.state !== CallState.pending) return
+    call.state = CallState.timedOut
+    this.inFlightAfterTimeout++
+    if (this.inFlightAfterTimeout > this.peakInFlightAfterTimeout) this.peakInFlightAfterTimeout = this.inFlightAfterTimeout
+    if (call.op) this.#detector?.markTimedOut(call.op)
+    this.#finish(call, Outcome.timedOut, ErrorCodes.REQUEST_TIMEOUT, t, true)
+    ;(call.resolve as (o: Outcome) => void)(Outcome.timedOut)
+    // Last: abort listeners are the target's code and run synchronously.
+    call.abort(new HarnessError(ErrorCodes.REQUEST_TIMEOUT, this.#timeoutMessage))
+  }
+
+  #finish(call: Call, outcome: Outcome, code: string, tEnd: number, inSystem: boolean): void {
+    const lane = call.lane
     if (inSystem) this.inSystem.add(-1, tEnd)
     lane.lastEndAt = tEnd
+    const intendedAt = call.intendedAt
     if (this.liveResponse !== null) {
       if (outcome === Outcome.ok) {
         this.liveCompleted++
         this.liveResponse.recordMs(tEnd - intendedAt)
       } else this.liveFailed++
     }
-    if (!measured) return
+    if (!call.measured) return
     const response = tEnd - intendedAt
+    const tBegin = call.tBegin
     lane.total++
     lane.systemSumMs += tEnd - tBegin
     this.sumResponseAllMs += response
-    this.sumWaitMs += tSend - tBegin + (op ? op.lockWaitMs : 0)
-    const cls = this.classes[classId]
+    this.sumWaitMs += call.tSend - tBegin + (call.op ? call.op.lockWaitMs : 0)
+    const cls = this.classes[call.classId]
     cls.count++
     if (outcome === Outcome.ok) {
       lane.ok++
       cls.ok++
       lane.response.recordMs(response)
-      lane.service.recordMs(tEnd - tSend)
-      cls.hist.recordMs(response)
+      lane.service.recordMs(tEnd - call.tSend)
+      if (this.#recordClassHist) cls.hist.recordMs(response)
     } else {
       if (outcome === Outcome.timedOut) {
         lane.timedOut++
@@ -545,7 +687,14 @@ class RunState implements LoadDriver {
     }
   }
 
+  /** The per-class latency histogram of class `i` (the merged response histogram when it is the only class). */
+  classLatency(i: number, mergedResponse: LatencyHistogram): LatencyHistogram {
+    return this.#recordClassHist ? this.classes[i].hist : mergedResponse
+  }
+
   destroy(): void {
+    // Every call has an outcome by now; stop the shared timer so it keeps nothing alive.
+    this.#deadlines.close()
     for (const l of this.lanes) {
       l.response.destroy()
       l.service.destroy()
@@ -862,9 +1011,10 @@ function buildResult(a: {
 
     // Classes.
     const classes: Record<string, ClassStats> = {}
-    for (const c of state.classes) {
-      classes[c.name] = { count: c.count, successful: c.ok, failed: c.failed, timedOut: c.timedOut, latency: c.hist.summary() }
-    }
+    state.classes.forEach((c, i) => {
+      const latency = state.classLatency(i, response)
+      classes[c.name] = { count: c.count, successful: c.ok, failed: c.failed, timedOut: c.timedOut, latency: latency === response ? responseTime : latency.summary() }
+    })
 
     // Warnings.
     warnings.push(...a.planWarnings)

@@ -13,7 +13,12 @@ import type { ConnectionPool, ConnectionPoolStats, ResourceFactory } from './poo
 
 /** Options passed with every call to a target. */
 export interface TargetCallOptions {
-  /** Aborted when the request times out (reason: an `ERR_REQUEST_TIMEOUT` error). */
+  /**
+   * Aborted when the request times out (reason: an `ERR_REQUEST_TIMEOUT` error). Made on first
+   * read (an accessor: an `AbortSignal` costs microseconds to create on Node 20, more than a fast
+   * target's whole call), so read it, or destructure it, to pass it on: a spread copy
+   * (`{ ...options }`) does not carry it. Read after the timeout, it is already aborted.
+   */
   signal: AbortSignal
   /** The pooled resource leased for this request. */
   connection?: unknown

@@ -170,3 +170,54 @@ test.serial('a total stall (nothing ever completes) is reported as a stall and c
   }
   t.false(r.detector?.findings.some((x) => x.kind === 'deadlock'))
 })
+
+test('the registry of operations: in start order, each ended once, counts and findings follow', async (t) => {
+  const d = new DeadlockDetector()
+  const other = new DeadlockDetector()
+  const t0 = performance.now()
+  const ops = [0, 1, 2, 3].map((u) => d.beginOp({ userId: u, query: `q${u}`, className: 'read', deadlineAt: t0 - 1, startedAt: t0 - 10 }))
+  t.is(d.inFlight, 4)
+  t.is(ops[0].startedAt, t0 - 10)
+  other.endOp(ops[1], true) // not registered there: no effect
+  t.is(d.inFlight, 4)
+  d.endOp(ops[1], true)
+  d.endOp(ops[1], true) // twice: no effect
+  t.is(d.inFlight, 3)
+  d.markTimedOut(ops[2])
+  d.markTimedOut(ops[1]) // already ended: no effect
+  t.is(d.timedOutStillRunning, 1)
+  const report = d.report()
+  const f = report.findings.find((x) => x.kind === 'timed-out-still-running')
+  t.deepEqual(f?.kind === 'timed-out-still-running' ? f.operations.map((o) => o.userId) : [], [2])
+  d.check() // all past their deadline: marked overdue now, reported slow once others complete
+  d.endOp(ops[0], true)
+  d.endOp(ops[3], true)
+  d.endOp(ops[2], true)
+  t.is(d.inFlight, 0)
+  t.is(d.timedOutStillRunning, 0)
+  t.true(d.report().findingCounts['slow-operation'] >= 1)
+  // A new operation after the list emptied is tracked again.
+  const again = d.beginOp({ userId: 9, query: 'q', className: 'read', deadlineAt: Number.POSITIVE_INFINITY })
+  t.is(d.inFlight, 1)
+  d.endOp(again, false)
+  t.is(d.inFlight, 0)
+})
+
+test('operation context (for harness locks) is tracked only once the detector has a lock', async (t) => {
+  const d = new DeadlockDetector()
+  const op = d.beginOp({ userId: 0, query: 'q', className: 'read', deadlineAt: Number.POSITIVE_INFINITY })
+  t.false(d.tracksContext)
+  t.is(await d.runInOp(op, async () => d.currentOp()), undefined, 'no context without locks')
+  const lock = d.createLock('L')
+  t.true(d.tracksContext)
+  t.is(await d.runInOp(op, async () => {
+    await sleep(1)
+    return d.currentOp()
+  }), op, 'the context survives awaits')
+  const release = await d.runInOp(op, () => lock.acquire())
+  t.is(lock.inspect().holder, op, 'the lock knows its holder')
+  t.is(d.report().locks[0].acquisitions, 1)
+  release()
+  d.endOp(op, true)
+  await d.stop()
+})

@@ -8,7 +8,8 @@ import type { Lease } from '../../harness/index.ts'
 
 type Cmd =
   | { op: 'acquire'; timeoutMs: number | null; abortAfterMs: number | null }
-  | { op: 'release'; pick: number; destroy: boolean }
+  | { op: 'try' }
+  | { op: 'release'; pick: number; destroy: boolean; at: boolean }
   | { op: 'wait'; ms: number }
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -17,7 +18,8 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     timeoutMs: fc.option(fc.integer({ min: 0, max: 8 }), { nil: null }),
     abortAfterMs: fc.option(fc.integer({ min: 0, max: 8 }), { nil: null }),
   }),
-  fc.record({ op: fc.constant('release' as const), pick: fc.nat(), destroy: fc.boolean() }),
+  fc.record({ op: fc.constant('try' as const) }),
+  fc.record({ op: fc.constant('release' as const), pick: fc.nat(), destroy: fc.boolean(), at: fc.boolean() }),
   fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 4 }) }),
 )
 
@@ -54,6 +56,9 @@ test('pool property: never over size, FIFO grants, no leak, stats consistent', a
       const check = (): void => {
         if (pool.inUse > size) overSize = `inUse ${pool.inUse} > ${size}`
         if (live > size) overSize = `${live} resources exist > ${size}`
+        const holders = pool.inspect().holders
+        if (holders.length !== pool.inUse) overSize = `inspect lists ${holders.length} holders, inUse is ${pool.inUse}`
+        if (new Set(holders.map((h) => h.leaseId)).size !== holders.length) overSize = 'a lease is listed twice'
       }
       for (const c of cmds) {
         if (c.op === 'acquire') {
@@ -78,11 +83,24 @@ test('pool property: never over size, FIFO grants, no leak, stats consistent', a
             },
           )
           settled.push(p)
+        } else if (c.op === 'try') {
+          // The synchronous fast path: a lease only if nobody waits (no barging) and one is idle.
+          const waitingBefore = pool.waiting
+          const lease = pool.tryAcquire()
+          if (lease !== undefined) {
+            if (waitingBefore > 0) fifoViolation = `tryAcquire granted past ${waitingBefore} waiter(s)`
+            if (!lease.resource.alive) fifoViolation = 'tryAcquire granted a destroyed resource'
+            seq++
+            granted++
+            held.push(lease)
+          }
         } else if (c.op === 'release') {
           if (held.length > 0) {
             const [lease] = held.splice(c.pick % held.length, 1)
-            lease.release({ destroy: c.destroy })
+            if (c.at && !c.destroy) lease.releaseAt(performance.now())
+            else lease.release({ destroy: c.destroy })
             lease.release() // twice: no effect
+            lease.releaseAt(performance.now())
           }
         } else {
           await sleep(c.ms)
@@ -141,6 +159,36 @@ test('acquire errors are coded: timeout, abort, closed', async (t) => {
   await t.throwsAsync(pool.acquire(), { code: ErrorCodes.POOL_CLOSED })
   lease.release()
   t.is(pool.inUse, 0)
+})
+
+test('tryAcquire: a lease at once when one is idle and nobody waits, else undefined and nothing changes', async (t) => {
+  const pool = new ConnectionPool({ size: 2 })
+  // Resources are made by acquire (tryAcquire never creates one: creating is asynchronous).
+  t.is(pool.tryAcquire(), undefined)
+  const a = await pool.acquire()
+  const b = await pool.acquire()
+  a.release()
+  const t0 = performance.now()
+  const c = pool.tryAcquire('me', t0)
+  t.truthy(c)
+  t.is(c?.owner, 'me')
+  t.is(c?.grantedAt, t0)
+  t.is(c?.resource, a.resource, 'the idle resource is reused')
+  t.is(pool.tryAcquire(), undefined, 'none idle')
+  // A waiter is queued: the resource that comes back goes to it, not to a newcomer.
+  const waiter = pool.acquire()
+  const releasedAt = performance.now()
+  b.releaseAt(releasedAt)
+  t.is(pool.inspect().lastReleaseAt, releasedAt)
+  t.is(pool.tryAcquire(), undefined)
+  const w = await waiter
+  t.is(w.resource, b.resource)
+  t.is(pool.stats().acquired, 4)
+  w.release()
+  c?.release()
+  t.is(pool.inUse, 0)
+  await pool.close()
+  t.is(pool.tryAcquire(), undefined, 'closed')
 })
 
 test('use() releases the lease when fn returns, throws, or rejects', async (t) => {

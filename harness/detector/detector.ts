@@ -69,6 +69,17 @@ export class TrackedOp {
   overdueMark = -1
   /** @internal */
   reportedSlow = false
+  /**
+   * @internal The registry of in-flight operations is a doubly-linked list threaded through the
+   * operations themselves (in start order, like the Map it replaces), so registering and ending
+   * an operation allocate and hash nothing. `_detector` is the detector it is registered with
+   * (null once ended).
+   */
+  _prev: TrackedOp | null = null
+  /** @internal */
+  _next: TrackedOp | null = null
+  /** @internal */
+  _detector: unknown = null
 
   constructor(id: number, userId: number, query: string, className: string, startedAt: number, deadlineAt: number) {
     this.id = id
@@ -217,7 +228,12 @@ const emptyCounts = (): Record<FindingKind, number> => ({
 export class DeadlockDetector {
   readonly options: Required<DeadlockDetectorOptions>
   readonly #als = new AsyncLocalStorage<TrackedOp>()
-  readonly #ops = new Map<number, TrackedOp>()
+  /** In-flight operations, oldest first (see {@link TrackedOp}); `#opCount` of them. */
+  #opHead: TrackedOp | null = null
+  #opTail: TrackedOp | null = null
+  #opCount = 0
+  /** Whether `runInOp` has entered the AsyncLocalStorage (so `stop` disables it again). */
+  #alsUsed = false
   readonly #locks: HarnessLock[] = []
   readonly #pools: Inspectable[] = []
   readonly #sab = new SharedArrayBuffer(SLOT_COUNT * 4)
@@ -266,7 +282,15 @@ export class DeadlockDetector {
 
   /** Operations in flight (including timed-out ones still running). */
   get inFlight(): number {
-    return this.#ops.size
+    return this.#opCount
+  }
+
+  /**
+   * Whether operations run inside an AsyncLocalStorage context (see {@link runInOp}): only when
+   * the detector has harness locks, the one thing that needs to know the current operation.
+   */
+  get tracksContext(): boolean {
+    return this.#locks.length > 0
   }
 
   /** Operations that timed out and have not settled yet. */
@@ -283,7 +307,11 @@ export class DeadlockDetector {
     this.#started = true
     this.#origin = options.origin ?? performance.now()
     const { heartbeatIntervalMs, checkIntervalMs } = this.options
-    this.#heartbeat = setInterval(() => Atomics.add(this.#shared, Slot.HEARTBEAT, 1), heartbeatIntervalMs)
+    this.#publish()
+    this.#heartbeat = setInterval(() => {
+      Atomics.add(this.#shared, Slot.HEARTBEAT, 1)
+      this.#publish()
+    }, heartbeatIntervalMs)
     this.#heartbeat.unref()
     this.#checker = setInterval(() => this.check(), checkIntervalMs)
     this.#checker.unref()
@@ -347,11 +375,29 @@ export class DeadlockDetector {
     this.check()
     const report = this.report()
     this.#eld?.disable()
+    // While any AsyncLocalStorage is enabled, Node 20 runs promise hooks on every promise in the
+    // process: switch ours off once the detector is done.
+    if (this.#alsUsed) this.#als.disable()
     this.#final = report
     return report
   }
 
-  /** A lock whose holder and waiters take part in deadlock analysis. */
+  /**
+   * Copies the in-flight and settled counts to the watchdog's shared memory. Done from the
+   * heartbeat (every `heartbeatIntervalMs`) rather than with an atomic operation per begin and
+   * end: the watchdog only acts on quiet periods of `stallAfterMs` (seconds), so counts at most
+   * one heartbeat old change nothing, and while the event loop is blocked nothing settles anyway.
+   */
+  #publish(): void {
+    Atomics.store(this.#shared, Slot.IN_FLIGHT, this.#opCount)
+    Atomics.store(this.#shared, Slot.SETTLED, this.#settled | 0)
+  }
+
+  /**
+   * A lock whose holder and waiters take part in deadlock analysis. Create locks before the
+   * operations that take them start: operations are only run in a context that tells a lock its
+   * holder once the detector has a lock (see {@link tracksContext}).
+   */
   createLock(name: string): HarnessLock {
     const lock = new HarnessLock(name, {
       currentOwner: () => this.#als.getStore(),
@@ -368,16 +414,29 @@ export class DeadlockDetector {
     if (!this.#pools.includes(pool)) this.#pools.push(pool)
   }
 
-  /** Registers an operation about to start. */
-  beginOp(info: { userId: number; query: string; className: string; deadlineAt: number }): TrackedOp {
-    const op = new TrackedOp(++this.#nextOpId, info.userId, info.query, info.className, performance.now(), info.deadlineAt)
-    this.#ops.set(op.id, op)
-    Atomics.add(this.#shared, Slot.IN_FLIGHT, 1)
+  /**
+   * Registers an operation about to start. `startedAt` (`performance.now()` ms) defaults to now.
+   */
+  beginOp(info: { userId: number; query: string; className: string; deadlineAt: number; startedAt?: number }): TrackedOp {
+    const op = new TrackedOp(++this.#nextOpId, info.userId, info.query, info.className, info.startedAt ?? performance.now(), info.deadlineAt)
+    op._detector = this
+    op._prev = this.#opTail
+    if (this.#opTail !== null) this.#opTail._next = op
+    else this.#opHead = op
+    this.#opTail = op
+    this.#opCount++
     return op
   }
 
-  /** Runs `fn` as `op` (so harness locks taken inside know their holder). */
+  /**
+   * Runs `fn` as `op`, so harness locks taken inside know their holder. The context is an
+   * AsyncLocalStorage, and on Node 20 an enabled AsyncLocalStorage runs promise hooks on every
+   * promise in the process (about doubling the cost of each), so it is only entered when the
+   * detector has locks ({@link tracksContext}); otherwise `fn` is just called.
+   */
   runInOp<R>(op: TrackedOp, fn: () => R): R {
+    if (this.#locks.length === 0) return fn()
+    this.#alsUsed = true
     return this.#als.run(op, fn)
   }
 
@@ -388,7 +447,7 @@ export class DeadlockDetector {
 
   /** The caller stopped waiting for `op` (timeout) but it has not settled. */
   markTimedOut(op: TrackedOp): void {
-    if (op.timedOut || !this.#ops.has(op.id)) return
+    if (op.timedOut || op._detector !== this) return
     op.timedOut = true
     if (op.overdueMark < 0) op.overdueMark = this.#settled
     this.#timedOutRunning++
@@ -397,15 +456,21 @@ export class DeadlockDetector {
 
   /** `op` finished; `reachedTarget` = it settled at the target (progress), not e.g. a pool timeout. */
   endOp(op: TrackedOp, reachedTarget: boolean): void {
-    if (!this.#ops.delete(op.id)) return
-    Atomics.sub(this.#shared, Slot.IN_FLIGHT, 1)
+    if (op._detector !== this) return
+    op._detector = null
+    const prev = op._prev
+    const next = op._next
+    if (prev !== null) prev._next = next
+    else this.#opHead = next
+    if (next !== null) next._prev = prev
+    else this.#opTail = prev
+    op._prev = null
+    op._next = null
+    this.#opCount--
     if (op.timedOut) this.#timedOutRunning--
     // Finished after its deadline while others completed meanwhile: slow, not stuck.
     if (op.overdueMark >= 0 && !op.reportedSlow && this.#settled > op.overdueMark) this.#reportSlow(op, null, performance.now())
-    if (reachedTarget) {
-      this.#settled++
-      Atomics.add(this.#shared, Slot.SETTLED, 1)
-    }
+    if (reachedTarget) this.#settled++
   }
 
   #rel(t: number): number {
@@ -474,7 +539,7 @@ export class DeadlockDetector {
 
   #refs(limit: number, snap: Snapshot | null, t: number, filter?: (op: TrackedOp) => boolean): OperationRef[] {
     const out: OperationRef[] = []
-    for (const op of this.#ops.values()) {
+    for (let op = this.#opHead; op !== null; op = op._next) {
       if (filter && !filter(op)) continue
       if (out.length >= limit) break
       out.push(this.#ref(op, snap, t))
@@ -489,7 +554,9 @@ export class DeadlockDetector {
     const snap = this.#snapshot()
     // Deadlock: wait-for graph.
     if (snap.waits.size > 0) {
-      const analysis = analyzeWaitFor([...this.#ops.keys()], snap.resources)
+      const byId = new Map<number, TrackedOp>()
+      for (let op = this.#opHead; op !== null; op = op._next) byId.set(op.id, op)
+      const analysis = analyzeWaitFor([...byId.keys()], snap.resources)
       for (const cycle of analysis.cycles) {
         const key = cycle
           .map((e) => e.actor)
@@ -498,7 +565,7 @@ export class DeadlockDetector {
         if (this.#deadlockKeys.has(key)) continue
         this.#deadlockKeys.add(key)
         const ref = (id: number): OperationRef => {
-          const op = this.#ops.get(id)
+          const op = byId.get(id)
           return op ? this.#ref(op, snap, t) : ({ opId: id } as OperationRef)
         }
         const edges = cycle.map((e) => ({ op: ref(e.actor), waitsFor: e.waitsFor, heldBy: ref(e.heldBy) }))
@@ -517,7 +584,7 @@ export class DeadlockDetector {
       }
     }
     // Slow operations: over deadline while others complete.
-    for (const op of this.#ops.values()) {
+    for (let op = this.#opHead; op !== null; op = op._next) {
       if (op.reportedSlow || t <= op.deadlineAt) continue
       if (op.overdueMark < 0) {
         op.overdueMark = this.#settled
@@ -554,7 +621,7 @@ export class DeadlockDetector {
       return
     }
     const since = this.#settled - op.overdueMark
-    const running = this.#ops.has(op.id)
+    const running = op._detector === this
     this.#add({
       kind: 'slow-operation',
       atMs: this.#rel(t),

@@ -18,7 +18,7 @@ import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'
 import { Rng, Streams, deriveSeed } from './rng.ts'
 import { ThinkTimeSchema, sampleThinkMs } from './think-time.ts'
 import type { ThinkTime } from './think-time.ts'
-import { now, sleepUntil, yieldIfNeeded } from './time.ts'
+import { now, sleepUntil, yieldIfDue } from './time.ts'
 import { describeIssues, field, isNum } from './validation.ts'
 
 /** Name of this load model. */
@@ -191,20 +191,28 @@ async function runUser(
         if (issued - intended > config.lateThresholdMs) driver.lateStart(intended, issued)
       }
       const outcome = await driver.execute(userId, intended)
-      const end = now()
+      const end = driver.endedAt ? driver.endedAt(userId) : now()
       if (pacing > 0) {
         k++
         intended = startAt + k * pacing
         if (outcome !== Outcome.ok && driver.errorBackoffMs > 0) await sleepUntil(end + driver.errorBackoffMs, signal)
-        else await yieldIfNeeded()
+        else {
+          const y = yieldIfDue(end)
+          if (y !== undefined) await y
+        }
       } else {
-        let pause = sampleThinkMs(think, thinkRng)
+        let pause = think.kind === 'none' ? 0 : sampleThinkMs(think, thinkRng)
         if (outcome !== Outcome.ok) pause = Math.max(pause, driver.errorBackoffMs)
         intended = end + pause
         // The user is ready at `end + pause`; if the timer (or the event loop) is late, that
         // lag is part of this request's response time.
         if (pause > 0) await sleepUntil(intended, signal)
-        else await yieldIfNeeded()
+        else {
+          // Yield to the event loop about once a millisecond (not per request: a macrotask turn
+          // per request would cost more than a no-op request itself).
+          const y = yieldIfDue(end)
+          if (y !== undefined) await y
+        }
       }
     }
     driver.userFinished(userId, now())

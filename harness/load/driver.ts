@@ -23,6 +23,13 @@ export interface LoadDriver {
    * Resolves when the user has an outcome (success, failure, or timeout); never rejects.
    */
   execute(userId: number, intendedAt: number): Promise<Outcome>
+  /**
+   * When `userId`'s last request got its outcome (`performance.now()` ms), read after
+   * `execute` resolves: the closed model's user is ready from then on, so any delay before its
+   * next request (including the harness's own) counts in that request's response time. Saves a
+   * clock read per request; without it the model reads the clock.
+   */
+  endedAt?(userId: number): number
   /** A user (closed model) began its loop at `at`. */
   userStarted(userId: number, at: number): void
   /** A user's loop ended at `at` (normally, or with `error` if it crashed). */

@@ -20,7 +20,7 @@ import { ConfigError } from '../errors.ts'
 import { DEFAULT_LATE_THRESHOLD_MS } from './driver.ts'
 import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'
 import { Rng, Streams, deriveSeed } from './rng.ts'
-import { now, sleepUntil, yieldIfNeeded } from './time.ts'
+import { now, sleepUntil, yieldIfDue } from './time.ts'
 import { describeIssues, field, isNum } from './validation.ts'
 
 /** Name of this load model. */
@@ -273,8 +273,12 @@ export async function runOpenModel(config: ResolvedOpenModelConfig, driver: Load
   driver.userStarted(0, now())
   for (let at = schedule.next(); at >= 0; at = schedule.next()) {
     const due = t0 + at
-    if (due > now()) await sleepUntil(due, signal)
-    else await yieldIfNeeded()
+    const t = now()
+    if (due > t) await sleepUntil(due, signal)
+    else {
+      const y = yieldIfDue(t)
+      if (y !== undefined) await y
+    }
     if (signal.aborted) break
     if (inFlight >= config.maxInFlight) {
       driver.droppedStart(due)

@@ -1,0 +1,262 @@
+/**
+ * Harness overhead against a no-op target: how many requests per second the harness can drive
+ * on one core, and how much latency it adds per request, beside a bare loop that only awaits
+ * the target and records into an HDR histogram. Issue target: ≥ 1 M requests/s with the pool
+ * and the detector on, so the instrument is never the bottleneck.
+ *
+ * Measured in one process, round-robin (every configuration once per round, so a burst of load
+ * from other processes hits all of them alike), after one discarded warm-up round:
+ * - `bare`: N async users, each looping `await target.search(q)` + `hist.recordValue(µs)` into
+ *   an hdr-histogram-js WASM histogram (the build the harness uses). It does only what any load
+ *   generator must do for a no-op: await, read the clock, record.
+ * - `harness, pool+detector off`: `runConcurrentTest`, closed model, `detector: false`, a pool of
+ *   size = users (it never makes anyone wait, but every request still takes and returns a lease).
+ * - `harness, pool+detector on`: the defaults (pool of size = users, a detector with its watchdog
+ *   worker, per-request timeout 30 s).
+ * for users = 1, 16, 64, each for a fixed time.
+ *
+ * Reported per configuration: requests/s (median and min–max over the rounds), the ratio to the
+ * bare loop with the same users, and the latency the harness adds per request, two ways:
+ * - `Δ(N/X)`: N/X is the mean time a request takes in a closed loop with no think time (Little),
+ *   so N·(1/X_harness − 1/X_bare) is the time the harness adds to each request (for N = 1 this is
+ *   simply the CPU time per request it adds);
+ * - the mean response and service times the harness itself reports for the no-op (µs resolution:
+ *   HDR records whole microseconds, so sub-µs means are quantised).
+ *
+ * Also reported: the share of the machine other processes used during each round (the machine
+ * has 2 cores and is shared: a number taken while others use more than one core is suspect).
+ *
+ * Run from the repository root: `npx tsx benchmark/harness-overhead.bench.ts [--quick]`
+ * (`--json=<file>` also writes the raw numbers).
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+
+import * as hdr from 'hdr-histogram-js'
+
+import { ConcurrentBenchmark, histogramBackend } from '../harness/index.ts'
+import type { ConcurrentTestResult, SearchTarget } from '../harness/index.ts'
+
+const argv = process.argv.slice(2)
+const QUICK = argv.includes('--quick') || process.env.BENCH_QUICK === '1'
+const JSON_OUT = argv.find((a) => a.startsWith('--json='))?.slice('--json='.length)
+const USERS = [1, 16, 64]
+const ROUNDS = QUICK ? 3 : 7
+/** Length of one measurement (ms); the harness runs add a warm-up excluded from its window. */
+const MEASURE_MS = QUICK ? 500 : 1500
+const HARNESS_WARMUP_MS = QUICK ? 150 : 300
+
+type Kind = 'bare' | 'off' | 'on'
+const KIND_LABEL: Record<Kind, string> = {
+  bare: 'bare loop (await + HDR record)',
+  off: 'harness, pool+detector off',
+  on: 'harness, pool+detector on',
+}
+
+interface Sample {
+  rps: number
+  /** Mean response / service time as recorded (ms); the bare loop has only one. */
+  responseMs: number
+  serviceMs: number
+  /** Share of the machine (0..1 of all cores) used by other processes during the sample. */
+  othersLoad: number
+}
+
+// ---------- the no-op target ----------
+
+/** `async () => {}`: resolves at once (a microtask), reads nothing. */
+const noop: SearchTarget<string> = { name: 'no-op', search: async () => {} }
+
+// ---------- the bare loop ----------
+
+hdr.initWebAssemblySync()
+
+function bareHistogram(): hdr.Histogram {
+  // The same settings as harness/metrics/histogram.ts.
+  return hdr.build({
+    bitBucketSize: 32,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: true,
+  })
+}
+
+async function bareUser(hist: hdr.Histogram, endAt: number): Promise<number> {
+  const opts = { signal: new AbortController().signal }
+  let n = 0
+  let t = performance.now()
+  while (t < endAt) {
+    await noop.search('q', opts)
+    const t2 = performance.now()
+    hist.recordValue(Math.round((t2 - t) * 1000))
+    t = t2
+    n++
+  }
+  return n
+}
+
+async function bareRun(users: number): Promise<Sample> {
+  const hist = bareHistogram()
+  const start = performance.now()
+  const endAt = start + MEASURE_MS
+  const counts = await Promise.all(Array.from({ length: users }, () => bareUser(hist, endAt)))
+  const elapsed = performance.now() - start
+  const n = counts.reduce((a, b) => a + b, 0)
+  const mean = hist.mean / 1000
+  hist.destroy()
+  return { rps: (n * 1000) / elapsed, responseMs: mean, serviceMs: mean, othersLoad: 0 }
+}
+
+// ---------- the harness ----------
+
+async function harnessRun(kind: 'off' | 'on', users: number): Promise<Sample> {
+  const r: ConcurrentTestResult = await new ConcurrentBenchmark(noop).runConcurrentTest({
+    load: { model: 'closed', users, durationMs: HARNESS_WARMUP_MS + MEASURE_MS, warmUpMs: HARNESS_WARMUP_MS },
+    queries: ['q'],
+    seed: 1,
+    pool: { size: users },
+    ...(kind === 'off' ? { detector: false as const } : {}),
+  })
+  if (r.totalRequests !== r.successfulRequests) throw new Error(`${kind}/${users}: ${r.totalRequests - r.successfulRequests} requests failed`)
+  if (r.detector?.deadlockDetected) throw new Error(`${kind}/${users}: the detector reported a deadlock on a no-op`)
+  return { rps: r.requestsPerSecond, responseMs: r.responseTime.mean, serviceMs: r.serviceTime.mean, othersLoad: 0 }
+}
+
+// ---------- other processes' CPU use ----------
+
+/** Busy and total CPU ticks of the machine (/proc/stat), or null off Linux. */
+function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number)
+    const total = f.reduce((a, b) => a + b, 0)
+    return { busy: total - f[3] - f[4], total }
+  } catch {
+    return null
+  }
+}
+
+/** Runs `fn` and measures the share of the machine other processes used meanwhile. */
+async function withLoad(fn: () => Promise<Sample>): Promise<Sample> {
+  const t0 = machineTicks()
+  const c0 = process.cpuUsage()
+  const s = await fn()
+  const t1 = machineTicks()
+  const c = process.cpuUsage(c0)
+  if (t0 && t1 && t1.total > t0.total) {
+    // USER_HZ = 100: one tick is 10 ms of one CPU.
+    const busyMs = (t1.busy - t0.busy) * 10
+    const totalMs = (t1.total - t0.total) * 10
+    s.othersLoad = Math.max(0, busyMs - (c.user + c.system) / 1000) / totalMs
+  }
+  return s
+}
+
+// ---------- stats and formatting ----------
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+const kilo = (x: number): string => `${(x / 1000).toFixed(0)} k`
+const nsStr = (ms: number): string => (Math.abs(ms) < 0.01 ? `${(ms * 1e6).toFixed(0)} ns` : `${(ms * 1000).toFixed(2)} µs`)
+
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (r: readonly string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n')
+}
+
+function cpuModel(): string {
+  try {
+    return /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown'
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown'
+  }
+}
+
+// ---------- main ----------
+
+async function main(): Promise<void> {
+  const configs: Array<{ kind: Kind; users: number }> = []
+  for (const users of USERS) for (const kind of ['bare', 'off', 'on'] as const) configs.push({ kind, users })
+  const run = (c: { kind: Kind; users: number }): Promise<Sample> =>
+    withLoad(() => (c.kind === 'bare' ? bareRun(c.users) : harnessRun(c.kind, c.users)))
+
+  const load = os.loadavg()
+  console.log(`# Harness overhead against a no-op target${QUICK ? ' (--quick)' : ''}\n`)
+  console.log(`machine: ${cpuModel()}, ${os.availableParallelism()} logical CPUs; Node ${process.version}; histograms: ${histogramBackend()}`)
+  console.log(`load average before: ${load.map((x) => x.toFixed(2)).join(' ')}`)
+  console.log(`${ROUNDS} rounds (+1 warm-up round) × ${configs.length} configurations × ${MEASURE_MS} ms\n`)
+
+  for (const c of configs) await run(c) // warm-up: JIT, WASM, worker start-up paths
+  const samples = new Map<string, Sample[]>()
+  const key = (c: { kind: Kind; users: number }): string => `${c.kind}/${c.users}`
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of configs) {
+      const s = await run(c)
+      const list = samples.get(key(c)) ?? []
+      list.push(s)
+      samples.set(key(c), list)
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`)
+  }
+
+  const rows: string[][] = []
+  const raw: Array<Record<string, unknown>> = []
+  for (const users of USERS) {
+    const bare = samples.get(`bare/${users}`) ?? []
+    const bareRps = median(bare.map((s) => s.rps))
+    for (const kind of ['bare', 'off', 'on'] as const) {
+      const ss = samples.get(`${kind}/${users}`) ?? []
+      const rps = ss.map((s) => s.rps)
+      const med = median(rps)
+      // Little: mean time per request in a closed loop with no think time is N/X.
+      const addedMs = kind === 'bare' ? 0 : users * (1000 / med - 1000 / bareRps)
+      const resp = median(ss.map((s) => s.responseMs))
+      const serv = median(ss.map((s) => s.serviceMs))
+      const others = median(ss.map((s) => s.othersLoad))
+      rows.push([
+        String(users),
+        KIND_LABEL[kind],
+        kilo(med),
+        `${kilo(Math.min(...rps))}–${kilo(Math.max(...rps))}`,
+        kind === 'bare' ? '1.00' : (med / bareRps).toFixed(2),
+        kind === 'bare' ? '—' : nsStr(addedMs),
+        nsStr(resp),
+        kind === 'bare' ? '—' : nsStr(serv),
+        `${(others * 100).toFixed(0)} %`,
+      ])
+      raw.push({ users, kind, rps, medianRps: med, ratioToBare: med / bareRps, addedLatencyMs: addedMs, samples: ss })
+    }
+  }
+  console.log(
+    table(
+      ['users', 'loop', 'req/s (median)', 'req/s (min–max)', '× bare', 'added per request Δ(N/X)', 'mean response', 'mean service', 'others\' CPU'],
+      rows,
+    ),
+  )
+  console.log(`\nload average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  if (JSON_OUT) {
+    writeFileSync(
+      JSON_OUT,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          command: `npx tsx benchmark/harness-overhead.bench.ts ${argv.join(' ')}`.trim(),
+          machine: { cpu: cpuModel(), cores: os.availableParallelism(), node: process.version },
+          rounds: ROUNDS,
+          measureMs: MEASURE_MS,
+          results: raw,
+        },
+        null,
+        2,
+      ),
+    )
+  }
+}
+
+await main()
