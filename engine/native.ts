@@ -24,6 +24,7 @@ export type {
   UnifiedStats,
   HnswOptions as NativeHnswOptions,
   NativeThreadStats,
-  SearchHit,
+  BatchSearchResult,
+  SearchResult,
   SearchOptions as NativeSearchOptions,
 } from '@acme/vector-native/binding'

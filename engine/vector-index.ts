@@ -8,7 +8,7 @@ import type { z } from 'zod'
 
 import { abortError, codedError, fromZodError, normalizeAbort } from './errors.ts'
 import { NativeVectorIndex } from './native.ts'
-import type { NativeSearchOptions, SearchHit } from './native.ts'
+import type { BatchSearchResult, NativeSearchOptions, SearchResult } from './native.ts'
 import {
   FlatIndexOptionsSchema,
   HnswIndexOptionsSchema,
@@ -18,7 +18,30 @@ import {
 } from './options.ts'
 import type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
 
-export type { SearchHit }
+/** One search result: smaller distance is closer. */
+export interface SearchHit {
+  id: number
+  distance: number
+}
+
+/** The binding returns parallel typed arrays (cheaper than napi-built objects); objects are made here. */
+function toHits(result: SearchResult): SearchHit[] {
+  const { ids, distances } = result
+  const hits: SearchHit[] = new Array(ids.length)
+  for (let i = 0; i < ids.length; i++) hits[i] = { id: ids[i], distance: distances[i] }
+  return hits
+}
+
+function toBatchHits(result: BatchSearchResult): SearchHit[][] {
+  const { offsets, ids, distances } = result
+  const out: SearchHit[][] = new Array(offsets.length - 1)
+  for (let q = 0; q + 1 < offsets.length; q++) {
+    const hits: SearchHit[] = new Array(offsets[q + 1] - offsets[q])
+    for (let i = offsets[q], j = 0; i < offsets[q + 1]; i++, j++) hits[j] = { id: ids[i], distance: distances[i] }
+    out[q] = hits
+  }
+  return out
+}
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value)
@@ -144,7 +167,7 @@ abstract class VectorIndexBase {
       const vector = this.queryVector(query)
       checkK(k)
       const { native, signal } = this.searchOptions(options)
-      return withSignal(signal, (s) => this.native.search(vector, k, native, s))
+      return withSignal(signal, (s) => this.native.search(vector, k, native, s)).then(toHits)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -154,7 +177,7 @@ abstract class VectorIndexBase {
   searchSync(query: Float32Array | readonly number[], k = 10, options?: Omit<SearchOptions, 'signal'>): SearchHit[] {
     const vector = this.queryVector(query)
     checkK(k)
-    return this.native.searchSync(vector, k, this.searchOptions(options).native)
+    return toHits(this.native.searchSync(vector, k, this.searchOptions(options).native))
   }
 
   /**
@@ -169,7 +192,7 @@ abstract class VectorIndexBase {
       }
       checkK(k)
       const { native, signal } = this.searchOptions(options)
-      return withSignal(signal, (s) => this.native.searchBatch(data, k, native, s))
+      return withSignal(signal, (s) => this.native.searchBatch(data, k, native, s)).then(toBatchHits)
     } catch (error) {
       return Promise.reject(error)
     }

@@ -56,15 +56,27 @@ pub struct SearchOptions {
     pub filter: Option<Float64Array>,
 }
 
-/// One search result: smaller distance is closer.
+/// Search results in two parallel typed arrays, closest first: `ids[i]` is at `distances[i]`.
+/// Measured cheaper than one JS object per hit built by napi (see docs/benchmarks/result-format.md);
+/// the TypeScript wrapper builds `{ id, distance }` objects from it in JS.
 #[napi(object)]
-pub struct SearchHit {
-    pub id: f64,
-    pub distance: f64,
+pub struct SearchResult {
+    pub ids: Float64Array,
+    pub distances: Float32Array,
 }
 
-fn hits_to_js(hits: Vec<Hit>) -> Vec<SearchHit> {
-    hits.into_iter().map(|h| SearchHit { id: h.id as f64, distance: h.distance as f64 }).collect()
+/// Results of a batch: the hits of query `q` are `ids[offsets[q] .. offsets[q + 1]]`.
+#[napi(object)]
+pub struct BatchSearchResult {
+    pub offsets: Uint32Array,
+    pub ids: Float64Array,
+    pub distances: Float32Array,
+}
+
+fn hits_to_js(hits: Vec<Hit>) -> SearchResult {
+    let ids: Vec<f64> = hits.iter().map(|h| h.id as f64).collect();
+    let distances: Vec<f32> = hits.iter().map(|h| h.distance).collect();
+    SearchResult { ids: Float64Array::new(ids), distances: Float32Array::new(distances) }
 }
 
 fn parse_metric(metric: &str) -> EngineResult<Metric> {
@@ -123,12 +135,24 @@ fn finish_count(_env: &Env, n: usize) -> Result<u32> {
     Ok(n as u32)
 }
 
-fn finish_hits(_env: &Env, hits: Vec<Hit>) -> Result<Vec<SearchHit>> {
+fn finish_hits(_env: &Env, hits: Vec<Hit>) -> Result<SearchResult> {
     Ok(hits_to_js(hits))
 }
 
-fn finish_batch(_env: &Env, batch: Vec<Vec<Hit>>) -> Result<Vec<Vec<SearchHit>>> {
-    Ok(batch.into_iter().map(hits_to_js).collect())
+fn finish_batch(_env: &Env, batch: Vec<Vec<Hit>>) -> Result<BatchSearchResult> {
+    let total: usize = batch.iter().map(Vec::len).sum();
+    let mut offsets = Vec::with_capacity(batch.len() + 1);
+    let mut ids = Vec::with_capacity(total);
+    let mut distances = Vec::with_capacity(total);
+    offsets.push(0u32);
+    for hits in batch {
+        for h in hits {
+            ids.push(h.id as f64);
+            distances.push(h.distance);
+        }
+        offsets.push(ids.len() as u32);
+    }
+    Ok(BatchSearchResult { offsets: Uint32Array::new(offsets), ids: Float64Array::new(ids), distances: Float32Array::new(distances) })
 }
 
 fn finish_index(_env: &Env, engine: Engine) -> Result<NativeVectorIndex> {
@@ -298,14 +322,14 @@ impl NativeVectorIndex {
     }
 
     /// The k nearest live vectors to `query`, closest first.
-    #[napi(ts_return_type = "Promise<SearchHit[]>")]
+    #[napi(ts_return_type = "Promise<SearchResult>")]
     pub fn search(
         &self,
         query: Float32ArraySlice,
         k: u32,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
-    ) -> AsyncTask<EngineTask<Vec<Hit>, Vec<SearchHit>>> {
+    ) -> AsyncTask<EngineTask<Vec<Hit>, SearchResult>> {
         let engine = self.engine.clone();
         // The query is small: copy it now so the caller may reuse its array at once.
         let query: Vec<f32> = query.to_vec();
@@ -322,7 +346,7 @@ impl NativeVectorIndex {
 
     /// `search` on the calling thread: blocks the event loop for the search's duration.
     #[napi]
-    pub fn search_sync(&self, env: Env, query: Float32ArraySlice, k: u32, options: Option<SearchOptions>) -> Result<Vec<SearchHit>> {
+    pub fn search_sync(&self, env: Env, query: Float32ArraySlice, k: u32, options: Option<SearchOptions>) -> Result<SearchResult> {
         let (ef, filter) = split_options(options);
         run_sync(&env, || {
             let plan = QueryPlan::new(k, ef, filter.as_deref())?;
@@ -332,14 +356,14 @@ impl NativeVectorIndex {
     }
 
     /// Searches many queries (row-major in `queries`) in parallel on the engine's threads.
-    #[napi(ts_return_type = "Promise<SearchHit[][]>")]
+    #[napi(ts_return_type = "Promise<BatchSearchResult>")]
     pub fn search_batch(
         &self,
         queries: Float32Array,
         k: u32,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
-    ) -> AsyncTask<EngineTask<Vec<Vec<Hit>>, Vec<Vec<SearchHit>>>> {
+    ) -> AsyncTask<EngineTask<Vec<Vec<Hit>>, BatchSearchResult>> {
         let engine = self.engine.clone();
         let (ef, filter) = split_options(options);
         let task = EngineTask::new(
