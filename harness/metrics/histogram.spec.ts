@@ -1,5 +1,6 @@
 import test from 'ava'
 import fc from 'fast-check'
+import * as hdr from 'hdr-histogram-js'
 
 import { LatencyHistogram, histogramBackend, mergeHistograms } from './histogram.ts'
 import { nearestRankPercentile } from './stats.ts'
@@ -85,4 +86,46 @@ test('an empty histogram summarises to zeros, and a destroyed one refuses use', 
   h.destroy()
   h.destroy() // idempotent
   t.throws(() => h.recordMs(1), { message: /after destroy/ })
+})
+
+test('values that round to 0 µs are counted apart and added before any read: every read is as if each was recorded', (t) => {
+  const values = [0, 0.0001, 0.0004, -1, 0.25, 0, 0.0006, 3.5, 0, 0.0002, 120, 0]
+  const h = LatencyHistogram.create()
+  const ref = hdr.build({
+    bitBucketSize: 32,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: histogramBackend() === 'wasm',
+  })
+  for (const ms of values) {
+    h.recordMs(ms)
+    ref.recordValue(ms > 0 ? Math.round(ms * 1000) : 0)
+  }
+  t.is(h.count, values.length)
+  const s = h.summary()
+  t.is(s.count, values.length)
+  t.is(s.min, 0)
+  t.is(s.p50, ref.getValueAtPercentile(50) / 1000)
+  t.is(s.mean, ref.mean / 1000)
+  t.is(s.max, ref.getValueAtPercentile(100) / 1000)
+  // More zeros after a read, then merged into another histogram.
+  h.recordMicros(0.2)
+  h.recordMicros(0.3)
+  const merged = LatencyHistogram.create()
+  merged.add(h)
+  t.is(merged.count, values.length + 2)
+  t.is(merged.percentileMs(30), 0)
+  // The encoding carries the zeros too.
+  const back = LatencyHistogram.decode(h.encode())
+  t.deepEqual(back.summary(), h.summary())
+  // reset forgets pending zeros.
+  h.recordMs(0)
+  h.reset()
+  t.is(h.count, 0)
+  h.destroy()
+  t.throws(() => h.recordMs(0), { message: /after destroy/ })
+  for (const x of [merged, back]) x.destroy()
+  ref.destroy()
 })

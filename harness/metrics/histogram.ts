@@ -76,6 +76,14 @@ export function emptySummary(): LatencySummary {
 export class LatencyHistogram {
   #h: Histogram | null
   #token = {}
+  /**
+   * Values that rounded to 0 µs, not yet added to `#h`. Sub-microsecond values are common for
+   * fast targets (a lease granted at once waits exactly 0), and counting them here costs an
+   * increment instead of a call into the WASM module; they are added (`recordValueWithCount`)
+   * before anything reads the histogram, so every read sees exactly what recording each value
+   * would have given.
+   */
+  #zeros = 0
 
   private constructor(h: Histogram) {
     this.#h = h
@@ -94,19 +102,35 @@ export class LatencyHistogram {
     return new LatencyHistogram(h)
   }
 
+  /** The histogram with every value recorded so far in it (for reading). */
   #get(): Histogram {
+    const h = this.#live()
+    if (this.#zeros > 0) {
+      h.recordValueWithCount(0, this.#zeros)
+      this.#zeros = 0
+    }
+    return h
+  }
+
+  #live(): Histogram {
     if (this.#h === null) throw new Error('LatencyHistogram used after destroy()')
     return this.#h
   }
 
   /** Records one value in microseconds (rounded to a whole µs; negative values record as 0). */
   recordMicros(us: number): void {
-    this.#get().recordValue(us > 0 ? Math.round(us) : 0)
+    this.#record(us > 0 ? Math.round(us) : 0)
   }
 
   /** Records one value given in milliseconds (kept at µs resolution). */
   recordMs(ms: number): void {
-    this.#get().recordValue(ms > 0 ? Math.round(ms * 1000) : 0)
+    this.#record(ms > 0 ? Math.round(ms * 1000) : 0)
+  }
+
+  #record(us: number): void {
+    const h = this.#live()
+    if (us === 0) this.#zeros++
+    else h.recordValue(us)
   }
 
   /** Adds every value of `other` into this histogram. */
@@ -150,7 +174,8 @@ export class LatencyHistogram {
 
   /** Clears all values. */
   reset(): void {
-    this.#get().reset()
+    this.#zeros = 0
+    this.#live().reset()
   }
 
   /** Frees the histogram's memory (WASM). Further use throws. Idempotent. */
