@@ -23,8 +23,13 @@
  * - the mean response and service times the harness itself reports for the no-op (µs resolution:
  *   HDR records whole microseconds, so sub-µs means are quantised).
  *
- * Also reported: the share of the machine other processes used during each round (the machine
- * has 2 cores and is shared: a number taken while others use more than one core is suspect).
+ * Also reported:
+ * - the CPU other processes used during each sample (in cores) and the CPU this process got
+ *   (CPU time / wall time): the machine has 2 cores and is shared, and a sample taken while this
+ *   process did not have a core to itself is suspect;
+ * - the bare loop measured before the harness has run at all in this process, beside the bare
+ *   loop in the rounds: a gap means running the harness leaves the process slower (it did: an
+ *   AsyncLocalStorage left enabled ran promise hooks on every promise, the target's included).
  *
  * Run from the repository root: `npx tsx benchmark/harness-overhead.bench.ts [--quick]`
  * (`--json=<file>` also writes the raw numbers).
@@ -58,8 +63,10 @@ interface Sample {
   /** Mean response / service time as recorded (ms); the bare loop has only one. */
   responseMs: number
   serviceMs: number
-  /** Share of the machine (0..1 of all cores) used by other processes during the sample. */
-  othersLoad: number
+  /** CPU used by other processes during the sample, in cores (0..number of cores). */
+  othersCores: number
+  /** This process's CPU time / wall time during the sample (≈ 1: it had its core throughout). */
+  ownCpu: number
 }
 
 // ---------- the no-op target ----------
@@ -106,7 +113,7 @@ async function bareRun(users: number): Promise<Sample> {
   const n = counts.reduce((a, b) => a + b, 0)
   const mean = hist.mean / 1000
   hist.destroy()
-  return { rps: (n * 1000) / elapsed, responseMs: mean, serviceMs: mean, othersLoad: 0 }
+  return { rps: (n * 1000) / elapsed, responseMs: mean, serviceMs: mean, othersCores: 0, ownCpu: 0 }
 }
 
 // ---------- the harness ----------
@@ -121,7 +128,7 @@ async function harnessRun(kind: 'off' | 'on', users: number): Promise<Sample> {
   })
   if (r.totalRequests !== r.successfulRequests) throw new Error(`${kind}/${users}: ${r.totalRequests - r.successfulRequests} requests failed`)
   if (r.detector?.deadlockDetected) throw new Error(`${kind}/${users}: the detector reported a deadlock on a no-op`)
-  return { rps: r.requestsPerSecond, responseMs: r.responseTime.mean, serviceMs: r.serviceTime.mean, othersLoad: 0 }
+  return { rps: r.requestsPerSecond, responseMs: r.responseTime.mean, serviceMs: r.serviceTime.mean, othersCores: 0, ownCpu: 0 }
 }
 
 // ---------- other processes' CPU use ----------
@@ -137,18 +144,21 @@ function machineTicks(): { busy: number; total: number } | null {
   }
 }
 
-/** Runs `fn` and measures the share of the machine other processes used meanwhile. */
+/** Runs `fn` and measures the CPU other processes used meanwhile, and how much this one got. */
 async function withLoad(fn: () => Promise<Sample>): Promise<Sample> {
   const t0 = machineTicks()
   const c0 = process.cpuUsage()
+  const w0 = performance.now()
   const s = await fn()
+  const wallMs = performance.now() - w0
   const t1 = machineTicks()
   const c = process.cpuUsage(c0)
+  const ownMs = (c.user + c.system) / 1000
+  s.ownCpu = ownMs / wallMs
   if (t0 && t1 && t1.total > t0.total) {
-    // USER_HZ = 100: one tick is 10 ms of one CPU.
+    // USER_HZ = 100: one tick is 10 ms of one CPU; `total` counts every CPU.
     const busyMs = (t1.busy - t0.busy) * 10
-    const totalMs = (t1.total - t0.total) * 10
-    s.othersLoad = Math.max(0, busyMs - (c.user + c.system) / 1000) / totalMs
+    s.othersCores = (Math.max(0, busyMs - ownMs) / ((t1.total - t0.total) * 10)) * os.availableParallelism()
   }
   return s
 }
@@ -192,6 +202,15 @@ async function main(): Promise<void> {
   console.log(`load average before: ${load.map((x) => x.toFixed(2)).join(' ')}`)
   console.log(`${ROUNDS} rounds (+1 warm-up round) × ${configs.length} configurations × ${MEASURE_MS} ms\n`)
 
+  // The bare loop in this process before the harness has run at all: if the later bare rounds
+  // are slower, running the harness left something behind that slows every promise (as an
+  // enabled AsyncLocalStorage did: promise hooks on every promise in the process).
+  const fresh = new Map<number, number>()
+  for (const users of USERS) {
+    const rps: number[] = []
+    for (let i = 0; i < 3; i++) rps.push((await bareRun(users)).rps)
+    fresh.set(users, median(rps))
+  }
   for (const c of configs) await run(c) // warm-up: JIT, WASM, worker start-up paths
   const samples = new Map<string, Sample[]>()
   const key = (c: { kind: Kind; users: number }): string => `${c.kind}/${c.users}`
@@ -218,7 +237,8 @@ async function main(): Promise<void> {
       const addedMs = kind === 'bare' ? 0 : users * (1000 / med - 1000 / bareRps)
       const resp = median(ss.map((s) => s.responseMs))
       const serv = median(ss.map((s) => s.serviceMs))
-      const others = median(ss.map((s) => s.othersLoad))
+      const others = median(ss.map((s) => s.othersCores))
+      const own = median(ss.map((s) => s.ownCpu))
       rows.push([
         String(users),
         KIND_LABEL[kind],
@@ -228,15 +248,27 @@ async function main(): Promise<void> {
         kind === 'bare' ? '—' : nsStr(addedMs),
         nsStr(resp),
         kind === 'bare' ? '—' : nsStr(serv),
-        `${(others * 100).toFixed(0)} %`,
+        others.toFixed(2),
+        `${(own * 100).toFixed(0)} %`,
       ])
       raw.push({ users, kind, rps, medianRps: med, ratioToBare: med / bareRps, addedLatencyMs: addedMs, samples: ss })
     }
   }
   console.log(
     table(
-      ['users', 'loop', 'req/s (median)', 'req/s (min–max)', '× bare', 'added per request Δ(N/X)', 'mean response', 'mean service', 'others\' CPU'],
+      ['users', 'loop', 'req/s (median)', 'req/s (min–max)', '× bare', 'added per request Δ(N/X)', 'mean response', 'mean service', 'others\' CPU (cores)', 'own CPU/wall'],
       rows,
+    ),
+  )
+  console.log('\nbare loop before any harness run in this process vs in the rounds (after harness runs):')
+  console.log(
+    table(
+      ['users', 'fresh req/s', 'in rounds req/s', 'ratio'],
+      USERS.map((users) => {
+        const inRounds = median((samples.get(`bare/${users}`) ?? []).map((s) => s.rps))
+        const f = fresh.get(users) ?? Number.NaN
+        return [String(users), kilo(f), kilo(inRounds), (inRounds / f).toFixed(2)]
+      }),
     ),
   )
   console.log(`\nload average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
@@ -250,6 +282,7 @@ async function main(): Promise<void> {
           machine: { cpu: cpuModel(), cores: os.availableParallelism(), node: process.version },
           rounds: ROUNDS,
           measureMs: MEASURE_MS,
+          freshBareRps: Object.fromEntries(fresh),
           results: raw,
         },
         null,
