@@ -8,6 +8,18 @@ import type { ConcurrentTestResult } from './types.ts'
 const count = z.number().int().nonnegative()
 const ms = z.number().nonnegative()
 
+/** The machine and versions a run measured (see `collectEnvironment`). */
+export const EnvironmentInfoSchema = z.strictObject({
+  cpuModel: z.string(),
+  cores: z.number().int().positive(),
+  uvThreadpoolSize: z.number().int().positive(),
+  nodeVersion: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  packageVersion: z.string().nullable(),
+  histogramBackend: z.enum(['wasm', 'js']),
+})
+
 export const LatencySummarySchema = z.strictObject({
   count,
   min: ms,
@@ -177,15 +189,7 @@ export const ConcurrentTestResultSchema = z.strictObject({
   mainThreadCpuMs: ms,
   mainThreadCpuScope: z.enum(['thread', 'process']),
   processCpuMs: ms,
-  environment: z.strictObject({
-    cpuModel: z.string(),
-    cores: z.number().int().positive(),
-    uvThreadpoolSize: z.number().int().positive(),
-    nodeVersion: z.string(),
-    platform: z.string(),
-    arch: z.string(),
-    packageVersion: z.string().nullable(),
-    histogramBackend: z.enum(['wasm', 'js']),
+  environment: EnvironmentInfoSchema.extend({
     loadModel: z.enum(['closed', 'open']),
     seed: z.number().int().nonnegative(),
   }),

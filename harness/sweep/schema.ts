@@ -5,7 +5,7 @@
 import { z } from 'zod'
 
 import { RECOMMENDATIONS } from '../analysis/scalability.ts'
-import { ConcurrentTestResultSchema } from '../result-schema.ts'
+import { ConcurrentTestResultSchema, EnvironmentInfoSchema } from '../result-schema.ts'
 import { REPORT_SCHEMA_VERSION } from './types.ts'
 import type { ScalabilityReport } from './types.ts'
 
@@ -67,16 +67,7 @@ export const ScalabilityReportSchema = z.strictObject({
     durationMs: z.number().positive(),
     stoppedEarly: z.string().nullable(),
   }),
-  environment: z.strictObject({
-    cpuModel: z.string(),
-    cores: z.number().int().positive(),
-    uvThreadpoolSize: z.number().int().positive(),
-    nodeVersion: z.string(),
-    platform: z.string(),
-    arch: z.string(),
-    packageVersion: z.string().nullable(),
-    histogramBackend: z.enum(['wasm', 'js']),
-  }),
+  environment: EnvironmentInfoSchema,
   levels: z.array(LevelRowSchema).min(1),
   efficiencyCurve: z.array(pair),
   fittedCurve: z.array(pair),
