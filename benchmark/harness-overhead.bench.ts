@@ -15,8 +15,11 @@
  *   worker, per-request timeout 30 s).
  * for users = 1, 16, 64, each for a fixed time.
  *
- * Reported per configuration: requests/s (median and min–max over the rounds), the ratio to the
- * bare loop with the same users, and the latency the harness adds per request, two ways:
+ * Reported per configuration: requests/s (median and min–max over the rounds) and the ratio to
+ * the bare loop with the same users; requests per CPU-second of this process (what one core can
+ * drive, much less disturbed than wall-clock rates when other processes take the core away), its
+ * ratio, and the CPU time per request the harness adds (1/X_cpu,harness − 1/X_cpu,bare); and the
+ * latency the harness adds per request, two ways:
  * - `Δ(N/X)`: N/X is the mean time a request takes in a closed loop with no think time (Little),
  *   so N·(1/X_harness − 1/X_bare) is the time the harness adds to each request (for N = 1 this is
  *   simply the CPU time per request it adds);
@@ -60,6 +63,12 @@ const KIND_LABEL: Record<Kind, string> = {
 
 interface Sample {
   rps: number
+  /**
+   * Requests per second of this process's CPU time (its main thread, GC helpers and, for the
+   * harness, the watchdog worker): what one core can drive, and far less sensitive than `rps` to
+   * other processes taking the core away.
+   */
+  perCpuSec: number
   /** Mean response / service time as recorded (ms); the bare loop has only one. */
   responseMs: number
   serviceMs: number
@@ -106,14 +115,16 @@ async function bareUser(hist: hdr.Histogram, endAt: number): Promise<number> {
 
 async function bareRun(users: number): Promise<Sample> {
   const hist = bareHistogram()
+  const cpu0 = process.cpuUsage()
   const start = performance.now()
   const endAt = start + MEASURE_MS
   const counts = await Promise.all(Array.from({ length: users }, () => bareUser(hist, endAt)))
   const elapsed = performance.now() - start
+  const cpu = process.cpuUsage(cpu0)
   const n = counts.reduce((a, b) => a + b, 0)
   const mean = hist.mean / 1000
   hist.destroy()
-  return { rps: (n * 1000) / elapsed, responseMs: mean, serviceMs: mean, othersCores: 0, ownCpu: 0 }
+  return { rps: (n * 1000) / elapsed, perCpuSec: n / ((cpu.user + cpu.system) / 1e6), responseMs: mean, serviceMs: mean, othersCores: 0, ownCpu: 0 }
 }
 
 // ---------- the harness ----------
@@ -128,7 +139,15 @@ async function harnessRun(kind: 'off' | 'on', users: number): Promise<Sample> {
   })
   if (r.totalRequests !== r.successfulRequests) throw new Error(`${kind}/${users}: ${r.totalRequests - r.successfulRequests} requests failed`)
   if (r.detector?.deadlockDetected) throw new Error(`${kind}/${users}: the detector reported a deadlock on a no-op`)
-  return { rps: r.requestsPerSecond, responseMs: r.responseTime.mean, serviceMs: r.serviceTime.mean, othersCores: 0, ownCpu: 0 }
+  return {
+    rps: r.requestsPerSecond,
+    // processCpuMs covers the measurement window only, like totalRequests.
+    perCpuSec: r.totalRequests / (r.processCpuMs / 1000),
+    responseMs: r.responseTime.mean,
+    serviceMs: r.serviceTime.mean,
+    othersCores: 0,
+    ownCpu: 0,
+  }
 }
 
 // ---------- other processes' CPU use ----------
@@ -208,7 +227,8 @@ async function main(): Promise<void> {
   const fresh = new Map<number, number>()
   for (const users of USERS) {
     const rps: number[] = []
-    for (let i = 0; i < 3; i++) rps.push((await bareRun(users)).rps)
+    for (let i = 0; i < 5; i++) rps.push((await bareRun(users)).rps)
+    rps.splice(0, 2) // JIT warm-up
     fresh.set(users, median(rps))
   }
   for (const c of configs) await run(c) // warm-up: JIT, WASM, worker start-up paths
@@ -229,12 +249,16 @@ async function main(): Promise<void> {
   for (const users of USERS) {
     const bare = samples.get(`bare/${users}`) ?? []
     const bareRps = median(bare.map((s) => s.rps))
+    const bareCpu = median(bare.map((s) => s.perCpuSec))
     for (const kind of ['bare', 'off', 'on'] as const) {
       const ss = samples.get(`${kind}/${users}`) ?? []
       const rps = ss.map((s) => s.rps)
       const med = median(rps)
       // Little: mean time per request in a closed loop with no think time is N/X.
       const addedMs = kind === 'bare' ? 0 : users * (1000 / med - 1000 / bareRps)
+      const cpuMed = median(ss.map((s) => s.perCpuSec))
+      // CPU time per request the harness adds (robust to preemption).
+      const addedCpuMs = kind === 'bare' ? 0 : 1000 / cpuMed - 1000 / bareCpu
       const resp = median(ss.map((s) => s.responseMs))
       const serv = median(ss.map((s) => s.serviceMs))
       const others = median(ss.map((s) => s.othersCores))
@@ -245,18 +269,46 @@ async function main(): Promise<void> {
         kilo(med),
         `${kilo(Math.min(...rps))}–${kilo(Math.max(...rps))}`,
         kind === 'bare' ? '1.00' : (med / bareRps).toFixed(2),
+        kilo(cpuMed),
+        kind === 'bare' ? '1.00' : (cpuMed / bareCpu).toFixed(2),
+        kind === 'bare' ? '—' : nsStr(addedCpuMs),
         kind === 'bare' ? '—' : nsStr(addedMs),
         nsStr(resp),
         kind === 'bare' ? '—' : nsStr(serv),
         others.toFixed(2),
         `${(own * 100).toFixed(0)} %`,
       ])
-      raw.push({ users, kind, rps, medianRps: med, ratioToBare: med / bareRps, addedLatencyMs: addedMs, samples: ss })
+      raw.push({
+        users,
+        kind,
+        rps,
+        medianRps: med,
+        ratioToBare: med / bareRps,
+        medianPerCpuSec: cpuMed,
+        ratioToBarePerCpu: cpuMed / bareCpu,
+        addedCpuPerRequestMs: addedCpuMs,
+        addedLatencyMs: addedMs,
+        samples: ss,
+      })
     }
   }
   console.log(
     table(
-      ['users', 'loop', 'req/s (median)', 'req/s (min–max)', '× bare', 'added per request Δ(N/X)', 'mean response', 'mean service', 'others\' CPU (cores)', 'own CPU/wall'],
+      [
+        'users',
+        'loop',
+        'req/s (median)',
+        'req/s (min–max)',
+        '× bare',
+        'req per CPU-s',
+        '× bare (CPU)',
+        'CPU added per req',
+        'latency added Δ(N/X)',
+        'mean response',
+        'mean service',
+        'others\' CPU (cores)',
+        'own CPU/wall',
+      ],
       rows,
     ),
   )
