@@ -9,10 +9,9 @@
 //!
 //! Rows are therefore stored with a stride of `d` rounded up to 16 floats (64 bytes): no
 //! padding for the usual embedding sizes (multiples of 16), at most 15 floats per row otherwise.
-//! Everything here is safe code: a buffer is over-allocated by 15 floats and the rows start at
-//! the first 64-byte boundary inside it.
-
-use std::sync::Arc;
+//! Here (the flat index's table) everything is safe code: a buffer is over-allocated by 15
+//! floats and the rows start at the first 64-byte boundary inside it. The HNSW index keeps its
+//! vectors in its level-0 blocks instead (64-byte aligned allocations, see `hnsw::graph`).
 
 /// Floats per 64 bytes.
 const ALIGN_FLOATS: usize = 16;
@@ -31,21 +30,6 @@ fn aligned_start(buf: &[f32]) -> usize {
     } else {
         0
     }
-}
-
-/// An immutable, shared buffer holding the row-major `rows` (`d` floats each), every row
-/// aligned. Returns the buffer and the index of the first row; row `i` starts at
-/// `start + i · stride(d)`.
-pub(crate) fn shared_rows(rows: &[f32], d: usize) -> (Arc<[f32]>, usize) {
-    let n = rows.len() / d;
-    let s = stride(d);
-    let mut buf: Arc<[f32]> = std::iter::repeat_n(0.0f32, n * s + ALIGN_FLOATS - 1).collect();
-    let start = aligned_start(&buf);
-    let dst = Arc::get_mut(&mut buf).expect("a new Arc has no other owner");
-    for (i, row) in rows.chunks_exact(d).enumerate() {
-        dst[start + i * s..start + i * s + d].copy_from_slice(row);
-    }
-    (buf, start)
 }
 
 /// A growable table of aligned rows (the flat index's storage).
@@ -125,19 +109,6 @@ mod tests {
 
     fn is_aligned(row: &[f32]) -> bool {
         (row.as_ptr() as usize).is_multiple_of(64)
-    }
-
-    #[test]
-    fn shared_rows_are_aligned() {
-        for d in [1, 3, 16, 17, 100] {
-            let rows: Vec<f32> = (0..5 * d).map(|x| x as f32).collect();
-            let (buf, start) = shared_rows(&rows, d);
-            for i in 0..5 {
-                let row = &buf[start + i * stride(d)..][..d];
-                assert!(is_aligned(row), "d {d} row {i}");
-                assert_eq!(row, &rows[i * d..(i + 1) * d]);
-            }
-        }
     }
 
     #[test]

@@ -23,6 +23,25 @@ pub(crate) fn distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
 /// `f32::MAX`) nor underflow (the smallest subnormals).
 pub(crate) fn normalize_into(v: &[f32], out: &mut [f32]) -> bool {
     debug_assert_eq!(v.len(), out.len());
+    let norm2 = norm2_f64(v);
+    if !norm2.is_finite() || norm2 <= 0.0 {
+        return false;
+    }
+    let inv = 1.0 / norm2.sqrt();
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = (f64::from(*x) * inv) as f32;
+    }
+    true
+}
+
+/// Whether [`normalize_into`] accepts `v` (it has a direction), without writing anything.
+pub(crate) fn has_direction(v: &[f32]) -> bool {
+    let norm2 = norm2_f64(v);
+    norm2.is_finite() && norm2 > 0.0
+}
+
+/// `Σ vᵢ²` in `f64`, in a fixed order.
+fn norm2_f64(v: &[f32]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut chunks = v.chunks_exact(4);
     for c in &mut chunks {
@@ -33,15 +52,7 @@ pub(crate) fn normalize_into(v: &[f32], out: &mut [f32]) -> bool {
     for (a, x) in acc.iter_mut().zip(chunks.remainder()) {
         *a += f64::from(*x) * f64::from(*x);
     }
-    let norm2 = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    if !norm2.is_finite() || norm2 <= 0.0 {
-        return false;
-    }
-    let inv = 1.0 / norm2.sqrt();
-    for (o, x) in out.iter_mut().zip(v) {
-        *o = (f64::from(*x) * inv) as f32;
-    }
-    true
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 #[cfg(test)]
@@ -58,6 +69,7 @@ mod tests {
         }
         let mut out = [0.0f32; 3];
         assert!(!normalize_into(&[0.0, -0.0, 0.0], &mut out));
+        assert!(!has_direction(&[0.0, -0.0, 0.0]) && has_direction(&[0.0, 1e-45, 0.0]));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::distance::normalize_into;
+use crate::distance::{has_direction, normalize_into};
 use crate::idmap::IdHasher;
 use crate::{HnswParams, IndexError, Metric, Result, SearchParams};
 
@@ -70,9 +70,9 @@ fn zero_vector(what: &str, row: usize) -> IndexError {
     ))
 }
 
-/// Checks a batch of ids and row-major vectors for `add`, returns the vectors as stored:
-/// normalized under `Cosine`, copied as-is otherwise. Ids must be distinct within the batch.
-pub(crate) fn prepare_add(metric: Metric, d: usize, ids: &[u64], vectors: &[f32]) -> Result<Vec<f32>> {
+/// Checks a batch of ids and row-major vectors for `add` without copying anything: lengths,
+/// finite components, distinct ids within the batch, and (under `Cosine`) no zero vector.
+pub(crate) fn check_add(metric: Metric, d: usize, ids: &[u64], vectors: &[f32]) -> Result<()> {
     if ids.is_empty() {
         return Err(invalid("empty batch: add needs at least one id".to_string()));
     }
@@ -90,13 +90,23 @@ pub(crate) fn prepare_add(metric: Metric, d: usize, ids: &[u64], vectors: &[f32]
     }
     finite(vectors, d)?;
     distinct_ids(ids)?;
+    if metric == Metric::Cosine {
+        if let Some(row) = vectors.chunks_exact(d).position(|v| !has_direction(v)) {
+            return Err(zero_vector("vector", row));
+        }
+    }
+    Ok(())
+}
+
+/// [`check_add`], then the vectors as stored: normalized under `Cosine`, copied as-is otherwise.
+pub(crate) fn prepare_add(metric: Metric, d: usize, ids: &[u64], vectors: &[f32]) -> Result<Vec<f32>> {
+    check_add(metric, d, ids, vectors)?;
     match metric {
         Metric::Cosine => {
             let mut out = vec![0.0f32; vectors.len()];
-            for (row, (src, dst)) in vectors.chunks_exact(d).zip(out.chunks_exact_mut(d)).enumerate() {
-                if !normalize_into(src, dst) {
-                    return Err(zero_vector("vector", row));
-                }
+            for (src, dst) in vectors.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
+                let ok = normalize_into(src, dst);
+                debug_assert!(ok, "checked above");
             }
             Ok(out)
         }

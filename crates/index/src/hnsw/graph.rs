@@ -1,28 +1,54 @@
-//! Graph storage: nodes in segments that grow without moving, neighbour lists behind per-node
-//! locks, and the entry point.
+//! Graph storage, laid out like hnswlib's `data_level0_memory_`: per node one fixed-size
+//! level-0 block (header with the layer-0 neighbour list, then the vector) in segments that
+//! grow without moving, plus a cold slot per node for its upper layers and its writer lock.
 //!
 //! Nodes get dense internal numbers (`u32`) in insertion order. Segment `s` holds
-//! `1024 · 2^s` node slots, so 23 segments cover every `u32` and the segment table is a fixed
+//! `1024 · 2^s` nodes, so 23 segments cover every `u32` and the segment table is a fixed
 //! array: growing allocates a new segment once (`OnceLock`) and never moves existing nodes,
-//! so readers take no lock to reach a node. A node slot is filled once, before the node is
-//! reachable from anywhere (id map, neighbour lists, entry point), and then only its
-//! `deleted` flag and its neighbour lists change.
+//! so readers take no lock to reach a node.
+//!
+//! # The level-0 block
+//!
+//! ```text
+//! word  0          sequence counter of the layer-0 list (see below)
+//! word  1          flags: initialization claimed / done
+//! words 2, 3       caller id (low, high)
+//! word  4          layer-0 neighbour count
+//! words 5 ..5+2M   layer-0 neighbours
+//! (padding to a multiple of 16 words)
+//! words H ..       the vector, stride(d) floats, 64-byte aligned (see `aligned`)
+//! ```
+//!
+//! A segment's blocks start on a 64-byte boundary of one zeroed allocation, and `H` and the
+//! block size are multiples of 16 words, so every vector is 64-byte aligned: a distance depends
+//! only on the values, never on addresses. A search that reaches a node reads its links and its vector from
+//! the same block, one address computation away (no node slot, no `Arc`, no second pointer).
+//! Deletion flags live apart, one bit per node in a per-segment bitset (12.5 KiB per 100 000
+//! nodes, so it stays in cache): the search tests every candidate it admits, and a flag in the
+//! block header would cost a cache miss each time.
+//!
+//! The header words are only ever accessed as `AtomicU32`. The vector words are written once,
+//! with plain stores, by [`NodeStore::init`] while the node number is known to nobody else, and
+//! are only read after [`NodeStore::publish`] has released them (see [`NodeStore::vector`]).
 //!
 //! # Neighbour lists: a per-node sequence lock
 //!
-//! Each node's lists ([`Links`]) have a writer mutex (hnswlib's `link_list_locks_`) and a
-//! sequence counter. A writer takes the mutex, makes the counter odd, stores, makes it even.
-//! A reader copies a list between two reads of the counter and retries if it changed or was
-//! odd, so it always gets a list exactly as some writer left it (never torn) without a
-//! read-modify-write on a shared cache line: parallel searches, which all read the hot nodes
-//! (entry point, upper layers), do not bounce a lock word between cores. Single-threaded it
-//! costs the same as the mutex (10k×32, ef 64: ~39k QPS either way; batch search on 2 busy
-//! cores, best of runs: 75k vs 64k QPS). Everything is atomics: no `unsafe`.
+//! Each node has a writer mutex (hnswlib's `link_list_locks_`) and sequence counters (one in
+//! the level-0 block, one for the upper layers). A writer takes the mutex, makes the counter
+//! odd, stores, makes it even. A reader copies a list between two reads of the counter and
+//! retries if it changed or was odd, so it always gets a list exactly as some writer left it
+//! (never torn) without any write to shared memory: parallel searches, which all read the hot
+//! nodes, do not bounce a lock word between cores.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::alloc::{alloc_zeroed, dealloc, handle_alloc_error, Layout as AllocLayout};
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use parking_lot::{Mutex, MutexGuard};
+
+use crate::aligned::stride;
+use crate::distance::normalize_into;
 
 /// Highest level a node can get (hnswlib has no cap; the chance of reaching it is ~1e-10).
 pub(crate) const MAX_LEVEL: usize = 32;
@@ -30,44 +56,28 @@ pub(crate) const MAX_LEVEL: usize = 32;
 const BASE_SHIFT: u32 = 10;
 const SEGMENTS: usize = 23;
 
-/// One graph node.
+/// Header words of a level-0 block (see the module docs).
+const W_SEQ: usize = 0;
+const W_FLAGS: usize = 1;
+const W_ID: usize = 2;
+const W_COUNT: usize = 4;
+
+/// The cold part of a node: its top layer, its writer lock and its upper-layer lists.
 pub(crate) struct Node {
-    /// The caller's id.
-    pub(crate) id: u64,
     /// Top layer of the node (it has neighbour lists for layers `0..=level`).
     pub(crate) level: u8,
-    deleted: AtomicBool,
-    /// The vectors of the node's insertion batch (or of the loaded file); this node's row starts
-    /// at `start`, 64-byte aligned (see `aligned`). One contiguous buffer per batch, shared by
-    /// reference counting.
-    vectors: Arc<[f32]>,
-    start: usize,
-    /// Neighbour lists of all the node's layers, in the [`Layout`].
-    pub(crate) links: Links,
+    /// Serializes writers of all the node's lists (and lets one read-modify-write a list).
+    write: Mutex<()>,
+    /// Sequence counter of the upper-layer lists: even while stable, odd while a writer stores.
+    upper_seq: AtomicU32,
+    /// Layers `1..=level`, each `[count, M slots]`.
+    upper: Box<[AtomicU32]>,
 }
 
-impl Node {
-    pub(crate) fn new(id: u64, level: u8, vectors: Arc<[f32]>, start: usize, links: Links) -> Self {
-        Node { id, level, deleted: AtomicBool::new(false), vectors, start, links }
-    }
-
-    #[inline]
-    pub(crate) fn vector(&self, dims: usize) -> &[f32] {
-        &self.vectors[self.start..self.start + dims]
-    }
-
-    #[inline]
-    pub(crate) fn is_deleted(&self) -> bool {
-        self.deleted.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn mark_deleted(&self) {
-        self.deleted.store(true, Ordering::Release)
-    }
-}
-
-/// Where each layer's list lives in a node's `links`: layer 0 is `[count, 2M slots]`, each
-/// upper layer `[count, M slots]` (hnswlib's `linklistsizeint` layout, in one allocation).
+/// Where each layer's list lives in the plain `[count, slots...]` representation of all of a
+/// node's layers: layer 0 is `[count, 2M slots]`, each upper layer `[count, M slots]`
+/// (hnswlib's `linklistsizeint` layout). Used by the file format and to split a node's lists
+/// between its level-0 block (layer 0) and its upper slots (the rest, offset by `offset(1)`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Layout {
     pub(crate) m: usize,
@@ -121,129 +131,171 @@ impl Layout {
         }
         links[o] = count as u32;
     }
-
 }
 
-/// A node's neighbour lists in the [`Layout`], as atomics behind a sequence lock (see the
-/// module docs).
-pub(crate) struct Links {
-    /// Even while stable, odd while a writer is storing.
-    seq: AtomicU32,
-    /// Serializes writers (and lets one read-modify-write a list).
-    write: Mutex<()>,
-    slots: Box<[AtomicU32]>,
-}
-
-impl Links {
-    /// Lists in the [`Layout`] from plain numbers (a loaded file).
-    pub(crate) fn from_raw(raw: &[u32]) -> Self {
-        Links { seq: AtomicU32::new(0), write: Mutex::new(()), slots: raw.iter().map(|&x| AtomicU32::new(x)).collect() }
-    }
-
-    /// Empty lists for a node whose top layer is `level`.
-    pub(crate) fn empty(layout: Layout, level: usize) -> Self {
-        let slots = (0..layout.offset(level + 1)).map(|_| AtomicU32::new(0)).collect();
-        Links { seq: AtomicU32::new(0), write: Mutex::new(()), slots }
-    }
-
-    /// Copies one layer's list into `out`: a list exactly as some writer left it.
-    #[inline]
-    pub(crate) fn read(&self, layout: Layout, level: usize, out: &mut Vec<u32>) {
-        let o = layout.offset(level);
-        let cap = layout.cap(level);
-        let mut spins = 0u32;
-        loop {
-            let before = self.seq.load(Ordering::Acquire);
-            if before & 1 == 0 {
-                out.clear();
-                // `min`: a count read mid-write is discarded below but must not over-index.
-                let count = (self.slots[o].load(Ordering::Relaxed) as usize).min(cap);
-                out.extend(self.slots[o + 1..o + 1 + count].iter().map(|x| x.load(Ordering::Relaxed)));
-                fence(Ordering::Acquire);
-                if self.seq.load(Ordering::Relaxed) == before {
-                    return;
-                }
-            }
-            // A store takes nanoseconds; a writer preempted mid-store could take a time slice.
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
+/// Copies the list `[count, slots...]` guarded by `seq` into `out`: a list exactly as some
+/// writer left it.
+#[inline]
+fn seq_read(seq: &AtomicU32, list: &[AtomicU32], out: &mut Vec<u32>) {
+    let cap = list.len() - 1;
+    let mut spins = 0u32;
+    loop {
+        let before = seq.load(Ordering::Acquire);
+        if before & 1 == 0 {
+            out.clear();
+            // `min`: a count read mid-write is discarded below but must not over-index.
+            let count = (list[0].load(Ordering::Relaxed) as usize).min(cap);
+            out.extend(list[1..1 + count].iter().map(|x| x.load(Ordering::Relaxed)));
+            fence(Ordering::Acquire);
+            if seq.load(Ordering::Relaxed) == before {
+                return;
             }
         }
-    }
-
-    /// Takes the writer lock.
-    pub(crate) fn lock(&self) -> LinksGuard<'_> {
-        LinksGuard { links: self, _guard: self.write.lock() }
-    }
-}
-
-/// Exclusive access to a node's lists (other writers wait; readers go on, and retry a read
-/// that overlaps a store).
-pub(crate) struct LinksGuard<'a> {
-    links: &'a Links,
-    _guard: MutexGuard<'a, ()>,
-}
-
-impl LinksGuard<'_> {
-    /// Copies one layer's list into `out` (no writer can interfere).
-    pub(crate) fn read(&self, layout: Layout, level: usize, out: &mut Vec<u32>) {
-        let o = layout.offset(level);
-        let slots = &self.links.slots;
-        let count = (slots[o].load(Ordering::Relaxed) as usize).min(layout.cap(level));
-        out.clear();
-        out.extend(slots[o + 1..o + 1 + count].iter().map(|x| x.load(Ordering::Relaxed)));
-    }
-
-    /// Stores with the sequence counter odd (Boehm's seqlock writer: odd, release fence,
-    /// relaxed stores, even with release).
-    fn store(&mut self, f: impl FnOnce(&[AtomicU32])) {
-        let seq = &self.links.seq;
-        let s = seq.load(Ordering::Relaxed);
-        seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        f(&self.links.slots);
-        seq.store(s.wrapping_add(2), Ordering::Release);
-    }
-
-    /// Replaces one layer's list (at most `cap(level)` items).
-    pub(crate) fn set(&mut self, layout: Layout, level: usize, items: &[u32]) {
-        let o = layout.offset(level);
-        let count = items.len().min(layout.cap(level));
-        self.store(|slots| {
-            for (slot, &id) in slots[o + 1..o + 1 + count].iter().zip(items) {
-                slot.store(id, Ordering::Relaxed);
-            }
-            slots[o].store(count as u32, Ordering::Relaxed);
-        });
-    }
-
-    /// Appends to a layer's list that has room.
-    pub(crate) fn push(&mut self, layout: Layout, level: usize, id: u32) {
-        let o = layout.offset(level);
-        let count = self.links.slots[o].load(Ordering::Relaxed) as usize;
-        debug_assert!(count < layout.cap(level));
-        if count < layout.cap(level) {
-            self.store(|slots| {
-                slots[o + 1 + count].store(id, Ordering::Relaxed);
-                slots[o].store(count as u32 + 1, Ordering::Relaxed);
-            });
+        // A store takes nanoseconds; a writer preempted mid-store could take a time slice.
+        spins += 1;
+        if spins < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
         }
     }
 }
 
-type Segment = Box<[OnceLock<Node>]>;
+/// Stores with the sequence counter odd (Boehm's seqlock writer: odd, release fence, relaxed
+/// stores, even with release). The caller holds the node's writer mutex.
+#[inline]
+fn seq_store(seq: &AtomicU32, f: impl FnOnce()) {
+    let s = seq.load(Ordering::Relaxed);
+    seq.store(s.wrapping_add(1), Ordering::Relaxed);
+    fence(Ordering::Release);
+    f();
+    seq.store(s.wrapping_add(2), Ordering::Release);
+}
+
+/// One segment's level-0 blocks: a zeroed allocation that never moves, used from its first
+/// 64-byte boundary on.
+///
+/// It is requested with alignment 16, not 64: for an alignment above 16 the system allocator
+/// zeroes with `memset` (touching every page), while for 16 it calls `calloc`, which gets a
+/// large block as fresh zero pages from the OS, so the unused tail of the newest segment costs
+/// no memory.
+struct Blocks {
+    /// What was allocated (freed with `layout`).
+    alloc: NonNull<u8>,
+    layout: AllocLayout,
+    /// The first 64-byte aligned word inside it.
+    base: NonNull<u32>,
+}
+
+// SAFETY: `Blocks` owns its allocation (like a `Box<[u32]>`). Other threads only touch it
+// through `NodeStore`, which accesses header words exclusively as `AtomicU32` and vector words
+// either by the single initializing thread before publication or read-only afterwards (see
+// `NodeStore::init` and `NodeStore::vector`), so sharing and sending it is free of data races.
+unsafe impl Send for Blocks {}
+// SAFETY: see `Send` above.
+unsafe impl Sync for Blocks {}
+
+impl Blocks {
+    fn new(words: usize) -> Self {
+        let bytes = words.checked_mul(4).and_then(|b| b.checked_add(64)).expect("segment size fits usize");
+        let layout = AllocLayout::from_size_align(bytes, 16).expect("segment size fits isize");
+        // SAFETY: the layout has a non-zero size (at least 64 bytes).
+        let ptr = unsafe { alloc_zeroed(layout) };
+        let Some(alloc) = NonNull::new(ptr) else { handle_alloc_error(layout) };
+        // At most 48 bytes in (the allocation is 16-byte aligned), so `words` words still fit.
+        let skip = ptr.align_offset(64);
+        assert!(skip <= 48, "a 16-byte aligned pointer is at most 48 bytes below a 64-byte boundary");
+        let base = NonNull::new(ptr.wrapping_add(skip) as *mut u32).expect("inside a non-null allocation");
+        advise_huge_pages(ptr, bytes);
+        Blocks { alloc, layout, base }
+    }
+}
+
+/// Asks Linux to back the whole 2 MiB pages inside a large segment with transparent huge pages
+/// (with THP in "madvise" mode, the default of many distributions, nothing else gets them): a
+/// search touches a few random blocks per node it expands, and with 4 KiB pages nearly each one
+/// is a TLB miss. Advisory only; ignored where unsupported.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < 2 * HUGE {
+        return;
+    }
+    let start = ptr.wrapping_add(ptr.align_offset(HUGE));
+    let len = (bytes - ptr.align_offset(HUGE)) / HUGE * HUGE;
+    if len == 0 {
+        return;
+    }
+    // SAFETY: `start..start + len` lies inside our live allocation; MADV_HUGEPAGE changes only
+    // how the kernel backs the pages (their contents, zero or written, stay as they are), so no
+    // Rust-visible memory changes. A failure (old kernel, THP disabled) is harmless and ignored.
+    unsafe {
+        libc::madvise(start as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_ptr: *mut u8, _bytes: usize) {}
+
+impl Drop for Blocks {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with exactly this layout, freed once.
+        unsafe { dealloc(self.alloc.as_ptr(), self.layout) }
+    }
+}
+
+struct Segment {
+    nodes: Box<[OnceLock<Node>]>,
+    blocks: Blocks,
+    /// One bit per node: deleted (tombstone).
+    deleted: Box<[AtomicU64]>,
+}
 
 /// All nodes, by internal number.
 pub(crate) struct NodeStore {
     segments: [OnceLock<Segment>; SEGMENTS],
+    layout: Layout,
+    dims: usize,
+    /// Words of one level-0 block, and where its vector starts.
+    block_words: usize,
+    vec_word: usize,
+    /// Nodes `0..filled` are initialized; stored with `Release` after their `init`.
+    filled: AtomicU32,
+}
+
+/// Flags word bits: `init` has started (claims the block) / finished.
+const FLAG_CLAIMED: u32 = 2;
+const FLAG_READY: u32 = 4;
+
+/// A hint to pull the cache line at `p` into all cache levels. Never faults, whatever `p` is.
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: PREFETCHT0 is a pure hint: it reads no architectural state, never faults (not
+        // even on an unmapped or null address) and has no effect on program semantics. SSE is
+        // part of the x86_64 baseline, so the instruction always exists.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // `core::arch::aarch64::_prefetch` is not stable yet: no-op elsewhere.
+        let _ = p;
+    }
 }
 
 impl NodeStore {
-    pub(crate) fn new() -> Self {
-        NodeStore { segments: std::array::from_fn(|_| OnceLock::new()) }
+    pub(crate) fn new(layout: Layout, dims: usize) -> Self {
+        let header = (W_COUNT + 1 + layout.m0).div_ceil(16) * 16;
+        NodeStore {
+            segments: std::array::from_fn(|_| OnceLock::new()),
+            layout,
+            dims,
+            block_words: header + stride(dims),
+            vec_word: header,
+            filled: AtomicU32::new(0),
+        }
     }
 
     /// (segment, index within it) of node `i`.
@@ -255,27 +307,253 @@ impl NodeStore {
         (seg, (u64::from(i) - start) as usize)
     }
 
-    /// Node `i`, if its slot is filled.
+    /// Nodes initialized and published (tombstones included).
+    #[inline]
+    pub(crate) fn count(&self) -> usize {
+        self.filled.load(Ordering::Acquire) as usize
+    }
+
+    /// Word 0 of node `i`'s level-0 block, and its segment; `None` if the segment does not
+    /// exist (`i` was never reserved).
+    #[inline(always)]
+    fn block(&self, i: u32) -> Option<(*mut u32, &Segment)> {
+        let (seg, off) = Self::locate(i);
+        let s = self.segments[seg].get()?;
+        Some((s.blocks.base.as_ptr().wrapping_add(off * self.block_words), s))
+    }
+
+    /// The header words of node `i`'s level-0 block.
+    #[inline(always)]
+    fn header(&self, i: u32) -> &[AtomicU32] {
+        let (p, _) = self.block(i).expect("a published node number has an allocated segment");
+        // SAFETY: the segment holds `1024 · 2^seg` blocks of `block_words` words and `i`'s offset
+        // in it is below that, so the `vec_word` words at `p` lie inside the live allocation
+        // (freed only when `self` is dropped, which the returned borrow prevents). `p` is 4-byte
+        // aligned (the blocks start 64-byte aligned, offsets are whole words) and the memory
+        // was zeroed, so it holds valid `AtomicU32`s (same size as `u32`, alignment 4). Header
+        // words are never accessed other than through `AtomicU32`, so this view cannot race.
+        unsafe { std::slice::from_raw_parts(p as *const AtomicU32, self.vec_word) }
+    }
+
+    /// Node `i`'s vector (`dims` floats, 64-byte aligned, normalized under cosine).
+    ///
+    /// Panics if `i` is not published (never happens: every node number a reader holds came
+    /// from a neighbour list, the entry point or the id map, all written after publication).
+    #[inline(always)]
+    pub(crate) fn vector(&self, i: u32) -> &[f32] {
+        assert!(i < self.filled.load(Ordering::Acquire), "node {i} is not published");
+        let (p, _) = self.block(i).expect("a published node has an allocated segment");
+        // SAFETY: in bounds of the live segment allocation as in `header` (the vector's
+        // `stride(dims) ≥ dims` words end the block); `f32` has `u32`'s size and alignment and
+        // every bit pattern is a valid `f32`. These words are written only by `init(i)`, once
+        // (the CLAIMED flag admits one initializer), which sets READY with `Release` after
+        // writing; `publish` loaded READY with `Acquire` before storing a `filled` above `i` with
+        // `Release`, and the `Acquire` load above saw that (or a later) store. So the writes
+        // happen before this read and no write follows: no data race, and the memory is not
+        // mutated while the returned shared slice lives.
+        unsafe { std::slice::from_raw_parts(p.wrapping_add(self.vec_word) as *const f32, self.dims) }
+    }
+
+    /// Hints the CPU to fetch node `i`'s vector (a search is about to compute its distance).
+    #[inline(always)]
+    pub(crate) fn prefetch_vector(&self, i: u32) {
+        if let Some((p, _)) = self.block(i) {
+            let v = p.wrapping_add(self.vec_word) as *const u8;
+            // The whole vector: measured faster than its first lines only (the kernel reads all
+            // of it at once, faster than the hardware prefetcher ramps up).
+            let mut off = 0;
+            while off < self.dims * 4 {
+                prefetch(v.wrapping_add(off));
+                off += 64;
+            }
+        }
+    }
+
+    /// Hints the CPU to fetch node `i`'s level-0 header (flags, id, links).
+    #[inline(always)]
+    pub(crate) fn prefetch_links(&self, i: u32) {
+        if let Some((p, _)) = self.block(i) {
+            let p = p as *const u8;
+            // Up to the last link word (the header is a multiple of 64 bytes).
+            let mut off = 0;
+            while off < (W_COUNT + 1 + self.layout.m0) * 4 {
+                prefetch(p.wrapping_add(off));
+                off += 64;
+            }
+        }
+    }
+
+    /// The caller's id of node `i`.
+    #[inline]
+    pub(crate) fn id(&self, i: u32) -> u64 {
+        let h = self.header(i);
+        u64::from(h[W_ID].load(Ordering::Relaxed)) | (u64::from(h[W_ID + 1].load(Ordering::Relaxed)) << 32)
+    }
+
+    /// The word and bit of node `i`'s deletion flag.
+    #[inline(always)]
+    fn deleted_bit(&self, i: u32) -> (&AtomicU64, u64) {
+        let (seg, off) = Self::locate(i);
+        let s = self.segments[seg].get().expect("a published node number has an allocated segment");
+        (&s.deleted[off / 64], 1u64 << (off % 64))
+    }
+
+    #[inline]
+    pub(crate) fn is_deleted(&self, i: u32) -> bool {
+        let (word, bit) = self.deleted_bit(i);
+        word.load(Ordering::Acquire) & bit != 0
+    }
+
+    pub(crate) fn mark_deleted(&self, i: u32) {
+        let (word, bit) = self.deleted_bit(i);
+        word.fetch_or(bit, Ordering::Release);
+    }
+
+    /// Node `i`'s cold slot, if filled.
     #[inline]
     pub(crate) fn try_get(&self, i: u32) -> Option<&Node> {
         let (seg, off) = Self::locate(i);
-        self.segments[seg].get().and_then(|s| s[off].get())
+        self.segments[seg].get().and_then(|s| s.nodes[off].get())
     }
 
-    /// Node `i`, which must be filled: every number that reaches a reader (from a neighbour
-    /// list, the entry point or the id map) was filled before it was published there.
+    /// Node `i`'s cold slot, which must be filled.
     #[inline]
     pub(crate) fn get(&self, i: u32) -> &Node {
         self.try_get(i).expect("a published node number always has a filled slot")
     }
 
-    /// Fills slot `i` (each slot is filled exactly once, by whoever reserved the number).
-    pub(crate) fn init(&self, i: u32, node: Node) {
+    /// Fills node `i` (its number reserved by the caller, not yet published): id, level,
+    /// vector (normalized to unit length when `normalize`; the caller checked it is not zero)
+    /// and lists (`lists` in the [`Layout`]'s plain form, or empty). Panics if `i` was filled
+    /// before.
+    pub(crate) fn init(&self, i: u32, id: u64, level: u8, vector: &[f32], normalize: bool, lists: Option<&[u32]>) {
+        assert_eq!(vector.len(), self.dims);
         let (seg, off) = Self::locate(i);
-        let segment = self.segments[seg]
-            .get_or_init(|| (0..(1usize << (seg as u32 + BASE_SHIFT))).map(|_| OnceLock::new()).collect());
-        let filled = segment[off].set(node).is_ok();
+        let count = 1usize << (seg as u32 + BASE_SHIFT);
+        let segment = self.segments[seg].get_or_init(|| Segment {
+            nodes: (0..count).map(|_| OnceLock::new()).collect(),
+            blocks: Blocks::new(count.checked_mul(self.block_words).expect("segment size fits usize")),
+            deleted: (0..count.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        });
+        let h = self.header(i);
+        let claimed = h[W_FLAGS].fetch_or(FLAG_CLAIMED, Ordering::AcqRel);
+        assert!(claimed & FLAG_CLAIMED == 0, "node slot {i} filled twice");
+        h[W_ID].store(id as u32, Ordering::Relaxed);
+        h[W_ID + 1].store((id >> 32) as u32, Ordering::Relaxed);
+        let upper_len = self.layout.offset(level as usize + 1) - self.layout.offset(1);
+        let upper: Box<[AtomicU32]> = match lists {
+            Some(raw) => {
+                let l0 = self.layout.offset(1);
+                for (slot, &x) in h[W_COUNT..W_COUNT + l0].iter().zip(&raw[..l0]) {
+                    slot.store(x, Ordering::Relaxed);
+                }
+                raw[l0..l0 + upper_len].iter().map(|&x| AtomicU32::new(x)).collect()
+            }
+            None => (0..upper_len).map(|_| AtomicU32::new(0)).collect(),
+        };
+        let p = segment.blocks.base.as_ptr().wrapping_add(off * self.block_words + self.vec_word) as *mut f32;
+        // SAFETY: in bounds of the live segment allocation (see `header`), aligned, valid for
+        // any bits. Exclusive: the CLAIMED flag (set above by an atomic read-modify-write that
+        // found it clear) admits one caller per node, and no reader touches these words before
+        // `vector(i)` is allowed, which needs READY (set below, after this borrow ends).
+        let dst = unsafe { std::slice::from_raw_parts_mut(p, self.dims) };
+        if normalize {
+            let ok = normalize_into(vector, dst);
+            debug_assert!(ok, "zero vectors are rejected before init");
+        } else {
+            dst.copy_from_slice(vector);
+        }
+        let filled = segment.nodes[off]
+            .set(Node { level, write: Mutex::new(()), upper_seq: AtomicU32::new(0), upper })
+            .is_ok();
         debug_assert!(filled, "node slot {i} filled twice");
+        h[W_FLAGS].fetch_or(FLAG_READY, Ordering::Release);
+    }
+
+    /// Makes nodes `0..end` visible to readers; every one of them must have been `init`ed.
+    pub(crate) fn publish(&self, end: u32) {
+        let from = self.filled.load(Ordering::Acquire);
+        for i in from..end {
+            let ready = self.block(i).is_some() && self.header(i)[W_FLAGS].load(Ordering::Acquire) & FLAG_READY != 0;
+            assert!(ready, "node {i} published before it was filled");
+        }
+        self.filled.fetch_max(end, Ordering::AcqRel);
+    }
+
+    /// Copies node `i`'s neighbours on `level` into `out` (an untorn snapshot, see the module
+    /// docs). The node must have that layer.
+    #[inline]
+    pub(crate) fn read_links(&self, i: u32, level: usize, out: &mut Vec<u32>) {
+        if level == 0 {
+            let h = self.header(i);
+            seq_read(&h[W_SEQ], &h[W_COUNT..W_COUNT + 1 + self.layout.m0], out);
+        } else {
+            let node = self.get(i);
+            let o = self.layout.offset(level) - self.layout.offset(1);
+            seq_read(&node.upper_seq, &node.upper[o..o + 1 + self.layout.m], out);
+        }
+    }
+
+    /// Takes node `i`'s writer lock.
+    pub(crate) fn lock(&self, i: u32) -> LinksGuard<'_> {
+        let node = self.get(i);
+        LinksGuard { store: self, node, header: self.header(i), _guard: node.write.lock() }
+    }
+}
+
+/// Exclusive access to a node's lists (other writers wait; readers go on, and retry a read
+/// that overlaps a store).
+pub(crate) struct LinksGuard<'a> {
+    store: &'a NodeStore,
+    node: &'a Node,
+    header: &'a [AtomicU32],
+    _guard: MutexGuard<'a, ()>,
+}
+
+impl<'a> LinksGuard<'a> {
+    /// The sequence counter and the `[count, slots...]` words of one layer.
+    #[inline]
+    fn list(&self, level: usize) -> (&'a AtomicU32, &'a [AtomicU32]) {
+        let layout = self.store.layout;
+        if level == 0 {
+            (&self.header[W_SEQ], &self.header[W_COUNT..W_COUNT + 1 + layout.m0])
+        } else {
+            let o = layout.offset(level) - layout.offset(1);
+            (&self.node.upper_seq, &self.node.upper[o..o + 1 + layout.m])
+        }
+    }
+
+    /// Copies one layer's list into `out` (no writer can interfere).
+    pub(crate) fn read(&self, level: usize, out: &mut Vec<u32>) {
+        let (_, list) = self.list(level);
+        let count = (list[0].load(Ordering::Relaxed) as usize).min(list.len() - 1);
+        out.clear();
+        out.extend(list[1..1 + count].iter().map(|x| x.load(Ordering::Relaxed)));
+    }
+
+    /// Replaces one layer's list (at most `cap(level)` items).
+    pub(crate) fn set(&mut self, level: usize, items: &[u32]) {
+        let (seq, list) = self.list(level);
+        let count = items.len().min(list.len() - 1);
+        seq_store(seq, || {
+            for (slot, &id) in list[1..1 + count].iter().zip(items) {
+                slot.store(id, Ordering::Relaxed);
+            }
+            list[0].store(count as u32, Ordering::Relaxed);
+        });
+    }
+
+    /// Appends to a layer's list that has room.
+    pub(crate) fn push(&mut self, level: usize, id: u32) {
+        let (seq, list) = self.list(level);
+        let count = list[0].load(Ordering::Relaxed) as usize;
+        debug_assert!(count < list.len() - 1);
+        if count < list.len() - 1 {
+            seq_store(seq, || {
+                list[1 + count].store(id, Ordering::Relaxed);
+                list[0].store(count as u32 + 1, Ordering::Relaxed);
+            });
+        }
     }
 }
 
@@ -309,6 +587,7 @@ impl EntryPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
 
     #[test]
     fn segments_cover_u32_contiguously() {
@@ -340,33 +619,80 @@ mod tests {
     }
 
     #[test]
+    fn blocks_hold_aligned_vectors_ids_and_lists() {
+        for (m, d) in [(2usize, 1usize), (16, 128), (5, 17), (64, 3)] {
+            let layout = Layout::new(m);
+            let store = NodeStore::new(layout, d);
+            let n = 2100u32; // spans two segments
+            for i in 0..n {
+                let v: Vec<f32> = (0..d).map(|j| (i as usize * d + j) as f32).collect();
+                let mut raw = layout.empty(1);
+                layout.set(&mut raw, 0, [i, i + 1].into_iter());
+                layout.set(&mut raw, 1, [i + 2].into_iter());
+                store.init(i, u64::MAX - u64::from(i), 1, &v, false, Some(&raw));
+            }
+            store.publish(n);
+            assert_eq!(store.count(), n as usize);
+            let mut out = Vec::new();
+            for i in 0..n {
+                let v = store.vector(i);
+                assert!((v.as_ptr() as usize).is_multiple_of(64), "m {m} d {d} node {i}");
+                assert_eq!(v[0], (i as usize * d) as f32);
+                assert_eq!(v[d - 1], (i as usize * d + d - 1) as f32);
+                assert_eq!(store.id(i), u64::MAX - u64::from(i));
+                store.read_links(i, 0, &mut out);
+                assert_eq!(out, [i, i + 1]);
+                store.read_links(i, 1, &mut out);
+                assert_eq!(out, [i + 2]);
+                assert!(!store.is_deleted(i));
+            }
+            store.mark_deleted(7);
+            assert!(store.is_deleted(7) && !store.is_deleted(8));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not published")]
+    fn unpublished_vectors_are_refused() {
+        let store = NodeStore::new(Layout::new(2), 4);
+        store.init(0, 1, 0, &[1.0; 4], false, None);
+        let _ = store.vector(0);
+    }
+
+    #[test]
     fn links_read_what_was_written_even_under_concurrent_writes() {
         let layout = Layout::new(4);
-        let links = Links::empty(layout, 1);
-        let writer_lists: Vec<Vec<u32>> = (0..8u32).map(|n| (0..n).map(|i| n * 100 + i).collect()).collect();
+        let store = NodeStore::new(layout, 2);
+        store.init(0, 0, 1, &[0.0, 0.0], false, None);
+        store.publish(1);
+        let writer_lists: Vec<Vec<u32>> = (0..9u32).map(|n| (0..n).map(|i| n * 100 + i).collect()).collect();
         let stop = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                for round in 0..20_000usize {
-                    let list = &writer_lists[round % 8];
-                    links.lock().set(layout, 0, list);
+        for level in [0, 1] {
+            let cap = layout.cap(level);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for round in 0..20_000usize {
+                        let list = &writer_lists[round % (cap + 1)];
+                        store.lock(0).set(level, list);
+                    }
+                    stop.store(true, Ordering::Release);
+                });
+                let mut out = Vec::new();
+                while !stop.load(Ordering::Acquire) {
+                    store.read_links(0, level, &mut out);
+                    assert!(writer_lists.contains(&out), "torn read {out:?}");
                 }
-                stop.store(true, Ordering::Release);
             });
-            let mut out = Vec::new();
-            while !stop.load(Ordering::Acquire) {
-                links.read(layout, 0, &mut out);
-                assert!(writer_lists.contains(&out), "torn read {out:?}");
-            }
-        });
-        let mut g = links.lock();
-        g.set(layout, 1, &[1, 2]);
-        g.push(layout, 1, 3);
+            stop.store(false, Ordering::Release);
+        }
+        let mut g = store.lock(0);
+        g.set(1, &[1, 2]);
+        g.push(1, 3);
         let mut out = Vec::new();
-        g.read(layout, 1, &mut out);
+        g.read(1, &mut out);
         assert_eq!(out, [1, 2, 3]);
         drop(g);
-        links.read(layout, 1, &mut out);
+        store.read_links(0, 1, &mut out);
         assert_eq!(out, [1, 2, 3]);
     }
 

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::graph::{Layout, Node, MAX_LEVEL};
+use super::graph::{Layout, NodeStore, MAX_LEVEL};
 use super::visited::{Cand, Work};
 use super::HnswIndex;
 use crate::distance::distance;
@@ -17,9 +17,8 @@ impl HnswIndex {
     /// its neighbours and stores its own lists. Phase 2 adds the back-links, which is what
     /// makes the node reachable: by then all its own lists are complete.
     pub(super) fn insert(&self, n: u32, work: &mut Work) {
-        let node = self.nodes.get(n);
-        let level = node.level as usize;
-        let q = node.vector(self.dims);
+        let level = self.nodes.get(n).level as usize;
+        let q = self.nodes.vector(n);
 
         let mut entry = self.entry.load();
         let mut _raising = None;
@@ -39,7 +38,7 @@ impl HnswIndex {
         let Some((ep, top)) = entry else { unreachable!("set above") };
 
         let mut cur = ep;
-        let mut cur_dist = self.dist_to(q, self.nodes.get(ep));
+        let mut cur_dist = self.dist_to(q, ep);
         for l in (level + 1..=top).rev() {
             self.greedy(q, &mut cur, &mut cur_dist, l, &mut work.nbrs);
         }
@@ -50,10 +49,10 @@ impl HnswIndex {
         }
         for l in (0..=upto).rev() {
             let ep = Cand { dist: cur_dist, node: cur };
-            self.search_layer(q, ep, l, self.params.ef_construction, |x: &Node| !x.is_deleted(), work);
+            self.search_layer(q, ep, l, self.params.ef_construction, |x: u32| !self.nodes.is_deleted(x), work);
             if work.top.is_empty() {
                 // Every node reached is deleted: link to tombstones rather than to nothing.
-                self.search_layer(q, ep, l, self.params.ef_construction, |_: &Node| true, work);
+                self.search_layer(q, ep, l, self.params.ef_construction, |_: u32| true, work);
             }
             work.sorted.clear();
             work.sorted.extend(work.top.drain());
@@ -62,7 +61,7 @@ impl HnswIndex {
             let chosen = &mut work.per_level[l];
             chosen.clear();
             chosen.extend(work.selected.iter().map(|c| c.node));
-            node.links.lock().set(self.layout, l, chosen);
+            self.nodes.lock(n).set(l, chosen);
             // The closest candidate enters the next layer down.
             cur = work.sorted[0].node;
             cur_dist = work.sorted[0].dist;
@@ -83,30 +82,29 @@ impl HnswIndex {
     /// Adds `new` to `to`'s list on `level`; a full list is re-chosen by the heuristic among
     /// its members and `new`.
     fn connect(&self, to: u32, new: u32, new_vec: &[f32], level: usize, work: &mut Work) {
-        let node = self.nodes.get(to);
         let cap = self.layout.cap(level);
-        let base = node.vector(self.dims);
+        let base = self.nodes.vector(to);
         // Held while the distances are computed, as hnswlib: no other writer may change the list
         // in between. Readers are only held up during the stores themselves.
-        let mut links = node.links.lock();
-        links.read(self.layout, level, &mut work.nbrs);
+        let mut links = self.nodes.lock(to);
+        links.read(level, &mut work.nbrs);
         if work.nbrs.contains(&new) {
             return;
         }
         if work.nbrs.len() < cap {
-            links.push(self.layout, level, new);
+            links.push(level, new);
             return;
         }
         work.sorted.clear();
         work.sorted.push(Cand { dist: distance(self.metric, base, new_vec), node: new });
         for &x in &work.nbrs {
-            work.sorted.push(Cand { dist: self.dist_to(base, self.nodes.get(x)), node: x });
+            work.sorted.push(Cand { dist: self.dist_to(base, x), node: x });
         }
         work.sorted.sort_unstable();
         self.select_neighbours(&work.sorted, cap, &mut work.selected);
         work.nbrs.clear();
         work.nbrs.extend(work.selected.iter().map(|c| c.node));
-        links.set(self.layout, level, &work.nbrs);
+        links.set(level, &work.nbrs);
     }
 
     /// The HNSW paper's heuristic: walk the candidates closest first and keep one only if it is
@@ -122,8 +120,8 @@ impl HnswIndex {
             if out.len() >= m {
                 break;
             }
-            let v = self.nodes.get(c.node).vector(self.dims);
-            let diverse = out.iter().all(|kept| self.dist_to(v, self.nodes.get(kept.node)) >= c.dist);
+            let v = self.nodes.vector(c.node);
+            let diverse = out.iter().all(|kept| self.dist_to(v, kept.node) >= c.dist);
             if diverse {
                 out.push(c);
             }
@@ -132,22 +130,23 @@ impl HnswIndex {
 }
 
 /// Writes the "GRPH" section: per node its level, then per layer the count and neighbours.
-pub(super) fn write_graph<W: Write>(e: &mut Encoder<W>, nodes: &[&Node], layout: Layout) -> std::io::Result<()> {
+pub(super) fn write_graph<W: Write>(e: &mut Encoder<W>, nodes: &NodeStore, n: u32) -> std::io::Result<()> {
     // Writers are excluded during a save, so the lists are stable between the two passes.
     let mut list = Vec::new();
     let mut len = 0u64;
-    for node in nodes {
+    for i in 0..n {
         len += 1;
-        for l in 0..=node.level as usize {
-            node.links.read(layout, l, &mut list);
+        for l in 0..=nodes.get(i).level as usize {
+            nodes.read_links(i, l, &mut list);
             len += 4 + 4 * list.len() as u64;
         }
     }
     e.section(TAG_GRPH, len)?;
-    for node in nodes {
-        e.u8(node.level)?;
-        for l in 0..=node.level as usize {
-            node.links.read(layout, l, &mut list);
+    for i in 0..n {
+        let level = nodes.get(i).level;
+        e.u8(level)?;
+        for l in 0..=level as usize {
+            nodes.read_links(i, l, &mut list);
             e.u32(list.len() as u32)?;
             for &x in &list {
                 e.u32(x)?;

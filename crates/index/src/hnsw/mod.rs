@@ -8,12 +8,12 @@
 //!
 //! # Concurrency
 //!
-//! Searches take no index-wide lock. Neighbour lists are read and written under a per-node
-//! mutex; an insert first computes and stores the new node's own lists on every layer and only
+//! Searches take no index-wide lock and write no shared memory: neighbour lists are written
+//! under a per-node mutex and read under a per-node sequence lock (see `graph`); an insert first computes and stores the new node's own lists on every layer and only
 //! then adds the back-links that make it reachable, so a search sees a node either fully
 //! linked or not at all. An insert that raises the top level holds a global mutex for its
 //! whole insertion and publishes the new entry point last. Node storage grows in segments
-//! that never move (see `graph`). Adds and removes share a "writers" lock that `save` takes
+//! that never move, with each node's layer-0 list and vector in one block (see `graph`). Adds and removes share a "writers" lock that `save` takes
 //! exclusively, so a file is a consistent snapshot; searches go on during a save.
 
 mod graph;
@@ -23,7 +23,7 @@ mod visited;
 
 use std::any::Any;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
@@ -32,7 +32,7 @@ use crate::idmap::IdMap;
 use crate::persist::{self, Encoder, Header, Loaded, TempFile};
 use crate::validate;
 use crate::{HnswParams, Hit, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
-use graph::{EntryPoint, Layout, Links, Node, NodeStore, MAX_LEVEL};
+use graph::{EntryPoint, Layout, NodeStore, MAX_LEVEL};
 pub use visited::HnswScratch;
 use visited::ScratchPool;
 
@@ -86,9 +86,8 @@ pub struct HnswIndex {
     ef_search: AtomicUsize,
     layout: Layout,
     level_mult: f64,
+    /// Nodes `0..nodes.count()` are filled and published.
     nodes: NodeStore,
-    /// Nodes `0..node_count` have filled slots.
-    node_count: AtomicU32,
     entry: EntryPoint,
     /// Held by an insert that raises the top level, for its whole insertion.
     global: Mutex<()>,
@@ -107,7 +106,7 @@ impl std::fmt::Debug for HnswIndex {
             .field("metric", &self.metric)
             .field("params", &self.params())
             .field("len", &self.len())
-            .field("nodes", &self.node_count.load(Ordering::Relaxed))
+            .field("nodes", &self.nodes.count())
             .finish()
     }
 }
@@ -122,15 +121,15 @@ impl HnswIndex {
     }
 
     fn empty(dims: usize, metric: Metric, params: HnswParams, rng: u64) -> Self {
+        let layout = Layout::new(params.m);
         HnswIndex {
             dims,
             metric,
             params,
             ef_search: AtomicUsize::new(params.ef_search),
-            layout: Layout::new(params.m),
+            layout,
             level_mult: 1.0 / (params.m as f64).ln(),
-            nodes: NodeStore::new(),
-            node_count: AtomicU32::new(0),
+            nodes: NodeStore::new(layout, dims),
             entry: EntryPoint::new(None),
             global: Mutex::new(()),
             registry: RwLock::new(Registry { map: IdMap::default(), next: 0, rng }),
@@ -154,7 +153,7 @@ impl HnswIndex {
 
     /// Nodes in the graph, deleted ones (tombstones) included.
     pub fn node_count(&self) -> usize {
-        self.node_count.load(Ordering::Acquire) as usize
+        self.nodes.count()
     }
 
     /// Opens a file written by [`VectorIndex::save`] of an `HnswIndex`.
@@ -184,26 +183,23 @@ impl HnswIndex {
                 if level as usize == top && lists[node as usize].0 as usize == top => {}
             _ => return Err(IndexError::Corrupt("the entry point is not on the top layer".into())),
         }
-        let (vectors, first) = crate::aligned::shared_rows(&data.vectors, h.dims);
-        drop(data.vectors);
-        let stride = crate::aligned::stride(h.dims);
         let mut map = IdMap::default();
         map.reserve(h.live_count as usize);
-        for (i, (level, links)) in lists.into_iter().enumerate() {
-            let node = Node::new(data.ids[i], level, vectors.clone(), first + i * stride, Links::from_raw(&links));
+        for (i, ((level, links), row)) in lists.into_iter().zip(data.vectors.chunks_exact(h.dims)).enumerate() {
+            let node = i as u32;
+            index.nodes.init(node, data.ids[i], level, row, false, Some(&links));
             if data.deleted[i] {
-                node.mark_deleted();
+                index.nodes.mark_deleted(node);
             } else {
-                map.insert(data.ids[i], i as u32);
+                map.insert(data.ids[i], node);
             }
-            index.nodes.init(i as u32, node);
         }
+        index.nodes.publish(n as u32);
         {
             let mut reg = index.registry.write();
             reg.map = map;
             reg.next = n as u32;
         }
-        index.node_count.store(n as u32, Ordering::Release);
         index.live.store(h.live_count as usize, Ordering::Release);
         if let Some((node, level)) = h.entry {
             index.entry.store(node, level as usize);
@@ -235,7 +231,6 @@ impl HnswIndex {
             let _writers = self.writers.write();
             let reg = self.registry.read();
             let n = reg.next;
-            let nodes: Vec<&Node> = (0..n).map(|i| self.nodes.get(i)).collect();
             let header = Header {
                 kind: IndexKind::Hnsw,
                 metric: self.metric,
@@ -249,18 +244,18 @@ impl HnswIndex {
             let mut e = Encoder::new(tmp.writer());
             e.header(&header)?;
             e.section(persist::TAG_IDS, u64::from(n) * 8)?;
-            for node in &nodes {
-                e.u64(node.id)?;
+            for i in 0..n {
+                e.u64(self.nodes.id(i))?;
             }
             e.section(persist::TAG_VECS, u64::from(n) * self.dims as u64 * 4)?;
-            for node in &nodes {
-                e.f32s(node.vector(self.dims))?;
+            for i in 0..n {
+                e.f32s(self.nodes.vector(i))?;
             }
             e.section(persist::TAG_DELS, u64::from(n))?;
-            for node in &nodes {
-                e.u8(node.is_deleted() as u8)?;
+            for i in 0..n {
+                e.u8(self.nodes.is_deleted(i) as u8)?;
             }
-            insert::write_graph(&mut e, &nodes, self.layout)?;
+            insert::write_graph(&mut e, &self.nodes, n)?;
             let mut live: Vec<(u64, u32)> = reg.map.iter().map(|(&id, &node)| (id, node)).collect();
             live.sort_unstable_by_key(|&(_, node)| node);
             e.section(persist::TAG_IMAP, live.len() as u64 * 16)?;
@@ -296,10 +291,10 @@ impl VectorIndex for HnswIndex {
     }
 
     fn add(&self, ids: &[u64], vectors: &[f32]) -> Result<()> {
-        let data = validate::prepare_add(self.metric, self.dims, ids, vectors)?;
-        let (buffer, first) = crate::aligned::shared_rows(&data, self.dims);
-        drop(data);
-        let stride = crate::aligned::stride(self.dims);
+        // Checked in place; each vector is then copied once, straight into its node's block
+        // (normalized on the way under cosine).
+        validate::check_add(self.metric, self.dims, ids, vectors)?;
+        let normalize = self.metric == Metric::Cosine;
         // Recursive: an add called from inside a rayon task may, while its own batch runs,
         // steal another task that adds; a plain read would deadlock there behind a waiting save.
         let _writers = self.writers.read_recursive();
@@ -314,15 +309,14 @@ impl VectorIndex for HnswIndex {
                     "the index is full: it holds at most {MAX_NODES} nodes, deleted ones included"
                 )));
             }
-            for (i, &id) in ids.iter().enumerate() {
+            for (i, (&id, row)) in ids.iter().zip(vectors.chunks_exact(self.dims)).enumerate() {
                 let level = self.random_level(&mut reg.rng);
-                let links = Links::empty(self.layout, level as usize);
                 let node = start + i as u32;
-                self.nodes.init(node, Node::new(id, level, buffer.clone(), first + i * stride, links));
+                self.nodes.init(node, id, level, row, normalize, None);
                 reg.map.insert(id, node);
             }
             reg.next = start + ids.len() as u32;
-            self.node_count.store(reg.next, Ordering::Release);
+            self.nodes.publish(reg.next);
             self.live.fetch_add(ids.len(), Ordering::AcqRel);
             start
         };
@@ -348,7 +342,7 @@ impl VectorIndex for HnswIndex {
         }
         for id in &ids {
             if let Some(node) = reg.map.remove(id) {
-                self.nodes.get(node).mark_deleted();
+                self.nodes.mark_deleted(node);
             }
         }
         self.live.fetch_sub(ids.len(), Ordering::AcqRel);

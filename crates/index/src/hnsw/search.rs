@@ -20,7 +20,6 @@
 use std::cmp::Reverse;
 use std::collections::HashSet;
 
-use super::graph::Node;
 use super::visited::{Cand, Work};
 use super::HnswIndex;
 use crate::distance::distance;
@@ -30,25 +29,29 @@ use crate::{Hit, SearchParams, VectorIndex};
 /// See the module docs: exact scan iff `|filter|² ≤ EXACT_FILTER_FACTOR · ef' · nodes`.
 pub(crate) const EXACT_FILTER_FACTOR: u128 = 8;
 
-impl HnswIndex {
-    #[inline]
-    pub(super) fn dist_to(&self, q: &[f32], node: &Node) -> f32 {
-        distance(self.metric, q, node.vector(self.dims))
-    }
+/// How many neighbours ahead of the distance being computed their vectors are prefetched.
+const PREFETCH_AHEAD: usize = 3;
 
-    /// Copies node `n`'s neighbours on `level` into `out` (an untorn snapshot, see `graph`).
+impl HnswIndex {
+    /// Distance from `q` to node `n`'s vector.
     #[inline]
-    pub(super) fn read_neighbours(&self, n: u32, level: usize, out: &mut Vec<u32>) {
-        self.nodes.get(n).links.read(self.layout, level, out);
+    pub(super) fn dist_to(&self, q: &[f32], n: u32) -> f32 {
+        distance(self.metric, q, self.nodes.vector(n))
     }
 
     /// Greedy walk on `level` (beam width 1) from `cur` towards `q`.
     pub(super) fn greedy(&self, q: &[f32], cur: &mut u32, cur_dist: &mut f32, level: usize, nbrs: &mut Vec<u32>) {
         loop {
             let mut changed = false;
-            self.read_neighbours(*cur, level, nbrs);
-            for &n in nbrs.iter() {
-                let d = self.dist_to(q, self.nodes.get(n));
+            self.nodes.read_links(*cur, level, nbrs);
+            if let Some(&first) = nbrs.first() {
+                self.nodes.prefetch_vector(first);
+            }
+            for (j, &n) in nbrs.iter().enumerate() {
+                if let Some(&next) = nbrs.get(j + 1) {
+                    self.nodes.prefetch_vector(next);
+                }
+                let d = self.dist_to(q, n);
                 if d < *cur_dist {
                     *cur_dist = d;
                     *cur = n;
@@ -61,24 +64,29 @@ impl HnswIndex {
         }
     }
 
-    /// Beam search on one layer from `ep`. Afterwards `work.top` holds up to `ef` nodes that
-    /// `accept` admits, the closest ones found; every reached node is traversed regardless.
+    /// Beam search on one layer from `ep` (hnswlib's `searchBaseLayerST`). Afterwards
+    /// `work.top` holds up to `ef` nodes that `accept` admits, the closest ones found; every
+    /// reached node is traversed regardless.
+    ///
+    /// Per expanded node: one seqlock copy of its list from its level-0 block, the unvisited
+    /// neighbours marked and gathered, then their distances, each neighbour's vector prefetched
+    /// while the previous distance is computed.
     pub(super) fn search_layer(
         &self,
         q: &[f32],
         ep: Cand,
         level: usize,
         ef: usize,
-        accept: impl Fn(&Node) -> bool,
+        accept: impl Fn(u32) -> bool,
         work: &mut Work,
     ) {
-        let Work { visited, cand, top, nbrs, .. } = work;
+        let Work { visited, cand, top, nbrs, fresh, .. } = work;
         visited.reset(self.node_count());
         cand.clear();
         top.clear();
         visited.insert(ep.node);
         let mut lower_bound = f32::INFINITY;
-        if accept(self.nodes.get(ep.node)) {
+        if accept(ep.node) {
             top.push(ep);
             lower_bound = ep.dist;
         }
@@ -87,16 +95,29 @@ impl HnswIndex {
             if c.dist > lower_bound && top.len() >= ef {
                 break;
             }
-            self.read_neighbours(c.node, level, nbrs);
+            // The next node to expand is likely the closest left: fetch its links meanwhile.
+            if let Some(Reverse(next)) = cand.peek() {
+                self.nodes.prefetch_links(next.node);
+            }
+            self.nodes.read_links(c.node, level, nbrs);
+            fresh.clear();
             for &n in nbrs.iter() {
-                if !visited.insert(n) {
-                    continue;
+                if visited.insert(n) {
+                    fresh.push(n);
                 }
-                let node = self.nodes.get(n);
-                let d = self.dist_to(q, node);
+            }
+            for &n in fresh.iter().take(PREFETCH_AHEAD) {
+                self.nodes.prefetch_vector(n);
+            }
+            for j in 0..fresh.len() {
+                let n = fresh[j];
+                if let Some(&next) = fresh.get(j + PREFETCH_AHEAD) {
+                    self.nodes.prefetch_vector(next);
+                }
+                let d = self.dist_to(q, n);
                 if top.len() < ef || d < lower_bound {
                     cand.push(Reverse(Cand { dist: d, node: n }));
-                    if accept(node) {
+                    if accept(n) {
                         top.push(Cand { dist: d, node: n });
                         if top.len() > ef {
                             top.pop();
@@ -125,18 +146,24 @@ impl HnswIndex {
             return Vec::new();
         };
         let mut cur = ep;
-        let mut cur_dist = self.dist_to(q, self.nodes.get(ep));
+        let mut cur_dist = self.dist_to(q, ep);
         for level in (1..=top_level).rev() {
             self.greedy(q, &mut cur, &mut cur_dist, level, &mut work.nbrs);
         }
-        let accept = |node: &Node| !node.is_deleted() && filter.is_none_or(|f| f.contains(&node.id));
+        let accept = |n: u32| !self.nodes.is_deleted(n) && filter.is_none_or(|f| f.contains(&self.nodes.id(n)));
         self.search_layer(q, Cand { dist: cur_dist, node: cur }, 0, ef, accept, work);
 
-        let mut hits: Vec<Hit> = work
-            .top
-            .drain()
-            .map(|c| Hit { id: self.nodes.get(c.node).id, distance: c.dist })
-            .collect();
+        // Ids are looked up only for the k closest (and any tied with the k-th, which the
+        // id order may let in): each lookup reads a node's block header.
+        work.sorted.clear();
+        work.sorted.extend(work.top.drain());
+        work.sorted.sort_unstable();
+        let cut = match work.sorted.get(k.saturating_sub(1)) {
+            Some(kth) => k + work.sorted[k..].iter().take_while(|c| c.dist == kth.dist).count(),
+            None => work.sorted.len(),
+        };
+        let mut hits: Vec<Hit> =
+            work.sorted[..cut].iter().map(|c| Hit { id: self.nodes.id(c.node), distance: c.dist }).collect();
         sort_hits(&mut hits);
         hits.truncate(k);
         if hits.len() < k {
@@ -160,9 +187,8 @@ impl HnswIndex {
         }
         let mut top = TopK::new(k);
         for &n in &work.nodes {
-            let node = self.nodes.get(n);
-            if !node.is_deleted() {
-                top.push(self.dist_to(q, node), node.id);
+            if !self.nodes.is_deleted(n) {
+                top.push(self.dist_to(q, n), self.nodes.id(n));
             }
         }
         top.into_hits()
@@ -172,10 +198,8 @@ impl HnswIndex {
     fn exact_all(&self, q: &[f32], k: usize, _work: &mut Work) -> Vec<Hit> {
         let mut top = TopK::new(k);
         for n in 0..self.node_count() as u32 {
-            if let Some(node) = self.nodes.try_get(n) {
-                if !node.is_deleted() {
-                    top.push(self.dist_to(q, node), node.id);
-                }
+            if !self.nodes.is_deleted(n) {
+                top.push(self.dist_to(q, n), self.nodes.id(n));
             }
         }
         top.into_hits()

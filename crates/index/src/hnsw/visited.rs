@@ -86,6 +86,8 @@ pub(crate) struct Work {
     pub(crate) top: BinaryHeap<Cand>,
     /// Copy of the neighbour list being expanded (read under the node's lock, used after).
     pub(crate) nbrs: Vec<u32>,
+    /// The not yet visited members of `nbrs`.
+    pub(crate) fresh: Vec<u32>,
     /// Candidates sorted ascending (neighbour selection).
     pub(crate) sorted: Vec<Cand>,
     /// Output of neighbour selection.
@@ -103,6 +105,7 @@ impl Work {
             cand: BinaryHeap::new(),
             top: BinaryHeap::new(),
             nbrs: Vec::new(),
+            fresh: Vec::new(),
             sorted: Vec::new(),
             selected: Vec::new(),
             per_level: Vec::new(),
