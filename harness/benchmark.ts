@@ -502,9 +502,10 @@ class RunState implements LoadDriver {
 
   /**
    * One request: pick the operation, lease, send with a deadline, record. The common path (a
-   * lease free at once) runs synchronously up to the target call and allocates three small
-   * objects (the call, its options, the outcome promise) beside the detector's operation; waits
-   * for a lease take the asynchronous path.
+   * lease free at once) runs synchronously up to the target call, reads the clock once before
+   * and once after it, and makes no closures: a few small objects (the call, its options, the
+   * lease, the outcome promise, the watcher's promise, the detector's operation). Waiting for a
+   * lease takes the asynchronous path.
    */
   execute(userId: number, intendedAt: number): Promise<Outcome> {
     const lane = this.lanes[userId]

@@ -3,8 +3,10 @@
  * event loop is blocked.
  *
  * The main thread and the worker share an `Int32Array` over a `SharedArrayBuffer`:
- * - the main thread bumps `HEARTBEAT` from a timer, `SETTLED` when an operation finishes at
- *   the target, and keeps `IN_FLIGHT` current (all with `Atomics`, no locks, no messages);
+ * - the main thread bumps `HEARTBEAT` from a timer and, on the same timer, stores the number of
+ *   operations in flight (`IN_FLIGHT`) and settled at the target so far (`SETTLED`) (all with
+ *   `Atomics`, no locks, no messages; publishing on the heartbeat rather than per operation
+ *   keeps atomics off the per-request path, and the counts are at most one heartbeat old);
  * - the worker wakes every `tickMs` (`Atomics.wait` with a timeout, interrupted by `STOP`) and
  *   notices when the heartbeat stops changing (blocked event loop) or when operations are in
  *   flight but none settles (stall). It timestamps each episode, keeps counts in the shared
