@@ -440,7 +440,7 @@ export class DeadlockDetector {
     return this.#als.run(op, fn)
   }
 
-  /** The operation whose context is current, if any. */
+  /** The operation whose context is current, if any (tracked once the detector has a lock: {@link tracksContext}). */
   currentOp(): TrackedOp | undefined {
     return this.#als.getStore()
   }
