@@ -2,7 +2,7 @@
  * Errors of the engine and of this package's TypeScript layer: plain `Error`s with a stable
  * `code`, the same codes the native binding uses.
  */
-import type { ZodError } from 'zod'
+import type { ZodError, z } from 'zod'
 
 /** Every code an engine call can fail with. */
 export const ERROR_CODES = [
@@ -63,4 +63,21 @@ export function normalizeAbort(error: unknown, signal?: AbortSignal): never {
     throw abortError(signal)
   }
   throw error
+}
+
+/** Parses options with a zod schema; a failure is one ERR_INVALID_ARGUMENT naming every problem. */
+export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value)
+  if (!result.success) throw fromZodError(what, result.error)
+  return result.data
+}
+
+/**
+ * Calls a native async method with an optional signal: rejects at once if it has already fired,
+ * and maps napi's cancellation into `ERR_ABORTED`.
+ */
+export function withSignal<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (signal === undefined) return run(undefined)
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  return run(signal).catch((error: unknown) => normalizeAbort(error, signal))
 }

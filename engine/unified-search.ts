@@ -8,7 +8,7 @@
  */
 import { z } from 'zod'
 
-import { abortError, codedError, fromZodError, normalizeAbort } from './errors.ts'
+import { codedError, parseOptions, withSignal } from './errors.ts'
 import { NativeUnifiedSearchSystem } from './native.ts'
 import type { HybridHit, NativeQuery, NativeSearchSession, OpenReportInfo, StoredDocument, UnifiedStats } from './native.ts'
 import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
@@ -76,22 +76,10 @@ export const UnifiedSearchOptionsSchema = z.strictObject({
 })
 export type UnifiedSearchOptions = z.input<typeof UnifiedSearchOptionsSchema>
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value)
-  if (!result.success) throw fromZodError(what, result.error)
-  return result.data
-}
-
-function call<T>(signal: AbortSignal | undefined, run: (s: AbortSignal | undefined) => Promise<T>): Promise<T> {
-  if (signal?.aborted) return Promise.reject(abortError(signal))
-  if (signal === undefined) return run(undefined)
-  return run(signal).catch((error: unknown) => normalizeAbort(error, signal))
-}
-
 /** Builds the native query: validated options, the text, an embedded vector if needed. */
 async function nativeQuery(text: string, options: UnifiedSearchOptions | undefined, embed: Embedder | null, dimensions: number): Promise<{ query: NativeQuery; signal?: AbortSignal }> {
   if (typeof text !== 'string') throw codedError('ERR_INVALID_ARGUMENT', 'the query must be a string (it may be empty in vector mode when a vector is given)')
-  const o = options === undefined ? {} : parse(UnifiedSearchOptionsSchema, options, 'search options')
+  const o = options === undefined ? {} : parseOptions(UnifiedSearchOptionsSchema, options, 'search options')
   const mode = o.mode ?? 'hybrid'
   const hasText = text.trim().length > 0
   let vector = o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
@@ -151,7 +139,7 @@ export class SearchSession {
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
     if (this.#native.closed) throw codedError('ERR_CLOSED', 'the session is closed')
     const { query, signal } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
-    return call(signal, (s) => this.#native.search(query, s))
+    return withSignal(signal, (s) => this.#native.search(query, s))
   }
 
   /** The committed generation the session's last search saw. */
@@ -182,9 +170,9 @@ export class UnifiedSearchSystem {
 
   /** Opens the stores at the two paths, creating them when absent, repairing them when out of step. */
   static async open(options: UnifiedOpenOptions): Promise<UnifiedSearchSystem> {
-    const o = parse(UnifiedOpenOptionsSchema, options, 'UnifiedSearchSystem options')
+    const o = parseOptions(UnifiedOpenOptionsSchema, options, 'UnifiedSearchSystem options')
     const custom = typeof o.embedder === 'function' ? o.embedder : null
-    const native = await call(o.signal, (s) =>
+    const native = await withSignal(o.signal, (s) =>
       NativeUnifiedSearchSystem.open(
         {
           textIndexPath: o.textIndexPath,
@@ -247,7 +235,7 @@ export class UnifiedSearchSystem {
         missing.forEach((doc, i) => (doc.vector = vectors[i]))
       }
     }
-    return call(options?.signal, (s) => this.#native.add(native, s))
+    return withSignal(options?.signal, (s) => this.#native.add(native, s))
   }
 
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
@@ -255,17 +243,17 @@ export class UnifiedSearchSystem {
     if (!Array.isArray(ids) || ids.length === 0 || ids.some((id) => typeof id !== 'string')) {
       return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'delete needs a non-empty array of string ids'))
     }
-    return call(options?.signal, (s) => this.#native.delete([...ids], s))
+    return withSignal(options?.signal, (s) => this.#native.delete([...ids], s))
   }
 
   /** Makes buffered writes durable and visible to searches. Resolves to the new generation. */
   commit(options?: { signal?: AbortSignal }): Promise<number> {
-    return call(options?.signal, (s) => this.#native.commit(s))
+    return withSignal(options?.signal, (s) => this.#native.commit(s))
   }
 
   /** Drops buffered writes. Resolves to how many operations were dropped. */
   rollback(options?: { signal?: AbortSignal }): Promise<number> {
-    return call(options?.signal, (s) => this.#native.rollback(s))
+    return withSignal(options?.signal, (s) => this.#native.rollback(s))
   }
 
   /**
@@ -274,20 +262,20 @@ export class UnifiedSearchSystem {
    */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
     const { query, signal } = await nativeQuery(text, options, this.embedder, this.dimensions)
-    return call(signal, (s) => this.#native.search(query, s))
+    return withSignal(signal, (s) => this.#native.search(query, s))
   }
 
   /** A committed document by id, or null. */
   get(id: string, options?: { signal?: AbortSignal }): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
     if (typeof id !== 'string' || id.length === 0) return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
-    return call(options?.signal, (s) => this.#native.get(id, s)).then((doc) =>
+    return withSignal(options?.signal, (s) => this.#native.get(id, s)).then((doc) =>
       doc === null ? null : { ...doc, metadata: doc.metadata === undefined || doc.metadata === null ? undefined : JSON.parse(doc.metadata) },
     )
   }
 
   /** Counts, generation, sizes on disk. */
   stats(options?: { signal?: AbortSignal }): Promise<UnifiedStats> {
-    return call(options?.signal, (s) => this.#native.stats(s))
+    return withSignal(options?.signal, (s) => this.#native.stats(s))
   }
 
   /** A session with its own search scratch (visited set, heaps, searcher snapshot). */
@@ -297,6 +285,6 @@ export class UnifiedSearchSystem {
 
   /** Drops buffered writes and releases the stores; later calls fail with ERR_CLOSED. */
   close(options?: { signal?: AbortSignal }): Promise<void> {
-    return call(options?.signal, (s) => this.#native.close(s))
+    return withSignal(options?.signal, (s) => this.#native.close(s))
   }
 }

@@ -4,9 +4,7 @@
  * Every method that can take more than a millisecond returns a Promise and runs on libuv's
  * thread pool; `...Sync` forms exist for small calls and block the event loop while they run.
  */
-import type { z } from 'zod'
-
-import { abortError, codedError, fromZodError, normalizeAbort } from './errors.ts'
+import { abortError, codedError, parseOptions, withSignal } from './errors.ts'
 import { NativeVectorIndex } from './native.ts'
 import type { BatchSearchResult, NativeSearchOptions, SearchResult } from './native.ts'
 import {
@@ -43,12 +41,6 @@ function toBatchHits(result: BatchSearchResult): SearchHit[][] {
   return out
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value)
-  if (!result.success) throw fromZodError(what, result.error)
-  return result.data
-}
-
 function toIdArray(ids: Ids, what: string): Float64Array {
   if (ids instanceof Float64Array) return ids
   if (!Array.isArray(ids) && !(ids instanceof Uint32Array) && !(ids instanceof Int32Array)) {
@@ -81,15 +73,9 @@ function checkK(k: number): void {
 /** Resolves an optional signal; throws at once if it has already fired. */
 function signalOf(options: SignalOptions | undefined): AbortSignal | undefined {
   if (options === undefined) return undefined
-  const { signal } = parse(SignalOptionsSchema, options, 'options')
+  const { signal } = parseOptions(SignalOptionsSchema, options, 'options')
   if (signal?.aborted) throw abortError(signal)
   return signal
-}
-
-/** Calls the native async method, mapping napi's cancellation into `ERR_ABORTED`. */
-function withSignal<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-  if (signal === undefined) return run(undefined)
-  return run(signal).catch((error: unknown) => normalizeAbort(error, signal))
 }
 
 /** What `FlatIndex` and `HnswIndex` share: the whole `VectorIndex` contract. */
@@ -224,7 +210,7 @@ abstract class VectorIndexBase {
 
   private searchOptions(options: SearchOptions | undefined): { native: NativeSearchOptions | undefined; signal: AbortSignal | undefined } {
     if (options === undefined) return { native: undefined, signal: undefined }
-    const parsed = parse(SearchOptionsSchema, options, 'search options')
+    const parsed = parseOptions(SearchOptionsSchema, options, 'search options')
     if (parsed.signal?.aborted) throw abortError(parsed.signal)
     const native: NativeSearchOptions = {}
     if (parsed.ef !== undefined) native.ef = parsed.ef
@@ -236,7 +222,7 @@ abstract class VectorIndexBase {
 /** Exact search: every query is compared with every live vector. Recall is always 1. */
 export class FlatIndex extends VectorIndexBase {
   constructor(options: FlatIndexOptions) {
-    const { dimensions, metric } = parse(FlatIndexOptionsSchema, options, 'FlatIndex options')
+    const { dimensions, metric } = parseOptions(FlatIndexOptionsSchema, options, 'FlatIndex options')
     super(NativeVectorIndex.createFlat(dimensions, metric))
   }
 
@@ -260,7 +246,7 @@ export class FlatIndex extends VectorIndexBase {
 /** Approximate search on a hierarchical navigable small world graph. */
 export class HnswIndex extends VectorIndexBase {
   constructor(options: HnswIndexOptions) {
-    const { dimensions, metric, m, efConstruction, efSearch, seed } = parse(HnswIndexOptionsSchema, options, 'HnswIndex options')
+    const { dimensions, metric, m, efConstruction, efSearch, seed } = parseOptions(HnswIndexOptionsSchema, options, 'HnswIndex options')
     super(NativeVectorIndex.createHnsw(dimensions, metric, { m, efConstruction, efSearch, seed }))
   }
 

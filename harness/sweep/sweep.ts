@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks'
 
-import { analyzeScalability, findBreakingPoint } from '../analysis/scalability.ts'
+import { analyzeScalability, findBreakingPoint, meetsSlo } from '../analysis/scalability.ts'
 import { scalingEfficiency } from '../analysis/efficiency.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import type { ConcurrentBenchmark } from '../benchmark.ts'
@@ -175,7 +175,7 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
   const rows = entries.map((e, i) => {
     const row = rowOf(levels[i], e.result, e.coolDownMs, e.refined)
     row.efficiency = efficiency[i]
-    row.sloMet = measurements[i].errorRate <= (o.slo?.errorRate ?? 0.01) && (o.slo?.p99Ms === undefined || measurements[i].p99Ms <= o.slo.p99Ms) && !measurements[i].deadlockDetected
+    row.sloMet = meetsSlo(measurements[i], o.slo) && !measurements[i].deadlockDetected
     return row
   })
   const maxN = Math.max(...measurements.map((m) => m.concurrency), analysis.peakConcurrency ?? 0)
