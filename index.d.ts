@@ -88,10 +88,13 @@ export declare class NativeVectorIndex {
   remove(ids: Float64Array, signal?: AbortSignal | undefined | null): Promise<number>
   /** `remove` on the calling thread. */
   removeSync(ids: Float64Array): number
-  /** The k nearest live vectors to `query`, closest first. */
-  search(query: Float32Array, k: number, options?: SearchOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<SearchResult>
+  /**
+   * The k nearest live vectors to `query`, closest first, packed: for `n` hits, ids in
+   * `[0, n)` and their distances in `[n, 2n)`.
+   */
+  search(query: Float32Array, k: number, options?: SearchOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<Float64Array>
   /** `search` on the calling thread: blocks the event loop for the search's duration. */
-  searchSync(query: Float32Array, k: number, options?: SearchOptions | undefined | null): SearchResult
+  searchSync(query: Float32Array, k: number, options?: SearchOptions | undefined | null): Float64Array
   /** Searches many queries (row-major in `queries`) in parallel on the engine's threads. */
   searchBatch(queries: Float32Array, k: number, options?: SearchOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<BatchSearchResult>
   /** Writes the index to `path` atomically (temporary file, flush, rename). */
@@ -212,16 +215,6 @@ export interface SearchOptions {
   ef?: number
   /** Only these ids may be returned. */
   filter?: Float64Array
-}
-
-/**
- * Search results in two parallel typed arrays, closest first: `ids[i]` is at `distances[i]`.
- * Measured cheaper than one JS object per hit built by napi (see docs/benchmarks/result-format.md);
- * the TypeScript wrapper builds `{ id, distance }` objects from it in JS.
- */
-export interface SearchResult {
-  ids: Float64Array
-  distances: Float32Array
 }
 
 /** A stored document, as `get` returns it. */

@@ -25,6 +25,5 @@ export type {
   HnswOptions as NativeHnswOptions,
   NativeThreadStats,
   BatchSearchResult,
-  SearchResult,
   SearchOptions as NativeSearchOptions,
 } from '@acme/vector-native/binding'

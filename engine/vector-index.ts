@@ -6,7 +6,7 @@
  */
 import { abortError, codedError, parseOptions, withSignal } from './errors.ts'
 import { NativeVectorIndex } from './native.ts'
-import type { BatchSearchResult, NativeSearchOptions, SearchResult } from './native.ts'
+import type { BatchSearchResult, NativeSearchOptions } from './native.ts'
 import {
   FlatIndexOptionsSchema,
   HnswIndexOptionsSchema,
@@ -23,10 +23,11 @@ export interface SearchHit {
 }
 
 /** The binding returns parallel typed arrays (cheaper than napi-built objects); objects are made here. */
-function toHits(result: SearchResult): SearchHit[] {
-  const { ids, distances } = result
-  const hits: SearchHit[] = new Array(ids.length)
-  for (let i = 0; i < ids.length; i++) hits[i] = { id: ids[i], distance: distances[i] }
+/** Unpacks the binding's `[ids…, distances…]` (one Float64Array of length 2n) into hits. */
+function toHits(packed: Float64Array): SearchHit[] {
+  const n = packed.length >>> 1
+  const hits: SearchHit[] = new Array(n)
+  for (let i = 0; i < n; i++) hits[i] = { id: packed[i], distance: packed[n + i] }
   return hits
 }
 
@@ -91,9 +92,12 @@ abstract class VectorIndexBase {
     return this.native.kind as 'flat' | 'hnsw'
   }
 
+  /** Fixed at creation: cached on first read, since every query checks it (a napi call each). */
+  private cachedDimensions: number | undefined
+
   /** Length of every vector in the index. */
   get dimensions(): number {
-    return this.native.dimensions
+    return (this.cachedDimensions ??= this.native.dimensions)
   }
 
   get metric(): Metric {

@@ -56,13 +56,36 @@ pub struct SearchOptions {
     pub filter: Option<Float64Array>,
 }
 
-/// Search results in two parallel typed arrays, closest first: `ids[i]` is at `distances[i]`.
-/// Measured cheaper than one JS object per hit built by napi (see docs/benchmarks/result-format.md);
-/// the TypeScript wrapper builds `{ id, distance }` objects from it in JS.
-#[napi(object)]
-pub struct SearchResult {
-    pub ids: Float64Array,
-    pub distances: Float32Array,
+/// The hits of one search, crossing to JS as one `Float64Array` of length `2n`, closest first:
+/// `ids` in `[0, n)`, then their distances in `[n, 2n)` (f32 → f64 is exact).
+///
+/// One JS-heap `ArrayBuffer` filled by copy: measured cheaper than one napi object per hit and
+/// than two typed arrays over Rust-owned (external) buffers, whose finalizers cost a global
+/// handle and a malloc/free pair each (see docs/benchmarks/result-format.md). The TypeScript
+/// wrapper builds `{ id, distance }` objects from it in JS.
+pub struct PackedHits(Vec<Hit>);
+
+impl TypeName for PackedHits {
+    fn type_name() -> &'static str {
+        "Float64Array"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for PackedHits {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        let hits = val.0;
+        let mut packed = Vec::with_capacity(2 * hits.len());
+        packed.extend(hits.iter().map(|h| h.id as f64));
+        packed.extend(hits.iter().map(|h| f64::from(h.distance)));
+        let array = Float64ArraySlice::copy_from(&Env::from_raw(env), packed)?;
+        // SAFETY: `env` is the live environment napi handed to this conversion (we are on the
+        // JS thread, inside the call or the task completion that is converting its result).
+        unsafe { Float64ArraySlice::to_napi_value(env, array) }
+    }
 }
 
 /// Results of a batch: the hits of query `q` are `ids[offsets[q] .. offsets[q + 1]]`.
@@ -71,12 +94,6 @@ pub struct BatchSearchResult {
     pub offsets: Uint32Array,
     pub ids: Float64Array,
     pub distances: Float32Array,
-}
-
-fn hits_to_js(hits: Vec<Hit>) -> SearchResult {
-    let ids: Vec<f64> = hits.iter().map(|h| h.id as f64).collect();
-    let distances: Vec<f32> = hits.iter().map(|h| h.distance).collect();
-    SearchResult { ids: Float64Array::new(ids), distances: Float32Array::new(distances) }
 }
 
 fn parse_metric(metric: &str) -> EngineResult<Metric> {
@@ -135,8 +152,8 @@ fn finish_count(_env: &Env, n: usize) -> Result<u32> {
     Ok(n as u32)
 }
 
-fn finish_hits(_env: &Env, hits: Vec<Hit>) -> Result<SearchResult> {
-    Ok(hits_to_js(hits))
+fn finish_hits(_env: &Env, hits: Vec<Hit>) -> Result<PackedHits> {
+    Ok(PackedHits(hits))
 }
 
 fn finish_batch(_env: &Env, batch: Vec<Vec<Hit>>) -> Result<BatchSearchResult> {
@@ -321,15 +338,16 @@ impl NativeVectorIndex {
         })
     }
 
-    /// The k nearest live vectors to `query`, closest first.
-    #[napi(ts_return_type = "Promise<SearchResult>")]
+    /// The k nearest live vectors to `query`, closest first, packed: for `n` hits, ids in
+    /// `[0, n)` and their distances in `[n, 2n)`.
+    #[napi(ts_return_type = "Promise<Float64Array>")]
     pub fn search(
         &self,
         query: Float32ArraySlice,
         k: u32,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
-    ) -> AsyncTask<EngineTask<Vec<Hit>, SearchResult>> {
+    ) -> AsyncTask<EngineTask<Vec<Hit>, PackedHits>> {
         let engine = self.engine.clone();
         // The query is small: copy it now so the caller may reuse its array at once.
         let query: Vec<f32> = query.to_vec();
@@ -345,14 +363,14 @@ impl NativeVectorIndex {
     }
 
     /// `search` on the calling thread: blocks the event loop for the search's duration.
-    #[napi]
-    pub fn search_sync(&self, env: Env, query: Float32ArraySlice, k: u32, options: Option<SearchOptions>) -> Result<SearchResult> {
+    #[napi(ts_return_type = "Float64Array")]
+    pub fn search_sync(&self, env: Env, query: Float32ArraySlice, k: u32, options: Option<SearchOptions>) -> Result<PackedHits> {
         let (ef, filter) = split_options(options);
         run_sync(&env, || {
             let plan = QueryPlan::new(k, ef, filter.as_deref())?;
             self.engine.as_dyn().search(&query, &plan.params()).map_err(CodedError::from)
         })
-        .map(hits_to_js)
+        .map(PackedHits)
     }
 
     /// Searches many queries (row-major in `queries`) in parallel on the engine's threads.

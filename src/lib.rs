@@ -16,7 +16,7 @@ use napi::Env;
 use napi_derive::napi;
 
 pub use hybrid::{NativeSearchSession, NativeUnifiedSearchSystem};
-pub use index::{BatchSearchResult, HnswOptions, NativeVectorIndex, SearchOptions, SearchResult};
+pub use index::{BatchSearchResult, HnswOptions, NativeVectorIndex, PackedHits, SearchOptions};
 
 /// The instruction set the distance kernels dispatched to on this CPU
 /// (`"avx512f"`, `"avx2+fma"`, `"neon"` or `"scalar"`).
