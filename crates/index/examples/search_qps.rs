@@ -2,7 +2,12 @@
 //!
 //! ```text
 //! cargo run --release --example search_qps -p vn-index -- [--n=100000] [--index=PATH] [--passes=7]
+//!     [--ef=32,64,128] [--data=benchmark/.cache/clustered-n100000-q1000-d128-c100-r48-p0.35-e0.1-s42]
 //! ```
+//!
+//! `--data=PREFIX` reads `PREFIX.base.f32`, `PREFIX.queries.f32` and `PREFIX.truth10.u32` (the
+//! files `benchmark/hnsw.bench.ts` caches) instead of generating: the very bytes the JS benchmark
+//! measures, so engine and binding can be told apart.
 //!
 //! Data: `n` base vectors + 1 000 queries, d = 128, a mixture of 100 gaussian clusters, each a
 //! 48-dimensional gaussian (σ 0.35) embedded by its own random 128 × 48 matrix, plus isotropic
@@ -71,6 +76,21 @@ fn generate(n: usize) -> Data {
     Data { base, queries }
 }
 
+/// Little-endian 4-byte words of a file.
+fn read_words(path: &str) -> Vec<[u8; 4]> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    bytes.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+}
+
+/// The benchmark's cached data set and its exact top-10 (all queries).
+fn read_data(prefix: &str) -> (Data, Vec<Vec<u64>>) {
+    let floats = |ext: &str| read_words(&format!("{prefix}.{ext}")).into_iter().map(f32::from_le_bytes).collect::<Vec<f32>>();
+    let data = Data { base: floats("base.f32"), queries: floats("queries.f32") };
+    let ids: Vec<u64> = read_words(&format!("{prefix}.truth10.u32")).into_iter().map(|w| u64::from(u32::from_le_bytes(w))).collect();
+    let truth = ids.chunks_exact(K).map(<[u64]>::to_vec).collect();
+    (data, truth)
+}
+
 fn truth(data: &Data, n: usize) -> Vec<Vec<u64>> {
     (0..RECALL_QUERIES)
         .map(|qi| {
@@ -105,11 +125,19 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    let n: usize = arg("n").unwrap_or(100_000);
     let passes: usize = arg("passes").unwrap_or(7);
     let index_path: Option<PathBuf> = arg::<String>("index").map(PathBuf::from);
+    let efs: Vec<usize> = arg::<String>("ef").map_or(vec![32, 64, 128], |s| s.split(',').map(|e| e.parse().expect("--ef=32,64,...")).collect());
     let t = Instant::now();
-    let data = generate(n);
+    let (data, given_truth) = match arg::<String>("data") {
+        Some(prefix) => {
+            let (data, truth) = read_data(&prefix);
+            (data, Some(truth))
+        }
+        None => (generate(arg("n").unwrap_or(100_000)), None),
+    };
+    let n = data.base.len() / D;
+    assert_eq!(data.queries.len(), QUERIES * D, "{QUERIES} queries of {D} dimensions");
     eprintln!("data: {n} x {D} + {QUERIES} queries in {:.1} s", t.elapsed().as_secs_f64());
 
     let index = match &index_path {
@@ -143,20 +171,20 @@ fn main() {
         }
     };
     let t = Instant::now();
-    let truth = truth(&data, n);
-    eprintln!("ground truth in {:.1} s", t.elapsed().as_secs_f64());
+    let truth = given_truth.unwrap_or_else(|| truth(&data, n));
+    eprintln!("ground truth ({} queries) in {:.1} s", truth.len(), t.elapsed().as_secs_f64());
 
     let mut scratch = HnswScratch::new();
     println!("| ef | recall@10 | QPS median | QPS best |");
     println!("| --- | --- | --- | --- |");
-    for ef in [32usize, 64, 128] {
+    for ef in efs {
         let params = SearchParams { k: K, ef: Some(ef), filter: None };
         let mut found = 0usize;
         for (qi, want) in truth.iter().enumerate() {
             let hits = index.search_with(&data.queries[qi * D..(qi + 1) * D], &params, &mut scratch).unwrap();
             found += hits.iter().filter(|h| want.contains(&h.id)).count();
         }
-        let recall = found as f64 / (RECALL_QUERIES * K) as f64;
+        let recall = found as f64 / (truth.len() * K) as f64;
         let mut qps = Vec::with_capacity(passes);
         for pass in 0..=passes {
             let t = Instant::now();
