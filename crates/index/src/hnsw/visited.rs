@@ -144,23 +144,62 @@ impl std::fmt::Debug for HnswScratch {
     }
 }
 
-/// A mutex-protected stack of scratches: take one (or allocate when empty), give it back on
-/// drop. Keeps at most `limit` idle scratches so a burst of callers does not pin memory.
+/// Idle scratches, one mutex-protected stack per CPU: take one (the current CPU's, else any,
+/// else a new one), give it back on drop to the stack of the CPU the caller is on then.
+///
+/// Why per CPU: a search writes its scratch all over (visited tags of ~1 000 nodes, the heaps).
+/// With one shared stack, consecutive searches on libuv workers that land on different cores
+/// hand the same scratch back and forth, and each search first pulls hundreds of its lines from
+/// the other core's cache. Keeping a scratch with the CPU that last wrote it avoids that.
+/// Without a cheap "which CPU" query (outside Linux) there is one stack, as before.
 pub(crate) struct ScratchPool {
-    idle: Mutex<Vec<HnswScratch>>,
+    shards: Box<[Mutex<Vec<HnswScratch>>]>,
+    /// Idle scratches kept per shard, so a burst of callers does not pin memory.
     limit: usize,
 }
 
 impl ScratchPool {
     pub(crate) fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
-        ScratchPool { idle: Mutex::new(Vec::new()), limit: (2 * cores).max(8) }
+        let shards = if current_cpu().is_some() { cores } else { 1 };
+        ScratchPool {
+            shards: (0..shards).map(|_| Mutex::new(Vec::new())).collect(),
+            limit: ((2 * cores).max(8)).div_ceil(shards).max(2),
+        }
+    }
+
+    fn home(&self) -> usize {
+        current_cpu().unwrap_or(0) % self.shards.len()
     }
 
     pub(crate) fn take(&self) -> PooledScratch<'_> {
-        let scratch = self.idle.lock().pop().unwrap_or_default();
-        PooledScratch { pool: self, scratch: Some(scratch) }
+        let home = self.home();
+        let n = self.shards.len();
+        // The home shard first; another CPU's idle scratch beats allocating (and zeroing) one.
+        let found = (0..n).find_map(|i| self.shards[(home + i) % n].lock().pop());
+        PooledScratch { pool: self, scratch: Some(found.unwrap_or_default()) }
     }
+
+    fn give_back(&self, scratch: HnswScratch) {
+        let mut idle = self.shards[self.home()].lock();
+        if idle.len() < self.limit {
+            idle.push(scratch);
+        }
+    }
+}
+
+/// The CPU the calling thread runs on (a hint: the thread may move right after).
+#[cfg(target_os = "linux")]
+fn current_cpu() -> Option<usize> {
+    // SAFETY: sched_getcpu takes no arguments and touches no memory of ours; glibc answers from
+    // the rseq area or the vDSO (no system call). A negative result means "unsupported".
+    let cpu = unsafe { libc::sched_getcpu() };
+    usize::try_from(cpu).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn current_cpu() -> Option<usize> {
+    None
 }
 
 /// A scratch on loan from a [`ScratchPool`].
@@ -185,10 +224,7 @@ impl std::ops::DerefMut for PooledScratch<'_> {
 impl Drop for PooledScratch<'_> {
     fn drop(&mut self) {
         if let Some(s) = self.scratch.take() {
-            let mut idle = self.pool.idle.lock();
-            if idle.len() < self.pool.limit {
-                idle.push(s);
-            }
+            self.pool.give_back(s);
         }
     }
 }
@@ -219,5 +255,26 @@ mod tests {
             s.work.visited.reset(100);
         }
         assert_eq!(pool.take().work.visited.tags.len(), 100);
+    }
+
+    #[test]
+    fn pool_lends_an_idle_scratch_from_any_cpu_before_allocating() {
+        let shards = ScratchPool::new().shards.len();
+        for shard in 0..shards {
+            let pool = ScratchPool::new();
+            let mut idle = HnswScratch::new();
+            idle.work.visited.reset(100 + shard);
+            pool.shards[shard].lock().push(idle);
+            assert_eq!(pool.take().work.visited.tags.len(), 100 + shard, "idle scratch of shard {shard}");
+        }
+    }
+
+    #[test]
+    fn pool_keeps_a_bounded_number_of_idle_scratches() {
+        let pool = ScratchPool::new();
+        let loans: Vec<_> = (0..100).map(|_| pool.take()).collect();
+        drop(loans);
+        let idle: usize = pool.shards.iter().map(|s| s.lock().len()).sum();
+        assert!(idle > 0 && idle <= pool.limit * pool.shards.len(), "{idle} idle");
     }
 }
