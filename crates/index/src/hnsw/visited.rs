@@ -151,7 +151,8 @@ impl std::fmt::Debug for HnswScratch {
 /// With one shared stack, consecutive searches on libuv workers that land on different cores
 /// hand the same scratch back and forth, and each search first pulls hundreds of its lines from
 /// the other core's cache. Keeping a scratch with the CPU that last wrote it avoids that.
-/// Without a cheap "which CPU" query (outside Linux) there is one stack, as before.
+/// Without a cheap "which CPU" query (macOS and others; Linux and Windows have one) there is one
+/// stack, as before.
 pub(crate) struct ScratchPool {
     shards: Box<[Mutex<Vec<HnswScratch>>]>,
     /// Idle scratches kept per shard, so a burst of callers does not pin memory.
@@ -197,7 +198,20 @@ fn current_cpu() -> Option<usize> {
     usize::try_from(cpu).ok()
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+fn current_cpu() -> Option<usize> {
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetCurrentProcessorNumber() -> u32;
+    }
+    // SAFETY: GetCurrentProcessorNumber (kernel32, Windows Vista and later) takes no arguments,
+    // touches no memory of ours and cannot fail. With processor groups (> 64 CPUs) the number is
+    // within the caller's group: still a fine shard hint.
+    Some(unsafe { GetCurrentProcessorNumber() } as usize)
+}
+
+/// macOS and the rest: no cheap, stable "which CPU" call; one shared stack.
+#[cfg(not(any(target_os = "linux", windows)))]
 fn current_cpu() -> Option<usize> {
     None
 }
