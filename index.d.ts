@@ -46,6 +46,12 @@ export declare class NativeUnifiedSearchSystem {
   rollback(signal?: AbortSignal | undefined | null): Promise<number>
   /** Searches the committed state. */
   search(query: NativeQuery, signal?: AbortSignal | undefined | null): Promise<HybridHit[]>
+  /**
+   * The store's built-in embedder applied to `texts`: `texts.length × dimensions` floats,
+   * row-major; a text without tokens gives a row of zeros. ERR_INVALID_ARGUMENT when the store
+   * was opened without a built-in embedder.
+   */
+  embed(texts: Array<string>, signal?: AbortSignal | undefined | null): Promise<Float32Array>
   /** A committed document by id, or null. */
   get(id: string, signal?: AbortSignal | undefined | null): Promise<StoredDocument | null>
   /** Counts, generation, sizes on disk. */

@@ -8,10 +8,9 @@
  *   boundaries and base64 blocks stripped. Ids = `group/number`.
  * - Vectors: our built-in feature-hashing embedder (256 dimensions): the documents are added to
  *   a UnifiedSearchSystem without vectors, committed, and `system.get(id).vector` is read back;
- *   exactly those vectors go into Orama's `vector[256]` field. Query vectors: the engine has no
- *   public `embed()`, so the queries are added as documents to a second, throw-away system and
- *   read back the same way (the embedder is per-text and corpus-independent; the run checks that
- *   our search with that explicit vector returns exactly what our text-only search returns).
+ *   exactly those vectors go into Orama's `vector[256]` field. Query vectors: `system.embed(queries)`
+ *   (the same embedder the engine applies to a text query; the run checks that our search with
+ *   that explicit vector returns exactly what our text-only search returns).
  * - Queries: 2–5 consecutive tokens sampled (seeded) from random documents.
  * - Ours: `system.search(text, { mode: 'hybrid', k: 10 })`, text only (the engine embeds the
  *   query itself, in Rust). Theirs: `search(db, { mode: 'hybrid', term, vector, limit: 10 })`
@@ -471,13 +470,7 @@ async function main() {
 
   // Queries -----------------------------------------------------------------------------------
   const queries = sampleQueries(emails, CFG.queries, SEED)
-  const qdir = mkdtempSync(join(tmpdir(), 'vn-hybrid-queries-'))
-  const qsys = await openSystem(qdir)
-  await qsys.add(queries.map((q, i) => ({ id: `q${i}`, text: q })))
-  await qsys.commit()
-  const qvec = await vectorsOf(qsys, queries.map((_, i) => `q${i}`))
-  await qsys.close()
-  rmSync(qdir, { recursive: true, force: true })
+  const qvec = await system.embed(queries)
   const qlen = queries.map((q) => q.split(' ').length)
   log(`\nqueries: ${queries.length} (seed ${SEED}), ${f(qlen.reduce((a, b) => a + b, 0) / qlen.length, 2)} words on average; e.g. ${queries.slice(0, 4).map((q) => JSON.stringify(q)).join(', ')}`)
 
@@ -525,7 +518,7 @@ async function main() {
     oramaMeanVectorMatchesAtDefaultSimilarity08: oramaVecHits / queries.length,
   }
   log('\nsanity')
-  log(`  our hybrid with the read-back query vector = our text-only hybrid: ${sanity.sameResultsWithExplicitQueryVector} queries`)
+  log(`  our hybrid with the embed() query vector = our text-only hybrid: ${sanity.sameResultsWithExplicitQueryVector} queries`)
   log(`  top-10 overlap ours vs Orama hybrid: ${f(100 * sanity.overlapHybridTop10, 1)} % (Orama similarity 0: ${f(100 * sanity.overlapHybridTop10OramaSimilarity0, 1)} %)`)
   log(`  top-10 overlap of the text legs (ours BM25 vs Orama fulltext): ${f(100 * sanity.overlapTextLegTop10, 1)} %`)
   log(`  our vector leg (HNSW) recall@10 vs exact cosine (Orama's brute force; ties count): ${f(100 * sanity.vectorLegRecallAt10VsExactCosine, 1)} %; of the exact top-10 with cosine ≥ 0.2 (${f(sanity.exactNeighboursWithCosineAtLeast02PerQuery, 1)} per query): ${f(100 * sanity.vectorLegRecallOfExactNeighboursWithCosineAtLeast02, 1)} %`)

@@ -257,6 +257,22 @@ export class UnifiedSearchSystem {
   }
 
   /**
+   * The store's embedder applied to `texts`: one `Float32Array` of `dimensions` values per
+   * text — the vectors documents without their own vector are indexed with, and that text
+   * queries are searched with. Your embedder if you gave one, else the built-in one (a text
+   * without tokens gives zeros). Fails with ERR_INVALID_ARGUMENT when the store has neither.
+   */
+  async embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) {
+      throw codedError('ERR_INVALID_ARGUMENT', 'embed needs an array of strings')
+    }
+    const d = this.dimensions
+    if (this.embedder !== null) return texts.length === 0 ? [] : embedMany(this.embedder, [...texts], d)
+    const rows = await withSignal(options?.signal, (s) => this.#native.embed([...texts], s))
+    return Array.from({ length: texts.length }, (_, i) => rows.subarray(i * d, (i + 1) * d))
+  }
+
+  /**
    * Searches the committed state. `mode`: `'text'` (BM25), `'vector'` (nearest neighbours of
    * `vector`, or of the embedded text) or `'hybrid'` (both, fused by RRF or linearly).
    */

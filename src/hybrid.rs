@@ -192,6 +192,10 @@ fn finish_generation(_env: &Env, g: u64) -> Result<f64> {
     Ok(g as f64)
 }
 
+fn finish_vectors(_env: &Env, rows: Vec<f32>) -> Result<Float32Array> {
+    Ok(Float32Array::new(rows))
+}
+
 fn finish_unit(_env: &Env, _: ()) -> Result<()> {
     Ok(())
 }
@@ -318,6 +322,24 @@ impl NativeUnifiedSearchSystem {
         let system = self.system.clone();
         let query = query_from_js(query);
         spawn(EngineTask::new(move || system.search(&query?).map_err(CodedError::from), hits_to_js), signal)
+    }
+
+    /// The store's built-in embedder applied to `texts`: `texts.length × dimensions` floats,
+    /// row-major; a text without tokens gives a row of zeros. ERR_INVALID_ARGUMENT when the store
+    /// was opened without a built-in embedder.
+    #[napi(ts_return_type = "Promise<Float32Array>")]
+    pub fn embed(&self, texts: Vec<String>, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Vec<f32>, Float32Array>> {
+        let system = self.system.clone();
+        spawn(
+            EngineTask::new(
+                move || {
+                    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+                    system.embed(&texts).map_err(CodedError::from)
+                },
+                finish_vectors,
+            ),
+            signal,
+        )
     }
 
     /// A committed document by id, or null.

@@ -148,6 +148,41 @@ test('a user embedder is used for documents and queries', async (t) => {
   await system.close()
 })
 
+test('embed returns the vectors documents are indexed and queries searched with', async (t) => {
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 32 })
+  const texts = ['Offshore wind farms connect to the grid', '   ', 'A history of medieval castles and their sieges', 'Offshore wind farms connect to the grid']
+  const rows = await system.embed(texts)
+  t.is(rows.length, 4)
+  t.true(rows.every((r) => r instanceof Float32Array && r.length === 32))
+  t.deepEqual(rows[0], rows[3], 'same text, same vector')
+  t.notDeepEqual(rows[0], rows[2])
+  t.true(rows[1].every((x) => x === 0), 'a text without tokens embeds to zeros')
+  t.true(Math.abs(rows[2].reduce((s, x) => s + x * x, 0) - 1) < 1e-5, 'unit length')
+  t.deepEqual(await system.embed([]), [])
+
+  await system.add(DOCS)
+  await system.commit()
+  // DOCS[1] was indexed with exactly embed(its text): searching that vector finds it at distance 0.
+  const [wind] = await system.embed([DOCS[1].text])
+  const hits = await system.search('', { mode: 'vector', vector: wind, k: 1 })
+  t.is(hits[0].id, 'wind')
+  t.true(Math.abs(hits[0].vectorScore! - 1) < 1e-5)
+
+  await t.throwsAsync(system.embed('not an array' as unknown as string[]), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(system.embed([1 as unknown as string]), { code: 'ERR_INVALID_ARGUMENT' })
+  const aborted = AbortSignal.abort()
+  await t.throwsAsync(system.embed(['x'], { signal: aborted }), { name: 'AbortError' })
+  await system.close()
+  await t.throwsAsync(system.embed(['x']), { code: 'ERR_CLOSED' })
+
+  const bare = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 4, embedder: 'none' })
+  await t.throwsAsync(bare.embed(['x']), { code: 'ERR_INVALID_ARGUMENT', message: /no built-in embedder/ })
+  await bare.close()
+  const custom = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 2, embedder: async (ts: string[]) => ts.map((x) => Float32Array.of(x.length, 1)) })
+  t.deepEqual(await custom.embed(['abc', 'de']), [Float32Array.of(3, 1), Float32Array.of(2, 1)], 'your embedder, when you gave one')
+  await custom.close()
+})
+
 test('bad input gets coded errors and changes nothing', async (t) => {
   const p = paths(t)
   await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 0 }), { code: 'ERR_INVALID_ARGUMENT' })

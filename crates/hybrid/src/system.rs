@@ -399,6 +399,30 @@ impl UnifiedSearchSystem {
         execute(&self.inner, &snapshot, query, |v, p| self.inner.hnsw.search(v, p))
     }
 
+    /// The store's embedder applied to `texts`: one row of [`dimensions`](Self::dimensions)
+    /// floats per text, row-major. A text without tokens gives a row of zeros (it matches
+    /// nothing). Fails with `InvalidArgument` when the store was opened without an embedder.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        self.inner.check_open()?;
+        let e = self.inner.embedder.as_ref().ok_or_else(|| {
+            HybridError::InvalidArgument("this store has no built-in embedder (open it with embedder 'feature-hashing')".into())
+        })?;
+        let mut out = Vec::with_capacity(texts.len() * self.inner.dims);
+        for v in e.embed(texts) {
+            check_embedded(&v, self.inner.dims)?;
+            out.extend_from_slice(&v);
+        }
+        if out.len() != texts.len() * self.inner.dims {
+            return Err(HybridError::InvalidArgument(format!(
+                "the embedder returned {} values for {} texts of {} dimensions",
+                out.len(),
+                texts.len(),
+                self.inner.dims
+            )));
+        }
+        Ok(out)
+    }
+
     /// A search session with its own scratch memory; see [`Session`].
     pub fn session(&self) -> Session {
         Session::new(self.inner.clone())

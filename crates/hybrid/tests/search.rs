@@ -359,3 +359,36 @@ fn dropping_the_system_releases_the_store_even_with_live_sessions() {
     let again = dir.open(DIMS);
     assert_eq!(again.stats().unwrap().doc_count, 5);
 }
+
+#[test]
+fn embed_gives_the_vectors_the_store_indexes_and_searches_with() {
+    let dir = TempDir::new("embed");
+    let s = dir.open(DIMS);
+    let texts = ["solar wind grid", "", "harbor crane at dawn", "solar wind grid"];
+    let rows = s.embed(&texts).unwrap();
+    assert_eq!(rows.len(), texts.len() * DIMS);
+    let row = |i: usize| &rows[i * DIMS..(i + 1) * DIMS];
+    assert_eq!(row(0), row(3), "same text, same vector");
+    assert_ne!(row(0), row(2));
+    assert!(row(1).iter().all(|&x| x == 0.0), "a text without tokens embeds to zeros");
+    let norm: f32 = row(2).iter().map(|x| x * x).sum();
+    assert!((norm - 1.0).abs() < 1e-5, "unit length: {norm}");
+    assert!(s.embed(&[]).unwrap().is_empty());
+
+    // Documents added without vectors are indexed with exactly these vectors.
+    s.add(&[Document::new("a", texts[0]), Document::new("b", texts[2])]).unwrap();
+    s.commit().unwrap();
+    for (i, id) in [(0, "a"), (2, "b")] {
+        let hits = s.search(&Query { k: 1, ..Query::vector(row(i).to_vec()) }).unwrap();
+        assert_eq!(hits[0].id, id);
+        assert!((hits[0].vector_score.unwrap() - 1.0).abs() < 1e-5, "{:?}", hits[0]);
+    }
+
+    s.close().unwrap();
+    assert_eq!(s.embed(&["x"]).unwrap_err().code(), "ERR_CLOSED");
+    let bare = TempDir::new("embed-none");
+    let s = UnifiedSearchSystem::open(vn_hybrid::OpenOptions { embedder: vn_hybrid::EmbedderConfig::None, ..bare.options(4) }).unwrap();
+    let err = s.embed(&["x"]).unwrap_err();
+    assert_eq!(err.code(), "ERR_INVALID_ARGUMENT");
+    assert!(err.to_string().contains("no built-in embedder"), "{err}");
+}
