@@ -192,8 +192,9 @@ impl ScratchPool {
 /// The CPU the calling thread runs on (a hint: the thread may move right after).
 #[cfg(target_os = "linux")]
 fn current_cpu() -> Option<usize> {
-    // SAFETY: sched_getcpu takes no arguments and touches no memory of ours; glibc answers from
-    // the rseq area or the vDSO (no system call). A negative result means "unsupported".
+    // SAFETY: sched_getcpu takes no arguments and touches no memory of ours. (glibc answers from
+    // the rseq area or the vDSO, with no system call; musl from the vDSO or with one.) A negative
+    // result means "unsupported".
     let cpu = unsafe { libc::sched_getcpu() };
     usize::try_from(cpu).ok()
 }
