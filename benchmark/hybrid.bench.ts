@@ -45,6 +45,8 @@ import { create, insertMultiple, search } from '@orama/orama'
 
 import { FlatIndex, HnswIndex, kernelIsa, nativeThreadStats, noopAsync, UnifiedSearchSystem } from '../main.ts'
 import type { NativeThreadStats, UnifiedDocument, UnifiedSearchOptions } from '../main.ts'
+import { percentile } from './lib/common.ts'
+import { mulberry32 } from './lib/data.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
@@ -60,24 +62,6 @@ const CFG = QUICK
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** Nearest-rank percentile of ascending `sorted`. */
-function pct(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[i]
-}
-
 interface Lat {
   n: number
   mean: number
@@ -91,7 +75,7 @@ function summarize(samples: number[]): Lat {
   const s = Float64Array.from(samples).sort()
   let sum = 0
   for (const x of s) sum += x
-  return { n: s.length, mean: sum / s.length, p50: pct(s, 50), p90: pct(s, 90), p99: pct(s, 99), max: s[s.length - 1] }
+  return { n: s.length, mean: sum / s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] }
 }
 
 const median = (xs: number[]) => summarize(xs).p50

@@ -267,7 +267,8 @@ export class UnifiedSearchSystem {
       throw codedError('ERR_INVALID_ARGUMENT', 'embed needs an array of strings')
     }
     const d = this.dimensions
-    if (this.embedder !== null) return texts.length === 0 ? [] : embedMany(this.embedder, [...texts], d)
+    const custom = this.embedder
+    if (custom !== null) return withSignal(options?.signal, async () => (texts.length === 0 ? [] : embedMany(custom, [...texts], d)))
     const rows = await withSignal(options?.signal, (s) => this.#native.embed([...texts], s))
     return Array.from({ length: texts.length }, (_, i) => rows.subarray(i * d, (i + 1) * d))
   }

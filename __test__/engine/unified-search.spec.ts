@@ -180,6 +180,7 @@ test('embed returns the vectors documents are indexed and queries searched with'
   await bare.close()
   const custom = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 2, embedder: async (ts: string[]) => ts.map((x) => Float32Array.of(x.length, 1)) })
   t.deepEqual(await custom.embed(['abc', 'de']), [Float32Array.of(3, 1), Float32Array.of(2, 1)], 'your embedder, when you gave one')
+  await t.throwsAsync(custom.embed(['abc'], { signal: AbortSignal.abort() }), { name: 'AbortError' })
   await custom.close()
 })
 

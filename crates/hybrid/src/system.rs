@@ -172,11 +172,29 @@ impl Inner {
         Ok(())
     }
 
+    /// The embedder's vectors of `texts`, checked: one per text, each of the store's dimensions
+    /// and finite. `InvalidArgument` when the store has no embedder.
+    pub fn embed_checked(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let e = self.embedder.as_ref().ok_or_else(|| {
+            HybridError::InvalidArgument("this store has no built-in embedder (open it with embedder 'feature-hashing')".into())
+        })?;
+        let vectors = e.embed(texts);
+        if vectors.len() != texts.len() {
+            return Err(HybridError::InvalidArgument(format!(
+                "the embedder returned {} vectors for {} texts",
+                vectors.len(),
+                texts.len()
+            )));
+        }
+        for v in &vectors {
+            check_embedded(v, self.dims)?;
+        }
+        Ok(vectors)
+    }
+
     /// Embeds one query text; `None` for a text without tokens (zero vector).
     pub fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>> {
-        let e = self.embedder.as_ref().ok_or_else(|| HybridError::InvalidArgument("no embedder".into()))?;
-        let v = e.embed(&[text]).pop().unwrap_or_default();
-        check_embedded(&v, self.dims)?;
+        let v = self.embed_checked(&[text])?.pop().expect("one vector per text");
         Ok(if is_zero(&v) { None } else { Some(v) })
     }
 }
@@ -404,23 +422,7 @@ impl UnifiedSearchSystem {
     /// nothing). Fails with `InvalidArgument` when the store was opened without an embedder.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
         self.inner.check_open()?;
-        let e = self.inner.embedder.as_ref().ok_or_else(|| {
-            HybridError::InvalidArgument("this store has no built-in embedder (open it with embedder 'feature-hashing')".into())
-        })?;
-        let mut out = Vec::with_capacity(texts.len() * self.inner.dims);
-        for v in e.embed(texts) {
-            check_embedded(&v, self.inner.dims)?;
-            out.extend_from_slice(&v);
-        }
-        if out.len() != texts.len() * self.inner.dims {
-            return Err(HybridError::InvalidArgument(format!(
-                "the embedder returned {} values for {} texts of {} dimensions",
-                out.len(),
-                texts.len(),
-                self.inner.dims
-            )));
-        }
-        Ok(out)
+        Ok(self.inner.embed_checked(texts)?.concat())
     }
 
     /// A search session with its own scratch memory; see [`Session`].

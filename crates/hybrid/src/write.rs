@@ -9,7 +9,7 @@ use vn_index::{Metric, VectorIndex};
 use vn_text::{TextDoc, TextWriter};
 
 use crate::consistency::{self, Payload};
-use crate::embed::{check_embedded, is_zero};
+use crate::embed::is_zero;
 use crate::system::{Document, UnifiedSearchSystem, MAX_ID_BYTES};
 use crate::{HybridError, Result};
 
@@ -185,22 +185,15 @@ impl UnifiedSearchSystem {
     /// or there is no embedder, or the document has its own vector).
     fn embed_missing(&self, docs: &[Document]) -> Result<Vec<Option<Vec<f32>>>> {
         let mut out = vec![None; docs.len()];
-        let Some(embedder) = &self.inner.embedder else { return Ok(out) };
+        if self.inner.embedder.is_none() {
+            return Ok(out);
+        }
         let todo: Vec<usize> = (0..docs.len()).filter(|&i| docs[i].vector.is_none()).collect();
         if todo.is_empty() {
             return Ok(out);
         }
         let texts: Vec<&str> = todo.iter().map(|&i| docs[i].text.as_str()).collect();
-        let vectors = embedder.embed(&texts);
-        if vectors.len() != texts.len() {
-            return Err(HybridError::InvalidArgument(format!(
-                "the embedder returned {} vectors for {} texts",
-                vectors.len(),
-                texts.len()
-            )));
-        }
-        for (i, v) in todo.into_iter().zip(vectors) {
-            check_embedded(&v, self.inner.dims)?;
+        for (i, v) in todo.into_iter().zip(self.inner.embed_checked(&texts)?) {
             out[i] = if is_zero(&v) { None } else { Some(v) };
         }
         Ok(out)
