@@ -18,7 +18,21 @@ import { Bench } from 'tinybench'
 
 import { HnswIndex, loadIndex, nativeThreadStats, noopAsync } from '../main.ts'
 import type { NativeThreadStats } from '../main.ts'
-import { CACHE_DIR, heading, isMain, median, ns, num, parseFlags, pct, ratio, startWindow, table, waitForQuiet, writeResult } from './lib/common.ts'
+import {
+  CACHE_DIR,
+  heading,
+  isMain,
+  median,
+  ns,
+  num,
+  parseFlags,
+  pct,
+  ratio,
+  startWindow,
+  table,
+  waitForQuiet,
+  writeResult,
+} from './lib/common.ts'
 import { prepareDataset, specFor } from './lib/dataset.ts'
 
 const K = 10
@@ -35,7 +49,9 @@ async function asyncQueries(quick: boolean): Promise<Float32Array[]> {
   return Array.from({ length: spec.queries }, (_, q) => data.queries.slice(q * spec.dims, (q + 1) * spec.dims))
 }
 
-async function buildIndex(quick: boolean): Promise<{ index: HnswIndex; queries: Float32Array[]; path: string; n: number }> {
+async function buildIndex(
+  quick: boolean,
+): Promise<{ index: HnswIndex; queries: Float32Array[]; path: string; n: number }> {
   const spec = asyncSpec(quick)
   const data = await prepareDataset(spec)
   const path = join(CACHE_DIR, `async-n${spec.n}-s${spec.seed}.vnidx`)
@@ -86,10 +102,20 @@ async function tinyRound(index: HnswIndex, queries: Float32Array[], time: number
       for (let j = 0; j < IN_FLIGHT; j++) index.searchSync(next(), K)
     })
   await bench.run()
-  return bench.tasks.map((t) => {
-    const r = t.result as unknown as { latency: { mean: number; p50: number; p99: number; rme: number; samplesCount?: number }; totalTime: number }
+  return bench.tasks.map(t => {
+    const r = t.result as unknown as {
+      latency: { mean: number; p50: number; p99: number; rme: number; samplesCount?: number }
+      totalTime: number
+    }
     const l = r.latency
-    return { name: t.name, mean: l.mean * 1e6, p50: l.p50 * 1e6, p99: l.p99 * 1e6, rme: l.rme, samples: l.samplesCount ?? 0 }
+    return {
+      name: t.name,
+      mean: l.mean * 1e6,
+      p50: l.p50 * 1e6,
+      p99: l.p99 * 1e6,
+      rme: l.rme,
+      samples: l.samplesCount ?? 0,
+    }
   })
 }
 
@@ -128,7 +154,7 @@ async function syncChunks(index: HnswIndex, queries: Float32Array[], total: numb
   let i = 0
   while (i < total) {
     for (let j = 0; j < chunk && i < total; j++) index.searchSync(queries[i++ % queries.length], K)
-    await new Promise((r) => setImmediate(r))
+    await new Promise(r => setImmediate(r))
   }
 }
 
@@ -168,11 +194,16 @@ async function attribute(index: HnswIndex, queries: Float32Array[], calls: numbe
 
 function statsDelta(before: NativeThreadStats[], after: NativeThreadStats[]) {
   return after
-    .map((a) => {
-      const b = before.find((x) => x.threadId === a.threadId)
-      return { threadId: a.threadId, tasks: a.tasks - (b?.tasks ?? 0), cpuMs: (a.cpuTimeNs - (b?.cpuTimeNs ?? 0)) / 1e6, wallMs: (a.wallTimeNs - (b?.wallTimeNs ?? 0)) / 1e6 }
+    .map(a => {
+      const b = before.find(x => x.threadId === a.threadId)
+      return {
+        threadId: a.threadId,
+        tasks: a.tasks - (b?.tasks ?? 0),
+        cpuMs: (a.cpuTimeNs - (b?.cpuTimeNs ?? 0)) / 1e6,
+        wallMs: (a.wallTimeNs - (b?.wallTimeNs ?? 0)) / 1e6,
+      }
     })
-    .filter((d) => d.tasks > 0)
+    .filter(d => d.tasks > 0)
 }
 
 // ---- pool-size child: throughput with 1 and 16 in flight under this process's UV_THREADPOOL_SIZE ----
@@ -186,7 +217,8 @@ async function poolChild(path: string, seconds: number, out: string): Promise<vo
       const w = startWindow()
       await pool(index, qs, total, inFlight)
       const win = w.end()
-      if (win.wallMs > seconds * 1000 || total > 1e6) return { inFlight, qps: (total / win.wallMs) * 1000, othersShare: win.othersShare }
+      if (win.wallMs > seconds * 1000 || total > 1e6)
+        return { inFlight, qps: (total / win.wallMs) * 1000, othersShare: win.othersShare }
       total *= 2
     }
   }
@@ -202,7 +234,9 @@ export async function runAsync(opts: { quick: boolean }) {
   const rounds = opts.quick ? 1 : 3
   const time = opts.quick ? 400 : 1000
   const { index, queries, path, n } = await buildIndex(opts.quick)
-  heading(`Async cost — HNSW ${num(n)} × 128 (l2, M 16, efSearch 64), k = ${K}; tinybench, ${rounds} round(s) × ${time} ms per task`)
+  heading(
+    `Async cost — HNSW ${num(n)} × 128 (l2, M 16, efSearch 64), k = ${K}; tinybench, ${rounds} round(s) × ${time} ms per task`,
+  )
 
   const roundsStats: TaskStats[][] = []
   const shares: number[] = []
@@ -213,12 +247,19 @@ export async function runAsync(opts: { quick: boolean }) {
     shares.push(w.end().othersShare)
   }
   // Median over rounds of each task's mean (rounds guard against drift: tinybench runs tasks in sequence).
-  const names = roundsStats[0].map((t) => t.name)
-  const agg = names.map((name) => {
-    const all = roundsStats.map((rs) => rs.find((t) => t.name === name)!)
-    return { name, mean: median(all.map((t) => t.mean)), p50: median(all.map((t) => t.p50)), p99: median(all.map((t) => t.p99)), rme: median(all.map((t) => t.rme)), samples: all.reduce((a, t) => a + t.samples, 0) }
+  const names = roundsStats[0].map(t => t.name)
+  const agg = names.map(name => {
+    const all = roundsStats.map(rs => rs.find(t => t.name === name)!)
+    return {
+      name,
+      mean: median(all.map(t => t.mean)),
+      p50: median(all.map(t => t.p50)),
+      p99: median(all.map(t => t.p99)),
+      rme: median(all.map(t => t.rme)),
+      samples: all.reduce((a, t) => a + t.samples, 0),
+    }
   })
-  const get = (prefix: string) => agg.find((t) => t.name.startsWith(prefix))!
+  const get = (prefix: string) => agg.find(t => t.name.startsWith(prefix))!
   const noop1 = get('noopAsync()').mean
   const async1 = get('search() — async').mean
   const sync1 = get('searchSync()').mean
@@ -228,9 +269,17 @@ export async function runAsync(opts: { quick: boolean }) {
 
   table(
     ['pattern', 'mean / iteration', 'p50', 'p99', 'rme', 'per call', 'calls / s'],
-    agg.map((t) => {
+    agg.map(t => {
       const calls = t.name.includes(`× ${IN_FLIGHT}`) ? IN_FLIGHT : 1
-      return [t.name, ns(t.mean), ns(t.p50), ns(t.p99), `±${t.rme.toFixed(1)}%`, ns(t.mean / calls), num((calls / t.mean) * 1e9)]
+      return [
+        t.name,
+        ns(t.mean),
+        ns(t.p50),
+        ns(t.p99),
+        `±${t.rme.toFixed(1)}%`,
+        ns(t.mean / calls),
+        num((calls / t.mean) * 1e9),
+      ]
     }),
   )
   console.log(`  others' CPU share during the rounds: ${shares.map(pct).join(', ')}`)
@@ -261,33 +310,54 @@ export async function runAsync(opts: { quick: boolean }) {
   const total = opts.quick ? 2000 : 8000
   await waitForQuiet('event-loop delay')
   const before = nativeThreadStats()
-  const asyncRun = await loopDelay(`search(), ${IN_FLIGHT} in flight (pool)`, total, () => pool(index, queries, total, IN_FLIGHT))
+  const asyncRun = await loopDelay(`search(), ${IN_FLIGHT} in flight (pool)`, total, () =>
+    pool(index, queries, total, IN_FLIGHT),
+  )
   const threadDelta = statsDelta(before, nativeThreadStats())
   const asyncOne = await loopDelay('search(), 1 in flight', total, () => pool(index, queries, total, 1))
-  const syncRun = await loopDelay(`searchSync(), ${IN_FLIGHT} per macrotask`, total, () => syncChunks(index, queries, total, IN_FLIGHT))
+  const syncRun = await loopDelay(`searchSync(), ${IN_FLIGHT} per macrotask`, total, () =>
+    syncChunks(index, queries, total, IN_FLIGHT),
+  )
   const syncOne = await loopDelay('searchSync(), 1 per macrotask', total, () => syncChunks(index, queries, total, 1))
   heading(`Event-loop delay (monitorEventLoopDelay, resolution 1 ms) over ${num(total)} searches`)
   const eld = [asyncRun, asyncOne, syncRun, syncOne]
   table(
     ['mode', 'wall', 'searches / s', 'loop delay p50', 'p99', 'max', "others' CPU"],
-    eld.map((e) => [e.mode, `${e.wallMs.toFixed(0)} ms`, num(e.throughput), ns(e.p50), ns(e.p99), ns(e.max), pct(e.othersShare)]),
+    eld.map(e => [
+      e.mode,
+      `${e.wallMs.toFixed(0)} ms`,
+      num(e.throughput),
+      ns(e.p50),
+      ns(e.p99),
+      ns(e.max),
+      pct(e.othersShare),
+    ]),
   )
-  console.log(`  libuv workers that ran searches (${IN_FLIGHT} in flight): ${threadDelta.length}; ` +
-    threadDelta.map((d) => `#${d.threadId}: ${d.tasks} tasks, CPU ${d.cpuMs.toFixed(0)} ms / wall ${d.wallMs.toFixed(0)} ms`).join('; '))
+  console.log(
+    `  libuv workers that ran searches (${IN_FLIGHT} in flight): ${threadDelta.length}; ` +
+      threadDelta
+        .map(d => `#${d.threadId}: ${d.tasks} tasks, CPU ${d.cpuMs.toFixed(0)} ms / wall ${d.wallMs.toFixed(0)} ms`)
+        .join('; '),
+  )
 
   // ---- throughput vs libuv pool size (child processes) ----
   const poolSizes = opts.quick ? [] : [1, 2, 4, 8]
-  const poolRows: { uv: string; one: { qps: number }; many: { qps: number; othersShare: number }; threads: number }[] = []
+  const poolRows: { uv: string; one: { qps: number }; many: { qps: number; othersShare: number }; threads: number }[] =
+    []
   for (const uv of poolSizes) {
     await waitForQuiet(`pool size ${uv}`)
     const out = join(CACHE_DIR, `async-pool-${uv}-${process.pid}.json`)
     await new Promise<void>((resolve, reject) => {
-      const child = fork(join(import.meta.dirname, 'async.bench.ts'), ['--pool-child', `--index=${path}`, `--out=${out}`], {
-        execArgv: process.execArgv,
-        env: { ...process.env, UV_THREADPOOL_SIZE: String(uv) },
-        stdio: 'inherit',
-      })
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pool child exited ${code}`))))
+      const child = fork(
+        join(import.meta.dirname, 'async.bench.ts'),
+        ['--pool-child', `--index=${path}`, `--out=${out}`],
+        {
+          execArgv: process.execArgv,
+          env: { ...process.env, UV_THREADPOOL_SIZE: String(uv) },
+          stdio: 'inherit',
+        },
+      )
+      child.on('exit', code => (code === 0 ? resolve() : reject(new Error(`pool child exited ${code}`))))
     })
     poolRows.push(JSON.parse(readFileSync(out, 'utf8')))
     rmSync(out, { force: true })
@@ -295,8 +365,22 @@ export async function runAsync(opts: { quick: boolean }) {
   if (poolRows.length) {
     heading('Throughput vs UV_THREADPOOL_SIZE (2 cores): search() with 1 and 16 in flight, separate processes')
     table(
-      ['UV_THREADPOOL_SIZE', 'QPS, 1 in flight', `QPS, ${IN_FLIGHT} in flight`, 'scaling', 'workers used', "others' CPU"],
-      poolRows.map((p) => [p.uv, num(p.one.qps), num(p.many.qps), ratio(p.many.qps, p.one.qps), p.threads, pct(p.many.othersShare)]),
+      [
+        'UV_THREADPOOL_SIZE',
+        'QPS, 1 in flight',
+        `QPS, ${IN_FLIGHT} in flight`,
+        'scaling',
+        'workers used',
+        "others' CPU",
+      ],
+      poolRows.map(p => [
+        p.uv,
+        num(p.one.qps),
+        num(p.many.qps),
+        ratio(p.many.qps, p.one.qps),
+        p.threads,
+        pct(p.many.othersShare),
+      ]),
     )
   }
   // ---- the same trio with the whole process pinned to one core (taskset -c 0) ----
@@ -304,10 +388,23 @@ export async function runAsync(opts: { quick: boolean }) {
   if (!opts.quick) {
     await waitForQuiet('pinned child')
     const out = join(CACHE_DIR, `async-pinned-${process.pid}.json`)
-    const ok = await new Promise<boolean>((resolve) => {
-      const child = spawn('taskset', ['-c', '0', process.execPath, ...process.execArgv, join(import.meta.dirname, 'async.bench.ts'), '--pinned-child', `--index=${path}`, `--out=${out}`], { stdio: 'inherit' })
+    const ok = await new Promise<boolean>(resolve => {
+      const child = spawn(
+        'taskset',
+        [
+          '-c',
+          '0',
+          process.execPath,
+          ...process.execArgv,
+          join(import.meta.dirname, 'async.bench.ts'),
+          '--pinned-child',
+          `--index=${path}`,
+          `--out=${out}`,
+        ],
+        { stdio: 'inherit' },
+      )
       child.on('error', () => resolve(false))
-      child.on('exit', (code) => resolve(code === 0))
+      child.on('exit', code => resolve(code === 0))
     })
     if (ok) {
       pinned = JSON.parse(readFileSync(out, 'utf8'))
@@ -349,9 +446,12 @@ if (isMain(import.meta.url)) {
     const qs = await asyncQueries(false)
     const rounds: TaskStats[][] = []
     for (let r = 0; r < 3; r++) rounds.push(await tinyRound(index, qs, 600))
-    const m = (prefix: string) => median(rounds.map((rs) => rs.find((t) => t.name.startsWith(prefix))!.mean))
+    const m = (prefix: string) => median(rounds.map(rs => rs.find(t => t.name.startsWith(prefix))!.mean))
     const { writeFileSync } = await import('node:fs')
-    writeFileSync(flags.values.get('out')!, JSON.stringify({ noop: m('noopAsync()'), async1: m('search() — async'), sync1: m('searchSync()') }))
+    writeFileSync(
+      flags.values.get('out')!,
+      JSON.stringify({ noop: m('noopAsync()'), async1: m('search() — async'), sync1: m('searchSync()') }),
+    )
   } else if (flags.values.has('pool-child')) {
     await poolChild(flags.values.get('index')!, 1.5, flags.values.get('out')!)
   } else {

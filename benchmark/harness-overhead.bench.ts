@@ -47,7 +47,7 @@ import type { ConcurrentTestResult, SearchTarget } from '../harness/index.ts'
 
 const argv = process.argv.slice(2)
 const QUICK = argv.includes('--quick') || process.env.BENCH_QUICK === '1'
-const JSON_OUT = argv.find((a) => a.startsWith('--json='))?.slice('--json='.length)
+const JSON_OUT = argv.find(a => a.startsWith('--json='))?.slice('--json='.length)
 const USERS = [1, 16, 64]
 const ROUNDS = QUICK ? 3 : 7
 /** Length of one measurement (ms); the harness runs add a warm-up excluded from its window. */
@@ -124,7 +124,14 @@ async function bareRun(users: number): Promise<Sample> {
   const n = counts.reduce((a, b) => a + b, 0)
   const mean = hist.mean / 1000
   hist.destroy()
-  return { rps: (n * 1000) / elapsed, perCpuSec: n / ((cpu.user + cpu.system) / 1e6), responseMs: mean, serviceMs: mean, othersCores: 0, ownCpu: 0 }
+  return {
+    rps: (n * 1000) / elapsed,
+    perCpuSec: n / ((cpu.user + cpu.system) / 1e6),
+    responseMs: mean,
+    serviceMs: mean,
+    othersCores: 0,
+    ownCpu: 0,
+  }
 }
 
 // ---------- the harness ----------
@@ -137,7 +144,8 @@ async function harnessRun(kind: 'off' | 'on', users: number): Promise<Sample> {
     pool: { size: users },
     ...(kind === 'off' ? { detector: false as const } : {}),
   })
-  if (r.totalRequests !== r.successfulRequests) throw new Error(`${kind}/${users}: ${r.totalRequests - r.successfulRequests} requests failed`)
+  if (r.totalRequests !== r.successfulRequests)
+    throw new Error(`${kind}/${users}: ${r.totalRequests - r.successfulRequests} requests failed`)
   if (r.detector?.deadlockDetected) throw new Error(`${kind}/${users}: the detector reported a deadlock on a no-op`)
   return {
     rps: r.requestsPerSecond,
@@ -191,17 +199,20 @@ function median(xs: readonly number[]): number {
 }
 
 const kilo = (x: number): string => `${(x / 1000).toFixed(0)} k`
-const nsStr = (ms: number): string => (Math.abs(ms) < 0.01 ? `${(ms * 1e6).toFixed(0)} ns` : `${(ms * 1000).toFixed(2)} µs`)
+const nsStr = (ms: number): string =>
+  Math.abs(ms) < 0.01 ? `${(ms * 1e6).toFixed(0)} ns` : `${(ms * 1000).toFixed(2)} µs`
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
   const line = (r: readonly string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
-  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n')
+  return [line(headers), `| ${widths.map(w => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n')
 }
 
 function cpuModel(): string {
   try {
-    return /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown'
+    return (
+      /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown'
+    )
   } catch {
     return os.cpus()[0]?.model ?? 'unknown'
   }
@@ -217,8 +228,10 @@ async function main(): Promise<void> {
 
   const load = os.loadavg()
   console.log(`# Harness overhead against a no-op target${QUICK ? ' (--quick)' : ''}\n`)
-  console.log(`machine: ${cpuModel()}, ${os.availableParallelism()} logical CPUs; Node ${process.version}; histograms: ${histogramBackend()}`)
-  console.log(`load average before: ${load.map((x) => x.toFixed(2)).join(' ')}`)
+  console.log(
+    `machine: ${cpuModel()}, ${os.availableParallelism()} logical CPUs; Node ${process.version}; histograms: ${histogramBackend()}`,
+  )
+  console.log(`load average before: ${load.map(x => x.toFixed(2)).join(' ')}`)
   console.log(`${ROUNDS} rounds (+1 warm-up round) × ${configs.length} configurations × ${MEASURE_MS} ms\n`)
 
   // The bare loop in this process before the harness has run at all: if the later bare rounds
@@ -248,21 +261,21 @@ async function main(): Promise<void> {
   const raw: Array<Record<string, unknown>> = []
   for (const users of USERS) {
     const bare = samples.get(`bare/${users}`) ?? []
-    const bareRps = median(bare.map((s) => s.rps))
-    const bareCpu = median(bare.map((s) => s.perCpuSec))
+    const bareRps = median(bare.map(s => s.rps))
+    const bareCpu = median(bare.map(s => s.perCpuSec))
     for (const kind of ['bare', 'off', 'on'] as const) {
       const ss = samples.get(`${kind}/${users}`) ?? []
-      const rps = ss.map((s) => s.rps)
+      const rps = ss.map(s => s.rps)
       const med = median(rps)
       // Little: mean time per request in a closed loop with no think time is N/X.
       const addedMs = kind === 'bare' ? 0 : users * (1000 / med - 1000 / bareRps)
-      const cpuMed = median(ss.map((s) => s.perCpuSec))
+      const cpuMed = median(ss.map(s => s.perCpuSec))
       // CPU time per request the harness adds (robust to preemption).
       const addedCpuMs = kind === 'bare' ? 0 : 1000 / cpuMed - 1000 / bareCpu
-      const resp = median(ss.map((s) => s.responseMs))
-      const serv = median(ss.map((s) => s.serviceMs))
-      const others = median(ss.map((s) => s.othersCores))
-      const own = median(ss.map((s) => s.ownCpu))
+      const resp = median(ss.map(s => s.responseMs))
+      const serv = median(ss.map(s => s.serviceMs))
+      const others = median(ss.map(s => s.othersCores))
+      const own = median(ss.map(s => s.ownCpu))
       rows.push([
         String(users),
         KIND_LABEL[kind],
@@ -306,7 +319,7 @@ async function main(): Promise<void> {
         'latency added Δ(N/X)',
         'mean response',
         'mean service',
-        'others\' CPU (cores)',
+        "others' CPU (cores)",
         'own CPU/wall',
       ],
       rows,
@@ -316,14 +329,19 @@ async function main(): Promise<void> {
   console.log(
     table(
       ['users', 'fresh req/s', 'in rounds req/s', 'ratio'],
-      USERS.map((users) => {
-        const inRounds = median((samples.get(`bare/${users}`) ?? []).map((s) => s.rps))
+      USERS.map(users => {
+        const inRounds = median((samples.get(`bare/${users}`) ?? []).map(s => s.rps))
         const f = fresh.get(users) ?? Number.NaN
         return [String(users), kilo(f), kilo(inRounds), (inRounds / f).toFixed(2)]
       }),
     ),
   )
-  console.log(`\nload average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  console.log(
+    `\nload average after: ${os
+      .loadavg()
+      .map(x => x.toFixed(2))
+      .join(' ')}`,
+  )
   if (JSON_OUT) {
     writeFileSync(
       JSON_OUT,

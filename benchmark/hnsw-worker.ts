@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     const index = new hnswlib.HierarchicalNSW('l2', dims)
     // hnswlib-node only takes plain number[] (not typed arrays): queries are converted once,
     // outside every timed loop; points are converted inside the build loop (measured apart).
-    const qArrays = qViews.map((v) => Array.from(v))
+    const qArrays = qViews.map(v => Array.from(v))
     adapter = {
       version: `hnswlib-node ${pkgVersion('hnswlib-node')}`,
       threadsNote: 'addPoint in a JS loop: always 1 thread (the binding has no batch or parallel add)',
@@ -273,7 +273,7 @@ async function main(): Promise<void> {
     for (let q = 0; q < nq; q++) adapter.ids(results[q], found, q * K)
     sweep.push({ ef, recall: recallAtK(found, truth, nq), qps: (nq / elapsed) * 1e9 })
   }
-  const first = sweep.find((p) => p.recall >= TARGET_RECALL)
+  const first = sweep.find(p => p.recall >= TARGET_RECALL)
   let chosen: WorkerResult['chosen'] = null
   let extra: Record<string, unknown> = {}
   if (first) {

@@ -32,7 +32,8 @@ type Kernel = (metric: string, a: Float32Array, b: Float32Array) => number
 /** The addon's sync kernel call, if the binding has one. */
 export function oursKernel(): { fn: Kernel | null; via: string } {
   const mod = native as Record<string, unknown>
-  if (typeof mod.kernelDistance === 'function') return { fn: mod.kernelDistance as Kernel, via: 'engine/native.ts kernelDistance' }
+  if (typeof mod.kernelDistance === 'function')
+    return { fn: mod.kernelDistance as Kernel, via: 'engine/native.ts kernelDistance' }
   if (typeof mod.distance === 'function') return { fn: mod.distance as Kernel, via: 'engine/native.ts distance' }
   return { fn: null, via: 'not available' }
 }
@@ -84,7 +85,9 @@ export interface KernelRow {
   jsRme: number
 }
 
-export async function runKernels(opts: { quick: boolean }): Promise<{ rows: KernelRow[]; via: string; checks: string[] }> {
+export async function runKernels(opts: {
+  quick: boolean
+}): Promise<{ rows: KernelRow[]; via: string; checks: string[] }> {
   const ours = oursKernel()
   const dimsList = [1, 128, 768, 1536]
   const metrics: Metric[] = ['dot', 'l2', 'cosine']
@@ -92,7 +95,9 @@ export async function runKernels(opts: { quick: boolean }): Promise<{ rows: Kern
   const checks: string[] = []
   const maxTime = opts.quick ? 0.2 : 0.8
 
-  heading(`Kernels: ours (${ours.via}) vs simsimd ${simsimdVersion()} vs a plain JS loop — benny, maxTime ${maxTime}s per case`)
+  heading(
+    `Kernels: ours (${ours.via}) vs simsimd ${simsimdVersion()} vs a plain JS loop — benny, maxTime ${maxTime}s per case`,
+  )
   for (const dims of dimsList) {
     const a = uniformVectors(1, dims, 1000 + dims)
     const c = uniformVectors(1, dims, 2000 + dims)
@@ -103,7 +108,8 @@ export async function runKernels(opts: { quick: boolean }): Promise<{ rows: Kern
       const peerAdjusted = metric === 'dot' ? 1 - peer : peer
       const wantAdjusted = metric === 'dot' ? 1 - want : want
       const tol = 1e-3 * Math.max(1, Math.abs(wantAdjusted))
-      if (Math.abs(peerAdjusted - wantAdjusted) > tol) checks.push(`simsimd ${metric} d=${dims}: ${peerAdjusted} vs JS ${wantAdjusted}`)
+      if (Math.abs(peerAdjusted - wantAdjusted) > tol)
+        checks.push(`simsimd ${metric} d=${dims}: ${peerAdjusted} vs JS ${wantAdjusted}`)
       if (ours.fn) {
         const got = ours.fn(metric, a, c)
         if (Math.abs(got - wantAdjusted) > tol) checks.push(`ours ${metric} d=${dims}: ${got} vs JS ${wantAdjusted}`)
@@ -130,7 +136,7 @@ export async function runKernels(opts: { quick: boolean }): Promise<{ rows: Kern
       const summary: Summary = await quiet(() =>
         b.suite(`${metric} d=${dims}`, b.configure({ cases: { maxTime, minSamples: 10 } }), ...cases),
       )
-      const get = (name: string) => summary.results.find((r) => r.name === name)
+      const get = (name: string) => summary.results.find(r => r.name === name)
       const o = get('ours')
       const s = get('simsimd')!
       const j = get('js')!
@@ -149,7 +155,7 @@ export async function runKernels(opts: { quick: boolean }): Promise<{ rows: Kern
 
   table(
     ['metric', 'd', 'ours', 'simsimd', 'plain JS', 'ours / simsimd (time)', 'JS / ours (speed-up)'],
-    rows.map((r) => [
+    rows.map(r => [
       r.metric,
       r.dims,
       r.oursNs === null ? 'not available' : `${ns(r.oursNs)} ±${r.oursRme!.toFixed(1)}%`,
@@ -211,10 +217,15 @@ export async function runCallFloor(opts: { quick: boolean }): Promise<FloorRow[]
       }),
     )
   }
-  const summary: Summary = await quiet(() => b.suite('call floor', b.configure({ cases: { maxTime, minSamples: 10 } }), ...cases))
-  const rows = summary.results.map((r) => ({ name: r.name, ns: 1e9 / r.ops, rme: r.margin }))
+  const summary: Summary = await quiet(() =>
+    b.suite('call floor', b.configure({ cases: { maxTime, minSamples: 10 } }), ...cases),
+  )
+  const rows = summary.results.map(r => ({ name: r.name, ns: 1e9 / r.ops, rme: r.margin }))
   heading('Binding call floor (benny): cost of one call that does (almost) nothing')
-  table(['call', 'time per call'], rows.map((r) => [r.name, `${ns(r.ns)} ±${r.rme.toFixed(1)}%`]))
+  table(
+    ['call', 'time per call'],
+    rows.map(r => [r.name, `${ns(r.ns)} ±${r.rme.toFixed(1)}%`]),
+  )
   return rows
 }
 

@@ -34,7 +34,10 @@ interface Row {
 async function round(time: number): Promise<Row[]> {
   const n = 100
   const index = new FlatIndex({ dimensions: 1, metric: 'l2' })
-  index.addSync(Float64Array.from({ length: n }, (_, i) => i), uniformVectors(n, 1, 7))
+  index.addSync(
+    Float64Array.from({ length: n }, (_, i) => i),
+    uniformVectors(n, 1, 7),
+  )
   const queries = Array.from({ length: 64 }, (_, i) => new Float32Array([Math.sin(i)]))
   let qi = 0
   const q = () => queries[qi++ & 63]
@@ -84,7 +87,7 @@ async function round(time: number): Promise<Row[]> {
       sink += (await index.search(q(), 10)).length
     })
   await bench.run()
-  return bench.tasks.map((t) => {
+  return bench.tasks.map(t => {
     const l = (t.result as unknown as { latency: { mean: number; p50: number; p99: number; rme: number } }).latency
     return { name: t.name, mean: l.mean * 1e6, p50: l.p50 * 1e6, p99: l.p99 * 1e6, rme: l.rme }
   })
@@ -99,13 +102,22 @@ export async function runResultFormat(opts: { quick: boolean }) {
     await waitForQuiet('result-format')
     all.push(await round(time))
   }
-  const rows = all[0].map((row) => {
-    const same = all.map((rs) => rs.find((x) => x.name === row.name)!)
-    return { name: row.name, mean: median(same.map((x) => x.mean)), p50: median(same.map((x) => x.p50)), p99: median(same.map((x) => x.p99)), rme: median(same.map((x) => x.rme)) }
+  const rows = all[0].map(row => {
+    const same = all.map(rs => rs.find(x => x.name === row.name)!)
+    return {
+      name: row.name,
+      mean: median(same.map(x => x.mean)),
+      p50: median(same.map(x => x.p50)),
+      p99: median(same.map(x => x.p99)),
+      rme: median(same.map(x => x.rme)),
+    }
   })
-  table(['task', 'mean', 'p50', 'p99', 'rme'], rows.map((r) => [r.name, ns(r.mean), ns(r.p50), ns(r.p99), `±${r.rme.toFixed(1)}%`]))
+  table(
+    ['task', 'mean', 'p50', 'p99', 'rme'],
+    rows.map(r => [r.name, ns(r.mean), ns(r.p50), ns(r.p99), `±${r.rme.toFixed(1)}%`]),
+  )
 
-  const m = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!.mean
+  const m = (prefix: string) => rows.find(r => r.name.startsWith(prefix))!.mean
   const k1 = m('napi: searchSync k = 1 ')
   const k10 = m('napi: searchSync k = 10')
   const k100 = m('napi: searchSync k = 100')

@@ -16,14 +16,25 @@ import { kernelIsa } from '../main.ts'
 import { runAsync } from './async.bench.ts'
 import { runHnsw } from './hnsw.bench.ts'
 import { runCallFloor, runKernels } from './kernels.bench.ts'
-import { BENCH_DIR, describeMachine, heading, ns, nowNs, num, parseFlags, ratio, table, writeResult } from './lib/common.ts'
+import {
+  BENCH_DIR,
+  describeMachine,
+  heading,
+  ns,
+  nowNs,
+  num,
+  parseFlags,
+  ratio,
+  table,
+  writeResult,
+} from './lib/common.ts'
 import { runResultFormat } from './result-format.bench.ts'
 
 const flags = parseFlags()
 const only = flags.values.get('only')?.split(',')
 const want = (name: string) => !only || only.includes(name)
 const versions = Object.fromEntries(
-  ['hnswlib-node', 'usearch', 'simsimd', 'tinybench', 'benny', 'tsx'].map((name) => [
+  ['hnswlib-node', 'usearch', 'simsimd', 'tinybench', 'benny', 'tsx'].map(name => [
     name,
     JSON.parse(readFileSync(join(BENCH_DIR, 'node_modules', name, 'package.json'), 'utf8')).version as string,
   ]),
@@ -31,7 +42,11 @@ const versions = Object.fromEntries(
 
 console.log(`# @acme/vector-native benchmarks${flags.quick ? ' (--quick)' : ''}`)
 console.log(`\nmachine: ${describeMachine()}; kernels: ${kernelIsa()}`)
-console.log(`peers: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+console.log(
+  `peers: ${Object.entries(versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+)
 const started = nowNs()
 const summary: Record<string, unknown> = { quick: flags.quick, versions }
 
@@ -59,25 +74,39 @@ const rows: (string | number)[][] = []
 const k = summary.kernels as Awaited<ReturnType<typeof runKernels>> | undefined
 if (k) {
   for (const d of [128, 768, 1536]) {
-    const r = k.rows.filter((x) => x.dims === d && x.oursNs !== null)
+    const r = k.rows.filter(x => x.dims === d && x.oursNs !== null)
     if (r.length) {
       rows.push([
         `kernels d=${d}: ours / simsimd time (dot, l2, cosine)`,
-        r.map((x) => ratio(x.oursNs!, x.simsimdNs)).join(', '),
+        r.map(x => ratio(x.oursNs!, x.simsimdNs)).join(', '),
         'lower is better; per-call binding overhead dominates below d≈1k',
       ])
     }
   }
 }
 const rf = summary.resultFormat as Awaited<ReturnType<typeof runResultFormat>> | undefined
-if (rf) rows.push(['result objects: napi cost per hit vs JS object', `${ns(rf.perHitNapi)} vs ${ns(rf.js100 / 100)}`, 'k = 10 ⇒ ' + ns(9 * rf.perHitNapi10) + ' per search'])
+if (rf)
+  rows.push([
+    'result objects: napi cost per hit vs JS object',
+    `${ns(rf.perHitNapi)} vs ${ns(rf.js100 / 100)}`,
+    'k = 10 ⇒ ' + ns(9 * rf.perHitNapi10) + ' per search',
+  ])
 const a = summary.async as Awaited<ReturnType<typeof runAsync>> | undefined
 if (a) {
-  rows.push(['async overhead / noop round trip', ratio(a.overheadPerCallNs, a.noopNs), `target ≤ 1.2 (overhead ${ns(a.overheadPerCallNs)}, noop ${ns(a.noopNs)})`])
+  rows.push([
+    'async overhead / noop round trip',
+    ratio(a.overheadPerCallNs, a.noopNs),
+    `target ≤ 1.2 (overhead ${ns(a.overheadPerCallNs)}, noop ${ns(a.noopNs)})`,
+  ])
 }
 const h = summary.hnsw as Awaited<ReturnType<typeof runHnsw>> | undefined
 if (h) {
-  for (const t of h.targets) rows.push([t.what, `${t.value.toFixed(2)}×`, Number.isNaN(t.goal) ? '—' : (t.lowerIsBetter ? t.value <= t.goal : t.value >= t.goal) ? 'met' : 'NOT met'])
+  for (const t of h.targets)
+    rows.push([
+      t.what,
+      `${t.value.toFixed(2)}×`,
+      Number.isNaN(t.goal) ? '—' : (t.lowerIsBetter ? t.value <= t.goal : t.value >= t.goal) ? 'met' : 'NOT met',
+    ])
 }
 table(['what', 'measured', 'note / target'], rows)
 console.log(`\ntotal ${num((nowNs() - started) / 1e9, 0)} s; results in ${join(BENCH_DIR, 'results')}/`)

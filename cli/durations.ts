@@ -24,7 +24,8 @@ export function parseDuration(text: string): number {
 export function parseFraction(text: string): number {
   const t = text.trim()
   const value = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t)
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`"${text}" is not a percentage between 0% and 100%`)
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new Error(`"${text}" is not a percentage between 0% and 100%`)
   return value
 }
 
@@ -32,19 +33,24 @@ export function parseFraction(text: string): number {
  * Levels: `'1,2,4,8'` (a list), `'1..64'` (doubling from 1 to 64), `'1..64x4'` (×4 steps),
  * `'2:20:2'` (start:max:step).
  */
-export function parseLevels(text: string): number[] | { start: number; max: number; step: number } | { start: number; max: number; factor: number } {
+export function parseLevels(
+  text: string,
+): number[] | { start: number; max: number; step: number } | { start: number; max: number; factor: number } {
   const t = text.trim()
   const geometric = /^(\d+(?:\.\d+)?)\.\.(\d+(?:\.\d+)?)(?:x(\d+(?:\.\d+)?))?$/.exec(t)
-  if (geometric) return { start: Number(geometric[1]), max: Number(geometric[2]), factor: geometric[3] ? Number(geometric[3]) : 2 }
+  if (geometric)
+    return { start: Number(geometric[1]), max: Number(geometric[2]), factor: geometric[3] ? Number(geometric[3]) : 2 }
   const range = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(t)
   if (range) return { start: Number(range[1]), max: Number(range[2]), step: Number(range[3]) }
-  const list = t.split(',').map((s) => s.trim())
-  if (list.length > 0 && list.every((s) => /^\d+(?:\.\d+)?$/.test(s))) return list.map(Number)
+  const list = t.split(',').map(s => s.trim())
+  if (list.length > 0 && list.every(s => /^\d+(?:\.\d+)?$/.test(s))) return list.map(Number)
   throw new Error(`"${text}" is not a list of levels (examples: 1,2,4,8  or  1..64  or  1..64x4  or  2:20:2)`)
 }
 
 /** Think time: `'0'`/`'none'`, `'10ms'` (constant), `'exp:20ms'`, `'uniform:5ms-20ms'`, `'pace:100ms'`. */
-export function parseThinkTime(text: string):
+export function parseThinkTime(
+  text: string,
+):
   | { kind: 'none' }
   | { kind: 'constant'; ms: number }
   | { kind: 'exponential'; meanMs: number }

@@ -3,7 +3,7 @@ import test from 'ava'
 import { parseDuration, parseFraction, parseLevels, parseThinkTime } from './durations.ts'
 import { parseScaleArgs, parseSlo } from './scale-args.ts'
 
-test('durations, fractions, levels and think times', (t) => {
+test('durations, fractions, levels and think times', t => {
   t.is(parseDuration('250ms'), 250)
   t.is(parseDuration('5s'), 5000)
   t.is(parseDuration('1.5m'), 90_000)
@@ -29,7 +29,7 @@ test('durations, fractions, levels and think times', (t) => {
   t.throws(() => parseSlo('p50<3ms'))
 })
 
-test('no flags: the default job', (t) => {
+test('no flags: the default job', t => {
   const o = parseScaleArgs([])
   if (o.command !== 'run') return t.fail(o.command)
   t.is(o.corpus, null)
@@ -40,8 +40,20 @@ test('no flags: the default job', (t) => {
   t.is(o.seed, 42)
 })
 
-test('--quick shrinks the run; explicit flags still win', (t) => {
-  const o = parseScaleArgs(['--quick', '--levels', '1,3', '--mode', 'text', '--slo', 'p99<20ms', '--threshold', 'p99<50ms', '--threshold', 'errors<1%'])
+test('--quick shrinks the run; explicit flags still win', t => {
+  const o = parseScaleArgs([
+    '--quick',
+    '--levels',
+    '1,3',
+    '--mode',
+    'text',
+    '--slo',
+    'p99<20ms',
+    '--threshold',
+    'p99<50ms',
+    '--threshold',
+    'errors<1%',
+  ])
   if (o.command !== 'run') return t.fail(o.command)
   t.is(o.documents, 3000)
   t.deepEqual(o.levels, [1, 3])
@@ -51,7 +63,7 @@ test('--quick shrinks the run; explicit flags still win', (t) => {
   t.deepEqual(o.thresholds, ['p99<50ms', 'errors<1%'])
 })
 
-test('bad flags give every problem at once', (t) => {
+test('bad flags give every problem at once', t => {
   const o = parseScaleArgs(['--mode', 'fuzzy', '--docs', '5x', '--levels', 'x', '--think', 'uniform:1ms', 'extra'])
   if (o.command !== 'error') return t.fail(o.command)
   const text = o.problems.join('\n')
@@ -65,9 +77,15 @@ test('bad flags give every problem at once', (t) => {
   t.is(parseScaleArgs(['--corpus', 'a.jsonl', '--docs', '100']).command, 'error')
 })
 
-test('compare and help', (t) => {
+test('compare and help', t => {
   const c = parseScaleArgs(['compare', 'a.json', 'b.json', '--threshold', 'p99<5ms', '--regression', '5%'])
-  t.deepEqual(c, { command: 'compare', baseline: 'a.json', current: 'b.json', thresholds: ['p99<5ms'], regression: 0.05 })
+  t.deepEqual(c, {
+    command: 'compare',
+    baseline: 'a.json',
+    current: 'b.json',
+    thresholds: ['p99<5ms'],
+    regression: 0.05,
+  })
   t.is(parseScaleArgs(['compare', 'a.json']).command, 'error')
   const h = parseScaleArgs(['--help'])
   t.is(h.command, 'help')

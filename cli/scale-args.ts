@@ -159,29 +159,58 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
 
   if (parsed.positionals[0] === 'compare') {
     if (parsed.positionals.length !== 3) problems.push('compare needs two report files: compare BASE.json NEW.json')
-    const regression = v.regression === undefined ? 0.1 : attempt(problems, 'regression', () => parseFraction(v.regression as string))
+    const regression =
+      v.regression === undefined ? 0.1 : attempt(problems, 'regression', () => parseFraction(v.regression as string))
     if (problems.length > 0) return { command: 'error', problems }
-    return { command: 'compare', baseline: parsed.positionals[1], current: parsed.positionals[2], thresholds: v.threshold ?? [], regression: regression as number }
+    return {
+      command: 'compare',
+      baseline: parsed.positionals[1],
+      current: parsed.positionals[2],
+      thresholds: v.threshold ?? [],
+      regression: regression as number,
+    }
   }
-  if (parsed.positionals.length > 0) problems.push(`unexpected argument "${parsed.positionals[0]}" (did you mean: compare?)`)
+  if (parsed.positionals.length > 0)
+    problems.push(`unexpected argument "${parsed.positionals[0]}" (did you mean: compare?)`)
 
   const quick = v.quick === true
   const mode = v.mode ?? 'hybrid'
-  if (!['text', 'vector', 'hybrid'].includes(mode)) problems.push(`--mode must be text, vector or hybrid, got "${mode}"`)
+  if (!['text', 'vector', 'hybrid'].includes(mode))
+    problems.push(`--mode must be text, vector or hybrid, got "${mode}"`)
   const model = v.model ?? 'closed'
   if (!['closed', 'open'].includes(model)) problems.push(`--model must be closed or open, got "${model}"`)
-  if (v.corpus !== undefined && v.docs !== undefined) problems.push('--corpus and --docs exclude each other: a corpus file has its own size')
+  if (v.corpus !== undefined && v.docs !== undefined)
+    problems.push('--corpus and --docs exclude each other: a corpus file has its own size')
   if (v.color && v['no-color']) problems.push('--color and --no-color exclude each other')
 
-  const defaultLevels: LevelsSpec = quick ? [1, 2, 4] : model === 'open' ? { start: 100, max: 3200, factor: 2 } : { start: 1, max: 32, factor: 2 }
-  const levels = v.levels === undefined ? defaultLevels : attempt(problems, 'levels', () => parseLevels(v.levels as string))
-  const durationMs = v.duration === undefined ? (quick ? 1000 : 5000) : attempt(problems, 'duration', () => parseDuration(v.duration as string))
-  const warmUpMs = v.warmup === undefined ? (quick ? 300 : 1000) : attempt(problems, 'warmup', () => parseDuration(v.warmup as string))
-  const rampUpMs = v['ramp-up'] === undefined ? 0 : attempt(problems, 'ramp-up', () => parseDuration(v['ramp-up'] as string))
-  const thinkTime = v.think === undefined ? { kind: 'none' as const } : attempt(problems, 'think', () => parseThinkTime(v.think as string))
-  const writeFraction = v.writes === undefined ? 0 : attempt(problems, 'writes', () => parseFraction(v.writes as string))
+  const defaultLevels: LevelsSpec = quick
+    ? [1, 2, 4]
+    : model === 'open'
+      ? { start: 100, max: 3200, factor: 2 }
+      : { start: 1, max: 32, factor: 2 }
+  const levels =
+    v.levels === undefined ? defaultLevels : attempt(problems, 'levels', () => parseLevels(v.levels as string))
+  const durationMs =
+    v.duration === undefined
+      ? quick
+        ? 1000
+        : 5000
+      : attempt(problems, 'duration', () => parseDuration(v.duration as string))
+  const warmUpMs =
+    v.warmup === undefined ? (quick ? 300 : 1000) : attempt(problems, 'warmup', () => parseDuration(v.warmup as string))
+  const rampUpMs =
+    v['ramp-up'] === undefined ? 0 : attempt(problems, 'ramp-up', () => parseDuration(v['ramp-up'] as string))
+  const thinkTime =
+    v.think === undefined
+      ? { kind: 'none' as const }
+      : attempt(problems, 'think', () => parseThinkTime(v.think as string))
+  const writeFraction =
+    v.writes === undefined ? 0 : attempt(problems, 'writes', () => parseFraction(v.writes as string))
   const sloP99Ms = v.slo === undefined ? null : attempt(problems, 'slo', () => parseSlo(v.slo as string))
-  const maxErrorRate = v['max-errors'] === undefined ? 0.01 : attempt(problems, 'max-errors', () => parseFraction(v['max-errors'] as string))
+  const maxErrorRate =
+    v['max-errors'] === undefined
+      ? 0.01
+      : attempt(problems, 'max-errors', () => parseFraction(v['max-errors'] as string))
   if (durationMs !== undefined && durationMs <= 0) problems.push('--duration must be longer than 0')
 
   const documents = int('docs', v.docs, 10, 10_000_000, problems) ?? (quick ? 3000 : 20_000)

@@ -26,7 +26,12 @@ export interface CliIo {
   cwd: string
 }
 
-const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
+const processIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+})
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)
@@ -44,7 +49,9 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
   try {
     log(workload.description)
     if (workload.indexing.documents > 0) {
-      log(`indexed ${workload.indexing.documents} documents in ${workload.indexing.seconds.toFixed(1)} s (text index ${workload.textIndexPath}, vectors ${workload.vectorDbPath})`)
+      log(
+        `indexed ${workload.indexing.documents} documents in ${workload.indexing.seconds.toFixed(1)} s (text index ${workload.textIndexPath}, vectors ${workload.vectorDbPath})`,
+      )
     }
     const report = workload.system.openReport
     if (report.repaired) log(`the store was repaired on open: ${report.repaired.reason}`)
@@ -53,7 +60,11 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k })
     const bench = new ConcurrentBenchmark<string | UnifiedQuery, UnifiedDocument>(target)
     const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
-    const progress = new ProgressBar(io.stderr, { color: o.color ?? shouldColor(io.stderr, io.env), model: o.model, slo })
+    const progress = new ProgressBar(io.stderr, {
+      color: o.color ?? shouldColor(io.stderr, io.env),
+      model: o.model,
+      slo,
+    })
     const started = performance.now()
     const result = await bench.runScalabilityTest({
       levels: o.levels,
@@ -65,7 +76,10 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       queries: workload.queries,
       classify: (q, i) => workload.classify(typeof q === 'string' ? { text: q } : q, i),
       selection: { kind: 'zipf', exponent: 1 },
-      writes: o.writeFraction > 0 ? { fraction: o.writeFraction, makeInsert: (rng, i) => workload.makeDocument(rng, i) } : undefined,
+      writes:
+        o.writeFraction > 0
+          ? { fraction: o.writeFraction, makeInsert: (rng, i) => workload.makeDocument(rng, i) }
+          : undefined,
       seed: o.seed,
       poolSize: o.poolSize ?? 'level',
       poolFactory: sessionFactory(workload.system),
@@ -80,12 +94,14 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     const width = io.stdout.columns ? io.stdout.columns - 1 : 100
     io.stdout.write(`\n${renderLevelTable(result, { color, width })}\n\n`)
     io.stdout.write(`${renderChart(result, { color, width })}\n\n`)
-    io.stdout.write(`${renderSummary(result, { color, width, files: { 'report.json': files.json, 'report.html': files.html } })}\n`)
+    io.stdout.write(
+      `${renderSummary(result, { color, width, files: { 'report.json': files.json, 'report.html': files.html } })}\n`,
+    )
 
     if (o.thresholds.length > 0) {
       const results = evaluateThresholds(result, o.thresholds)
       for (const r of results) io.stdout.write(`${r.passed ? 'PASS' : 'FAIL'}  ${r.detail}\n`)
-      if (results.some((r) => !r.passed)) return 1
+      if (results.some(r => !r.passed)) return 1
     }
     return 0
   } finally {

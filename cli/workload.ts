@@ -44,7 +44,7 @@ function queriesFromDocuments(docs: readonly { text: string }[], count: number, 
   const rng = new Rng(deriveSeed(seed, 7))
   const out: string[] = []
   for (let attempts = 0; out.length < count && attempts < count * 10; attempts++) {
-    const words = docs[rng.nextInt(docs.length)].text.split(/\s+/).filter((w) => w.length > 0)
+    const words = docs[rng.nextInt(docs.length)].text.split(/\s+/).filter(w => w.length > 0)
     if (words.length === 0) continue
     const n = Math.min(words.length, 2 + rng.nextInt(4))
     const start = rng.nextInt(words.length - n + 1)
@@ -70,14 +70,14 @@ export async function prepareWorkload(o: WorkloadOptions, log: (line: string) =>
   if (o.corpus === null) {
     const started = performance.now()
     const corpus = generateCorpus({ documents: o.documents, queries: 1000, seed: o.seed })
-    docs = corpus.documents.map((d) => ({ id: d.id, text: d.text }))
-    texts = corpus.queries.map((q) => q.text)
-    labels = corpus.queries.map((q) => q.class)
+    docs = corpus.documents.map(d => ({ id: d.id, text: d.text }))
+    texts = corpus.queries.map(q => q.text)
+    labels = corpus.queries.map(q => q.class)
     description = `built-in corpus: ${docs.length} documents in ${corpus.topics.length} topics, ${texts.length} queries (seed ${o.seed}), generated in ${((performance.now() - started) / 1000).toFixed(1)} s`
   } else {
     const lines = await loadJsonlCorpus(o.corpus)
-    docs = lines.map((l) => ({ id: l.id, text: l.text, vector: l.vector, metadata: l.metadata }))
-    const withVectors = lines.find((l) => l.vector !== undefined)
+    docs = lines.map(l => ({ id: l.id, text: l.text, vector: l.vector, metadata: l.metadata }))
+    const withVectors = lines.find(l => l.vector !== undefined)
     if (withVectors?.vector) dimensions = withVectors.vector.length
     texts = queriesFromDocuments(lines, 1000, o.seed)
     labels = texts.map(() => 'sampled')
@@ -99,13 +99,13 @@ export async function prepareWorkload(o: WorkloadOptions, log: (line: string) =>
   }
   const seconds = (performance.now() - started) / 1000
 
-  const queries: UnifiedQuery[] = texts.map((text) => ({ text, mode: o.mode }))
+  const queries: UnifiedQuery[] = texts.map(text => ({ text, mode: o.mode }))
   const classOf = new Map(queries.map((q, i) => [q, labels[i]]))
-  const pool = docs.map((d) => d.text)
+  const pool = docs.map(d => d.text)
   return {
     system,
     queries,
-    classify: (q) => `${q.mode ?? o.mode}:${classOf.get(q) ?? 'query'}`,
+    classify: q => `${q.mode ?? o.mode}:${classOf.get(q) ?? 'query'}`,
     makeDocument: (rng, i) => ({ id: `scale-write-${o.seed}-${i}`, text: pool[rng.nextInt(pool.length)] }),
     description,
     indexing: { documents: before.docCount === 0 ? docs.length : 0, seconds },

@@ -58,7 +58,32 @@ export const DEFAULT_CORPUS_OPTIONS: Required<CorpusOptions> = {
   seed: 42,
 }
 
-const ONSETS = ['b', 'c', 'd', 'f', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'br', 'st', 'tr', 'pl', 'gr', 'sh', 'ch', 'qu']
+const ONSETS = [
+  'b',
+  'c',
+  'd',
+  'f',
+  'g',
+  'h',
+  'k',
+  'l',
+  'm',
+  'n',
+  'p',
+  'r',
+  's',
+  't',
+  'v',
+  'z',
+  'br',
+  'st',
+  'tr',
+  'pl',
+  'gr',
+  'sh',
+  'ch',
+  'qu',
+]
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ou', 'io', 'ea']
 const CODAS = ['', '', '', 'n', 'r', 's', 'l', 'x', 'nd', 'st', 'm']
 
@@ -88,7 +113,8 @@ function makeVocabulary(rng: Rng, count: number, taken: Set<string>): string[] {
 function resolve(options: CorpusOptions): Required<CorpusOptions> {
   const o = { ...DEFAULT_CORPUS_OPTIONS, ...options }
   for (const [key, value] of Object.entries(o)) {
-    if (!Number.isFinite(value) || value < 0) throw new RangeError(`corpus option ${key} must be a non-negative number, got ${value}`)
+    if (!Number.isFinite(value) || value < 0)
+      throw new RangeError(`corpus option ${key} must be a non-negative number, got ${value}`)
   }
   if (o.documents < 1 || o.topics < 1 || o.wordsPerTopic < 10) {
     throw new RangeError('corpus needs at least 1 document, 1 topic and 10 words per topic')

@@ -37,7 +37,9 @@ export async function loadJsonlCorpus(path: string, options: { maxProblems?: num
     }
     const parsed = CorpusLineSchema.safeParse(value)
     if (!parsed.success) {
-      problems.push(`line ${lineNo}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ')}`)
+      problems.push(
+        `line ${lineNo}: ${parsed.error.issues.map(i => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ')}`,
+      )
     } else if (seen.has(parsed.data.id)) {
       problems.push(`line ${lineNo}: duplicate id ${JSON.stringify(parsed.data.id)}`)
     } else {

@@ -40,7 +40,7 @@ export function isCodedError(value: unknown): value is CodedError {
 
 /** Turns a zod failure into one ERR_INVALID_ARGUMENT naming every problem. */
 export function fromZodError(what: string, error: ZodError): CodedError {
-  const problems = error.issues.map((issue) => {
+  const problems = error.issues.map(issue => {
     const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
     return `${path}${issue.message}`
   })
@@ -76,7 +76,10 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, wha
  * Calls a native async method with an optional signal: rejects at once if it has already fired,
  * and maps napi's cancellation into `ERR_ABORTED`.
  */
-export function withSignal<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+export function withSignal<T>(
+  signal: AbortSignal | undefined,
+  run: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
   if (signal === undefined) return run(undefined)
   if (signal.aborted) return Promise.reject(abortError(signal))
   return run(signal).catch((error: unknown) => normalizeAbort(error, signal))

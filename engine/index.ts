@@ -6,7 +6,17 @@ export { MAX_DIMENSIONS, MAX_K } from './options.ts'
 export { distance, kernelIsa, nativeThreadStats, noopAsync } from './native.ts'
 
 export type { SearchHit } from './vector-index.ts'
-export type { Embedder, HybridHit, OpenReportInfo, SearchMode, StoredDocument, UnifiedDocument, UnifiedOpenOptions, UnifiedSearchOptions, UnifiedStats } from './unified-search.ts'
+export type {
+  Embedder,
+  HybridHit,
+  OpenReportInfo,
+  SearchMode,
+  StoredDocument,
+  UnifiedDocument,
+  UnifiedOpenOptions,
+  UnifiedSearchOptions,
+  UnifiedStats,
+} from './unified-search.ts'
 export type { CodedError, ErrorCode } from './errors.ts'
 export type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
 export type { NativeThreadStats } from './native.ts'

@@ -10,7 +10,14 @@ import { z } from 'zod'
 
 import { codedError, parseOptions, withSignal } from './errors.ts'
 import { NativeUnifiedSearchSystem } from './native.ts'
-import type { HybridHit, NativeQuery, NativeSearchSession, OpenReportInfo, StoredDocument, UnifiedStats } from './native.ts'
+import type {
+  HybridHit,
+  NativeQuery,
+  NativeSearchSession,
+  OpenReportInfo,
+  StoredDocument,
+  UnifiedStats,
+} from './native.ts'
 import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
 
 export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
@@ -37,7 +44,12 @@ export const UnifiedOpenOptionsSchema = z.strictObject({
   efSearch: int(1, 1_000_000).optional(),
   seed: int(0, 0xffff_ffff).optional(),
   /** `'feature-hashing'` (default), `'none'` (every document and vector query brings a vector), or your function. */
-  embedder: z.union([z.enum(['feature-hashing', 'none']), z.custom<Embedder>((v) => typeof v === 'function', { message: 'must be a function' })]).optional(),
+  embedder: z
+    .union([
+      z.enum(['feature-hashing', 'none']),
+      z.custom<Embedder>(v => typeof v === 'function', { message: 'must be a function' }),
+    ])
+    .optional(),
   /** Bytes the text writer buffers before flushing a segment. @default 50 MB */
   writerMemory: int(15_000_000, 4_000_000_000).optional(),
   signal: z.instanceof(AbortSignal).optional(),
@@ -61,7 +73,12 @@ export const UnifiedSearchOptionsSchema = z.strictObject({
   /** @default 10 */
   k: int(1, MAX_UNIFIED_K).optional(),
   /** A query vector (else the text is embedded for the vector leg). */
-  vector: z.union([z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'must be a Float32Array' }), z.array(z.number())]).optional(),
+  vector: z
+    .union([
+      z.custom<Float32Array>(v => v instanceof Float32Array, { message: 'must be a Float32Array' }),
+      z.array(z.number()),
+    ])
+    .optional(),
   /** @default 'rrf' */
   fusion: z.enum(['rrf', 'linear']).optional(),
   /** RRF damping constant. @default 60 */
@@ -77,21 +94,36 @@ export const UnifiedSearchOptionsSchema = z.strictObject({
 export type UnifiedSearchOptions = z.input<typeof UnifiedSearchOptionsSchema>
 
 /** Builds the native query: validated options, the text, an embedded vector if needed. */
-async function nativeQuery(text: string, options: UnifiedSearchOptions | undefined, embed: Embedder | null, dimensions: number): Promise<{ query: NativeQuery; signal?: AbortSignal }> {
-  if (typeof text !== 'string') throw codedError('ERR_INVALID_ARGUMENT', 'the query must be a string (it may be empty in vector mode when a vector is given)')
+async function nativeQuery(
+  text: string,
+  options: UnifiedSearchOptions | undefined,
+  embed: Embedder | null,
+  dimensions: number,
+): Promise<{ query: NativeQuery; signal?: AbortSignal }> {
+  if (typeof text !== 'string')
+    throw codedError(
+      'ERR_INVALID_ARGUMENT',
+      'the query must be a string (it may be empty in vector mode when a vector is given)',
+    )
   const o = options === undefined ? {} : parseOptions(UnifiedSearchOptionsSchema, options, 'search options')
   const mode = o.mode ?? 'hybrid'
   const hasText = text.trim().length > 0
-  let vector = o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
+  let vector =
+    o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
   if (mode === 'text' && !hasText) throw codedError('ERR_INVALID_ARGUMENT', 'a text search needs a non-empty query')
-  if (!hasText && vector === undefined) throw codedError('ERR_INVALID_ARGUMENT', `a ${mode} search needs a non-empty query text or a vector`)
+  if (!hasText && vector === undefined)
+    throw codedError('ERR_INVALID_ARGUMENT', `a ${mode} search needs a non-empty query text or a vector`)
   if (vector === undefined && mode !== 'text' && embed !== null) {
     vector = (await embedOne(embed, text, dimensions)) as Float32Array<ArrayBuffer>
   }
   const query: NativeQuery = { mode, k: o.k ?? 10 }
   if (hasText) query.text = text
   if (vector !== undefined) {
-    if (vector.length !== dimensions) throw codedError('ERR_DIMENSION_MISMATCH', `the query vector has ${vector.length} dimensions, the store has ${dimensions}`)
+    if (vector.length !== dimensions)
+      throw codedError(
+        'ERR_DIMENSION_MISMATCH',
+        `the query vector has ${vector.length} dimensions, the store has ${dimensions}`,
+      )
     query.vector = vector
   }
   if (o.fusion !== undefined) query.fusion = o.fusion
@@ -115,11 +147,18 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
     throw codedError('ERR_INVALID_ARGUMENT', `the embedder failed: ${(error as Error).message}`, error)
   }
   if (!Array.isArray(out) || out.length !== texts.length) {
-    throw codedError('ERR_INVALID_ARGUMENT', `the embedder returned ${Array.isArray(out) ? out.length : typeof out} vectors for ${texts.length} texts`)
+    throw codedError(
+      'ERR_INVALID_ARGUMENT',
+      `the embedder returned ${Array.isArray(out) ? out.length : typeof out} vectors for ${texts.length} texts`,
+    )
   }
   return out.map((v, i) => {
     const vector = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
-    if (vector.length !== dimensions) throw codedError('ERR_DIMENSION_MISMATCH', `the embedder's vector ${i} has ${vector.length} dimensions, the store has ${dimensions}`)
+    if (vector.length !== dimensions)
+      throw codedError(
+        'ERR_DIMENSION_MISMATCH',
+        `the embedder's vector ${i} has ${vector.length} dimensions, the store has ${dimensions}`,
+      )
     return vector
   })
 }
@@ -139,7 +178,7 @@ export class SearchSession {
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
     if (this.#native.closed) throw codedError('ERR_CLOSED', 'the session is closed')
     const { query, signal } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
-    return withSignal(signal, (s) => this.#native.search(query, s))
+    return withSignal(signal, s => this.#native.search(query, s))
   }
 
   /** The committed generation the session's last search saw. */
@@ -172,7 +211,7 @@ export class UnifiedSearchSystem {
   static async open(options: UnifiedOpenOptions): Promise<UnifiedSearchSystem> {
     const o = parseOptions(UnifiedOpenOptionsSchema, options, 'UnifiedSearchSystem options')
     const custom = typeof o.embedder === 'function' ? o.embedder : null
-    const native = await withSignal(o.signal, (s) =>
+    const native = await withSignal(o.signal, s =>
       NativeUnifiedSearchSystem.open(
         {
           textIndexPath: o.textIndexPath,
@@ -216,44 +255,65 @@ export class UnifiedSearchSystem {
    * to replace a document.
    */
   async add(docs: readonly UnifiedDocument[], options?: { signal?: AbortSignal }): Promise<number> {
-    if (!Array.isArray(docs) || docs.length === 0) throw codedError('ERR_INVALID_ARGUMENT', 'add needs a non-empty array of documents')
+    if (!Array.isArray(docs) || docs.length === 0)
+      throw codedError('ERR_INVALID_ARGUMENT', 'add needs a non-empty array of documents')
     const d = this.dimensions
     const native = docs.map((doc, i) => {
-      if (doc === null || typeof doc !== 'object') throw codedError('ERR_INVALID_ARGUMENT', `document ${i} is not an object`)
-      if (typeof doc.id !== 'string' || doc.id.length === 0) throw codedError('ERR_INVALID_ARGUMENT', `document ${i}: id must be a non-empty string`)
-      if (typeof doc.text !== 'string') throw codedError('ERR_INVALID_ARGUMENT', `document ${JSON.stringify(doc.id)}: text must be a string`)
-      const vector = doc.vector === undefined ? undefined : doc.vector instanceof Float32Array ? doc.vector : Float32Array.from(doc.vector)
+      if (doc === null || typeof doc !== 'object')
+        throw codedError('ERR_INVALID_ARGUMENT', `document ${i} is not an object`)
+      if (typeof doc.id !== 'string' || doc.id.length === 0)
+        throw codedError('ERR_INVALID_ARGUMENT', `document ${i}: id must be a non-empty string`)
+      if (typeof doc.text !== 'string')
+        throw codedError('ERR_INVALID_ARGUMENT', `document ${JSON.stringify(doc.id)}: text must be a string`)
+      const vector =
+        doc.vector === undefined
+          ? undefined
+          : doc.vector instanceof Float32Array
+            ? doc.vector
+            : Float32Array.from(doc.vector)
       if (vector !== undefined && vector.length !== d) {
-        throw codedError('ERR_DIMENSION_MISMATCH', `document ${JSON.stringify(doc.id)} has a vector of ${vector.length} dimensions, the store has ${d}`)
+        throw codedError(
+          'ERR_DIMENSION_MISMATCH',
+          `document ${JSON.stringify(doc.id)} has a vector of ${vector.length} dimensions, the store has ${d}`,
+        )
       }
-      return { id: doc.id, text: doc.text, vector, metadata: doc.metadata === undefined ? undefined : JSON.stringify(doc.metadata) }
+      return {
+        id: doc.id,
+        text: doc.text,
+        vector,
+        metadata: doc.metadata === undefined ? undefined : JSON.stringify(doc.metadata),
+      }
     })
     if (this.embedder !== null) {
-      const missing = native.filter((doc) => doc.vector === undefined && doc.text.trim().length > 0)
+      const missing = native.filter(doc => doc.vector === undefined && doc.text.trim().length > 0)
       if (missing.length > 0) {
-        const vectors = await embedMany(this.embedder, missing.map((doc) => doc.text), d)
+        const vectors = await embedMany(
+          this.embedder,
+          missing.map(doc => doc.text),
+          d,
+        )
         missing.forEach((doc, i) => (doc.vector = vectors[i]))
       }
     }
-    return withSignal(options?.signal, (s) => this.#native.add(native, s))
+    return withSignal(options?.signal, s => this.#native.add(native, s))
   }
 
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
   delete(ids: readonly string[], options?: { signal?: AbortSignal }): Promise<number> {
-    if (!Array.isArray(ids) || ids.length === 0 || ids.some((id) => typeof id !== 'string')) {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.some(id => typeof id !== 'string')) {
       return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'delete needs a non-empty array of string ids'))
     }
-    return withSignal(options?.signal, (s) => this.#native.delete([...ids], s))
+    return withSignal(options?.signal, s => this.#native.delete([...ids], s))
   }
 
   /** Makes buffered writes durable and visible to searches. Resolves to the new generation. */
   commit(options?: { signal?: AbortSignal }): Promise<number> {
-    return withSignal(options?.signal, (s) => this.#native.commit(s))
+    return withSignal(options?.signal, s => this.#native.commit(s))
   }
 
   /** Drops buffered writes. Resolves to how many operations were dropped. */
   rollback(options?: { signal?: AbortSignal }): Promise<number> {
-    return withSignal(options?.signal, (s) => this.#native.rollback(s))
+    return withSignal(options?.signal, s => this.#native.rollback(s))
   }
 
   /**
@@ -263,13 +323,14 @@ export class UnifiedSearchSystem {
    * without tokens gives zeros). Fails with ERR_INVALID_ARGUMENT when the store has neither.
    */
   async embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) {
+    if (!Array.isArray(texts) || texts.some(t => typeof t !== 'string')) {
       throw codedError('ERR_INVALID_ARGUMENT', 'embed needs an array of strings')
     }
     const d = this.dimensions
     const custom = this.embedder
-    if (custom !== null) return withSignal(options?.signal, async () => (texts.length === 0 ? [] : embedMany(custom, [...texts], d)))
-    const rows = await withSignal(options?.signal, (s) => this.#native.embed([...texts], s))
+    if (custom !== null)
+      return withSignal(options?.signal, async () => (texts.length === 0 ? [] : embedMany(custom, [...texts], d)))
+    const rows = await withSignal(options?.signal, s => this.#native.embed([...texts], s))
     return Array.from({ length: texts.length }, (_, i) => rows.subarray(i * d, (i + 1) * d))
   }
 
@@ -279,20 +340,29 @@ export class UnifiedSearchSystem {
    */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
     const { query, signal } = await nativeQuery(text, options, this.embedder, this.dimensions)
-    return withSignal(signal, (s) => this.#native.search(query, s))
+    return withSignal(signal, s => this.#native.search(query, s))
   }
 
   /** A committed document by id, or null. */
-  get(id: string, options?: { signal?: AbortSignal }): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
-    if (typeof id !== 'string' || id.length === 0) return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
-    return withSignal(options?.signal, (s) => this.#native.get(id, s)).then((doc) =>
-      doc === null ? null : { ...doc, metadata: doc.metadata === undefined || doc.metadata === null ? undefined : JSON.parse(doc.metadata) },
+  get(
+    id: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
+    if (typeof id !== 'string' || id.length === 0)
+      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
+    return withSignal(options?.signal, s => this.#native.get(id, s)).then(doc =>
+      doc === null
+        ? null
+        : {
+            ...doc,
+            metadata: doc.metadata === undefined || doc.metadata === null ? undefined : JSON.parse(doc.metadata),
+          },
     )
   }
 
   /** Counts, generation, sizes on disk. */
   stats(options?: { signal?: AbortSignal }): Promise<UnifiedStats> {
-    return withSignal(options?.signal, (s) => this.#native.stats(s))
+    return withSignal(options?.signal, s => this.#native.stats(s))
   }
 
   /** A session with its own search scratch (visited set, heaps, searcher snapshot). */
@@ -302,6 +372,6 @@ export class UnifiedSearchSystem {
 
   /** Drops buffered writes and releases the stores; later calls fail with ERR_CLOSED. */
   close(options?: { signal?: AbortSignal }): Promise<void> {
-    return withSignal(options?.signal, (s) => this.#native.close(s))
+    return withSignal(options?.signal, s => this.#native.close(s))
   }
 }

@@ -50,7 +50,11 @@ function toIdArray(ids: Ids, what: string): Float64Array {
   return Float64Array.from(ids as ArrayLike<number>)
 }
 
-function toVectorArray(vectors: Float32Array | readonly (readonly number[] | Float32Array)[], dimensions: number, what: string): Float32Array {
+function toVectorArray(
+  vectors: Float32Array | readonly (readonly number[] | Float32Array)[],
+  dimensions: number,
+  what: string,
+): Float32Array {
   if (vectors instanceof Float32Array) return vectors
   if (!Array.isArray(vectors)) {
     throw codedError('ERR_INVALID_ARGUMENT', `${what} must be a Float32Array (row-major) or an array of vectors`)
@@ -58,7 +62,10 @@ function toVectorArray(vectors: Float32Array | readonly (readonly number[] | Flo
   const flat = new Float32Array(vectors.length * dimensions)
   vectors.forEach((row: ArrayLike<number>, i: number) => {
     if (row.length !== dimensions) {
-      throw codedError('ERR_DIMENSION_MISMATCH', `${what}[${i}] has ${row.length} components; the index has ${dimensions} dimensions`)
+      throw codedError(
+        'ERR_DIMENSION_MISMATCH',
+        `${what}[${i}] has ${row.length} components; the index has ${dimensions} dimensions`,
+      )
     }
     flat.set(row, i * dimensions)
   })
@@ -119,12 +126,16 @@ abstract class VectorIndexBase {
    * `vectors` is one row-major `Float32Array` of `ids.length × dimensions` values, or an array of
    * vectors. A `Float32Array` is read in place: do not modify it until the promise settles.
    */
-  add(ids: Ids, vectors: Float32Array | readonly (readonly number[] | Float32Array)[], options?: SignalOptions): Promise<void> {
+  add(
+    ids: Ids,
+    vectors: Float32Array | readonly (readonly number[] | Float32Array)[],
+    options?: SignalOptions,
+  ): Promise<void> {
     try {
       const signal = signalOf(options)
       const idArray = toIdArray(ids, 'ids')
       const data = toVectorArray(vectors, this.dimensions, 'vectors')
-      return withSignal(signal, (s) => this.native.add(idArray, data, s))
+      return withSignal(signal, s => this.native.add(idArray, data, s))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -140,7 +151,7 @@ abstract class VectorIndexBase {
     try {
       const signal = signalOf(options)
       const idArray = toIdArray(ids, 'ids')
-      return withSignal(signal, (s) => this.native.remove(idArray, s))
+      return withSignal(signal, s => this.native.remove(idArray, s))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -157,7 +168,7 @@ abstract class VectorIndexBase {
       const vector = this.queryVector(query)
       checkK(k)
       const { native, signal } = this.searchOptions(options)
-      return withSignal(signal, (s) => this.native.search(vector, k, native, s)).then(toHits)
+      return withSignal(signal, s => this.native.search(vector, k, native, s)).then(toHits)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -174,15 +185,22 @@ abstract class VectorIndexBase {
    * Searches many queries at once, in parallel on the engine's own threads.
    * `queries` is row-major (`n × dimensions`) or an array of vectors.
    */
-  searchBatch(queries: Float32Array | readonly (readonly number[] | Float32Array)[], k = 10, options?: SearchOptions): Promise<SearchHit[][]> {
+  searchBatch(
+    queries: Float32Array | readonly (readonly number[] | Float32Array)[],
+    k = 10,
+    options?: SearchOptions,
+  ): Promise<SearchHit[][]> {
     try {
       const data = toVectorArray(queries, this.dimensions, 'queries')
       if (data.length === 0 || data.length % this.dimensions !== 0) {
-        throw codedError('ERR_DIMENSION_MISMATCH', `queries hold ${data.length} values, not a positive multiple of ${this.dimensions} dimensions`)
+        throw codedError(
+          'ERR_DIMENSION_MISMATCH',
+          `queries hold ${data.length} values, not a positive multiple of ${this.dimensions} dimensions`,
+        )
       }
       checkK(k)
       const { native, signal } = this.searchOptions(options)
-      return withSignal(signal, (s) => this.native.searchBatch(data, k, native, s)).then(toBatchHits)
+      return withSignal(signal, s => this.native.searchBatch(data, k, native, s)).then(toBatchHits)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -195,7 +213,7 @@ abstract class VectorIndexBase {
         throw codedError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string')
       }
       const signal = signalOf(options)
-      return withSignal(signal, (s) => this.native.save(path, s))
+      return withSignal(signal, s => this.native.save(path, s))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -207,12 +225,18 @@ abstract class VectorIndexBase {
       throw codedError('ERR_INVALID_ARGUMENT', 'query must be a Float32Array or an array of numbers')
     }
     if (vector.length !== this.dimensions) {
-      throw codedError('ERR_DIMENSION_MISMATCH', `query has ${vector.length} components; the index has ${this.dimensions} dimensions`)
+      throw codedError(
+        'ERR_DIMENSION_MISMATCH',
+        `query has ${vector.length} components; the index has ${this.dimensions} dimensions`,
+      )
     }
     return vector
   }
 
-  private searchOptions(options: SearchOptions | undefined): { native: NativeSearchOptions | undefined; signal: AbortSignal | undefined } {
+  private searchOptions(options: SearchOptions | undefined): {
+    native: NativeSearchOptions | undefined
+    signal: AbortSignal | undefined
+  } {
     if (options === undefined) return { native: undefined, signal: undefined }
     const parsed = parseOptions(SearchOptionsSchema, options, 'search options')
     if (parsed.signal?.aborted) throw abortError(parsed.signal)
@@ -234,7 +258,10 @@ export class FlatIndex extends VectorIndexBase {
   static async load(path: string, options?: SignalOptions): Promise<FlatIndex> {
     const index = await loadIndex(path, options)
     if (!(index instanceof FlatIndex)) {
-      throw codedError('ERR_INVALID_ARGUMENT', `${path} holds an ${index.kind} index, not a flat one: use loadIndex or HnswIndex.load`)
+      throw codedError(
+        'ERR_INVALID_ARGUMENT',
+        `${path} holds an ${index.kind} index, not a flat one: use loadIndex or HnswIndex.load`,
+      )
     }
     return index
   }
@@ -250,7 +277,11 @@ export class FlatIndex extends VectorIndexBase {
 /** Approximate search on a hierarchical navigable small world graph. */
 export class HnswIndex extends VectorIndexBase {
   constructor(options: HnswIndexOptions) {
-    const { dimensions, metric, m, efConstruction, efSearch, seed } = parseOptions(HnswIndexOptionsSchema, options, 'HnswIndex options')
+    const { dimensions, metric, m, efConstruction, efSearch, seed } = parseOptions(
+      HnswIndexOptionsSchema,
+      options,
+      'HnswIndex options',
+    )
     super(NativeVectorIndex.createHnsw(dimensions, metric, { m, efConstruction, efSearch, seed }))
   }
 
@@ -258,7 +289,10 @@ export class HnswIndex extends VectorIndexBase {
   static async load(path: string, options?: SignalOptions): Promise<HnswIndex> {
     const index = await loadIndex(path, options)
     if (!(index instanceof HnswIndex)) {
-      throw codedError('ERR_INVALID_ARGUMENT', `${path} holds a ${index.kind} index, not an HNSW one: use loadIndex or FlatIndex.load`)
+      throw codedError(
+        'ERR_INVALID_ARGUMENT',
+        `${path} holds a ${index.kind} index, not an HNSW one: use loadIndex or FlatIndex.load`,
+      )
     }
     return index
   }
@@ -296,6 +330,6 @@ export async function loadIndex(path: string, options?: SignalOptions): Promise<
     throw codedError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string')
   }
   const signal = signalOf(options)
-  const native = await withSignal(signal, (s) => NativeVectorIndex.load(path, s))
+  const native = await withSignal(signal, s => NativeVectorIndex.load(path, s))
   return native.kind === 'hnsw' ? HnswIndex.fromNative(native) : FlatIndex.fromNative(native)
 }

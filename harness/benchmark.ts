@@ -66,14 +66,17 @@ export const ConcurrentTestOptionsSchema = z.strictObject({
   requestTimeoutMs: z.number().positive().max(86_400_000).optional(),
   pool: z
     .union([
-      z.custom<ConnectionPool<unknown>>((v) => v instanceof ConnectionPool, { message: 'must be a ConnectionPool' }),
+      z.custom<ConnectionPool<unknown>>(v => v instanceof ConnectionPool, { message: 'must be a ConnectionPool' }),
       z.strictObject({
         size: z.number().int().min(1).optional(),
         acquireTimeoutMs: z.number().nonnegative().optional(),
         factory: z
-          .custom<object>((v) => v !== null && typeof v === 'object' && isFn(field(v, 'create')) && isFn(field(v, 'destroy')), {
-            message: 'must have create() and destroy()',
-          })
+          .custom<object>(
+            v => v !== null && typeof v === 'object' && isFn(field(v, 'create')) && isFn(field(v, 'destroy')),
+            {
+              message: 'must have create() and destroy()',
+            },
+          )
           .optional(),
         name: z.string().min(1).optional(),
       }),
@@ -83,7 +86,7 @@ export const ConcurrentTestOptionsSchema = z.strictObject({
   detector: z
     .union([
       z.literal(false),
-      z.custom<DeadlockDetector>((v) => v instanceof DeadlockDetector, { message: 'must be a DeadlockDetector' }),
+      z.custom<DeadlockDetector>(v => v instanceof DeadlockDetector, { message: 'must be a DeadlockDetector' }),
       z.strictObject({
         heartbeatIntervalMs: z.number().positive().optional(),
         blockedAfterMs: z.number().positive().optional(),
@@ -97,7 +100,7 @@ export const ConcurrentTestOptionsSchema = z.strictObject({
     .optional(),
   baselineThroughput: z.number().positive().optional(),
   packageVersion: z.string().optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: 'must be an AbortSignal' }).optional(),
+  signal: z.custom<AbortSignal>(v => v instanceof AbortSignal, { message: 'must be an AbortSignal' }).optional(),
   onProgress: fnSchema.optional(),
   progressIntervalMs: z.number().int().min(10).max(60_000).optional(),
 })
@@ -113,7 +116,7 @@ export function validateConcurrentTestOptions(input: unknown, target?: SearchTar
   if (!parsed.success) {
     // The load model's own validator reports its problems in more detail.
     const known = getLoadModel(field(field(input, 'load'), 'model')) !== undefined
-    const issues = parsed.error.issues.filter((i) => !(known && i.path[0] === 'load' && i.path.length > 1))
+    const issues = parsed.error.issues.filter(i => !(known && i.path[0] === 'load' && i.path.length > 1))
     problems.push(...describeIssues(new z.ZodError(issues), input))
   }
   const load = field(input, 'load')
@@ -207,7 +210,14 @@ class Call extends DeadlineEntry {
   /** Why the call was aborted (the timeout error), once it was. */
   abortReason: unknown = undefined
 
-  constructor(lane: Lane, measured: boolean, intendedAt: number, tBegin: number, classId: number, op: TrackedOp | null) {
+  constructor(
+    lane: Lane,
+    measured: boolean,
+    intendedAt: number,
+    tBegin: number,
+    classId: number,
+    op: TrackedOp | null,
+  ) {
     super()
     this.lane = lane
     this.measured = measured
@@ -222,7 +232,8 @@ class Call extends DeadlineEntry {
   signal(): AbortSignal {
     if (this.controller === null) {
       this.controller = new AbortController()
-      if (this.state === CallState.timedOut || this.state === CallState.timedOutSettled) this.controller.abort(this.abortReason)
+      if (this.state === CallState.timedOut || this.state === CallState.timedOutSettled)
+        this.controller.abort(this.abortReason)
     }
     return this.controller.signal
   }
@@ -376,7 +387,9 @@ class RunState implements LoadDriver {
     for (let i = 0; i < init.queries.length; i++) {
       const name = init.classify(init.queries[i], i)
       if (typeof name !== 'string' || name === '')
-        throw new ConfigError('options', [`classify() must return a non-empty string (got ${String(name)} for query ${i})`])
+        throw new ConfigError('options', [
+          `classify() must return a non-empty string (got ${String(name)} for query ${i})`,
+        ])
       this.#queryClass[i] = classId(name)
     }
     const w = init.writes
@@ -446,7 +459,9 @@ class RunState implements LoadDriver {
         cur.cpuTimeMs += s.cpuTimeNs / 1e6
       } else byThread.set(s.threadId, { threadId: s.threadId, tasks: s.tasks, cpuTimeMs: s.cpuTimeNs / 1e6 })
     }
-    this.workerThreads = [...byThread.values()].sort((a, b) => String(a.threadId).localeCompare(String(b.threadId), undefined, { numeric: true }))
+    this.workerThreads = [...byThread.values()].sort((a, b) =>
+      String(a.threadId).localeCompare(String(b.threadId), undefined, { numeric: true }),
+    )
   }
 
   #drainThreads(): Array<{ threadId: string | number; tasks: number; cpuTimeNs: number }> {
@@ -456,7 +471,9 @@ class RunState implements LoadDriver {
       const out = drain.call(this.#target)
       return Array.isArray(out) ? out : []
     } catch (err) {
-      this.warnings.push(`target.drainThreadStats() threw (${errorCodeOf(err)}): worker-thread statistics are incomplete`)
+      this.warnings.push(
+        `target.drainThreadStats() threw (${errorCodeOf(err)}): worker-thread statistics are incomplete`,
+      )
       return []
     }
   }
@@ -589,7 +606,9 @@ class RunState implements LoadDriver {
       if (op && this.#detector?.tracksContext) {
         // Harness locks need to know the current operation: run the call in its context.
         pending = this.#detector.runInOp(op, () =>
-          isWrite ? (target.insert as NonNullable<typeof target.insert>).call(target, payload, opts) : target.search(this.#queries[qi], opts),
+          isWrite
+            ? (target.insert as NonNullable<typeof target.insert>).call(target, payload, opts)
+            : target.search(this.#queries[qi], opts),
         )
       } else {
         pending = isWrite
@@ -644,7 +663,8 @@ class RunState implements LoadDriver {
     if (call.state !== CallState.pending) return
     call.state = CallState.timedOut
     this.inFlightAfterTimeout++
-    if (this.inFlightAfterTimeout > this.peakInFlightAfterTimeout) this.peakInFlightAfterTimeout = this.inFlightAfterTimeout
+    if (this.inFlightAfterTimeout > this.peakInFlightAfterTimeout)
+      this.peakInFlightAfterTimeout = this.inFlightAfterTimeout
     if (call.op) this.#detector?.markTimedOut(call.op)
     this.#finish(call, Outcome.timedOut, ErrorCodes.REQUEST_TIMEOUT, t, true)
     ;(call.resolve as (o: Outcome) => void)(Outcome.timedOut)
@@ -737,7 +757,7 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
    * for a native target, a thread-pool thread.
    */
   get unsettledCalls(): number {
-    this.#lingering = this.#lingering.filter((r) => r.inFlightAfterTimeout > 0)
+    this.#lingering = this.#lingering.filter(r => r.inFlightAfterTimeout > 0)
     return this.#lingering.reduce((sum, r) => sum + r.inFlightAfterTimeout, 0)
   }
 
@@ -782,7 +802,8 @@ export class ConcurrentBenchmark<Q = unknown, D = unknown> {
             factory: poolOpt?.factory,
             name: poolOpt?.name ?? 'connections',
           })
-    const acquireTimeoutMs = (poolOpt instanceof ConnectionPool ? undefined : poolOpt?.acquireTimeoutMs) ?? requestTimeoutMs
+    const acquireTimeoutMs =
+      (poolOpt instanceof ConnectionPool ? undefined : poolOpt?.acquireTimeoutMs) ?? requestTimeoutMs
 
     // Detector.
     let detector: DeadlockDetector | null = null
@@ -951,8 +972,8 @@ function buildResult(a: {
     idleSum += l.idleSumMs
     idleCount += l.idleCount
   }
-  const response = mergeHistograms(state.lanes.map((l) => l.response))
-  const service = mergeHistograms(state.lanes.map((l) => l.service))
+  const response = mergeHistograms(state.lanes.map(l => l.response))
+  const service = mergeHistograms(state.lanes.map(l => l.service))
   try {
     const responseTime = response.summary()
     const serviceTime = service.summary()
@@ -964,7 +985,7 @@ function buildResult(a: {
     const winEnd = state.winEndAt
     const threadPerformance: ThreadPerformance[] =
       load.model === 'closed'
-        ? state.lanes.map((l) => {
+        ? state.lanes.map(l => {
             const s = l.response.summary()
             const from = Math.max(l.startedAt < 0 ? winEnd : l.startedAt, winStart)
             const to = l.crashed !== null && l.finishedAt >= 0 ? Math.min(l.finishedAt, winEnd) : winEnd
@@ -983,7 +1004,7 @@ function buildResult(a: {
             }
           })
         : []
-    const fairness = load.model === 'closed' ? jainFairness(threadPerformance.map((t) => t.throughput)) : null
+    const fairness = load.model === 'closed' ? jainFairness(threadPerformance.map(t => t.throughput)) : null
 
     // Little's law.
     let littlesLaw: LittlesLawCheck | null = null
@@ -1017,25 +1038,39 @@ function buildResult(a: {
     const classes: Record<string, ClassStats> = {}
     state.classes.forEach((c, i) => {
       const latency = state.classLatency(i, response)
-      classes[c.name] = { count: c.count, successful: c.ok, failed: c.failed, timedOut: c.timedOut, latency: latency === response ? responseTime : latency.summary() }
+      classes[c.name] = {
+        count: c.count,
+        successful: c.ok,
+        failed: c.failed,
+        timedOut: c.timedOut,
+        latency: latency === response ? responseTime : latency.summary(),
+      }
     })
 
     // Warnings.
     warnings.push(...a.planWarnings)
     if (state.droppedStarts > 0)
-      warnings.push(`${state.droppedStarts} scheduled start(s) were dropped because maxInFlight requests were in flight: the offered load was not delivered`)
+      warnings.push(
+        `${state.droppedStarts} scheduled start(s) were dropped because maxInFlight requests were in flight: the offered load was not delivered`,
+      )
     const starts = total + state.droppedStarts
     if (state.lateStarts > 0 && state.lateStarts > 0.01 * starts)
-      warnings.push(`${state.lateStarts} start(s) were issued late (max lag ${state.maxStartLagMs.toFixed(1)} ms): the load generator could not keep the schedule`)
+      warnings.push(
+        `${state.lateStarts} start(s) were issued late (max lag ${state.maxStartLagMs.toFixed(1)} ms): the load generator could not keep the schedule`,
+      )
     if (state.inFlightAfterTimeout > 0)
-      warnings.push(`${state.inFlightAfterTimeout} timed-out request(s) were still running at the end, holding their resources`)
+      warnings.push(
+        `${state.inFlightAfterTimeout} timed-out request(s) were still running at the end, holding their resources`,
+      )
     if (a.poolStats.leaked > 0) warnings.push(`${a.poolStats.leaked} pool lease(s) were still held at the end`)
-    if (a.detectorReport?.watchdog === 'unavailable') warnings.push('the watchdog worker could not start: blocked event loops and stalls go unnoticed')
+    if (a.detectorReport?.watchdog === 'unavailable')
+      warnings.push('the watchdog worker could not start: blocked event loops and stalls go unnoticed')
     if (a.aborted) warnings.push('the run was cancelled before the end of its schedule')
     // Where process.threadCpuUsage is missing (Node < 23.9) mainThreadCpuScope says 'process':
     // a documented property of the field, not a problem with this run's numbers.
     const lockWaitNote = a.detectorReport ? '' : ' (no detector: harness-lock waits are not counted)'
-    if (lockWaitNote && state.sumWaitMs > 0) warnings.push(`resourceContentionScore counts pool waits only${lockWaitNote}`)
+    if (lockWaitNote && state.sumWaitMs > 0)
+      warnings.push(`resourceContentionScore counts pool waits only${lockWaitNote}`)
 
     const histograms = {
       responseTime: response.encode(),
@@ -1059,7 +1094,8 @@ function buildResult(a: {
       minResponseTimeMs: responseTime.min,
       requestsPerSecond: rps,
       threadPerformance,
-      resourceContentionScore: state.sumResponseAllMs > 0 ? Math.min(100, (100 * state.sumWaitMs) / state.sumResponseAllMs) : 0,
+      resourceContentionScore:
+        state.sumResponseAllMs > 0 ? Math.min(100, (100 * state.sumWaitMs) / state.sumResponseAllMs) : 0,
       // Only defined for a fixed user population (closed model) with a measured single-user baseline.
       scalabilityEfficiency:
         a.baselineThroughput && load.model === 'closed' ? (100 * okRps) / (a.concurrency * a.baselineThroughput) : null,

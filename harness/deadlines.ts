@@ -96,7 +96,8 @@ export class DeadlineQueue<E extends DeadlineEntry> {
     // A timer armed for a later deadline than the head's (or none) must be moved earlier; one
     // armed earlier fires first and re-arms for the head then. (While expiring, the re-arm
     // happens once at the end.)
-    if (!this.#expiring && (this.#head as E).deadlineAt < this.#armedFor) this.#arm((this.#head as E).deadlineAt, performance.now())
+    if (!this.#expiring && (this.#head as E).deadlineAt < this.#armedFor)
+      this.#arm((this.#head as E).deadlineAt, performance.now())
   }
 
   /** Removes `entry` if it is queued here (it will not expire). Returns whether it was. */

@@ -30,7 +30,10 @@ const PACKAGE_NAME = '@acme/vector-native'
 export function readPackageVersion(): string | null {
   for (const rel of ['../package.json', '../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown }
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: unknown
+        version?: unknown
+      }
       if (pkg.name === PACKAGE_NAME && typeof pkg.version === 'string') return pkg.version
     } catch {
       // try the next candidate

@@ -212,7 +212,9 @@ export class ConnectionPool<T = { id: number }> {
     const { signal, owner } = options
     if (signal?.aborted) {
       this.#aborted++
-      return Promise.reject(new HarnessError(ErrorCodes.ABORTED, `acquire from ${this.name} aborted`, { cause: signal.reason }))
+      return Promise.reject(
+        new HarnessError(ErrorCodes.ABORTED, `acquire from ${this.name} aborted`, { cause: signal.reason }),
+      )
     }
     const timeoutMs = options.timeoutMs ?? Number.POSITIVE_INFINITY
     const t = performance.now()
@@ -363,11 +365,11 @@ export class ConnectionPool<T = { id: number }> {
         w.reject(this.#closedError())
       }
       const idle = this.#idle.splice(0)
-      await Promise.all(idle.map((r) => this.#destroy(r)))
+      await Promise.all(idle.map(r => this.#destroy(r)))
     }
     const timeoutMs = options.timeoutMs ?? 0
     if (this.#leases.length > 0 && timeoutMs > 0) {
-      await new Promise<void>((resolve) => {
+      await new Promise<void>(resolve => {
         const timer = setTimeout(resolve, timeoutMs)
         this.#closeWaiters.push(() => {
           clearTimeout(timer)
@@ -494,7 +496,7 @@ export class ConnectionPool<T = { id: number }> {
       p = Promise.reject(err)
     }
     p.then(
-      (r) => {
+      r => {
         this.#creating--
         this.#created++
         if (this.#closed) {
@@ -509,7 +511,11 @@ export class ConnectionPool<T = { id: number }> {
         const w = this.#peekWaiter()
         if (w !== undefined) {
           this.#removeWaiter(w)
-          w.reject(err instanceof Error ? err : new HarnessError('ERR_POOL_CREATE', `creating a resource for ${this.name} failed: ${String(err)}`))
+          w.reject(
+            err instanceof Error
+              ? err
+              : new HarnessError('ERR_POOL_CREATE', `creating a resource for ${this.name} failed: ${String(err)}`),
+          )
         }
         this.#dispatch()
       },

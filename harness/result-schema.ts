@@ -75,7 +75,11 @@ const loadConfig = z.discriminatedUnion('model', [
     users: z.number().int().positive(),
     durationMs: ms,
     warmUpMs: ms,
-    rampUp: z.strictObject({ durationMs: ms, shape: z.enum(['linear', 'stepped']), steps: z.number().int().positive() }),
+    rampUp: z.strictObject({
+      durationMs: ms,
+      shape: z.enum(['linear', 'stepped']),
+      steps: z.number().int().positive(),
+    }),
     thinkTime,
     lateThresholdMs: ms,
   }),
@@ -98,7 +102,14 @@ const operationRef = z.looseObject({
 })
 
 const finding = z.looseObject({
-  kind: z.enum(['deadlock', 'stall', 'blocked-event-loop', 'pool-exhaustion', 'slow-operation', 'timed-out-still-running']),
+  kind: z.enum([
+    'deadlock',
+    'stall',
+    'blocked-event-loop',
+    'pool-exhaustion',
+    'slow-operation',
+    'timed-out-still-running',
+  ]),
   atMs: z.number(),
   message: z.string(),
   cycle: z.array(z.looseObject({ op: operationRef, waitsFor: z.string(), heldBy: operationRef })).optional(),
@@ -201,7 +212,9 @@ export const ConcurrentTestResultSchema = z.strictObject({
  * checked loosely: their detailed shapes vary by kind).
  */
 type _SchemaMatches =
-  Omit<z.output<typeof ConcurrentTestResultSchema>, 'detector'> extends Omit<ConcurrentTestResult, 'detector'> ? true : never
+  Omit<z.output<typeof ConcurrentTestResultSchema>, 'detector'> extends Omit<ConcurrentTestResult, 'detector'>
+    ? true
+    : never
 const _schemaMatches: _SchemaMatches = true
 void _schemaMatches
 

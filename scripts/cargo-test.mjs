@@ -10,5 +10,8 @@ if (!host) {
   console.error('cargo-test: could not read the host triple from `rustc -vV`')
   process.exit(2)
 }
-const result = spawnSync('cargo', ['test', '--release', '--target', host, ...process.argv.slice(2)], { stdio: 'inherit', shell: false })
+const result = spawnSync('cargo', ['test', '--release', '--target', host, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  shell: false,
+})
 process.exit(result.status ?? 1)

@@ -12,7 +12,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const platform = 'linux-x64-gnu'
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.log(`install-from-pack: skipped (this check packs ${platform}; running on ${process.platform}-${process.arch})`)
+  console.log(
+    `install-from-pack: skipped (this check packs ${platform}; running on ${process.platform}-${process.arch})`,
+  )
   process.exit(0)
 }
 
@@ -45,7 +47,10 @@ try {
   const app = join(work, 'app')
   mkdirSync(app)
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }))
-  const cleanPath = (process.env.PATH ?? '').split(delimiter).filter((p) => !/cargo|rustup/.test(p)).join(delimiter)
+  const cleanPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(p => !/cargo|rustup/.test(p))
+    .join(delimiter)
   const env = { ...process.env, PATH: cleanPath }
   try {
     execFileSync('cargo', ['--version'], { env, stdio: 'ignore' })
@@ -53,7 +58,11 @@ try {
   } catch (error) {
     if (error.message.includes('still on PATH')) throw error
   }
-  npm(['install', '--ignore-scripts', '--no-audit', '--no-fund', join(work, platformTgz), join(work, rootTgz)], app, env)
+  npm(
+    ['install', '--ignore-scripts', '--no-audit', '--no-fund', join(work, platformTgz), join(work, rootTgz)],
+    app,
+    env,
+  )
 
   // 4. Load with import and with require, build an index, search it.
   const check = `

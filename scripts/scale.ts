@@ -29,7 +29,7 @@ if (threads !== null && /^\d+$/.test(threads) && process.env.UV_THREADPOOL_SIZE 
   })
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
 } else {
-  main(argv).then((code) => {
+  main(argv).then(code => {
     process.exitCode = code
   })
 }

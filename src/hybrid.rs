@@ -8,7 +8,9 @@ use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
 use parking_lot::Mutex;
-use vn_hybrid::{Document, EmbedderConfig, Fusion, HnswParams, Metric, OpenOptions, Query, SearchMode, Session, UnifiedSearchSystem};
+use vn_hybrid::{
+    Document, EmbedderConfig, Fusion, HnswParams, Metric, OpenOptions, Query, SearchMode, Session, UnifiedSearchSystem,
+};
 
 use crate::error::{CodedError, EngineResult};
 use crate::task::{spawn, EngineTask};
@@ -114,7 +116,8 @@ pub struct UnifiedStats {
 }
 
 fn open_options(o: UnifiedOpenOptions) -> EngineResult<OpenOptions> {
-    let mut options = OpenOptions::new(PathBuf::from(o.text_index_path), PathBuf::from(o.vector_db_path), o.dimensions as usize);
+    let mut options =
+        OpenOptions::new(PathBuf::from(o.text_index_path), PathBuf::from(o.vector_db_path), o.dimensions as usize);
     if let Some(metric) = o.metric {
         options.metric = metric.parse::<Metric>().map_err(CodedError::from)?;
     }
@@ -155,7 +158,9 @@ fn query_from_js(q: NativeQuery) -> EngineResult<Query> {
         None | Some("rrf") => Fusion::Rrf { k: q.rrf_k.unwrap_or(60) },
         Some("linear") => Fusion::Linear { alpha: q.alpha.unwrap_or(0.5) },
         Some(other) => {
-            return Err(CodedError::invalid_argument(format!("unknown fusion {other:?}: expected \"rrf\" or \"linear\"")))
+            return Err(CodedError::invalid_argument(format!(
+                "unknown fusion {other:?}: expected \"rrf\" or \"linear\""
+            )))
         }
     };
     Ok(Query {
@@ -238,7 +243,10 @@ pub struct NativeUnifiedSearchSystem {
 impl NativeUnifiedSearchSystem {
     /// Opens the stores at the two paths, creating them when absent.
     #[napi(ts_return_type = "Promise<NativeUnifiedSearchSystem>")]
-    pub fn open(options: UnifiedOpenOptions, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<UnifiedSearchSystem, NativeUnifiedSearchSystem>> {
+    pub fn open(
+        options: UnifiedOpenOptions,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<UnifiedSearchSystem, NativeUnifiedSearchSystem>> {
         let task = EngineTask::new(
             move || {
                 let options = open_options(options)?;
@@ -318,7 +326,11 @@ impl NativeUnifiedSearchSystem {
 
     /// Searches the committed state.
     #[napi(ts_return_type = "Promise<HybridHit[]>")]
-    pub fn search(&self, query: NativeQuery, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
+    pub fn search(
+        &self,
+        query: NativeQuery,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
         let system = self.system.clone();
         let query = query_from_js(query);
         spawn(EngineTask::new(move || system.search(&query?).map_err(CodedError::from), hits_to_js), signal)
@@ -328,7 +340,11 @@ impl NativeUnifiedSearchSystem {
     /// row-major; a text without tokens gives a row of zeros. ERR_INVALID_ARGUMENT when the store
     /// was opened without a built-in embedder.
     #[napi(ts_return_type = "Promise<Float32Array>")]
-    pub fn embed(&self, texts: Vec<String>, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Vec<f32>, Float32Array>> {
+    pub fn embed(
+        &self,
+        texts: Vec<String>,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<Vec<f32>, Float32Array>> {
         let system = self.system.clone();
         spawn(
             EngineTask::new(
@@ -344,7 +360,11 @@ impl NativeUnifiedSearchSystem {
 
     /// A committed document by id, or null.
     #[napi(ts_return_type = "Promise<StoredDocument | null>")]
-    pub fn get(&self, id: String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Option<Document>, Option<StoredDocument>>> {
+    pub fn get(
+        &self,
+        id: String,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<Option<Document>, Option<StoredDocument>>> {
         let system = self.system.clone();
         spawn(EngineTask::new(move || system.get(&id).map_err(CodedError::from), finish_document), signal)
     }
@@ -385,7 +405,11 @@ fn closed_session() -> CodedError {
 impl NativeSearchSession {
     /// Searches like `system.search`, reusing this session's scratch state.
     #[napi(ts_return_type = "Promise<HybridHit[]>")]
-    pub fn search(&self, query: NativeQuery, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
+    pub fn search(
+        &self,
+        query: NativeQuery,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
         let session = self.session.clone();
         let query = query_from_js(query);
         let task = EngineTask::new(

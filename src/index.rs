@@ -10,7 +10,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use vn_index::{FlatIndex, HnswIndex, HnswParams, Hit, Metric, SearchParams, VectorIndex};
+use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
 
 use crate::error::{to_js, CodedError, EngineResult};
 use crate::task::{run_sync, spawn, EngineTask};
@@ -169,7 +169,11 @@ fn finish_batch(_env: &Env, batch: Vec<Vec<Hit>>) -> Result<BatchSearchResult> {
         }
         offsets.push(ids.len() as u32);
     }
-    Ok(BatchSearchResult { offsets: Uint32Array::new(offsets), ids: Float64Array::new(ids), distances: Float32Array::new(distances) })
+    Ok(BatchSearchResult {
+        offsets: Uint32Array::new(offsets),
+        ids: Float64Array::new(ids),
+        distances: Float32Array::new(distances),
+    })
 }
 
 fn finish_index(_env: &Env, engine: Engine) -> Result<NativeVectorIndex> {
@@ -187,30 +191,36 @@ impl NativeVectorIndex {
     /// An exact index: every search compares against every live vector.
     #[napi(factory)]
     pub fn create_flat(env: Env, dimensions: u32, metric: String) -> Result<Self> {
-        to_js(&env, (|| {
-            let metric = parse_metric(&metric)?;
-            Ok(Engine::Flat(Arc::new(FlatIndex::new(dimensions as usize, metric)?)))
-        })())
+        to_js(
+            &env,
+            (|| {
+                let metric = parse_metric(&metric)?;
+                Ok(Engine::Flat(Arc::new(FlatIndex::new(dimensions as usize, metric)?)))
+            })(),
+        )
         .map(|engine| NativeVectorIndex { engine })
     }
 
     /// An HNSW graph index (approximate, fast).
     #[napi(factory)]
     pub fn create_hnsw(env: Env, dimensions: u32, metric: String, options: Option<HnswOptions>) -> Result<Self> {
-        to_js(&env, (|| {
-            let metric = parse_metric(&metric)?;
-            let defaults = HnswParams::default();
-            let params = match options {
-                Some(o) => HnswParams {
-                    m: o.m.map_or(defaults.m, |v| v as usize),
-                    ef_construction: o.ef_construction.map_or(defaults.ef_construction, |v| v as usize),
-                    ef_search: o.ef_search.map_or(defaults.ef_search, |v| v as usize),
-                    seed: o.seed.map_or(defaults.seed, u64::from),
-                },
-                None => defaults,
-            };
-            Ok(Engine::Hnsw(Arc::new(HnswIndex::new(dimensions as usize, metric, params)?)))
-        })())
+        to_js(
+            &env,
+            (|| {
+                let metric = parse_metric(&metric)?;
+                let defaults = HnswParams::default();
+                let params = match options {
+                    Some(o) => HnswParams {
+                        m: o.m.map_or(defaults.m, |v| v as usize),
+                        ef_construction: o.ef_construction.map_or(defaults.ef_construction, |v| v as usize),
+                        ef_search: o.ef_search.map_or(defaults.ef_search, |v| v as usize),
+                        seed: o.seed.map_or(defaults.seed, u64::from),
+                    },
+                    None => defaults,
+                };
+                Ok(Engine::Hnsw(Arc::new(HnswIndex::new(dimensions as usize, metric, params)?)))
+            })(),
+        )
         .map(|engine| NativeVectorIndex { engine })
     }
 
@@ -277,7 +287,9 @@ impl NativeVectorIndex {
     #[napi]
     pub fn set_ef_search(&self, env: Env, ef: u32) -> Result<()> {
         match &self.engine {
-            Engine::Flat(_) => Err(CodedError::invalid_argument("efSearch applies to HNSW indexes only").into_napi(&env)),
+            Engine::Flat(_) => {
+                Err(CodedError::invalid_argument("efSearch applies to HNSW indexes only").into_napi(&env))
+            }
             Engine::Hnsw(index) => to_js(&env, index.set_ef_search(ef as usize).map_err(CodedError::from)),
         }
     }
@@ -294,7 +306,12 @@ impl NativeVectorIndex {
     /// Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).
     /// The arrays are read in place on a worker thread: do not modify them until the promise settles.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn add(&self, ids: Float64Array, vectors: Float32Array, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<(), ()>> {
+    pub fn add(
+        &self,
+        ids: Float64Array,
+        vectors: Float32Array,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<EngineTask<(), ()>> {
         let engine = self.engine.clone();
         let task = EngineTask::new(
             move || {
@@ -364,7 +381,13 @@ impl NativeVectorIndex {
 
     /// `search` on the calling thread: blocks the event loop for the search's duration.
     #[napi(ts_return_type = "Float64Array")]
-    pub fn search_sync(&self, env: Env, query: Float32ArraySlice, k: u32, options: Option<SearchOptions>) -> Result<PackedHits> {
+    pub fn search_sync(
+        &self,
+        env: Env,
+        query: Float32ArraySlice,
+        k: u32,
+        options: Option<SearchOptions>,
+    ) -> Result<PackedHits> {
         let (ef, filter) = split_options(options);
         run_sync(&env, || {
             let plan = QueryPlan::new(k, ef, filter.as_deref())?;
@@ -398,10 +421,8 @@ impl NativeVectorIndex {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn save(&self, path: String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<(), ()>> {
         let engine = self.engine.clone();
-        let task = EngineTask::new(
-            move || engine.as_dyn().save(&PathBuf::from(path)).map_err(CodedError::from),
-            finish_unit,
-        );
+        let task =
+            EngineTask::new(move || engine.as_dyn().save(&PathBuf::from(path)).map_err(CodedError::from), finish_unit);
         spawn(task, signal)
     }
 }

@@ -25,27 +25,47 @@ function captureIo(cwd: string): CliIo & { out: () => string; err: () => string 
   }
 }
 
-test.serial('a quick run against the real engine writes a report whose counters add up, at the levels asked', async (t) => {
-  const { dir, cleanup } = tempDir('vn-cli-')
-  t.teardown(cleanup)
-  const io = captureIo(dir)
-  const code = await main(['--quick', '--docs', '600', '--levels', '1,3', '--duration', '400ms', '--warmup', '100ms', '--out', 'out', '--threshold', 'errors<50%'], io)
-  t.is(code, 0, io.err())
-  const report = parseScalabilityReport(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')))
-  t.deepEqual(report.sweep.levelsMeasured, [1, 3])
-  t.is(report.target, 'unified-hybrid')
-  for (const r of report.testResults) {
-    t.is(r.totalRequests, r.successfulRequests + r.failedRequests + r.timeoutRequests)
-    t.true(r.successfulRequests > 0)
-    t.is(r.connectionPoolUsage.leaked, 0)
-  }
-  t.true(existsSync(join(dir, 'out', 'report.html')))
-  t.regex(io.out(), /throughput/)
-  t.regex(io.out(), /PASS/)
-  t.regex(io.err(), /indexed 600 documents/)
-})
+test.serial(
+  'a quick run against the real engine writes a report whose counters add up, at the levels asked',
+  async t => {
+    const { dir, cleanup } = tempDir('vn-cli-')
+    t.teardown(cleanup)
+    const io = captureIo(dir)
+    const code = await main(
+      [
+        '--quick',
+        '--docs',
+        '600',
+        '--levels',
+        '1,3',
+        '--duration',
+        '400ms',
+        '--warmup',
+        '100ms',
+        '--out',
+        'out',
+        '--threshold',
+        'errors<50%',
+      ],
+      io,
+    )
+    t.is(code, 0, io.err())
+    const report = parseScalabilityReport(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')))
+    t.deepEqual(report.sweep.levelsMeasured, [1, 3])
+    t.is(report.target, 'unified-hybrid')
+    for (const r of report.testResults) {
+      t.is(r.totalRequests, r.successfulRequests + r.failedRequests + r.timeoutRequests)
+      t.true(r.successfulRequests > 0)
+      t.is(r.connectionPoolUsage.leaked, 0)
+    }
+    t.true(existsSync(join(dir, 'out', 'report.html')))
+    t.regex(io.out(), /throughput/)
+    t.regex(io.out(), /PASS/)
+    t.regex(io.err(), /indexed 600 documents/)
+  },
+)
 
-test.serial('a failing threshold exits 1; compare flags a regression', async (t) => {
+test.serial('a failing threshold exits 1; compare flags a regression', async t => {
   const { dir, cleanup } = tempDir('vn-cli-')
   t.teardown(cleanup)
   const io = captureIo(dir)
@@ -64,7 +84,7 @@ test.serial('a failing threshold exits 1; compare flags a regression', async (t)
   t.regex(io.err(), /missing\.json/)
 })
 
-test.serial('bad flags exit 2 with a message; --help exits 0', async (t) => {
+test.serial('bad flags exit 2 with a message; --help exits 0', async t => {
   const io = captureIo(process.cwd())
   t.is(await main(['--levels', '0,x', '--duration', 'soon'], io), 2)
   t.regex(io.err(), /--levels/)
@@ -75,11 +95,32 @@ test.serial('bad flags exit 2 with a message; --help exits 0', async (t) => {
   t.regex(io.err(), /threshold/i)
 })
 
-test.serial('the script itself: --threads re-launches with UV_THREADPOOL_SIZE; a bad flag exits non-zero', async (t) => {
+test.serial('the script itself: --threads re-launches with UV_THREADPOOL_SIZE; a bad flag exits non-zero', async t => {
   const { dir, cleanup } = tempDir('vn-cli-')
   t.teardown(cleanup)
   const script = join(process.cwd(), 'scripts', 'scale.ts')
-  const ok = await run(process.execPath, ['--import', 'tsx', script, '--threads', '3', '--quick', '--docs', '200', '--levels', '1', '--duration', '200ms', '--warmup', '50ms', '--out', join(dir, 'r')], { env: { ...process.env, NO_COLOR: '1', UV_THREADPOOL_SIZE: '' } })
+  const ok = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      script,
+      '--threads',
+      '3',
+      '--quick',
+      '--docs',
+      '200',
+      '--levels',
+      '1',
+      '--duration',
+      '200ms',
+      '--warmup',
+      '50ms',
+      '--out',
+      join(dir, 'r'),
+    ],
+    { env: { ...process.env, NO_COLOR: '1', UV_THREADPOOL_SIZE: '' } },
+  )
   t.regex(ok.stderr, /UV_THREADPOOL_SIZE 3/)
   const report = JSON.parse(readFileSync(join(dir, 'r', 'report.json'), 'utf8'))
   t.is(report.environment.uvThreadpoolSize, 3)

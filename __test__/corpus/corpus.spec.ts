@@ -6,7 +6,7 @@ import test from 'ava'
 import { generateCorpus, loadJsonlCorpus } from '../../corpus/index.ts'
 import { tempDir } from '../engine/helpers.ts'
 
-test('the same options give the same corpus; another seed gives another', (t) => {
+test('the same options give the same corpus; another seed gives another', t => {
   const a = generateCorpus({ documents: 300, queries: 50, seed: 7 })
   const b = generateCorpus({ documents: 300, queries: 50, seed: 7 })
   const c = generateCorpus({ documents: 300, queries: 50, seed: 8 })
@@ -14,13 +14,13 @@ test('the same options give the same corpus; another seed gives another', (t) =>
   t.notDeepEqual(a.documents, c.documents)
   t.is(a.documents.length, 300)
   t.is(a.queries.length, 50)
-  t.is(new Set(a.documents.map((d) => d.id)).size, 300)
+  t.is(new Set(a.documents.map(d => d.id)).size, 300)
 })
 
-test('documents are topical: a topic owns most of its documents\' non-background words', (t) => {
+test("documents are topical: a topic owns most of its documents' non-background words", t => {
   const corpus = generateCorpus({ documents: 2000, queries: 10, seed: 1 })
   const owner = new Map<string, number>()
-  corpus.topics.forEach((topic, i) => topic.words.slice(0, 10).forEach((w) => owner.set(w, i)))
+  corpus.topics.forEach((topic, i) => topic.words.slice(0, 10).forEach(w => owner.set(w, i)))
   let own = 0
   let other = 0
   for (const doc of corpus.documents) {
@@ -34,31 +34,43 @@ test('documents are topical: a topic owns most of its documents\' non-background
   t.true(own > 3 * other, `own ${own} vs other ${other}`)
 })
 
-test('queries come from their topic\'s vocabulary, in three classes', (t) => {
+test("queries come from their topic's vocabulary, in three classes", t => {
   const corpus = generateCorpus({ documents: 100, queries: 500, seed: 3 })
-  const classes = new Set(corpus.queries.map((q) => q.class))
+  const classes = new Set(corpus.queries.map(q => q.class))
   t.deepEqual([...classes].sort(), ['keyword', 'mixed', 'topical'])
-  for (const q of corpus.queries.filter((x) => x.class !== 'mixed')) {
+  for (const q of corpus.queries.filter(x => x.class !== 'mixed')) {
     const vocab = new Set(corpus.topics[q.topic].words)
     for (const w of q.text.split(' ')) t.true(vocab.has(w), `${w} not in topic ${q.topic}`)
   }
 })
 
-test('bad corpus options are refused', (t) => {
+test('bad corpus options are refused', t => {
   t.throws(() => generateCorpus({ documents: 0 }), { instanceOf: RangeError })
   t.throws(() => generateCorpus({ topics: Number.NaN }), { instanceOf: RangeError })
 })
 
-test('loadJsonlCorpus reads documents and reports bad lines with their numbers', async (t) => {
+test('loadJsonlCorpus reads documents and reports bad lines with their numbers', async t => {
   const { dir, cleanup } = tempDir()
   t.teardown(cleanup)
   const good = join(dir, 'good.jsonl')
   writeFileSync(good, '{"id":"a","text":"hello world","vector":[1,2]}\n\n{"id":"b","text":"bye"}\r\n')
   const docs = await loadJsonlCorpus(good)
-  t.deepEqual(docs, [{ id: 'a', text: 'hello world', vector: [1, 2] }, { id: 'b', text: 'bye' }])
+  t.deepEqual(docs, [
+    { id: 'a', text: 'hello world', vector: [1, 2] },
+    { id: 'b', text: 'bye' },
+  ])
 
   const bad = join(dir, 'bad.jsonl')
-  writeFileSync(bad, ['{"id":"a","text":"x","vector":[1,2]}', 'not json', '{"id":"a","text":"dup"}', '{"id":"c","text":""}', '{"id":"d","text":"y","vector":[1]}'].join('\n'))
+  writeFileSync(
+    bad,
+    [
+      '{"id":"a","text":"x","vector":[1,2]}',
+      'not json',
+      '{"id":"a","text":"dup"}',
+      '{"id":"c","text":""}',
+      '{"id":"d","text":"y","vector":[1]}',
+    ].join('\n'),
+  )
   const error = await t.throwsAsync(loadJsonlCorpus(bad), { code: 'ERR_INVALID_ARGUMENT' } as never)
   t.regex(error!.message, /line 2: not JSON/)
   t.regex(error!.message, /line 3: duplicate id "a"/)

@@ -18,7 +18,7 @@ const DOCS = [
   { id: 'tokyo', text: '東京 の 天気 と Überraschung im Wetterbericht' },
 ]
 
-test('text, vector and hybrid search with per-leg scores and ranks; metadata round trip', async (t) => {
+test('text, vector and hybrid search with per-leg scores and ranks; metadata round trip', async t => {
   const p = paths(t)
   const system = await UnifiedSearchSystem.open({ ...p, dimensions: 64 })
   t.true(system.openReport.created)
@@ -70,7 +70,7 @@ test('text, vector and hybrid search with per-leg scores and ranks; metadata rou
   await system.close()
 })
 
-test('reopen after commit gives the same results; uncommitted work is gone, not corrupting', async (t) => {
+test('reopen after commit gives the same results; uncommitted work is gone, not corrupting', async t => {
   const p = paths(t)
   let system = await UnifiedSearchSystem.open({ ...p, dimensions: 32 })
   await system.add(DOCS.slice(0, 3))
@@ -86,10 +86,13 @@ test('reopen after commit gives the same results; uncommitted work is gone, not 
   t.is(await system.get('late'), null)
   t.is((await system.stats()).docCount, 3)
   await system.close()
-  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 48 }), { code: 'ERR_INVALID_ARGUMENT', message: /48/ })
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 48 }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /48/,
+  })
 })
 
-test('deletes vanish from every mode after commit; rollback drops pending work', async (t) => {
+test('deletes vanish from every mode after commit; rollback drops pending work', async t => {
   const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 32 })
   await system.add(DOCS)
   await system.commit()
@@ -98,7 +101,10 @@ test('deletes vanish from every mode after commit; rollback drops pending work',
   await system.commit()
   for (const mode of ['text', 'vector', 'hybrid'] as const) {
     const hits = await system.search('offshore wind farms grid', { mode, k: 10 })
-    t.false(hits.some((h) => h.id === 'wind'), `${mode} still returns a deleted document`)
+    t.false(
+      hits.some(h => h.id === 'wind'),
+      `${mode} still returns a deleted document`,
+    )
   }
   await system.add([{ id: 'temp', text: 'temporary' }])
   t.is(await system.rollback(), 1)
@@ -107,7 +113,7 @@ test('deletes vanish from every mode after commit; rollback drops pending work',
   await system.close()
 })
 
-test('sessions search like the system, see new commits, and fail once closed', async (t) => {
+test('sessions search like the system, see new commits, and fail once closed', async t => {
   const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 32 })
   await system.add(DOCS)
   await system.commit()
@@ -115,7 +121,7 @@ test('sessions search like the system, see new commits, and fail once closed', a
   t.deepEqual(await session.search('castles sieges'), await system.search('castles sieges'))
   await system.add([{ id: 'new', text: 'castles rebuilt in stone' }])
   const g = await system.commit()
-  t.true((await session.search('castles rebuilt stone')).some((h) => h.id === 'new'))
+  t.true((await session.search('castles rebuilt stone')).some(h => h.id === 'new'))
   t.is(session.generation, g)
   session.close()
   t.true(session.closed)
@@ -124,11 +130,11 @@ test('sessions search like the system, see new commits, and fail once closed', a
   await t.throwsAsync(system.search('castles'), { code: 'ERR_CLOSED' })
 })
 
-test('a user embedder is used for documents and queries', async (t) => {
+test('a user embedder is used for documents and queries', async t => {
   const calls: string[][] = []
   const embedder = async (texts: string[]) => {
     calls.push(texts)
-    return texts.map((text) => {
+    return texts.map(text => {
       const v = new Float32Array(8)
       v[text.length % 8] = 1
       v[(text.length + 3) % 8] = 0.5
@@ -136,27 +142,43 @@ test('a user embedder is used for documents and queries', async (t) => {
     })
   }
   const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 8, embedder })
-  await system.add([{ id: 'a', text: 'abc' }, { id: 'b', text: 'abcdefg' }, { id: 'c', text: 'given', vector: [0, 0, 0, 0, 0, 0, 1, 0] }])
+  await system.add([
+    { id: 'a', text: 'abc' },
+    { id: 'b', text: 'abcdefg' },
+    { id: 'c', text: 'given', vector: [0, 0, 0, 0, 0, 0, 1, 0] },
+  ])
   await system.commit()
   t.deepEqual(calls[0], ['abc', 'abcdefg'], 'only documents without a vector are embedded')
   const hits = await system.search('xyz', { mode: 'vector', k: 1 }) // length 3, like "abc"
   t.is(hits[0].id, 'a')
   t.deepEqual(calls[1], ['xyz'])
-  const bad = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 8, embedder: async () => [new Float32Array(3)] })
+  const bad = await UnifiedSearchSystem.open({
+    ...paths(t),
+    dimensions: 8,
+    embedder: async () => [new Float32Array(3)],
+  })
   await t.throwsAsync(bad.add([{ id: 'x', text: 'x' }]), { code: 'ERR_DIMENSION_MISMATCH' })
   await bad.close()
   await system.close()
 })
 
-test('embed returns the vectors documents are indexed and queries searched with', async (t) => {
+test('embed returns the vectors documents are indexed and queries searched with', async t => {
   const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 32 })
-  const texts = ['Offshore wind farms connect to the grid', '   ', 'A history of medieval castles and their sieges', 'Offshore wind farms connect to the grid']
+  const texts = [
+    'Offshore wind farms connect to the grid',
+    '   ',
+    'A history of medieval castles and their sieges',
+    'Offshore wind farms connect to the grid',
+  ]
   const rows = await system.embed(texts)
   t.is(rows.length, 4)
-  t.true(rows.every((r) => r instanceof Float32Array && r.length === 32))
+  t.true(rows.every(r => r instanceof Float32Array && r.length === 32))
   t.deepEqual(rows[0], rows[3], 'same text, same vector')
   t.notDeepEqual(rows[0], rows[2])
-  t.true(rows[1].every((x) => x === 0), 'a text without tokens embeds to zeros')
+  t.true(
+    rows[1].every(x => x === 0),
+    'a text without tokens embeds to zeros',
+  )
   t.true(Math.abs(rows[2].reduce((s, x) => s + x * x, 0) - 1) < 1e-5, 'unit length')
   t.deepEqual(await system.embed([]), [])
 
@@ -178,17 +200,30 @@ test('embed returns the vectors documents are indexed and queries searched with'
   const bare = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 4, embedder: 'none' })
   await t.throwsAsync(bare.embed(['x']), { code: 'ERR_INVALID_ARGUMENT', message: /no built-in embedder/ })
   await bare.close()
-  const custom = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 2, embedder: async (ts: string[]) => ts.map((x) => Float32Array.of(x.length, 1)) })
-  t.deepEqual(await custom.embed(['abc', 'de']), [Float32Array.of(3, 1), Float32Array.of(2, 1)], 'your embedder, when you gave one')
+  const custom = await UnifiedSearchSystem.open({
+    ...paths(t),
+    dimensions: 2,
+    embedder: async (ts: string[]) => ts.map(x => Float32Array.of(x.length, 1)),
+  })
+  t.deepEqual(
+    await custom.embed(['abc', 'de']),
+    [Float32Array.of(3, 1), Float32Array.of(2, 1)],
+    'your embedder, when you gave one',
+  )
   await t.throwsAsync(custom.embed(['abc'], { signal: AbortSignal.abort() }), { name: 'AbortError' })
   await custom.close()
 })
 
-test('bad input gets coded errors and changes nothing', async (t) => {
+test('bad input gets coded errors and changes nothing', async t => {
   const p = paths(t)
   await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 0 }), { code: 'ERR_INVALID_ARGUMENT' })
-  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 8, metric: 'hamming' as 'l2' }), { code: 'ERR_INVALID_ARGUMENT' })
-  await t.throwsAsync(UnifiedSearchSystem.open({ textIndexPath: p.textIndexPath, vectorDbPath: p.textIndexPath, dimensions: 8 }), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 8, metric: 'hamming' as 'l2' }), {
+    code: 'ERR_INVALID_ARGUMENT',
+  })
+  await t.throwsAsync(
+    UnifiedSearchSystem.open({ textIndexPath: p.textIndexPath, vectorDbPath: p.textIndexPath, dimensions: 8 }),
+    { code: 'ERR_INVALID_ARGUMENT' },
+  )
   const system = await UnifiedSearchSystem.open({ ...p, dimensions: 8 })
   await system.add([{ id: 'a', text: 'alpha beta' }])
   await system.commit()
@@ -198,8 +233,16 @@ test('bad input gets coded errors and changes nothing', async (t) => {
   await t.throwsAsync(system.search('alpha', { mode: 'vector', vector: [1, 2] }), { code: 'ERR_DIMENSION_MISMATCH' })
   await t.throwsAsync(system.search('alpha', { mode: 'fuzzy' as 'text' }), { code: 'ERR_INVALID_ARGUMENT' })
   await t.throwsAsync(system.add([{ id: 'a', text: 'again' }]), { code: 'ERR_DUPLICATE_ID' })
-  await t.throwsAsync(system.add([{ id: 'x', text: 'one' }, { id: 'x', text: 'two' }]), { code: 'ERR_DUPLICATE_ID' })
-  await t.throwsAsync(system.add([{ id: 'y', text: 'nan', vector: [NaN, 0, 0, 0, 0, 0, 0, 0] }]), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(
+    system.add([
+      { id: 'x', text: 'one' },
+      { id: 'x', text: 'two' },
+    ]),
+    { code: 'ERR_DUPLICATE_ID' },
+  )
+  await t.throwsAsync(system.add([{ id: 'y', text: 'nan', vector: [NaN, 0, 0, 0, 0, 0, 0, 0] }]), {
+    code: 'ERR_INVALID_ARGUMENT',
+  })
   await t.throwsAsync(system.add([{ id: 'z', text: 'short', vector: [1] }]), { code: 'ERR_DIMENSION_MISMATCH' })
   await t.throwsAsync(system.add([{ id: '', text: 'no id' }]), { code: 'ERR_INVALID_ARGUMENT' })
   await t.throwsAsync(system.add([]), { code: 'ERR_INVALID_ARGUMENT' })
@@ -212,19 +255,21 @@ test('bad input gets coded errors and changes nothing', async (t) => {
   await system.close()
 })
 
-test('many concurrent searches while a writer adds and commits: every hit exists', async (t) => {
+test('many concurrent searches while a writer adds and commits: every hit exists', async t => {
   const corpus = generateCorpus({ documents: 1500, queries: 100, seed: 4 })
   const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 64 })
-  await system.add(corpus.documents.slice(0, 500).map((d) => ({ id: d.id, text: d.text })))
+  await system.add(corpus.documents.slice(0, 500).map(d => ({ id: d.id, text: d.text })))
   await system.commit()
-  const known = new Set(corpus.documents.map((d) => d.id))
+  const known = new Set(corpus.documents.map(d => d.id))
   const writer = (async () => {
     for (let b = 1; b < 3; b++) {
-      await system.add(corpus.documents.slice(b * 500, (b + 1) * 500).map((d) => ({ id: d.id, text: d.text })))
+      await system.add(corpus.documents.slice(b * 500, (b + 1) * 500).map(d => ({ id: d.id, text: d.text })))
       await system.commit()
     }
   })()
-  const searches = corpus.queries.map((q, i) => system.search(q.text, { mode: (['text', 'vector', 'hybrid'] as const)[i % 3], k: 10 }))
+  const searches = corpus.queries.map((q, i) =>
+    system.search(q.text, { mode: (['text', 'vector', 'hybrid'] as const)[i % 3], k: 10 }),
+  )
   const results = await Promise.all(searches)
   await writer
   for (const hits of results) for (const h of hits) t.true(known.has(h.id), `unknown id ${h.id}`)

@@ -13,22 +13,32 @@ function ids(n: number, offset = 0): number[] {
   return Array.from({ length: n }, (_, i) => i + offset)
 }
 
-function sameHits(t: { is: (a: unknown, b: unknown, m?: string) => void; true: (v: boolean, m?: string) => void }, got: SearchHit[], want: { id: number; distance: number }[]) {
+function sameHits(
+  t: { is: (a: unknown, b: unknown, m?: string) => void; true: (v: boolean, m?: string) => void },
+  got: SearchHit[],
+  want: { id: number; distance: number }[],
+) {
   t.is(got.length, want.length, 'hit count')
   for (let i = 0; i < want.length; i++) {
     // Ties may come back in either order only when distances are equal to float precision.
-    t.true(Math.abs(got[i].distance - want[i].distance) <= 1e-4 * Math.max(1, Math.abs(want[i].distance)), `distance ${i}: ${got[i].distance} vs ${want[i].distance}`)
-    if (Math.abs((want[i + 1]?.distance ?? Infinity) - want[i].distance) > 1e-4 && Math.abs((want[i - 1]?.distance ?? -Infinity) - want[i].distance) > 1e-4) {
+    t.true(
+      Math.abs(got[i].distance - want[i].distance) <= 1e-4 * Math.max(1, Math.abs(want[i].distance)),
+      `distance ${i}: ${got[i].distance} vs ${want[i].distance}`,
+    )
+    if (
+      Math.abs((want[i + 1]?.distance ?? Infinity) - want[i].distance) > 1e-4 &&
+      Math.abs((want[i - 1]?.distance ?? -Infinity) - want[i].distance) > 1e-4
+    ) {
       t.is(got[i].id, want[i].id, `id at rank ${i}`)
     }
   }
 }
 
-test('kernelIsa names the dispatched instruction set', (t) => {
+test('kernelIsa names the dispatched instruction set', t => {
   t.true(['avx512f', 'avx2+fma', 'neon', 'scalar'].includes(kernelIsa()))
 })
 
-test('distance matches the brute-force definitions for every metric and dimension', (t) => {
+test('distance matches the brute-force definitions for every metric and dimension', t => {
   for (const d of [1, 3, 8, 15, 16, 17, 31, 64, 100, 768]) {
     const [a, b] = [randomVectors(1, d, d), randomVectors(1, d, d + 1)]
     for (const metric of METRICS) {
@@ -41,7 +51,7 @@ test('distance matches the brute-force definitions for every metric and dimensio
 })
 
 for (const metric of METRICS) {
-  test(`FlatIndex (${metric}) equals brute force, async and sync`, async (t) => {
+  test(`FlatIndex (${metric}) equals brute force, async and sync`, async t => {
     const d = 24
     const n = 500
     const data = randomVectors(n, d, 7)
@@ -64,7 +74,7 @@ for (const metric of METRICS) {
   })
 }
 
-test('HnswIndex recall@10 >= 0.95 against FlatIndex on 10k clustered vectors', async (t) => {
+test('HnswIndex recall@10 >= 0.95 against FlatIndex on 10k clustered vectors', async t => {
   const d = 32
   const n = 10_000
   const data = clusteredVectors(n, d, 50, 42)
@@ -76,34 +86,46 @@ test('HnswIndex recall@10 >= 0.95 against FlatIndex on 10k clustered vectors', a
   const approx = await hnsw.searchBatch(queries, 10)
   let found = 0
   for (let q = 0; q < 200; q++) {
-    const truth = new Set(exact[q].map((h) => h.id))
-    found += approx[q].filter((h) => truth.has(h.id)).length
+    const truth = new Set(exact[q].map(h => h.id))
+    found += approx[q].filter(h => truth.has(h.id)).length
   }
   const recall = found / (200 * 10)
   t.log(`recall@10 = ${recall.toFixed(4)}`)
   t.true(recall >= 0.95, `recall ${recall}`)
 })
 
-test('HnswIndex exposes its parameters; efSearch and per-query ef are honoured', async (t) => {
+test('HnswIndex exposes its parameters; efSearch and per-query ef are honoured', async t => {
   const index = new HnswIndex({ dimensions: 4, metric: 'cosine', m: 8, efConstruction: 50, efSearch: 20, seed: 3 })
   t.deepEqual(index.params, { m: 8, efConstruction: 50, efSearch: 20, seed: 3 })
   index.efSearch = 40
   t.is(index.efSearch, 40)
-  await index.add([1, 2, 3], [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]])
+  await index.add(
+    [1, 2, 3],
+    [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+    ],
+  )
   const hits = await index.search([1, 0.1, 0, 0], 2, { ef: 5 })
   t.is(hits[0].id, 1)
   t.is(hits.length, 2)
-  t.throws(() => { index.efSearch = 0 }, { code: 'ERR_INVALID_ARGUMENT' })
+  t.throws(
+    () => {
+      index.efSearch = 0
+    },
+    { code: 'ERR_INVALID_ARGUMENT' },
+  )
 })
 
 for (const Kind of [FlatIndex, HnswIndex]) {
-  test(`${Kind.name}: delete, has, filter, and k items when enough live vectors remain`, async (t) => {
+  test(`${Kind.name}: delete, has, filter, and k items when enough live vectors remain`, async t => {
     const d = 8
     const n = 300
     const data = randomVectors(n, d, 11)
     const index = new Kind({ dimensions: d, metric: 'l2' })
     await index.add(ids(n), data)
-    const removed = ids(150).map((i) => i * 2)
+    const removed = ids(150).map(i => i * 2)
     t.is(await index.remove(removed), 150)
     t.is(index.size, 150)
     t.false(index.has(0))
@@ -117,14 +139,17 @@ for (const Kind of [FlatIndex, HnswIndex]) {
     }
     const allowed = [3, 5, 7, 9, 11]
     const filtered = await index.search(row(queries, 0, d), 10, { filter: allowed })
-    t.deepEqual(filtered.map((h) => h.id).sort((a, b) => a - b), allowed)
+    t.deepEqual(
+      filtered.map(h => h.id).sort((a, b) => a - b),
+      allowed,
+    )
     // Re-adding a deleted id is allowed.
     index.addSync([0], row(data, 0, d))
     t.true(index.has(0))
     t.is((await index.search(row(data, 0, d), 1))[0].id, 0)
   })
 
-  test(`${Kind.name}: save and load round trip gives identical results`, async (t) => {
+  test(`${Kind.name}: save and load round trip gives identical results`, async t => {
     const { dir, cleanup } = tempDir()
     t.teardown(cleanup)
     const d = 16
@@ -150,11 +175,17 @@ for (const Kind of [FlatIndex, HnswIndex]) {
   })
 }
 
-test('the wrong class for a file, corrupt, truncated, foreign and missing files give coded errors', async (t) => {
+test('the wrong class for a file, corrupt, truncated, foreign and missing files give coded errors', async t => {
   const { dir, cleanup } = tempDir()
   t.teardown(cleanup)
   const index = new FlatIndex({ dimensions: 4 })
-  await index.add([1, 2], [[1, 2, 3, 4], [4, 3, 2, 1]])
+  await index.add(
+    [1, 2],
+    [
+      [1, 2, 3, 4],
+      [4, 3, 2, 1],
+    ],
+  )
   const path = join(dir, 'a.vnidx')
   await index.save(path)
   await t.throwsAsync(HnswIndex.load(path), { code: 'ERR_INVALID_ARGUMENT' })
@@ -169,7 +200,10 @@ test('the wrong class for a file, corrupt, truncated, foreign and missing files 
   await t.throwsAsync(loadIndex(join(dir, 'truncated')), { code: 'ERR_CORRUPT_INDEX' })
 
   writeFileSync(join(dir, 'foreign.json'), '{"not": "an index"}')
-  await t.throwsAsync(loadIndex(join(dir, 'foreign.json')), { code: 'ERR_CORRUPT_INDEX', message: /not a vector-native index/ })
+  await t.throwsAsync(loadIndex(join(dir, 'foreign.json')), {
+    code: 'ERR_CORRUPT_INDEX',
+    message: /not a vector-native index/,
+  })
 
   await t.throwsAsync(loadIndex(join(dir, 'missing')), { code: 'ERR_IO' })
   await t.throwsAsync(index.save(join(dir, 'no-such-dir', 'x.vnidx')), { code: 'ERR_IO' })
@@ -178,7 +212,7 @@ test('the wrong class for a file, corrupt, truncated, foreign and missing files 
   t.is((await loadIndex(path)).size, 2)
 })
 
-test('a file from a newer format version is refused with ERR_UNSUPPORTED_VERSION', async (t) => {
+test('a file from a newer format version is refused with ERR_UNSUPPORTED_VERSION', async t => {
   const { dir, cleanup } = tempDir()
   t.teardown(cleanup)
   const index = new FlatIndex({ dimensions: 2, metric: 'l2' })
@@ -191,9 +225,15 @@ test('a file from a newer format version is refused with ERR_UNSUPPORTED_VERSION
   await t.throwsAsync(loadIndex(path), { code: 'ERR_UNSUPPORTED_VERSION' })
 })
 
-test('bad input is rejected with a coded error and changes nothing', async (t) => {
+test('bad input is rejected with a coded error and changes nothing', async t => {
   const index = new HnswIndex({ dimensions: 3, metric: 'cosine' })
-  await index.add([1, 2], [[1, 0, 0], [0, 1, 0]])
+  await index.add(
+    [1, 2],
+    [
+      [1, 0, 0],
+      [0, 1, 0],
+    ],
+  )
   // wrong dimension
   await t.throwsAsync(index.search([1, 0], 1), { code: 'ERR_DIMENSION_MISMATCH' })
   await t.throwsAsync(index.add([3], new Float32Array(4)), { code: 'ERR_DIMENSION_MISMATCH' })
@@ -210,39 +250,62 @@ test('bad input is rejected with a coded error and changes nothing', async (t) =
   await t.throwsAsync(index.add([3], [[0, 0, 0]]), { code: 'ERR_INVALID_ARGUMENT', message: /zero vector/ })
   // ids: duplicates (within the batch and against the index), unknown, not integers
   await t.throwsAsync(index.add([1], [[0, 0, 1]]), { code: 'ERR_DUPLICATE_ID' })
-  await t.throwsAsync(index.add([7, 7], [[0, 0, 1], [0, 1, 1]]), { code: 'ERR_DUPLICATE_ID' })
+  await t.throwsAsync(
+    index.add(
+      [7, 7],
+      [
+        [0, 0, 1],
+        [0, 1, 1],
+      ],
+    ),
+    { code: 'ERR_DUPLICATE_ID' },
+  )
   await t.throwsAsync(index.remove([1, 999]), { code: 'ERR_UNKNOWN_ID' })
   await t.throwsAsync(index.add([-1], [[0, 0, 1]]), { code: 'ERR_INVALID_ARGUMENT', message: /ids must be integers/ })
   await t.throwsAsync(index.add([0.5], [[0, 0, 1]]), { code: 'ERR_INVALID_ARGUMENT' })
   await t.throwsAsync(index.add([1, 2, 3], [[0, 0, 1]]), { code: 'ERR_DIMENSION_MISMATCH' })
   // options
   t.throws(() => new HnswIndex({ dimensions: 0 }), { code: 'ERR_INVALID_ARGUMENT', message: /dimensions/ })
-  t.throws(() => new FlatIndex({ dimensions: 3, metric: 'manhattan' as 'l2' }), { code: 'ERR_INVALID_ARGUMENT', message: /metric/ })
+  t.throws(() => new FlatIndex({ dimensions: 3, metric: 'manhattan' as 'l2' }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /metric/,
+  })
   t.throws(() => new HnswIndex({ dimensions: 3, m: 1 }), { code: 'ERR_INVALID_ARGUMENT', message: /m/ })
   await t.throwsAsync(index.search([1, 0, 0], 1, { ef: 0 }), { code: 'ERR_INVALID_ARGUMENT' })
   await t.throwsAsync(index.search([1, 0, 0], 1, { bogus: true } as never), { code: 'ERR_INVALID_ARGUMENT' })
   await t.throwsAsync(index.save(''), { code: 'ERR_INVALID_ARGUMENT' })
   // nothing changed
   t.is(index.size, 2)
-  t.deepEqual((await index.search([1, 0, 0], 2)).map((h) => h.id), [1, 2])
+  t.deepEqual(
+    (await index.search([1, 0, 0], 2)).map(h => h.id),
+    [1, 2],
+  )
 })
 
-test('the native layer validates on its own too (bypassing the TypeScript checks)', async (t) => {
+test('the native layer validates on its own too (bypassing the TypeScript checks)', async t => {
   const { NativeVectorIndex } = await import('../../engine/native.ts')
-  t.throws(() => NativeVectorIndex.createFlat(3, 'manhattan'), { code: 'ERR_INVALID_ARGUMENT', message: /unknown metric/ })
+  t.throws(() => NativeVectorIndex.createFlat(3, 'manhattan'), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /unknown metric/,
+  })
   const native = NativeVectorIndex.createHnsw(3, 'l2', { m: 4 })
   await native.add(new Float64Array([1]), new Float32Array([1, 2, 3]))
   await t.throwsAsync(native.search(new Float32Array([1, 2]), 1), { code: 'ERR_DIMENSION_MISMATCH' })
   await t.throwsAsync(native.search(new Float32Array([1, NaN, 2]), 1), { code: 'ERR_INVALID_ARGUMENT' })
   await t.throwsAsync(native.search(new Float32Array([1, 2, 3]), 0), { code: 'ERR_INVALID_ARGUMENT' })
-  await t.throwsAsync(native.add(new Float64Array([2 ** 53]), new Float32Array([1, 2, 3])), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(native.add(new Float64Array([2 ** 53]), new Float32Array([1, 2, 3])), {
+    code: 'ERR_INVALID_ARGUMENT',
+  })
 })
 
-test('an aborted signal rejects with ERR_ABORTED and the index is unchanged', async (t) => {
+test('an aborted signal rejects with ERR_ABORTED and the index is unchanged', async t => {
   const index = new FlatIndex({ dimensions: 2, metric: 'l2' })
   const controller = new AbortController()
   controller.abort()
-  await t.throwsAsync(index.add([1], [[1, 2]], { signal: controller.signal }), { code: 'ERR_ABORTED', name: 'AbortError' })
+  await t.throwsAsync(index.add([1], [[1, 2]], { signal: controller.signal }), {
+    code: 'ERR_ABORTED',
+    name: 'AbortError',
+  })
   await t.throwsAsync(index.search([1, 2], 1, { signal: controller.signal }), { code: 'ERR_ABORTED' })
   t.is(index.size, 0)
   // A live signal does not get in the way.
@@ -251,7 +314,7 @@ test('an aborted signal rejects with ERR_ABORTED and the index is unchanged', as
   t.deepEqual(await index.search([1, 2], 1, { signal: live.signal }), [{ id: 1, distance: 0 }])
 })
 
-test('concurrent searches while adds and removes run give only valid results', async (t) => {
+test('concurrent searches while adds and removes run give only valid results', async t => {
   const d = 16
   const index = new HnswIndex({ dimensions: d, metric: 'l2', efConstruction: 64 })
   const base = randomVectors(2000, d, 31)
@@ -278,7 +341,7 @@ test('concurrent searches while adds and removes run give only valid results', a
   t.is(index.size, 2000 - 200)
 })
 
-test.serial('noopAsync resolves, and nativeThreadStats counts tasks with CPU time per worker thread', async (t) => {
+test.serial('noopAsync resolves, and nativeThreadStats counts tasks with CPU time per worker thread', async t => {
   const before = nativeThreadStats()
   const index = new FlatIndex({ dimensions: 64, metric: 'dot' })
   await index.add(ids(2000), randomVectors(2000, 64, 5))

@@ -8,7 +8,7 @@ import { assertConsistent } from './helpers.ts'
 // Measuring from the actual send (service time) hides the freeze: only the few requests caught
 // in it are slow. Measuring from the intended (scheduled) start shows every request that was
 // *supposed* to go out during the freeze and after it, while the backlog drained.
-test.serial('coordinated omission: a 1 s stall shows in the corrected p99, not in service time', async (t) => {
+test.serial('coordinated omission: a 1 s stall shows in the corrected p99, not in service time', async t => {
   const target = createFixtureTarget({ slots: 10, serviceTimeMs: 5, stalls: [{ atMs: 5000, durationMs: 1000 }] })
   target.start()
   const r = await new ConcurrentBenchmark(target).runConcurrentTest({

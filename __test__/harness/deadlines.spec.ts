@@ -14,11 +14,11 @@ class Entry extends DeadlineEntry {
 }
 
 /** Ref'd Node timers alive now (an unref'd timer is not listed). */
-const liveTimeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+const liveTimeouts = (): number => process.getActiveResourcesInfo().filter(r => r === 'Timeout').length
 
 // Timing tests share the 2 cores with other work: a plain setTimeout is the control for how
 // late the event loop runs timers right now.
-test.serial('entries expire in deadline order, never before their deadline, within a few ms after it', async (t) => {
+test.serial('entries expire in deadline order, never before their deadline, within a few ms after it', async t => {
   const fired: Entry[] = []
   const q = new DeadlineQueue<Entry>((e, now) => {
     e.firedAt = now
@@ -32,7 +32,7 @@ test.serial('entries expire in deadline order, never before their deadline, with
   })
   t.is(q.size, 6)
   let controlLate = 0
-  const control = new Promise<void>((resolve) => {
+  const control = new Promise<void>(resolve => {
     const c0 = performance.now()
     setTimeout(() => {
       controlLate = performance.now() - c0 - 50
@@ -43,20 +43,23 @@ test.serial('entries expire in deadline order, never before their deadline, with
   await sleep(30)
   t.is(q.size, 0)
   t.deepEqual(
-    fired.map((e) => e.name),
+    fired.map(e => e.name),
     ['e1', 'e5', 'e3', 'e0', 'e4', 'e2'],
   )
   for (const e of entries) {
     const late = e.firedAt - e.deadlineAt
     t.true(late >= 0, `${e.name} fired ${-late} ms early`)
     // Node timers have 1 ms granularity; allow for a busy machine (the control shows how busy).
-    t.true(late < 6 + Math.max(0, controlLate), `${e.name} fired ${late} ms late (control timer ${controlLate} ms late)`)
+    t.true(
+      late < 6 + Math.max(0, controlLate),
+      `${e.name} fired ${late} ms late (control timer ${controlLate} ms late)`,
+    )
   }
 })
 
-test.serial('removed entries never expire; removing is idempotent and only from its own queue', async (t) => {
+test.serial('removed entries never expire; removing is idempotent and only from its own queue', async t => {
   const fired: string[] = []
-  const q = new DeadlineQueue<Entry>((e) => fired.push(e.name))
+  const q = new DeadlineQueue<Entry>(e => fired.push(e.name))
   const other = new DeadlineQueue<Entry>(() => {})
   const t0 = performance.now()
   const a = new Entry('a')
@@ -73,15 +76,18 @@ test.serial('removed entries never expire; removing is idempotent and only from 
   t.true(q.delete(c))
   await sleep(40)
   t.deepEqual(fired, ['b'])
-  t.throws(() => {
-    q.add(b, t0)
-    q.add(b, t0)
-  }, { message: /already queued/ })
+  t.throws(
+    () => {
+      q.add(b, t0)
+      q.add(b, t0)
+    },
+    { message: /already queued/ },
+  )
   q.close()
   other.close()
 })
 
-test.serial('thousands of deadlines use one Node timer, and an empty queue keeps nothing alive', async (t) => {
+test.serial('thousands of deadlines use one Node timer, and an empty queue keeps nothing alive', async t => {
   const before = liveTimeouts()
   let fired = 0
   const q = new DeadlineQueue<Entry>(() => fired++)
@@ -102,7 +108,7 @@ test.serial('thousands of deadlines use one Node timer, and an empty queue keeps
   q.close()
 })
 
-test.serial('an earlier deadline added later re-arms the timer; callbacks may add entries', async (t) => {
+test.serial('an earlier deadline added later re-arms the timer; callbacks may add entries', async t => {
   const fired: Array<{ name: string; late: number }> = []
   const q = new DeadlineQueue<Entry>((e, now) => {
     fired.push({ name: e.name, late: now - e.deadlineAt })
@@ -113,7 +119,7 @@ test.serial('an earlier deadline added later re-arms the timer; callbacks may ad
   q.add(new Entry('first'), t0 + 10) // before the armed deadline: the timer must move earlier
   await sleep(60)
   t.deepEqual(
-    fired.map((f) => f.name),
+    fired.map(f => f.name),
     ['first', 'from-callback'],
   )
   for (const f of fired) t.true(f.late >= 0 && f.late < 20, `${f.name} late by ${f.late} ms`)

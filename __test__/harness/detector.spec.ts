@@ -7,7 +7,7 @@ import type { DeadlockFinding, SearchTarget } from '../../harness/index.ts'
 import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
 import { assertConsistent } from './helpers.ts'
 
-test.serial('two harness locks taken in opposite order by two users → deadlock with the cycle named', async (t) => {
+test.serial('two harness locks taken in opposite order by two users → deadlock with the cycle named', async t => {
   const detector = new DeadlockDetector()
   const A = detector.createLock('A')
   const B = detector.createLock('B')
@@ -38,8 +38,8 @@ test.serial('two harness locks taken in opposite order by two users → deadlock
   const first = dl[0]
   t.is(first.cycle.length, 2)
   t.deepEqual(first.resources.sort(), ['lock:A', 'lock:B'])
-  t.deepEqual(first.cycle.map((e) => e.op.userId).sort(), [0, 1])
-  t.deepEqual(first.cycle.map((e) => e.op.query).sort(), ['query #0 "AB"', 'query #1 "BA"'])
+  t.deepEqual(first.cycle.map(e => e.op.userId).sort(), [0, 1])
+  t.deepEqual(first.cycle.map(e => e.op.query).sort(), ['query #0 "AB"', 'query #1 "BA"'])
   for (const e of first.cycle) {
     t.is(e.op.waitingFor, e.waitsFor)
     t.true(e.op.holds.includes(e.waitsFor === 'lock:A' ? 'lock:B' : 'lock:A'))
@@ -53,12 +53,12 @@ test.serial('two harness locks taken in opposite order by two users → deadlock
   t.is(r.errorsByCode[ErrorCodes.REQUEST_TIMEOUT] + (r.errorsByCode[ErrorCodes.POOL_TIMEOUT] ?? 0), r.timeoutRequests)
   t.true(r.inFlightAfterTimeout.atEnd >= 2)
   t.true((r.detector?.threadPool.timedOutStillRunning ?? 0) >= 2)
-  t.true(r.detector?.findings.some((f) => f.kind === 'timed-out-still-running'))
+  t.true(r.detector?.findings.some(f => f.kind === 'timed-out-still-running'))
   t.true(r.connectionPoolUsage.leaked >= 2)
 })
 
-test.serial('a slow but progressing target is slow, not deadlocked', async (t) => {
-  const target = createFixtureTarget({ slots: 4, serviceTimeMs: (q) => (q === 'slow' ? 400 : 20) })
+test.serial('a slow but progressing target is slow, not deadlocked', async t => {
+  const target = createFixtureTarget({ slots: 4, serviceTimeMs: q => (q === 'slow' ? 400 : 20) })
   const r = await new ConcurrentBenchmark(target).runConcurrentTest({
     load: { model: 'closed', users: 4, durationMs: 1500 },
     queries: ['fast', 'fast', 'fast', 'slow'],
@@ -67,7 +67,7 @@ test.serial('a slow but progressing target is slow, not deadlocked', async (t) =
   })
   assertConsistent(t, r)
   t.false(r.deadlockDetected)
-  const kinds = new Set(r.detector?.findings.map((f) => f.kind))
+  const kinds = new Set(r.detector?.findings.map(f => f.kind))
   t.false(kinds.has('deadlock'))
   t.false(kinds.has('stall'))
   t.true(kinds.has('slow-operation'), JSON.stringify([...kinds]))
@@ -77,7 +77,7 @@ test.serial('a slow but progressing target is slow, not deadlocked', async (t) =
   t.is(r.errorsByCode[ErrorCodes.REQUEST_TIMEOUT] + (r.errorsByCode[ErrorCodes.POOL_TIMEOUT] ?? 0), r.timeoutRequests)
 })
 
-test.serial('a blocked event loop is reported by the watchdog worker', async (t) => {
+test.serial('a blocked event loop is reported by the watchdog worker', async t => {
   let blocked = false
   const target: SearchTarget<string> = {
     name: 'blocker',
@@ -101,7 +101,7 @@ test.serial('a blocked event loop is reported by the watchdog worker', async (t)
     seed: 1,
   })
   assertConsistent(t, r)
-  const f = r.detector?.findings.find((x) => x.kind === 'blocked-event-loop')
+  const f = r.detector?.findings.find(x => x.kind === 'blocked-event-loop')
   t.truthy(f, JSON.stringify(r.detector?.findings))
   if (f?.kind === 'blocked-event-loop') {
     t.is(f.source, 'watchdog')
@@ -114,7 +114,7 @@ test.serial('a blocked event loop is reported by the watchdog worker', async (t)
   t.false(r.deadlockDetected)
 })
 
-test.serial('a lease held by a hung operation exhausts the pool: reported, not called a deadlock', async (t) => {
+test.serial('a lease held by a hung operation exhausts the pool: reported, not called a deadlock', async t => {
   let calls = 0
   const target: SearchTarget<string> = {
     name: 'hangs-once',
@@ -133,7 +133,7 @@ test.serial('a lease held by a hung operation exhausts the pool: reported, not c
   })
   assertConsistent(t, r)
   t.false(r.deadlockDetected)
-  const f = r.detector?.findings.find((x) => x.kind === 'pool-exhaustion')
+  const f = r.detector?.findings.find(x => x.kind === 'pool-exhaustion')
   t.truthy(f)
   if (f?.kind === 'pool-exhaustion') {
     t.is(f.size, 1)
@@ -149,7 +149,7 @@ test.serial('a lease held by a hung operation exhausts the pool: reported, not c
   t.true(r.connectionPoolUsage.connectionTimeouts >= 2)
 })
 
-test.serial('a total stall (nothing ever completes) is reported as a stall and counts as deadlock', async (t) => {
+test.serial('a total stall (nothing ever completes) is reported as a stall and counts as deadlock', async t => {
   const target: SearchTarget<string> = { name: 'black-hole', search: () => new Promise(() => {}) }
   const r = await new ConcurrentBenchmark(target).runConcurrentTest({
     load: { model: 'closed', users: 2, durationMs: 900 },
@@ -162,20 +162,22 @@ test.serial('a total stall (nothing ever completes) is reported as a stall and c
   assertConsistent(t, r)
   t.is(r.successfulRequests, 0)
   t.true(r.deadlockDetected)
-  const f = r.detector?.findings.find((x) => x.kind === 'stall')
+  const f = r.detector?.findings.find(x => x.kind === 'stall')
   t.truthy(f)
   if (f?.kind === 'stall') {
     t.true(f.inFlight >= 2)
     t.true(f.operations.length >= 2)
   }
-  t.false(r.detector?.findings.some((x) => x.kind === 'deadlock'))
+  t.false(r.detector?.findings.some(x => x.kind === 'deadlock'))
 })
 
-test('the registry of operations: in start order, each ended once, counts and findings follow', async (t) => {
+test('the registry of operations: in start order, each ended once, counts and findings follow', async t => {
   const d = new DeadlockDetector()
   const other = new DeadlockDetector()
   const t0 = performance.now()
-  const ops = [0, 1, 2, 3].map((u) => d.beginOp({ userId: u, query: `q${u}`, className: 'read', deadlineAt: t0 - 1, startedAt: t0 - 10 }))
+  const ops = [0, 1, 2, 3].map(u =>
+    d.beginOp({ userId: u, query: `q${u}`, className: 'read', deadlineAt: t0 - 1, startedAt: t0 - 10 }),
+  )
   t.is(d.inFlight, 4)
   t.is(ops[0].startedAt, t0 - 10)
   other.endOp(ops[1], true) // not registered there: no effect
@@ -187,8 +189,8 @@ test('the registry of operations: in start order, each ended once, counts and fi
   d.markTimedOut(ops[1]) // already ended: no effect
   t.is(d.timedOutStillRunning, 1)
   const report = d.report()
-  const f = report.findings.find((x) => x.kind === 'timed-out-still-running')
-  t.deepEqual(f?.kind === 'timed-out-still-running' ? f.operations.map((o) => o.userId) : [], [2])
+  const f = report.findings.find(x => x.kind === 'timed-out-still-running')
+  t.deepEqual(f?.kind === 'timed-out-still-running' ? f.operations.map(o => o.userId) : [], [2])
   d.check() // all past their deadline: marked overdue now, reported slow once others complete
   d.endOp(ops[0], true)
   d.endOp(ops[3], true)
@@ -203,17 +205,21 @@ test('the registry of operations: in start order, each ended once, counts and fi
   t.is(d.inFlight, 0)
 })
 
-test('operation context (for harness locks) is tracked only once the detector has a lock', async (t) => {
+test('operation context (for harness locks) is tracked only once the detector has a lock', async t => {
   const d = new DeadlockDetector()
   const op = d.beginOp({ userId: 0, query: 'q', className: 'read', deadlineAt: Number.POSITIVE_INFINITY })
   t.false(d.tracksContext)
   t.is(await d.runInOp(op, async () => d.currentOp()), undefined, 'no context without locks')
   const lock = d.createLock('L')
   t.true(d.tracksContext)
-  t.is(await d.runInOp(op, async () => {
-    await sleep(1)
-    return d.currentOp()
-  }), op, 'the context survives awaits')
+  t.is(
+    await d.runInOp(op, async () => {
+      await sleep(1)
+      return d.currentOp()
+    }),
+    op,
+    'the context survives awaits',
+  )
   const release = await d.runInOp(op, () => lock.acquire())
   t.is(lock.inspect().holder, op, 'the lock knows its holder')
   t.is(d.report().locks[0].acquisitions, 1)

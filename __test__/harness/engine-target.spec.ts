@@ -15,11 +15,14 @@ import {
 import type { VectorInsert } from '../../main.ts'
 import { randomVectors, row, tempDir } from '../engine/helpers.ts'
 
-test('the real engine as target: counters add up, native worker CPU is reported, writes land', async (t) => {
+test('the real engine as target: counters add up, native worker CPU is reported, writes land', async t => {
   const d = 32
   const n = 5000
   const index = new HnswIndex({ dimensions: d, metric: 'l2', efConstruction: 64 })
-  await index.add(Array.from({ length: n }, (_, i) => i), randomVectors(n, d, 1))
+  await index.add(
+    Array.from({ length: n }, (_, i) => i),
+    randomVectors(n, d, 1),
+  )
   const queryData = randomVectors(100, d, 2)
   const queries = Array.from({ length: 100 }, (_, i) => row(queryData, i, d).slice())
   const extra = randomVectors(1, d, 3)
@@ -45,16 +48,16 @@ test('the real engine as target: counters add up, native worker CPU is reported,
   // The engine's per-thread record: tasks ran on libuv workers and used CPU.
   const tasks = result.workerThreads.reduce((s, w) => s + w.tasks, 0)
   t.true(tasks > 0)
-  t.true(result.workerThreads.every((w) => w.cpuTimeMs >= 0))
+  t.true(result.workerThreads.every(w => w.cpuTimeMs >= 0))
   t.true(result.workerThreads.reduce((s, w) => s + w.cpuTimeMs, 0) > 0)
   t.true(result.mainThreadCpuMs > 0)
 })
 
-test('functionTarget load-tests any async function', async (t) => {
+test('functionTarget load-tests any async function', async t => {
   let calls = 0
-  const target = functionTarget<number>('echo', async (q) => {
+  const target = functionTarget<number>('echo', async q => {
     calls++
-    await new Promise((resolve) => setTimeout(resolve, 2))
+    await new Promise(resolve => setTimeout(resolve, 2))
     return q
   })
   const result = await new ConcurrentBenchmark(target).runConcurrentTest({
@@ -68,25 +71,34 @@ test('functionTarget load-tests any async function', async (t) => {
   t.throws(() => functionTarget('bad', 42 as never), { instanceOf: TypeError })
 })
 
-test('the UnifiedSearchSystem as target, searching through pooled sessions', async (t) => {
+test('the UnifiedSearchSystem as target, searching through pooled sessions', async t => {
   const { dir, cleanup } = tempDir('vn-unified-target-')
   t.teardown(cleanup)
   const corpus = generateCorpus({ documents: 800, queries: 60, seed: 2 })
-  const system = await UnifiedSearchSystem.open({ textIndexPath: join(dir, 't'), vectorDbPath: join(dir, 'v'), dimensions: 64 })
+  const system = await UnifiedSearchSystem.open({
+    textIndexPath: join(dir, 't'),
+    vectorDbPath: join(dir, 'v'),
+    dimensions: 64,
+  })
   t.teardown(() => system.close().catch(() => undefined))
-  await system.add(corpus.documents.map((d) => ({ id: d.id, text: d.text })))
+  await system.add(corpus.documents.map(d => ({ id: d.id, text: d.text })))
   await system.commit()
   let created = 0
   const factory = sessionFactory(system)
   const counting = { ...factory, create: () => (created++, factory.create()) }
-  const result = await new ConcurrentBenchmark(unifiedSearchTarget(system, { mode: 'hybrid', k: 5 })).runConcurrentTest({
-    load: { model: 'closed', users: 3, durationMs: 800, warmUpMs: 200 },
-    queries: corpus.queries.map((q) => ({ text: q.text, mode: q.class === 'keyword' ? ('text' as const) : ('hybrid' as const) })),
-    classify: (q) => (typeof q === 'string' ? 'hybrid' : q.mode ?? 'hybrid'),
-    pool: { size: 2, factory: counting, name: 'sessions' },
-    writes: { fraction: 0.02, makeInsert: (_rng, i) => ({ id: `new-${i}`, text: `fresh document number ${i}` }) },
-    seed: 3,
-  })
+  const result = await new ConcurrentBenchmark(unifiedSearchTarget(system, { mode: 'hybrid', k: 5 })).runConcurrentTest(
+    {
+      load: { model: 'closed', users: 3, durationMs: 800, warmUpMs: 200 },
+      queries: corpus.queries.map(q => ({
+        text: q.text,
+        mode: q.class === 'keyword' ? ('text' as const) : ('hybrid' as const),
+      })),
+      classify: q => (typeof q === 'string' ? 'hybrid' : (q.mode ?? 'hybrid')),
+      pool: { size: 2, factory: counting, name: 'sessions' },
+      writes: { fraction: 0.02, makeInsert: (_rng, i) => ({ id: `new-${i}`, text: `fresh document number ${i}` }) },
+      seed: 3,
+    },
+  )
   t.is(result.failedRequests + result.timeoutRequests, 0, JSON.stringify(result.errorsByCode))
   t.true(result.successfulRequests > 20)
   t.true(created >= 1 && created <= 2, `${created} sessions for a pool of 2`)

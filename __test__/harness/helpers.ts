@@ -5,7 +5,11 @@ import { ConcurrentTestResultSchema } from '../../harness/index.ts'
 
 /** Checks the invariants every result must satisfy. */
 export function assertConsistent(t: ExecutionContext, r: ConcurrentTestResult): void {
-  t.is(r.totalRequests, r.successfulRequests + r.failedRequests + r.timeoutRequests, 'total = successful + failed + timed out')
+  t.is(
+    r.totalRequests,
+    r.successfulRequests + r.failedRequests + r.timeoutRequests,
+    'total = successful + failed + timed out',
+  )
   const errors = Object.values(r.errorsByCode).reduce((a, b) => a + b, 0)
   t.is(errors, r.failedRequests + r.timeoutRequests, 'errorsByCode sums to failed + timed out')
   t.is(r.responseTime.count, r.successfulRequests, 'one response time per success')

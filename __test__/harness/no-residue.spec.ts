@@ -14,14 +14,18 @@ const hooked = (): boolean => Object.getOwnPropertySymbols(Promise.resolve()).le
 
 const noop: SearchTarget<string> = { name: 'no-op', search: async () => {} }
 
-test.serial('a run leaves no promise hooks behind, with or without harness locks', async (t) => {
+test.serial('a run leaves no promise hooks behind, with or without harness locks', async t => {
   if (hooked()) {
     t.log('promise hooks are already on in this process (test runner): nothing to check')
     t.pass()
     return
   }
   // Default detector (no locks): its operations never enter an AsyncLocalStorage.
-  await new ConcurrentBenchmark(noop).runConcurrentTest({ load: { model: 'closed', users: 4, durationMs: 100 }, queries: ['q'], seed: 1 })
+  await new ConcurrentBenchmark(noop).runConcurrentTest({
+    load: { model: 'closed', users: 4, durationMs: 100 },
+    queries: ['q'],
+    seed: 1,
+  })
   await tick()
   t.false(hooked(), 'after a run with the default detector')
 
@@ -38,7 +42,12 @@ test.serial('a run leaves no promise hooks behind, with or without harness locks
       release()
     },
   }
-  await new ConcurrentBenchmark(locking).runConcurrentTest({ load: { model: 'closed', users: 2, durationMs: 100 }, queries: ['q'], detector, seed: 2 })
+  await new ConcurrentBenchmark(locking).runConcurrentTest({
+    load: { model: 'closed', users: 2, durationMs: 100 },
+    queries: ['q'],
+    detector,
+    seed: 2,
+  })
   t.true(sawHooks, 'operations ran in the context while the run lasted')
   await tick()
   t.false(hooked(), 'after the detector with locks was stopped')

@@ -23,124 +23,132 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 4 }) }),
 )
 
-test('pool property: never over size, FIFO grants, no leak, stats consistent', async (t) => {
+test('pool property: never over size, FIFO grants, no leak, stats consistent', async t => {
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(cmdArb, { minLength: 1, maxLength: 25 }), async (size, cmds) => {
-      let live = 0
-      let created = 0
-      let destroyed = 0
-      const pool = new ConnectionPool<{ id: number; alive: boolean }>({
-        size,
-        factory: {
-          create: async () => {
-            created++
-            live++
-            return { id: created, alive: true }
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(cmdArb, { minLength: 1, maxLength: 25 }),
+      async (size, cmds) => {
+        let live = 0
+        let created = 0
+        let destroyed = 0
+        const pool = new ConnectionPool<{ id: number; alive: boolean }>({
+          size,
+          factory: {
+            create: async () => {
+              created++
+              live++
+              return { id: created, alive: true }
+            },
+            destroy: r => {
+              r.alive = false
+              destroyed++
+              live--
+            },
           },
-          destroy: (r) => {
-            r.alive = false
-            destroyed++
-            live--
-          },
-        },
-      })
-      const held: Array<Lease<{ id: number; alive: boolean }>> = []
-      const pending = new Set<number>()
-      const settled: Promise<unknown>[] = []
-      let seq = 0
-      let granted = 0
-      let timeouts = 0
-      let aborts = 0
-      let fifoViolation = ''
-      let overSize = ''
-      const check = (): void => {
-        if (pool.inUse > size) overSize = `inUse ${pool.inUse} > ${size}`
-        if (live > size) overSize = `${live} resources exist > ${size}`
-        const holders = pool.inspect().holders
-        if (holders.length !== pool.inUse) overSize = `inspect lists ${holders.length} holders, inUse is ${pool.inUse}`
-        if (new Set(holders.map((h) => h.leaseId)).size !== holders.length) overSize = 'a lease is listed twice'
-      }
-      for (const c of cmds) {
-        if (c.op === 'acquire') {
-          const me = ++seq
-          pending.add(me)
-          const ac = new AbortController()
-          if (c.abortAfterMs !== null) setTimeout(() => ac.abort(), c.abortAfterMs)
-          const p = pool.acquire({ timeoutMs: c.timeoutMs ?? undefined, signal: ac.signal }).then(
-            (lease) => {
-              for (const other of pending) if (other < me) fifoViolation = `waiter ${me} granted before earlier waiter ${other}`
-              pending.delete(me)
-              if (!lease.resource.alive) fifoViolation = 'granted a destroyed resource'
+        })
+        const held: Array<Lease<{ id: number; alive: boolean }>> = []
+        const pending = new Set<number>()
+        const settled: Promise<unknown>[] = []
+        let seq = 0
+        let granted = 0
+        let timeouts = 0
+        let aborts = 0
+        let fifoViolation = ''
+        let overSize = ''
+        const check = (): void => {
+          if (pool.inUse > size) overSize = `inUse ${pool.inUse} > ${size}`
+          if (live > size) overSize = `${live} resources exist > ${size}`
+          const holders = pool.inspect().holders
+          if (holders.length !== pool.inUse)
+            overSize = `inspect lists ${holders.length} holders, inUse is ${pool.inUse}`
+          if (new Set(holders.map(h => h.leaseId)).size !== holders.length) overSize = 'a lease is listed twice'
+        }
+        for (const c of cmds) {
+          if (c.op === 'acquire') {
+            const me = ++seq
+            pending.add(me)
+            const ac = new AbortController()
+            if (c.abortAfterMs !== null) setTimeout(() => ac.abort(), c.abortAfterMs)
+            const p = pool.acquire({ timeoutMs: c.timeoutMs ?? undefined, signal: ac.signal }).then(
+              lease => {
+                for (const other of pending)
+                  if (other < me) fifoViolation = `waiter ${me} granted before earlier waiter ${other}`
+                pending.delete(me)
+                if (!lease.resource.alive) fifoViolation = 'granted a destroyed resource'
+                granted++
+                held.push(lease)
+                check()
+              },
+              (err: { code?: string }) => {
+                pending.delete(me)
+                if (err.code === ErrorCodes.POOL_TIMEOUT) timeouts++
+                else if (err.code === ErrorCodes.ABORTED) aborts++
+                else fifoViolation = `unexpected error ${String(err.code)}`
+              },
+            )
+            settled.push(p)
+          } else if (c.op === 'try') {
+            // The synchronous fast path: a lease only if nobody waits (no barging) and one is idle.
+            const waitingBefore = pool.waiting
+            const lease = pool.tryAcquire()
+            if (lease !== undefined) {
+              if (waitingBefore > 0) fifoViolation = `tryAcquire granted past ${waitingBefore} waiter(s)`
+              if (!lease.resource.alive) fifoViolation = 'tryAcquire granted a destroyed resource'
+              seq++
               granted++
               held.push(lease)
-              check()
-            },
-            (err: { code?: string }) => {
-              pending.delete(me)
-              if (err.code === ErrorCodes.POOL_TIMEOUT) timeouts++
-              else if (err.code === ErrorCodes.ABORTED) aborts++
-              else fifoViolation = `unexpected error ${String(err.code)}`
-            },
-          )
-          settled.push(p)
-        } else if (c.op === 'try') {
-          // The synchronous fast path: a lease only if nobody waits (no barging) and one is idle.
-          const waitingBefore = pool.waiting
-          const lease = pool.tryAcquire()
-          if (lease !== undefined) {
-            if (waitingBefore > 0) fifoViolation = `tryAcquire granted past ${waitingBefore} waiter(s)`
-            if (!lease.resource.alive) fifoViolation = 'tryAcquire granted a destroyed resource'
-            seq++
-            granted++
-            held.push(lease)
+            }
+          } else if (c.op === 'release') {
+            if (held.length > 0) {
+              const [lease] = held.splice(c.pick % held.length, 1)
+              if (c.at && !c.destroy) lease.releaseAt(performance.now())
+              else lease.release({ destroy: c.destroy })
+              lease.release() // twice: no effect
+              lease.releaseAt(performance.now())
+            }
+          } else {
+            await sleep(c.ms)
           }
-        } else if (c.op === 'release') {
-          if (held.length > 0) {
-            const [lease] = held.splice(c.pick % held.length, 1)
-            if (c.at && !c.destroy) lease.releaseAt(performance.now())
-            else lease.release({ destroy: c.destroy })
-            lease.release() // twice: no effect
-            lease.releaseAt(performance.now())
-          }
-        } else {
-          await sleep(c.ms)
+          check()
         }
-        check()
-      }
-      // Drain: release everything until every acquire has settled.
-      for (let i = 0; i < 200 && pending.size > 0; i++) {
+        // Drain: release everything until every acquire has settled.
+        for (let i = 0; i < 200 && pending.size > 0; i++) {
+          while (held.length > 0) (held.pop() as Lease<{ id: number; alive: boolean }>).release()
+          await sleep(1)
+        }
+        await Promise.all(settled)
         while (held.length > 0) (held.pop() as Lease<{ id: number; alive: boolean }>).release()
-        await sleep(1)
-      }
-      await Promise.all(settled)
-      while (held.length > 0) (held.pop() as Lease<{ id: number; alive: boolean }>).release()
-      const before = pool.stats()
-      const stats = await pool.close()
-      const problems: string[] = []
-      if (fifoViolation) problems.push(fifoViolation)
-      if (overSize) problems.push(overSize)
-      if (stats.leaked !== 0) problems.push(`leaked ${stats.leaked}`)
-      if (live !== 0) problems.push(`${live} resources not destroyed after close`)
-      if (stats.created !== created || stats.destroyed !== destroyed) problems.push('created/destroyed counts disagree')
-      if (stats.acquired !== granted) problems.push(`acquired ${stats.acquired} vs granted ${granted}`)
-      if (stats.connectionTimeouts !== timeouts) problems.push(`timeouts ${stats.connectionTimeouts} vs ${timeouts}`)
-      if (stats.abortedAcquires !== aborts) problems.push(`aborts ${stats.abortedAcquires} vs ${aborts}`)
-      if (granted + timeouts + aborts !== seq) problems.push('an acquire neither settled nor failed')
-      if (stats.peakUsage > size) problems.push(`peak ${stats.peakUsage} > size`)
-      if (stats.averageUsage > stats.peakUsage + 1e-9) problems.push(`average ${stats.averageUsage} > peak ${stats.peakUsage}`)
-      if (stats.averageUsage < 0) problems.push('negative average')
-      if (stats.peakQueueLength > seq) problems.push('queue longer than acquires')
-      if (granted > 0 && !(stats.waitTime.count === granted)) problems.push('wait histogram count != granted')
-      if (before.leaked !== 0) problems.push('leaked reported while open')
-      if (problems.length > 0) throw new Error(problems.join('; '))
-      return true
-    }),
+        const before = pool.stats()
+        const stats = await pool.close()
+        const problems: string[] = []
+        if (fifoViolation) problems.push(fifoViolation)
+        if (overSize) problems.push(overSize)
+        if (stats.leaked !== 0) problems.push(`leaked ${stats.leaked}`)
+        if (live !== 0) problems.push(`${live} resources not destroyed after close`)
+        if (stats.created !== created || stats.destroyed !== destroyed)
+          problems.push('created/destroyed counts disagree')
+        if (stats.acquired !== granted) problems.push(`acquired ${stats.acquired} vs granted ${granted}`)
+        if (stats.connectionTimeouts !== timeouts) problems.push(`timeouts ${stats.connectionTimeouts} vs ${timeouts}`)
+        if (stats.abortedAcquires !== aborts) problems.push(`aborts ${stats.abortedAcquires} vs ${aborts}`)
+        if (granted + timeouts + aborts !== seq) problems.push('an acquire neither settled nor failed')
+        if (stats.peakUsage > size) problems.push(`peak ${stats.peakUsage} > size`)
+        if (stats.averageUsage > stats.peakUsage + 1e-9)
+          problems.push(`average ${stats.averageUsage} > peak ${stats.peakUsage}`)
+        if (stats.averageUsage < 0) problems.push('negative average')
+        if (stats.peakQueueLength > seq) problems.push('queue longer than acquires')
+        if (granted > 0 && !(stats.waitTime.count === granted)) problems.push('wait histogram count != granted')
+        if (before.leaked !== 0) problems.push('leaked reported while open')
+        if (problems.length > 0) throw new Error(problems.join('; '))
+        return true
+      },
+    ),
     { numRuns: 60 },
   )
   t.pass()
 })
 
-test('acquire errors are coded: timeout, abort, closed', async (t) => {
+test('acquire errors are coded: timeout, abort, closed', async t => {
   const pool = new ConnectionPool({ size: 1 })
   const lease = await pool.acquire()
   await t.throwsAsync(pool.acquire({ timeoutMs: 5 }), { code: ErrorCodes.POOL_TIMEOUT })
@@ -161,7 +169,7 @@ test('acquire errors are coded: timeout, abort, closed', async (t) => {
   t.is(pool.inUse, 0)
 })
 
-test('tryAcquire: a lease at once when one is idle and nobody waits, else undefined and nothing changes', async (t) => {
+test('tryAcquire: a lease at once when one is idle and nobody waits, else undefined and nothing changes', async t => {
   const pool = new ConnectionPool({ size: 2 })
   // Resources are made by acquire (tryAcquire never creates one: creating is asynchronous).
   t.is(pool.tryAcquire(), undefined)
@@ -191,9 +199,9 @@ test('tryAcquire: a lease at once when one is idle and nobody waits, else undefi
   t.is(pool.tryAcquire(), undefined, 'closed')
 })
 
-test('use() releases the lease when fn returns, throws, or rejects', async (t) => {
+test('use() releases the lease when fn returns, throws, or rejects', async t => {
   const pool = new ConnectionPool({ size: 1 })
-  t.is(await pool.use(async (r) => r.id > 0), true)
+  t.is(await pool.use(async r => r.id > 0), true)
   t.is(pool.inUse, 0)
   await t.throwsAsync(
     pool.use(() => {
@@ -202,25 +210,31 @@ test('use() releases the lease when fn returns, throws, or rejects', async (t) =
     { message: 'sync boom' },
   )
   t.is(pool.inUse, 0)
-  await t.throwsAsync(pool.use(async () => Promise.reject(new Error('async boom'))), { message: 'async boom' })
+  await t.throwsAsync(
+    pool.use(async () => Promise.reject(new Error('async boom'))),
+    { message: 'async boom' },
+  )
   t.is(pool.inUse, 0)
   // timeout while the only lease is held: nothing to release, nothing leaked
   const hold = await pool.acquire()
-  await t.throwsAsync(pool.use(async () => 1, { timeoutMs: 2 }), { code: ErrorCodes.POOL_TIMEOUT })
+  await t.throwsAsync(
+    pool.use(async () => 1, { timeoutMs: 2 }),
+    { code: ErrorCodes.POOL_TIMEOUT },
+  )
   hold.release()
   const stats = await pool.close()
   t.is(stats.leaked, 0)
   t.is(stats.connectionTimeouts, 1)
 })
 
-test('waiters are served strictly first-come first-served, and a newcomer cannot barge', async (t) => {
+test('waiters are served strictly first-come first-served, and a newcomer cannot barge', async t => {
   const pool = new ConnectionPool({ size: 1 })
   const first = await pool.acquire()
   const order: number[] = []
-  const waits = [1, 2, 3].map((i) => pool.acquire().then((l) => (order.push(i), l)))
+  const waits = [1, 2, 3].map(i => pool.acquire().then(l => (order.push(i), l)))
   first.release()
   const l1 = await waits[0]
-  const late = pool.acquire().then((l) => (order.push(4), l))
+  const late = pool.acquire().then(l => (order.push(4), l))
   l1.release()
   ;(await waits[1]).release()
   ;(await waits[2]).release()
@@ -229,7 +243,7 @@ test('waiters are served strictly first-come first-served, and a newcomer cannot
   await pool.close()
 })
 
-test('peak and time-weighted average usage are exact; stats reset at the window start', async (t) => {
+test('peak and time-weighted average usage are exact; stats reset at the window start', async t => {
   const pool = new ConnectionPool({ size: 4 })
   const a = await pool.acquire()
   const b = await pool.acquire()
@@ -249,11 +263,11 @@ test('peak and time-weighted average usage are exact; stats reset at the window 
   await pool.close()
 })
 
-test('invalid resources are replaced; a failing factory rejects the waiter with its error', async (t) => {
+test('invalid resources are replaced; a failing factory rejects the waiter with its error', async t => {
   let n = 0
   const pool = new ConnectionPool({
     size: 1,
-    factory: { create: () => ({ n: ++n, ok: true }), destroy: () => {}, validate: (r) => r.ok },
+    factory: { create: () => ({ n: ++n, ok: true }), destroy: () => {}, validate: r => r.ok },
   })
   const l = await pool.acquire()
   l.resource.ok = false

@@ -4,28 +4,28 @@ import { ConcurrentBenchmark, functionTarget } from '../../main.ts'
 import type { LiveProgress } from '../../main.ts'
 import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
 
-test('onProgress reports live throughput near c/S and the phase', async (t) => {
+test('onProgress reports live throughput near c/S and the phase', async t => {
   const target = createFixtureTarget({ slots: 2, serviceTimeMs: 10 })
   const ticks: LiveProgress[] = []
   const result = await new ConcurrentBenchmark(target).runConcurrentTest({
     load: { model: 'closed', users: 2, durationMs: 1200, warmUpMs: 300 },
     queries: [1],
     seed: 1,
-    onProgress: (p) => ticks.push(p),
+    onProgress: p => ticks.push(p),
     progressIntervalMs: 200,
   })
   t.true(ticks.length >= 4, `${ticks.length} ticks`)
   t.is(ticks[0].phase, 'warm-up')
   t.is(ticks[ticks.length - 1].phase, 'measuring')
-  const measuring = ticks.filter((p) => p.phase === 'measuring' && p.p99Ms !== null)
+  const measuring = ticks.filter(p => p.phase === 'measuring' && p.p99Ms !== null)
   const mean = measuring.reduce((s, p) => s + p.throughput, 0) / measuring.length
   t.true(mean > 120 && mean < 230, `live throughput ${mean} vs theory 200/s`)
-  t.true(measuring.every((p) => p.p99Ms! >= 9 && p.errors === 0))
+  t.true(measuring.every(p => p.p99Ms! >= 9 && p.errors === 0))
   t.is(ticks[0].totalMs, 1200)
   t.true(result.successfulRequests > 0)
 })
 
-test('a throwing progress callback does not break the measurement', async (t) => {
+test('a throwing progress callback does not break the measurement', async t => {
   const result = await new ConcurrentBenchmark(createFixtureTarget({ slots: 1, serviceTimeMs: 5 })).runConcurrentTest({
     load: { model: 'closed', users: 1, durationMs: 300 },
     queries: [1],
@@ -37,11 +37,11 @@ test('a throwing progress callback does not break the measurement', async (t) =>
   t.true(result.successfulRequests > 0)
 })
 
-test('drain waits for timed-out calls that are still running', async (t) => {
+test('drain waits for timed-out calls that are still running', async t => {
   let running = 0
   const target = functionTarget<number>('hangs-then-returns', async () => {
     running++
-    await new Promise((resolve) => setTimeout(resolve, 400)) // ignores the abort, like a native task
+    await new Promise(resolve => setTimeout(resolve, 400)) // ignores the abort, like a native task
     running--
   })
   const bench = new ConcurrentBenchmark(target)

@@ -1,6 +1,12 @@
 import test from 'ava'
 
-import { ThresholdError, compareReports, evaluateThresholds, parseThreshold, renderComparison } from '../../harness/report/index.ts'
+import {
+  ThresholdError,
+  compareReports,
+  evaluateThresholds,
+  parseThreshold,
+  renderComparison,
+} from '../../harness/report/index.ts'
 import type { LevelSpec } from './fixture.ts'
 import { makeReport, standardLevels, standardReport } from './fixture.ts'
 
@@ -8,35 +14,66 @@ function scaled(change: (l: LevelSpec) => LevelSpec): ReturnType<typeof makeRepo
   return makeReport({ levels: standardLevels().map(change) })
 }
 
-test('a 20 % throughput drop is a regression, a 5 % drop is not', (t) => {
+test('a 20 % throughput drop is a regression, a 5 % drop is not', t => {
   const base = standardReport()
-  const ok = compareReports(base, scaled((l) => ({ ...l, throughput: l.throughput * 0.95 })))
-  t.deepEqual(ok.rows.flatMap((r) => r.regressions), [])
+  const ok = compareReports(
+    base,
+    scaled(l => ({ ...l, throughput: l.throughput * 0.95 })),
+  )
+  t.deepEqual(
+    ok.rows.flatMap(r => r.regressions),
+    [],
+  )
   t.is(ok.rows.length, base.levels.length)
   t.true(Math.abs(ok.rows[0].throughputChange! + 0.05) < 1e-9)
 
-  const slow = compareReports(base, scaled((l) => (l.level === 8 ? { ...l, throughput: l.throughput * 0.8 } : l)))
+  const slow = compareReports(
+    base,
+    scaled(l => (l.level === 8 ? { ...l, throughput: l.throughput * 0.8 } : l)),
+  )
   t.false(slow.passed)
-  const row8 = slow.rows.find((r) => r.level === 8)!
+  const row8 = slow.rows.find(r => r.level === 8)!
   t.deepEqual(row8.regressions, ['throughput at 8 users fell 20 % (4,210 → 3,368 req/s)'])
   t.true(slow.failures.includes(row8.regressions[0]))
-  t.deepEqual(slow.rows.filter((r) => r.regressions.length > 0).map((r) => r.level), [8])
+  t.deepEqual(
+    slow.rows.filter(r => r.regressions.length > 0).map(r => r.level),
+    [8],
+  )
 })
 
-test('p99 rises, error-rate rises, an earlier breaking point and fewer optimal users are regressions', (t) => {
+test('p99 rises, error-rate rises, an earlier breaking point and fewer optimal users are regressions', t => {
   const base = standardReport()
-  const p99 = compareReports(base, scaled((l) => (l.level === 4 ? { ...l, p99Ms: l.p99Ms * 1.25 } : l)))
-  t.deepEqual(p99.rows.find((r) => r.level === 4)!.regressions, ['p99 at 4 users rose 25 % (2.25 → 2.81 ms)'])
-  t.true(compareReports(base, scaled((l) => (l.level === 4 ? { ...l, p99Ms: l.p99Ms * 1.05 } : l))).passed, '5 % is noise')
+  const p99 = compareReports(
+    base,
+    scaled(l => (l.level === 4 ? { ...l, p99Ms: l.p99Ms * 1.25 } : l)),
+  )
+  t.deepEqual(p99.rows.find(r => r.level === 4)!.regressions, ['p99 at 4 users rose 25 % (2.25 → 2.81 ms)'])
+  t.true(
+    compareReports(
+      base,
+      scaled(l => (l.level === 4 ? { ...l, p99Ms: l.p99Ms * 1.05 } : l)),
+    ).passed,
+    '5 % is noise',
+  )
 
-  const errors = compareReports(base, scaled((l) => (l.level === 2 ? { ...l, errorRate: 0.005 } : l)))
-  t.deepEqual(errors.rows.find((r) => r.level === 2)!.regressions, ['error rate at 2 users rose from 0 % to 0.50 %'])
+  const errors = compareReports(
+    base,
+    scaled(l => (l.level === 2 ? { ...l, errorRate: 0.005 } : l)),
+  )
+  t.deepEqual(errors.rows.find(r => r.level === 2)!.regressions, ['error rate at 2 users rose from 0 % to 0.50 %'])
 
   // Breaking at 8 (p99 over the SLO) instead of 16, and the optimum drops to 4.
-  const worse = compareReports(base, scaled((l) => (l.level === 8 || l.level === 12 ? { ...l, p99Ms: 80 } : l)))
+  const worse = compareReports(
+    base,
+    scaled(l => (l.level === 8 || l.level === 12 ? { ...l, p99Ms: 80 } : l)),
+  )
   t.true(worse.breakingPoint.regressed)
   t.deepEqual([worse.breakingPoint.baseline, worse.breakingPoint.current], [16, 8])
-  t.true(worse.failures.some((f) => f.startsWith('the breaking point came earlier: 16 users → 8 users (p99 80.00 ms exceeds the SLO of 50 ms)')))
+  t.true(
+    worse.failures.some(f =>
+      f.startsWith('the breaking point came earlier: 16 users → 8 users (p99 80.00 ms exceeds the SLO of 50 ms)'),
+    ),
+  )
   t.true(worse.optimal.regressed)
   t.true(worse.failures.includes('optimal load fell from 8 users to 4 users'))
   t.false(worse.passed)
@@ -47,9 +84,13 @@ test('p99 rises, error-rate rises, an earlier breaking point and fewer optimal u
   t.deepEqual(same.warnings, [])
 })
 
-test('levels only in one report are listed; no common level or another load model fails', (t) => {
+test('levels only in one report are listed; no common level or another load model fails', t => {
   const base = standardReport()
-  const fewer = makeReport({ levels: standardLevels().filter((l) => l.level !== 12).concat([{ level: 32, throughput: 3000, p50Ms: 9, p99Ms: 120 }]) })
+  const fewer = makeReport({
+    levels: standardLevels()
+      .filter(l => l.level !== 12)
+      .concat([{ level: 32, throughput: 3000, p50Ms: 9, p99Ms: 120 }]),
+  })
   const r = compareReports(base, fewer)
   t.deepEqual(r.onlyInBaseline, [12])
   t.deepEqual(r.onlyInCurrent, [32])
@@ -60,7 +101,7 @@ test('levels only in one report are listed; no common level or another load mode
   t.regex(open.failures[0], /load models differ/)
 })
 
-test('every threshold form parses to base units', (t) => {
+test('every threshold form parses to base units', t => {
   const p = (e: string) => {
     const { metric, op, value, level } = parseThreshold(e)
     return { metric, op, value, level }
@@ -85,7 +126,7 @@ test('every threshold form parses to base units', (t) => {
   t.deepEqual(p('nstar == 8'), { metric: 'nstar', op: '==', value: 8, level: null })
 })
 
-test('malformed thresholds are refused with a message that says what is wrong', (t) => {
+test('malformed thresholds are refused with a message that says what is wrong', t => {
   const bad: Array<[string, RegExp]> = [
     ['', /empty/],
     ['p99', /expected a comparison/],
@@ -107,10 +148,12 @@ test('malformed thresholds are refused with a message that says what is wrong', 
     t.regex(e!.message, message, expr)
     t.true(e!.message.startsWith(`invalid threshold ${JSON.stringify(expr)}`))
   }
-  t.throws(() => compareReports(standardReport(), standardReport(), { thresholds: ['p99 < 50ms', 'nonsense'] }), { instanceOf: ThresholdError })
+  t.throws(() => compareReports(standardReport(), standardReport(), { thresholds: ['p99 < 50ms', 'nonsense'] }), {
+    instanceOf: ThresholdError,
+  })
 })
 
-test('thresholds hold at every measured level unless scoped, and report-wide ones once', (t) => {
+test('thresholds hold at every measured level unless scoped, and report-wide ones once', t => {
   const r = standardReport() // p99: 1.23 … 62.5 ms (16 users); errors 2 % at 16; optimal 8; breaking 16
   const ev = (e: string) => evaluateThresholds(r, [e])[0]
   const p99 = ev('p99 < 50ms')
@@ -149,11 +192,14 @@ test('thresholds hold at every measured level unless scoped, and report-wide one
   t.regex(evaluateThresholds(none, ['optimal >= 1'])[0].detail, /none \(no level met the SLO\)/)
 })
 
-test('compareReports evaluates thresholds on the current report; renderComparison shows it all', (t) => {
+test('compareReports evaluates thresholds on the current report; renderComparison shows it all', t => {
   const base = standardReport()
-  const cur = scaled((l) => (l.level === 8 ? { ...l, throughput: l.throughput * 0.8 } : l))
+  const cur = scaled(l => (l.level === 8 ? { ...l, throughput: l.throughput * 0.8 } : l))
   const result = compareReports(base, cur, { thresholds: ['p99 < 100ms', 'errors < 1%'] })
-  t.deepEqual(result.thresholds.map((x) => x.passed), [true, false])
+  t.deepEqual(
+    result.thresholds.map(x => x.passed),
+    [true, false],
+  )
   t.true(result.failures.includes('threshold errors < 1% failed: 2.00 % at 16 users; required < 1 %'))
   const text = renderComparison(result)
   t.false(/\u001b\[/.test(text))
@@ -163,7 +209,10 @@ test('compareReports evaluates thresholds on the current report; renderCompariso
   t.regex(text, /✓ p99 < 100ms\s+worst 62\.5 ms at 16 users/)
   t.regex(text, /✗ errors < 1%\s+2\.00 % at 16 users/)
   t.regex(text, /✗ FAILED \(3 failures\)/)
-  t.regex(text, /• the breaking point came earlier: 16 users → 8 users \(throughput fell to 3368\/s from a best of 3800\/s\)/)
+  t.regex(
+    text,
+    /• the breaking point came earlier: 16 users → 8 users \(throughput fell to 3368\/s from a best of 3800\/s\)/,
+  )
   t.regex(text, /• throughput at 8 users fell 20 %/)
   t.true(/\u001b\[/.test(renderComparison(result, { color: true })))
   const ascii = renderComparison(result, { ascii: true })
@@ -173,7 +222,7 @@ test('compareReports evaluates thresholds on the current report; renderCompariso
   t.regex(passed, /✓ PASSED \(no regression beyond 10 %, 1 threshold met\)/)
 })
 
-test('differences in machine or settings are reported as warnings', (t) => {
+test('differences in machine or settings are reported as warnings', t => {
   const base = standardReport()
   const other = standardReport()
   other.environment = { ...other.environment, cores: 4, nodeVersion: 'v24.0.0' }

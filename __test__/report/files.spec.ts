@@ -5,13 +5,20 @@ import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
-import { ReportError, readReport, reportSchemaJson, validateReport, writeFileAtomic, writeReports } from '../../harness/report/index.ts'
+import {
+  ReportError,
+  readReport,
+  reportSchemaJson,
+  validateReport,
+  writeFileAtomic,
+  writeReports,
+} from '../../harness/report/index.ts'
 import { REPORT_SCHEMA_VERSION } from '../../harness/sweep/types.ts'
 import { makeReport, standardLevels, standardReport } from './fixture.ts'
 
 const tmp = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'vn-report-'))
 
-test('write → read round trip; only the two files remain; writing again replaces them', async (t) => {
+test('write → read round trip; only the two files remain; writing again replaces them', async t => {
   const dir = await tmp()
   try {
     const out = path.join(dir, 'nested', 'run-1')
@@ -36,10 +43,11 @@ test('write → read round trip; only the two files remain; writing again replac
   }
 })
 
-test('reading an invalid file fails with ERR_INVALID_REPORT naming the file and the problem', async (t) => {
+test('reading an invalid file fails with ERR_INVALID_REPORT naming the file and the problem', async t => {
   const dir = await tmp()
   try {
-    const file = (name: string, content: string): Promise<string> => writeFile(path.join(dir, name), content).then(() => path.join(dir, name))
+    const file = (name: string, content: string): Promise<string> =>
+      writeFile(path.join(dir, name), content).then(() => path.join(dir, name))
     const notJson = await file('a.json', '{ nope')
     let e = await t.throwsAsync(readReport(notJson), { instanceOf: ReportError })
     t.is(e!.code, 'ERR_INVALID_REPORT')
@@ -55,7 +63,10 @@ test('reading an invalid file fails with ERR_INVALID_REPORT naming the file and 
     e = await t.throwsAsync(readReport(future), { instanceOf: ReportError })
     t.is(e!.code, 'ERR_INVALID_REPORT')
     t.is((e as ReportError).reason, 'version')
-    t.true(e!.message.includes(`schemaVersion ${REPORT_SCHEMA_VERSION + 1}`) && e!.message.includes(`reads schemaVersion ${REPORT_SCHEMA_VERSION}`))
+    t.true(
+      e!.message.includes(`schemaVersion ${REPORT_SCHEMA_VERSION + 1}`) &&
+        e!.message.includes(`reads schemaVersion ${REPORT_SCHEMA_VERSION}`),
+    )
 
     const broken = structuredClone(good)
     broken.levels[1].throughput = -5
@@ -76,7 +87,7 @@ test('reading an invalid file fails with ERR_INVALID_REPORT naming the file and 
   }
 })
 
-test('an invalid report is not written: the error lists the zod issues', async (t) => {
+test('an invalid report is not written: the error lists the zod issues', async t => {
   const dir = await tmp()
   try {
     const report = standardReport()
@@ -90,9 +101,12 @@ test('an invalid report is not written: the error lists the zod issues', async (
   }
 })
 
-test('Infinity in a report: written as null, and named if the schema refuses null there', (t) => {
+test('Infinity in a report: written as null, and named if the schema refuses null there', t => {
   const levels = standardLevels().slice(0, 3)
-  levels[1] = { ...levels[1], littlesLaw: { observed: 0, predicted: 1, relativeError: Number.POSITIVE_INFINITY, consistent: false } }
+  levels[1] = {
+    ...levels[1],
+    littlesLaw: { observed: 0, predicted: 1, relativeError: Number.POSITIVE_INFINITY, consistent: false },
+  }
   const report = makeReport({ levels, raw: true })
   try {
     // Once the schema accepts null for a non-finite relativeError, the report is stored with null.
@@ -100,11 +114,14 @@ test('Infinity in a report: written as null, and named if the schema refuses nul
     t.is(stored.testResults[1].littlesLaw?.relativeError as unknown, null)
   } catch (error) {
     t.true(error instanceof ReportError)
-    t.regex((error as Error).message, /testResults\[1\]\.littlesLaw\.relativeError: .*\(it was a non-finite number, Infinity or NaN, which JSON stores as null\)/)
+    t.regex(
+      (error as Error).message,
+      /testResults\[1\]\.littlesLaw\.relativeError: .*\(it was a non-finite number, Infinity or NaN, which JSON stores as null\)/,
+    )
   }
 })
 
-test('writeFileAtomic leaves no temporary file behind when the rename fails', async (t) => {
+test('writeFileAtomic leaves no temporary file behind when the rename fails', async t => {
   const dir = await tmp()
   try {
     // The target is a non-empty directory: rename over it fails.
@@ -118,7 +135,7 @@ test('writeFileAtomic leaves no temporary file behind when the rename fails', as
   }
 })
 
-test('docs/report-schema.json is the schema generated from the zod schema', async (t) => {
+test('docs/report-schema.json is the schema generated from the zod schema', async t => {
   const committed = await readFile(fileURLToPath(new URL('../../docs/report-schema.json', import.meta.url)), 'utf8')
   t.is(committed, reportSchemaJson(), 'regenerate with: npx tsx harness/report/generate-schema.ts')
   const schema = JSON.parse(committed) as { $schema: string; type: string; required: string[] }

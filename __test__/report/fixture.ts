@@ -32,14 +32,31 @@ export interface LevelSpec {
 }
 
 function summary(count: number, p50: number, p99: number): LatencySummary {
-  return { count, min: p50 / 2, mean: (p50 + p99) / 2.5, p50, p90: (p50 + p99) / 2, p95: (p50 + 3 * p99) / 4, p99, p99_9: p99 * 1.1, max: p99 * 1.2 }
+  return {
+    count,
+    min: p50 / 2,
+    mean: (p50 + p99) / 2.5,
+    p50,
+    p90: (p50 + p99) / 2,
+    p95: (p50 + 3 * p99) / 4,
+    p99,
+    p99_9: p99 * 1.1,
+    max: p99 * 1.2,
+  }
 }
 
 export function emptyDetector(): DetectorReport {
   return {
     deadlockDetected: false,
     findings: [],
-    findingCounts: { deadlock: 0, stall: 0, 'blocked-event-loop': 0, 'pool-exhaustion': 0, 'slow-operation': 0, 'timed-out-still-running': 0 },
+    findingCounts: {
+      deadlock: 0,
+      stall: 0,
+      'blocked-event-loop': 0,
+      'pool-exhaustion': 0,
+      'slow-operation': 0,
+      'timed-out-still-running': 0,
+    },
     eventLoop: { maxDelayMs: 1.5, p99DelayMs: 1.2, meanDelayMs: 0.3, blockedEpisodes: 0, longestBlockMs: 0 },
     threadPool: { timedOutStillRunning: 0, peakTimedOutStillRunning: 0 },
     locks: [],
@@ -66,11 +83,24 @@ export function makeResult(s: LevelSpec, model: 'closed' | 'open' = 'closed'): C
   const total = errorRate >= 1 ? Math.max(1, successful) : Math.round(successful / (1 - errorRate))
   const failed = total - successful
   const users = model === 'closed' ? s.level : 64
-  const det: DetectorReport = { ...emptyDetector(), ...(s.detector ?? {}), deadlockDetected: s.deadlock ?? s.detector?.deadlockDetected ?? false }
+  const det: DetectorReport = {
+    ...emptyDetector(),
+    ...(s.detector ?? {}),
+    deadlockDetected: s.deadlock ?? s.detector?.deadlockDetected ?? false,
+  }
   const ll: LittlesLawCheck | null =
     s.littlesLaw === null
       ? null
-      : { model, law: model === 'closed' ? 'N = X·(R+Z)' : 'L = λ·W', observed: s.level, predicted: s.level, relativeError: 0, consistent: true, tolerance: 0.1, ...(s.littlesLaw ?? {}) }
+      : {
+          model,
+          law: model === 'closed' ? 'N = X·(R+Z)' : 'L = λ·W',
+          observed: s.level,
+          predicted: s.level,
+          relativeError: 0,
+          consistent: true,
+          tolerance: 0.1,
+          ...(s.littlesLaw ?? {}),
+        }
   return {
     concurrentUsers: users,
     totalRequests: total,
@@ -104,8 +134,25 @@ export function makeResult(s: LevelSpec, model: 'closed' | 'open' = 'closed'): C
     loadModel: model,
     loadConfig:
       model === 'closed'
-        ? { model: 'closed', users, durationMs: 1100, warmUpMs: 100, rampUp: { durationMs: 0, shape: 'linear', steps: 1 }, thinkTime: { kind: 'none' }, lateThresholdMs: 2 }
-        : { model: 'open', arrivals: 'poisson', startRate: s.level, stages: [], durationMs: 1100, maxInFlight: 64, warmUpMs: 100, lateThresholdMs: 2 },
+        ? {
+            model: 'closed',
+            users,
+            durationMs: 1100,
+            warmUpMs: 100,
+            rampUp: { durationMs: 0, shape: 'linear', steps: 1 },
+            thinkTime: { kind: 'none' },
+            lateThresholdMs: 2,
+          }
+        : {
+            model: 'open',
+            arrivals: 'poisson',
+            startRate: s.level,
+            stages: [],
+            durationMs: 1100,
+            maxInFlight: 64,
+            warmUpMs: 100,
+            lateThresholdMs: 2,
+          },
     seed: 42,
     window: { startMs: 100, endMs: 1100, durationMs: windowMs },
     successfulRequestsPerSecond: s.throughput,
@@ -119,7 +166,9 @@ export function makeResult(s: LevelSpec, model: 'closed' | 'open' = 'closed'): C
     maxStartLagMs: 0,
     errorsByCode: failed > 0 ? { ERR_TEST: failed } : {},
     inFlightAfterTimeout: { atEnd: 0, peak: 0 },
-    classes: { read: { count: total, successful, failed, timedOut: 0, latency: summary(successful, s.p50Ms, s.p99Ms) } },
+    classes: {
+      read: { count: total, successful, failed, timedOut: 0, latency: summary(successful, s.p50Ms, s.p99Ms) },
+    },
     fairness: model === 'closed' ? 1 : null,
     littlesLaw: ll,
     measurementWarnings: s.measurementWarnings ?? [],
@@ -147,7 +196,7 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
   const model = spec.model ?? 'closed'
   const slo = spec.slo === undefined ? { p99Ms: 50 } : spec.slo
   const levels = [...spec.levels].sort((a, b) => a.level - b.level)
-  const measurements: LevelMeasurement[] = levels.map((s) => ({
+  const measurements: LevelMeasurement[] = levels.map(s => ({
     concurrency: s.level,
     throughput: s.throughput,
     p50Ms: s.p50Ms,
@@ -160,8 +209,13 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
     cpuMsPerRequest: s.throughput > 0 ? ((s.cpuUtilization ?? 0.5) * 1000 * ENV.cores) / s.throughput : null,
     deadlockDetected: s.deadlock ?? false,
   }))
-  const analysis = analyzeScalability(measurements, { slo: slo ?? undefined, cores: ENV.cores, threadPoolSize: 4, poolSize: null })
-  const eff = scalingEfficiency(measurements.map((m) => ({ n: m.concurrency, x: m.throughput })))
+  const analysis = analyzeScalability(measurements, {
+    slo: slo ?? undefined,
+    cores: ENV.cores,
+    threadPoolSize: 4,
+    poolSize: null,
+  })
+  const eff = scalingEfficiency(measurements.map(m => ({ n: m.concurrency, x: m.throughput })))
   const rows: LevelRow[] = levels.map((s, i) => {
     const m = measurements[i]
     const errorBudget = slo?.errorRate ?? 0.01
@@ -185,7 +239,7 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
       cpuMsPerRequest: m.cpuMsPerRequest,
       sloMet: m.errorRate <= errorBudget && (slo?.p99Ms === undefined || m.p99Ms <= slo.p99Ms) && !m.deadlockDetected,
       deadlockDetected: m.deadlockDetected,
-      littlesLawConsistent: s.littlesLaw === null ? null : s.littlesLaw?.consistent ?? true,
+      littlesLawConsistent: s.littlesLaw === null ? null : (s.littlesLaw?.consistent ?? true),
       droppedStarts: 0,
       refined: s.refined ?? false,
       coolDownMs: 0.5,
@@ -193,7 +247,7 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
   })
   const fittedCurve: [number, number][] = []
   if (analysis.usl) {
-    const top = Math.max(...levels.map((l) => l.level), analysis.peakConcurrency ?? 0) * 1.25
+    const top = Math.max(...levels.map(l => l.level), analysis.peakConcurrency ?? 0) * 1.25
     for (let i = 0; i <= 40; i++) {
       const n = Math.max(1, (top * i) / 40)
       fittedCurve.push([n, uslThroughput(analysis.usl, n)])
@@ -208,8 +262,8 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
     seed: 42,
     slo,
     sweep: {
-      levelsPlanned: levels.filter((l) => !l.refined).map((l) => l.level),
-      levelsMeasured: levels.map((l) => l.level),
+      levelsPlanned: levels.filter(l => !l.refined).map(l => l.level),
+      levelsMeasured: levels.map(l => l.level),
       warmUpMs: 100,
       durationMs: 1000,
       stoppedEarly: null,
@@ -219,7 +273,7 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
     efficiencyCurve,
     fittedCurve,
     ...rest,
-    testResults: levels.map((s) => makeResult(s, model)),
+    testResults: levels.map(s => makeResult(s, model)),
   }
   return spec.raw ? report : parseScalabilityReport(JSON.parse(JSON.stringify(report)))
 }
@@ -233,7 +287,15 @@ export function standardLevels(): LevelSpec[] {
     { level: 1, throughput: 1000, p50Ms: 0.412, p99Ms: 1.234, serviceMeanMs: 0.5, poolWaitMeanMs: 0 },
     { level: 2, throughput: 1980, p50Ms: 0.455, p99Ms: 1.5, serviceMeanMs: 0.52, poolWaitMeanMs: 0.0123 },
     { level: 4, throughput: 3800, p50Ms: 0.61, p99Ms: 2.25, serviceMeanMs: 0.7, poolWaitMeanMs: 0.05 },
-    { level: 8, throughput: 4210, p50Ms: 1.85, p99Ms: 12.5, serviceMeanMs: 1.5, poolWaitMeanMs: 0.4, errorRate: 0.0025 },
+    {
+      level: 8,
+      throughput: 4210,
+      p50Ms: 1.85,
+      p99Ms: 12.5,
+      serviceMeanMs: 1.5,
+      poolWaitMeanMs: 0.4,
+      errorRate: 0.0025,
+    },
     { level: 12, throughput: 4150, p50Ms: 2.9, p99Ms: 31.25, serviceMeanMs: 2.4, poolWaitMeanMs: 0.6, refined: true },
     { level: 16, throughput: 3900, p50Ms: 4.1, p99Ms: 62.5, serviceMeanMs: 3.1, poolWaitMeanMs: 1.0, errorRate: 0.02 },
   ]

@@ -6,12 +6,23 @@ import test from 'ava'
 
 import { ConcurrentBenchmark } from '../../main.ts'
 import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
-import { ProgressBar, compareReports, readReport, renderChart, renderHtmlReport, renderLevelTable, renderSummary, writeReports } from '../../harness/report/index.ts'
+import {
+  ProgressBar,
+  compareReports,
+  readReport,
+  renderChart,
+  renderHtmlReport,
+  renderLevelTable,
+  renderSummary,
+  writeReports,
+} from '../../harness/report/index.ts'
 
-test('a real sweep renders, is written, read back and compares equal to itself', async (t) => {
+test('a real sweep renders, is written, read back and compares equal to itself', async t => {
   let progress = ''
   const bar = new ProgressBar({ isTTY: false, write: (s: string) => (progress += s) }, { slo: { p99Ms: 30 } })
-  const report = await new ConcurrentBenchmark(createFixtureTarget({ slots: 2, serviceTimeMs: 5, name: 'fixture <2 slots>' })).runScalabilityTest({
+  const report = await new ConcurrentBenchmark(
+    createFixtureTarget({ slots: 2, serviceTimeMs: 5, name: 'fixture <2 slots>' }),
+  ).runScalabilityTest({
     levels: [1, 2, 4],
     durationMs: 250,
     warmUpMs: 50,
@@ -24,7 +35,8 @@ test('a real sweep renders, is written, read back and compares equal to itself',
   t.regex(progress, /^\[ 1\/3\] users {3}1 .* done /)
 
   const table = renderLevelTable(report)
-  for (const r of report.levels) t.regex(table, new RegExp(`^\\s+${r.level}\\s+${Math.round(r.throughput).toLocaleString('en-US')}\\s`, 'm'))
+  for (const r of report.levels)
+    t.regex(table, new RegExp(`^\\s+${r.level}\\s+${Math.round(r.throughput).toLocaleString('en-US')}\\s`, 'm'))
   t.regex(renderSummary(report), /fixture <2 slots> · closed model · 3 levels 1 → 4 users/)
   t.regex(renderChart(report), /throughput \(req\/s\)/)
 

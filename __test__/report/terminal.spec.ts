@@ -1,6 +1,14 @@
 import test from 'ava'
 
-import { ProgressBar, renderChart, renderLevelDone, renderLevelTable, renderProgress, renderSummary, shouldColor } from '../../harness/report/index.ts'
+import {
+  ProgressBar,
+  renderChart,
+  renderLevelDone,
+  renderLevelTable,
+  renderProgress,
+  renderSummary,
+  shouldColor,
+} from '../../harness/report/index.ts'
 import { visibleWidth } from '../../harness/report/format.ts'
 import type { LiveProgress } from '../../harness/types.ts'
 import { emptyDetector, makeReport, standardLevels, standardReport } from './fixture.ts'
@@ -9,7 +17,7 @@ const ANSI = /\u001b\[/
 const NON_ASCII = /[^\x00-\x7f]/
 
 function lineOf(text: string, startsWith: RegExp): string {
-  const line = text.split('\n').find((l) => startsWith.test(l))
+  const line = text.split('\n').find(l => startsWith.test(l))
   if (line === undefined) throw new Error(`no line matching ${startsWith} in:\n${text}`)
   return line
 }
@@ -18,28 +26,58 @@ function cells(line: string): string[] {
   return line.trim().split(/\s+/)
 }
 
-test('the level table has one row per level with the right numbers, units and marks', (t) => {
+test('the level table has one row per level with the right numbers, units and marks', t => {
   const report = standardReport()
   const table = renderLevelTable(report, { width: 120 })
   t.false(ANSI.test(table), 'no ANSI codes without color')
   const header = table.split('\n')[0]
-  for (const h of ['users', 'throughput', 'p50', 'p99', 'errors', 'eff.', 'pool wait', 'CPU', 'SLO']) t.true(header.includes(h), h)
+  for (const h of ['users', 'throughput', 'p50', 'p99', 'errors', 'eff.', 'pool wait', 'CPU', 'SLO'])
+    t.true(header.includes(h), h)
   t.true(table.split('\n')[1].includes('req/s'))
   // users, throughput, p50, p99, errors %, eff %, pool wait, CPU %, SLO, notes
   t.deepEqual(cells(lineOf(table, /^\s+1\s/)), ['1', '1,000', '0.412', '1.23', '0', '100', '0', '50.0', '✓'])
   t.deepEqual(cells(lineOf(table, /^\s+2\s/)), ['2', '1,980', '0.455', '1.50', '0', '99', '0.012', '50.0', '✓'])
-  t.deepEqual(cells(lineOf(table, /^\s+8\s/)), ['8', '4,210', '1.85', '12.5', '0.25', '53', '0.400', '50.0', '✓', 'optimal'])
+  t.deepEqual(cells(lineOf(table, /^\s+8\s/)), [
+    '8',
+    '4,210',
+    '1.85',
+    '12.5',
+    '0.25',
+    '53',
+    '0.400',
+    '50.0',
+    '✓',
+    'optimal',
+  ])
   const refined = lineOf(table, /^\s+\*12\s/)
   t.deepEqual(cells(refined).slice(0, 4), ['*12', '4,150', '2.90', '31.3'])
-  t.deepEqual(cells(lineOf(table, /^\s+16\s/)), ['16', '3,900', '4.10', '62.5', '2.00', '24', '1.00', '50.0', '✗', 'breaking', 'point'])
+  t.deepEqual(cells(lineOf(table, /^\s+16\s/)), [
+    '16',
+    '3,900',
+    '4.10',
+    '62.5',
+    '2.00',
+    '24',
+    '1.00',
+    '50.0',
+    '✗',
+    'breaking',
+    'point',
+  ])
   t.regex(table, /\* refined: measured between the last good and the first bad level/)
   t.regex(table, /SLO: p99 <= 50 ms, errors <= 1 %/)
   // Numbers are right-aligned on the decimal point.
-  const p99Col = ['1.23', '12.5', '62.5'].map((v) => table.split('\n').find((l) => l.includes(` ${v} `))!.indexOf(v) + v.indexOf('.'))
+  const p99Col = ['1.23', '12.5', '62.5'].map(
+    v =>
+      table
+        .split('\n')
+        .find(l => l.includes(` ${v} `))!
+        .indexOf(v) + v.indexOf('.'),
+  )
   t.is(new Set(p99Col).size, 1, 'decimal points line up')
 })
 
-test('the table in ASCII, in colour, for bare rows of an open model, and within a narrow width', (t) => {
+test('the table in ASCII, in colour, for bare rows of an open model, and within a narrow width', t => {
   const report = standardReport()
   const ascii = renderLevelTable(report, { ascii: true })
   t.false(NON_ASCII.test(ascii), 'only ASCII')
@@ -61,7 +99,7 @@ test('the table in ASCII, in colour, for bare rows of an open model, and within 
   t.false(head.includes('CPU'), 'the least important columns go first')
 })
 
-test('the summary states the verdict with its numbers', (t) => {
+test('the summary states the verdict with its numbers', t => {
   const report = standardReport()
   const s = renderSummary(report, { width: 200, files: { json: '/out/report.json', html: '/out/report.html' } })
   t.false(ANSI.test(s))
@@ -84,7 +122,7 @@ test('the summary states the verdict with its numbers', (t) => {
   t.false(/Detector/.test(s), 'no detector section without findings')
 })
 
-test('the summary calls out deadlocks with operations and resources, and Little-law mismatches with numbers', (t) => {
+test('the summary calls out deadlocks with operations and resources, and Little-law mismatches with numbers', t => {
   const levels = standardLevels().slice(0, 4)
   levels[3] = {
     ...levels[3],
@@ -96,16 +134,32 @@ test('the summary calls out deadlocks with operations and resources, and Little-
         {
           kind: 'deadlock',
           atMs: 420,
-          message: 'deadlock: op 7 (user 0, query #0 "AB") waits for lock:B held by op 8; op 8 (user 1, query #1 "BA") waits for lock:A held by op 7',
+          message:
+            'deadlock: op 7 (user 0, query #0 "AB") waits for lock:B held by op 8; op 8 (user 1, query #1 "BA") waits for lock:A held by op 7',
           cycle: [
-            { op: { opId: 7, userId: 0, query: 'query #0 "AB"' }, waitsFor: 'lock:B', heldBy: { opId: 8, userId: 1, query: 'query #1 "BA"' } },
-            { op: { opId: 8, userId: 1, query: 'query #1 "BA"' }, waitsFor: 'lock:A', heldBy: { opId: 7, userId: 0, query: 'query #0 "AB"' } },
+            {
+              op: { opId: 7, userId: 0, query: 'query #0 "AB"' },
+              waitsFor: 'lock:B',
+              heldBy: { opId: 8, userId: 1, query: 'query #1 "BA"' },
+            },
+            {
+              op: { opId: 8, userId: 1, query: 'query #1 "BA"' },
+              waitsFor: 'lock:A',
+              heldBy: { opId: 7, userId: 0, query: 'query #0 "AB"' },
+            },
           ],
           resources: ['lock:B', 'lock:A'],
           blockedBehind: [],
         } as never,
       ],
-      findingCounts: { deadlock: 1, stall: 0, 'blocked-event-loop': 0, 'pool-exhaustion': 0, 'slow-operation': 3, 'timed-out-still-running': 0 },
+      findingCounts: {
+        deadlock: 1,
+        stall: 0,
+        'blocked-event-loop': 0,
+        'pool-exhaustion': 0,
+        'slow-operation': 3,
+        'timed-out-still-running': 0,
+      },
     },
   }
   levels[2] = {
@@ -117,15 +171,22 @@ test('the summary calls out deadlocks with operations and resources, and Little-
   const report = makeReport({ levels })
   const s = renderSummary(report, { width: 400 })
   t.regex(s, /Detector\n\s+✗ at 8 users: DEADLOCK or total stall/)
-  t.true(s.includes('deadlock cycle: op 7 (user 0, query #0 "AB") waits for lock:B held by op 8 (user 1, query #1 "BA"); op 8 (user 1, query #1 "BA") waits for lock:A held by op 7 (user 0, query #0 "AB"). Resources: lock:B, lock:A'))
+  t.true(
+    s.includes(
+      'deadlock cycle: op 7 (user 0, query #0 "AB") waits for lock:B held by op 8 (user 1, query #1 "BA"); op 8 (user 1, query #1 "BA") waits for lock:A held by op 7 (user 0, query #0 "AB"). Resources: lock:B, lock:A',
+    ),
+  )
   t.regex(s, /\+3 more slow-operation findings \(counted, not kept\)/)
-  t.regex(s, /Little's law does not hold at 4: N = X·\(R\+Z\): observed 4\.00, predicted 3\.20 \(off by 20 %, tolerance 10 %\)/)
+  t.regex(
+    s,
+    /Little's law does not hold at 4: N = X·\(R\+Z\): observed 4\.00, predicted 3\.20 \(off by 20 %, tolerance 10 %\)/,
+  )
   t.regex(s, /event loop lagged \(at 2 and 4\)/, 'identical warnings are merged with their levels')
   t.regex(renderLevelTable(report), /DEADLOCK/)
   t.regex(renderLevelTable(report), /Little's law off/)
 })
 
-test('the chart: bars per level with values and the SLO, or braille plots; legible in ASCII', (t) => {
+test('the chart: bars per level with values and the SLO, or braille plots; legible in ASCII', t => {
   const report = standardReport()
   const bars = renderChart(report, { width: 100 })
   t.regex(bars.split('\n')[0], /throughput \(req\/s\).*p99 \(ms\).*SLO 50 ms/)
@@ -153,16 +214,27 @@ test('the chart: bars per level with values and the SLO, or braille plots; legib
   t.true(ANSI.test(renderChart(report, { color: true })))
 })
 
-const progress = (p: Partial<LiveProgress> = {}): LiveProgress => ({ elapsedMs: 620, totalMs: 1000, phase: 'measuring', throughput: 4210, p99Ms: 3.12, errors: 0, ...p })
+const progress = (p: Partial<LiveProgress> = {}): LiveProgress => ({
+  elapsedMs: 620,
+  totalMs: 1000,
+  phase: 'measuring',
+  throughput: 4210,
+  p99Ms: 3.12,
+  errors: 0,
+  ...p,
+})
 
-test('a progress line: counter, load, bar, percent, phase, throughput, p99, errors', (t) => {
+test('a progress line: counter, load, bar, percent, phase, throughput, p99, errors', t => {
   const line = renderProgress(8, 2, 5, progress(), 80)
   t.regex(line, /^\[ 3\/5\] users {3}8 █+░+ {2}62% {2}measuring {2}4,210 req\/s {2}p99 3\.12 ms {2}0 err$/)
   t.is(visibleWidth(line), 80, 'the bar takes up the slack')
   const bar = line.match(/█+░+/)![0]
   t.is(bar.match(/█/g)!.length, Math.round(0.62 * bar.length), '62 % of the bar is filled')
 
-  t.regex(renderProgress(1, 0, 12, progress({ phase: 'warm-up', elapsedMs: 50, p99Ms: null, errors: 3 }), 80), /^\[ 1\/12\] users {3}1 █?░+ {3}5% {2}warm-up {4}4,210 req\/s {2}p99 – ms {2}3 err$/)
+  t.regex(
+    renderProgress(1, 0, 12, progress({ phase: 'warm-up', elapsedMs: 50, p99Ms: null, errors: 3 }), 80),
+    /^\[ 1\/12\] users {3}1 █?░+ {3}5% {2}warm-up {4}4,210 req\/s {2}p99 – ms {2}3 err$/,
+  )
   t.regex(renderProgress(16, 5, 5, progress(), 80, { refining: true }), /^\[refine\] users {2}16 /)
   t.regex(renderProgress(250, 0, 3, progress(), 80, { model: 'open' }), /^\[ 1\/3\] rate 250 /)
   t.regex(renderProgress(1, 0, 1, progress({ elapsedMs: 5000 }), 80), / 100% /, 'clamped at 100 %')
@@ -180,7 +252,7 @@ test('a progress line: counter, load, bar, percent, phase, throughput, p99, erro
   t.regex(renderLevelDone(row, 3, 5, 100, { slo: { p99Ms: 10 } }), /✗$/)
 })
 
-test('ProgressBar overwrites one line per level on a TTY and prints only finished levels elsewhere', (t) => {
+test('ProgressBar overwrites one line per level on a TTY and prints only finished levels elsewhere', t => {
   const report = standardReport()
   const run = (isTTY: boolean): string => {
     let out = ''
@@ -205,13 +277,16 @@ test('ProgressBar overwrites one line per level on a TTY and prints only finishe
   t.false(ci.includes('\r'))
   t.false(ci.includes('\u001b'))
   t.deepEqual(
-    ci.trimEnd().split('\n').map((l) => l.slice(0, 17)),
+    ci
+      .trimEnd()
+      .split('\n')
+      .map(l => l.slice(0, 17)),
     ['[ 1/2] users   1 ', '[ 2/2] users   2 '],
   )
   t.regex(ci, /done {2}1,000 req\/s.*✓\n.*done {2}1,980 req\/s.*✓\n$/)
 })
 
-test('shouldColor follows NO_COLOR, FORCE_COLOR, the TTY and TERM', (t) => {
+test('shouldColor follows NO_COLOR, FORCE_COLOR, the TTY and TERM', t => {
   t.true(shouldColor({ isTTY: true }, {}))
   t.false(shouldColor({ isTTY: false }, {}))
   t.false(shouldColor(undefined, {}))
@@ -225,7 +300,7 @@ test('shouldColor follows NO_COLOR, FORCE_COLOR, the TTY and TERM', (t) => {
   t.false(shouldColor({ isTTY: true }, { TERM: 'dumb' }))
 })
 
-test('text from the report cannot inject terminal escapes', (t) => {
+test('text from the report cannot inject terminal escapes', t => {
   const report = standardReport({ target: 'evil\u001b[2J\u001b]0;pwned\u0007name' })
   const s = renderSummary(report)
   t.false(s.includes('\u001b'))

@@ -64,10 +64,10 @@ export function mib(bytes: number): string {
 
 /** Prints a GitHub-flavoured markdown table (so output can be pasted into the docs). */
 export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cells = rows.map((r) => r.map(String))
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
+  const cells = rows.map(r => r.map(String))
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map(r => (r[i] ?? '').length)))
   const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
-  const out = [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n')
+  const out = [line(headers), `| ${widths.map(w => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n')
   console.log(out)
   return out
 }
@@ -126,8 +126,10 @@ export function machine(): Machine {
 
 export function describeMachine(): string {
   const m = machine()
-  return `${m.cpu}${m.cpuFamilyModel ? ` (${m.cpuFamilyModel})` : ''}, ${m.logicalCpus} logical CPUs, ${m.memGiB} GiB` +
+  return (
+    `${m.cpu}${m.cpuFamilyModel ? ` (${m.cpuFamilyModel})` : ''}, ${m.logicalCpus} logical CPUs, ${m.memGiB} GiB` +
     `${m.hypervisor ? `, hypervisor ${m.hypervisor}` : ''}; Node ${m.node} (V8 ${m.v8}); UV_THREADPOOL_SIZE=${m.uvThreadpoolSize}`
+  )
 }
 
 // ---------- results ----------
@@ -236,14 +238,19 @@ export async function waitForQuiet(label: string, threshold = 0.1, maxWaitMs = 6
   let warned = false
   for (;;) {
     const w = startWindow()
-    await new Promise((r) => setTimeout(r, 1000))
+    await new Promise(r => setTimeout(r, 1000))
     const share = w.end().othersShare
     if (!(share > threshold) || Date.now() - start > maxWaitMs) {
-      if (share > threshold) console.error(`[${label}] machine still busy (other processes ${(share * 100).toFixed(0)}% of CPUs); measuring anyway`)
+      if (share > threshold)
+        console.error(
+          `[${label}] machine still busy (other processes ${(share * 100).toFixed(0)}% of CPUs); measuring anyway`,
+        )
       return share
     }
     if (!warned) {
-      console.error(`[${label}] other processes use ${(share * 100).toFixed(0)}% of the CPUs; waiting for a quiet machine (≤ ${maxWaitMs / 1000} s)…`)
+      console.error(
+        `[${label}] other processes use ${(share * 100).toFixed(0)}% of the CPUs; waiting for a quiet machine (≤ ${maxWaitMs / 1000} s)…`,
+      )
       warned = true
     }
   }

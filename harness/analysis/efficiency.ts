@@ -15,7 +15,7 @@ export function scalingEfficiency(points: readonly ThroughputPoint[]): number[] 
   if (points.length === 0) return []
   const base = points.reduce((a, b) => (b.n < a.n ? b : a))
   const perUser = base.x / base.n
-  return points.map((p) => (perUser > 0 ? p.x / p.n / perUser : 0))
+  return points.map(p => (perUser > 0 ? p.x / p.n / perUser : 0))
 }
 
 /**

@@ -23,22 +23,31 @@ function level(concurrency: number, throughput: number, extra: Partial<LevelMeas
   }
 }
 
-test('meetsSlo checks p99 and the error budget (1 % by default)', (t) => {
+test('meetsSlo checks p99 and the error budget (1 % by default)', t => {
   t.true(meetsSlo(level(1, 10), { p99Ms: 5 }))
   t.false(meetsSlo(level(1, 10, { p99Ms: 6 }), { p99Ms: 5 }))
   t.false(meetsSlo(level(1, 10, { errorRate: 0.02 }), undefined))
 })
 
-test('the breaking point is the first level where throughput falls, the SLO or the budget breaks', (t) => {
+test('the breaking point is the first level where throughput falls, the SLO or the budget breaks', t => {
   t.deepEqual(findBreakingPoint([level(1, 100), level(2, 190), level(4, 170)], undefined)?.level, 4)
   t.is(findBreakingPoint([level(1, 100), level(2, 190), level(4, 175)], undefined), null) // within 10 %
-  t.regex(findBreakingPoint([level(1, 100), level(2, 190, { p99Ms: 80 })], { p99Ms: 50 })!.reason, /p99 80.00 ms exceeds/)
+  t.regex(
+    findBreakingPoint([level(1, 100), level(2, 190, { p99Ms: 80 })], { p99Ms: 50 })!.reason,
+    /p99 80.00 ms exceeds/,
+  )
   t.regex(findBreakingPoint([level(1, 100, { errorRate: 0.5 })], undefined)!.reason, /error rate 50.00 %/)
 })
 
-test('a USL-shaped sweep: optimal users, peak, breaking point, contention score in the sketch\'s units', (t) => {
+test("a USL-shaped sweep: optimal users, peak, breaking point, contention score in the sketch's units", t => {
   const p = { lambda: 1000, sigma: 0.05, kappa: 0.01 }
-  const levels = [1, 2, 4, 8, 16, 32].map((n) => level(n, uslThroughput(p, n), { cpuUtilization: Math.min(1, n / 10), cpuMsPerRequest: 0.5 * (1 + 0.1 * n), p99Ms: n * 2 }))
+  const levels = [1, 2, 4, 8, 16, 32].map(n =>
+    level(n, uslThroughput(p, n), {
+      cpuUtilization: Math.min(1, n / 10),
+      cpuMsPerRequest: 0.5 * (1 + 0.1 * n),
+      p99Ms: n * 2,
+    }),
+  )
   const a = analyzeScalability(levels, { ...ctx, slo: { p99Ms: 50 } })
   // X: 1000, 1869, 3150, 4188, 3855, 2566; p99 = 2n ms, so 32 users break the SLO.
   t.is(a.optimalConcurrentUsers, 8)
@@ -49,41 +58,53 @@ test('a USL-shaped sweep: optimal users, peak, breaking point, contention score 
   t.deepEqual(a.linearScalingRange, [1, 2])
   // Busy CPU, but each request costs 3.8× more CPU at 32 users than at 1: overhead, not hardware.
   t.is(a.recommendation.kind, 'OptimizeCode')
-  t.true(a.recommendation.reasons.some((x) => /costs 3.8× the CPU at 32/.test(x)), a.recommendation.reasons.join(' | '))
+  t.true(
+    a.recommendation.reasons.some(x => /costs 3.8× the CPU at 32/.test(x)),
+    a.recommendation.reasons.join(' | '),
+  )
 })
 
-test('all levels within the SLO and still scaling: AcceptablePerformance', (t) => {
-  const a = analyzeScalability([1, 2, 4, 8].map((n) => level(n, 100 * n)), ctx)
+test('all levels within the SLO and still scaling: AcceptablePerformance', t => {
+  const a = analyzeScalability(
+    [1, 2, 4, 8].map(n => level(n, 100 * n)),
+    ctx,
+  )
   t.is(a.recommendation.kind, 'AcceptablePerformance')
   t.is(a.scalabilityBreakingPoint, null)
   t.is(a.optimalConcurrentUsers, 8)
   t.deepEqual(a.linearScalingRange, [1, 8])
 })
 
-test('a deadlock anywhere means OptimizeCode', (t) => {
+test('a deadlock anywhere means OptimizeCode', t => {
   const a = analyzeScalability([level(1, 100), level(2, 0, { deadlockDetected: true })], ctx)
   t.is(a.recommendation.kind, 'OptimizeCode')
   t.is(a.scalabilityBreakingPoint, 2)
 })
 
-test('a saturated pool with idle CPU means IncreaseResources with pool and thread-pool advice', (t) => {
-  const levels = [level(1, 100), level(2, 200), level(4, 210, { p99Ms: 60, poolSaturated: true, poolWaitMeanMs: 9, serviceMeanMs: 1, cpuUtilization: 0.3 })]
+test('a saturated pool with idle CPU means IncreaseResources with pool and thread-pool advice', t => {
+  const levels = [
+    level(1, 100),
+    level(2, 200),
+    level(4, 210, { p99Ms: 60, poolSaturated: true, poolWaitMeanMs: 9, serviceMeanMs: 1, cpuUtilization: 0.3 }),
+  ]
   const a = analyzeScalability(levels, ctx)
   t.is(a.recommendation.kind, 'IncreaseResources')
-  t.true(a.recommendation.advice.some((x) => /connection-pool size/.test(x)))
-  t.true(a.recommendation.advice.some((x) => /UV_THREADPOOL_SIZE/.test(x)))
-  t.true(a.recommendation.reasons.some((x) => /90 % of response time is pool wait/.test(x)))
+  t.true(a.recommendation.advice.some(x => /connection-pool size/.test(x)))
+  t.true(a.recommendation.advice.some(x => /UV_THREADPOOL_SIZE/.test(x)))
+  t.true(a.recommendation.reasons.some(x => /90 % of response time is pool wait/.test(x)))
 })
 
-test('a busy CPU with little contention means IncreaseResources (more cores)', (t) => {
-  const levels = [1, 2, 4, 8].map((n) => level(n, Math.min(n, 2) * 500 * (n > 2 ? 0.85 : 1), { cpuUtilization: Math.min(1, n / 2) }))
+test('a busy CPU with little contention means IncreaseResources (more cores)', t => {
+  const levels = [1, 2, 4, 8].map(n =>
+    level(n, Math.min(n, 2) * 500 * (n > 2 ? 0.85 : 1), { cpuUtilization: Math.min(1, n / 2) }),
+  )
   const a = analyzeScalability(levels, { ...ctx, slo: undefined })
   t.is(a.scalabilityBreakingPoint, 4)
   t.is(a.recommendation.kind, 'IncreaseResources')
-  t.true(a.recommendation.advice.some((x) => /add cores/.test(x)))
+  t.true(a.recommendation.advice.some(x => /add cores/.test(x)))
 })
 
-test('cores full at the knee (not at the overloaded level) with flat CPU per request: IncreaseResources', (t) => {
+test('cores full at the knee (not at the overloaded level) with flat CPU per request: IncreaseResources', t => {
   const levels = [
     level(1, 1600, { cpuUtilization: 0.49, cpuMsPerRequest: 0.6 }),
     level(2, 2500, { cpuUtilization: 0.73, cpuMsPerRequest: 0.58 }),
@@ -93,18 +114,21 @@ test('cores full at the knee (not at the overloaded level) with flat CPU per req
   const a = analyzeScalability(levels, { ...ctx, slo: undefined })
   t.is(a.scalabilityBreakingPoint, 8)
   t.is(a.recommendation.kind, 'IncreaseResources')
-  t.true(a.recommendation.reasons.some((x) => /92 % busy at 4, before the breaking point/.test(x)), a.recommendation.reasons.join(' | '))
+  t.true(
+    a.recommendation.reasons.some(x => /92 % busy at 4, before the breaking point/.test(x)),
+    a.recommendation.reasons.join(' | '),
+  )
 })
 
-test('throughput that peaks and falls with idle CPU means OptimizeCode (coherency)', (t) => {
+test('throughput that peaks and falls with idle CPU means OptimizeCode (coherency)', t => {
   const p = { lambda: 1000, sigma: 0.02, kappa: 0.05 }
-  const levels = [1, 2, 4, 8, 16].map((n) => level(n, uslThroughput(p, n), { cpuUtilization: 0.4 }))
+  const levels = [1, 2, 4, 8, 16].map(n => level(n, uslThroughput(p, n), { cpuUtilization: 0.4 }))
   const a = analyzeScalability(levels, { ...ctx, slo: undefined })
   t.is(a.recommendation.kind, 'OptimizeCode')
-  t.true(a.recommendation.reasons.some((x) => /peaks at N\*/.test(x)))
+  t.true(a.recommendation.reasons.some(x => /peaks at N\*/.test(x)))
 })
 
-test('edge cases: one level, every request failing', (t) => {
+test('edge cases: one level, every request failing', t => {
   const one = analyzeScalability([level(4, 100)], ctx)
   t.is(one.usl, null)
   t.truthy(one.uslError)
@@ -112,6 +136,6 @@ test('edge cases: one level, every request failing', (t) => {
   const failing = analyzeScalability([level(1, 0, { errorRate: 1 }), level(2, 0, { errorRate: 1 })], ctx)
   t.is(failing.optimalConcurrentUsers, null)
   t.is(failing.scalabilityBreakingPoint, 1)
-  t.true(failing.warnings.some((w) => /every request failed/.test(w)))
+  t.true(failing.warnings.some(w => /every request failed/.test(w)))
   t.throws(() => analyzeScalability([], ctx), { instanceOf: RangeError })
 })

@@ -102,19 +102,32 @@ export function meetsSlo(level: LevelMeasurement, slo: Slo | undefined): boolean
  * SLO or error budget breaks. (10 %, not less: on a busy machine two levels past saturation
  * differ by a few percent by chance, and one noisy level must not end a sweep.)
  */
-export function findBreakingPoint(levels: readonly LevelMeasurement[], slo: Slo | undefined): { level: number; reason: string } | null {
+export function findBreakingPoint(
+  levels: readonly LevelMeasurement[],
+  slo: Slo | undefined,
+): { level: number; reason: string } | null {
   let best = 0
   for (const level of levels) {
-    if (level.deadlockDetected) return { level: level.concurrency, reason: `the detector found a deadlock or total stall at ${level.concurrency}` }
+    if (level.deadlockDetected)
+      return {
+        level: level.concurrency,
+        reason: `the detector found a deadlock or total stall at ${level.concurrency}`,
+      }
     const errorBudget = slo?.errorRate ?? 0.01
     if (level.errorRate > errorBudget) {
-      return { level: level.concurrency, reason: `error rate ${(level.errorRate * 100).toFixed(2)} % exceeds the budget of ${(errorBudget * 100).toFixed(2)} %` }
+      return {
+        level: level.concurrency,
+        reason: `error rate ${(level.errorRate * 100).toFixed(2)} % exceeds the budget of ${(errorBudget * 100).toFixed(2)} %`,
+      }
     }
     if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) {
       return { level: level.concurrency, reason: `p99 ${level.p99Ms.toFixed(2)} ms exceeds the SLO of ${slo.p99Ms} ms` }
     }
     if (best > 0 && level.throughput < best * 0.9) {
-      return { level: level.concurrency, reason: `throughput fell to ${level.throughput.toFixed(0)}/s from a best of ${best.toFixed(0)}/s` }
+      return {
+        level: level.concurrency,
+        reason: `throughput fell to ${level.throughput.toFixed(0)}/s from a best of ${best.toFixed(0)}/s`,
+      }
     }
     best = Math.max(best, level.throughput)
   }
@@ -135,22 +148,26 @@ function recommend(
   const reasons: string[] = []
   const advice: string[] = []
   const last = levels[levels.length - 1]
-  const worst = breaking ? levels.find((l) => l.concurrency === breaking.level) ?? last : last
+  const worst = breaking ? (levels.find(l => l.concurrency === breaking.level) ?? last) : last
 
   // Where latency goes at the worst level: waiting for a lease, or being served.
   const waitShare = worst.poolWaitMeanMs / Math.max(worst.poolWaitMeanMs + worst.serviceMeanMs, 1e-9)
   if (worst.poolWaitMeanMs > 0) {
-    reasons.push(`at ${worst.concurrency}, ${fmt(waitShare * 100, 0)} % of response time is pool wait (${fmt(worst.poolWaitMeanMs, 2)} ms) and ${fmt(100 - waitShare * 100, 0)} % service (${fmt(worst.serviceMeanMs, 2)} ms)`)
+    reasons.push(
+      `at ${worst.concurrency}, ${fmt(waitShare * 100, 0)} % of response time is pool wait (${fmt(worst.poolWaitMeanMs, 2)} ms) and ${fmt(100 - waitShare * 100, 0)} % service (${fmt(worst.serviceMeanMs, 2)} ms)`,
+    )
   }
 
-  if (levels.some((l) => l.deadlockDetected)) {
+  if (levels.some(l => l.deadlockDetected)) {
     reasons.push('the detector reported a deadlock or a total stall: more load or hardware will not help')
     advice.push('read the detector findings in the report: they name the operations and resources in the cycle')
     return { kind: 'OptimizeCode', reasons, advice }
   }
 
   if (breaking === null) {
-    reasons.push(`every level up to ${last.concurrency} met the SLO${usl?.peakConcurrency ? `; the fitted peak is at ${fmt(usl.peakConcurrency)}` : ''}`)
+    reasons.push(
+      `every level up to ${last.concurrency} met the SLO${usl?.peakConcurrency ? `; the fitted peak is at ${fmt(usl.peakConcurrency)}` : ''}`,
+    )
     advice.push(`measure beyond ${last.concurrency} users to find the limit`)
     return { kind: 'AcceptablePerformance', reasons, advice }
   }
@@ -161,14 +178,21 @@ function recommend(
   // Where the cores were busiest up to the breaking point: at the knee they may be full even if
   // the overloaded level itself shows less (time lost to queueing, or to something else).
   const busiest = levels
-    .filter((l) => l.concurrency <= worst.concurrency && l.cpuUtilization !== null)
-    .reduce<LevelMeasurement | null>((a, b) => (a === null || (b.cpuUtilization as number) > (a.cpuUtilization as number) ? b : a), null)
+    .filter(l => l.concurrency <= worst.concurrency && l.cpuUtilization !== null)
+    .reduce<LevelMeasurement | null>(
+      (a, b) => (a === null || (b.cpuUtilization as number) > (a.cpuUtilization as number) ? b : a),
+      null,
+    )
   const poolBound = worst.poolSaturated && waitShare > 0.5
   if (poolBound && cpu !== null && cpu < 0.7) {
-    reasons.push(`the pool (${ctx.poolSize ?? '?'} leases) is saturated while the CPU is only ${fmt(cpu * 100, 0)} % busy`)
+    reasons.push(
+      `the pool (${ctx.poolSize ?? '?'} leases) is saturated while the CPU is only ${fmt(cpu * 100, 0)} % busy`,
+    )
     advice.push(`raise the connection-pool size above ${ctx.poolSize ?? 'its current size'}`)
     if (ctx.poolSize !== null && ctx.poolSize >= ctx.threadPoolSize) {
-      advice.push(`raise UV_THREADPOOL_SIZE (now ${ctx.threadPoolSize}) to at least the pool size: native calls beyond ${ctx.threadPoolSize} in flight queue inside libuv`)
+      advice.push(
+        `raise UV_THREADPOOL_SIZE (now ${ctx.threadPoolSize}) to at least the pool size: native calls beyond ${ctx.threadPoolSize} in flight queue inside libuv`,
+      )
     }
     return { kind: 'IncreaseResources', reasons, advice }
   }
@@ -185,18 +209,27 @@ function recommend(
     if (first.cpuMsPerRequest !== null && worst.cpuMsPerRequest !== null && first.cpuMsPerRequest > 0) {
       const growth = worst.cpuMsPerRequest / first.cpuMsPerRequest
       if (growth > 1.5) {
-        reasons.push(`a request costs ${fmt(growth, 1)}× the CPU at ${worst.concurrency} users (${fmt(worst.cpuMsPerRequest, 3)} ms) that it cost at ${first.concurrency} (${fmt(first.cpuMsPerRequest, 3)} ms): work grows with concurrency`)
-        if (usl) reasons.push(`USL: σ = ${fmt(usl.sigma, 3)} (contention), κ = ${usl.kappa.toExponential(2)} (coherency)`)
-        advice.push('profile at high concurrency: spinning locks, cache-line sharing or per-request overhead that grows with users')
+        reasons.push(
+          `a request costs ${fmt(growth, 1)}× the CPU at ${worst.concurrency} users (${fmt(worst.cpuMsPerRequest, 3)} ms) that it cost at ${first.concurrency} (${fmt(first.cpuMsPerRequest, 3)} ms): work grows with concurrency`,
+        )
+        if (usl)
+          reasons.push(`USL: σ = ${fmt(usl.sigma, 3)} (contention), κ = ${usl.kappa.toExponential(2)} (coherency)`)
+        advice.push(
+          'profile at high concurrency: spinning locks, cache-line sharing or per-request overhead that grows with users',
+        )
         return { kind: 'OptimizeCode', reasons, advice }
       }
-      reasons.push(`CPU per request stays flat (${fmt(first.cpuMsPerRequest, 3)} → ${fmt(worst.cpuMsPerRequest, 3)} ms): the cores are simply full`)
+      reasons.push(
+        `CPU per request stays flat (${fmt(first.cpuMsPerRequest, 3)} → ${fmt(worst.cpuMsPerRequest, 3)} ms): the cores are simply full`,
+      )
     }
     advice.push(`add cores (${ctx.cores} now) or machines; cap concurrency at ${optimal ?? breaking.level} until then`)
     return { kind: 'IncreaseResources', reasons, advice }
   }
   if (usl && usl.peakConcurrency !== null && usl.peakConcurrency <= last.concurrency && usl.kappa > 0) {
-    reasons.push(`throughput peaks at N* = ${fmt(usl.peakConcurrency)} and falls after it (κ = ${usl.kappa.toExponential(2)}): users slow each other down`)
+    reasons.push(
+      `throughput peaks at N* = ${fmt(usl.peakConcurrency)} and falls after it (κ = ${usl.kappa.toExponential(2)}): users slow each other down`,
+    )
     advice.push('look for shared locks, cache-line sharing or a single writer that readers wait on')
     return { kind: 'OptimizeCode', reasons, advice }
   }
@@ -205,7 +238,9 @@ function recommend(
     advice.push('find the serialised section (a global lock, the event loop) and shorten or split it')
     return { kind: 'OptimizeCode', reasons, advice }
   }
-  advice.push(`admit at most ${optimal ?? Math.max(1, breaking.level - 1)} concurrent requests (size the pool to it) and queue or shed the rest`)
+  advice.push(
+    `admit at most ${optimal ?? Math.max(1, breaking.level - 1)} concurrent requests (size the pool to it) and queue or shed the rest`,
+  )
   return { kind: 'ReduceLoad', reasons, advice }
 }
 
@@ -214,7 +249,7 @@ export function analyzeScalability(input: readonly LevelMeasurement[], ctx: Anal
   if (input.length === 0) throw new RangeError('a scalability analysis needs at least one level')
   const levels = [...input].sort((a, b) => a.concurrency - b.concurrency)
   const warnings: string[] = []
-  const points = levels.map((l) => ({ n: l.concurrency, x: l.throughput }))
+  const points = levels.map(l => ({ n: l.concurrency, x: l.throughput }))
   const efficiency = scalingEfficiency(points)
 
   let usl: UslFit | null = null
@@ -226,11 +261,12 @@ export function analyzeScalability(input: readonly LevelMeasurement[], ctx: Anal
     uslError = (error as Error).message
     warnings.push(`no USL fit: ${uslError}`)
   }
-  if (levels.every((l) => l.errorRate >= 1)) warnings.push('every request failed at every level: the target is down or misconfigured')
+  if (levels.every(l => l.errorRate >= 1))
+    warnings.push('every request failed at every level: the target is down or misconfigured')
 
-  const meeting = levels.filter((l) => meetsSlo(l, ctx.slo) && !l.deadlockDetected && l.throughput > 0)
-  const bestThroughput = Math.max(0, ...meeting.map((l) => l.throughput))
-  const optimal = meeting.find((l) => l.throughput >= bestThroughput * 0.95)?.concurrency ?? null
+  const meeting = levels.filter(l => meetsSlo(l, ctx.slo) && !l.deadlockDetected && l.throughput > 0)
+  const bestThroughput = Math.max(0, ...meeting.map(l => l.throughput))
+  const optimal = meeting.find(l => l.throughput >= bestThroughput * 0.95)?.concurrency ?? null
   const breaking = findBreakingPoint(levels, ctx.slo)
 
   return {

@@ -89,9 +89,14 @@ function solve3(a: number[][], b: number[]): number[] | null {
 }
 
 function invert3(a: number[][]): number[][] | null {
-  const cols = [0, 1, 2].map((i) => solve3(a, [0, 1, 2].map((j) => (i === j ? 1 : 0))))
-  if (cols.some((c) => c === null)) return null
-  return [0, 1, 2].map((r) => [0, 1, 2].map((c) => (cols[c] as number[])[r]))
+  const cols = [0, 1, 2].map(i =>
+    solve3(
+      a,
+      [0, 1, 2].map(j => (i === j ? 1 : 0)),
+    ),
+  )
+  if (cols.some(c => c === null)) return null
+  return [0, 1, 2].map(r => [0, 1, 2].map(c => (cols[c] as number[])[r]))
 }
 
 function logGrid(lo: number, hi: number, steps: number): number[] {
@@ -155,13 +160,15 @@ function refine(points: readonly UslPoint[], start: UslParams): UslParams {
  * Needs at least two distinct concurrency levels; three parameters want four or more.
  */
 export function fitUsl(input: readonly UslPoint[]): UslFit {
-  const points = input.filter((p) => Number.isFinite(p.n) && Number.isFinite(p.x) && p.n > 0 && p.x >= 0)
+  const points = input.filter(p => Number.isFinite(p.n) && Number.isFinite(p.x) && p.n > 0 && p.x >= 0)
   const warnings: string[] = []
-  if (points.length < input.length) warnings.push(`${input.length - points.length} point(s) with non-finite or non-positive values were ignored`)
-  const levels = new Set(points.map((p) => p.n)).size
+  if (points.length < input.length)
+    warnings.push(`${input.length - points.length} point(s) with non-finite or non-positive values were ignored`)
+  const levels = new Set(points.map(p => p.n)).size
   if (levels < 2) throw new RangeError('fitting the USL needs throughput at two or more concurrency levels')
-  if (levels < 4) warnings.push(`only ${levels} concurrency levels: three parameters are poorly determined (measure 4 or more)`)
-  if (points.every((p) => p.x === 0)) throw new RangeError('every level had zero throughput: nothing to fit')
+  if (levels < 4)
+    warnings.push(`only ${levels} concurrency levels: three parameters are poorly determined (measure 4 or more)`)
+  if (points.every(p => p.x === 0)) throw new RangeError('every level had zero throughput: nothing to fit')
 
   // Coarse grid over (σ, κ) with λ solved exactly, then refine all three.
   let best: UslParams = { lambda: bestLambda(points, 0, 0), sigma: 0, kappa: 0 }
@@ -206,17 +213,27 @@ export function fitUsl(input: readonly UslPoint[]): UslFit {
   }
 
   const peakConcurrency = uslPeakConcurrency(p)
-  const throughputCeiling = peakConcurrency !== null ? uslThroughput(p, peakConcurrency) : p.sigma > 0 ? p.lambda / p.sigma : null
-  const maxN = Math.max(...points.map((q) => q.n))
-  if (peakConcurrency === null && p.sigma === 0) warnings.push('throughput grew linearly over every level measured: no contention seen yet, the sweep stopped below any limit')
-  else if (peakConcurrency !== null && maxN < peakConcurrency * 0.8) warnings.push(`the sweep stopped at ${maxN}, below the fitted peak at ${peakConcurrency.toFixed(1)}: the knee was not reached, so the peak is an extrapolation`)
-  if (rSquared < 0.8) warnings.push(`the USL fits poorly (R² = ${rSquared.toFixed(2)}): throughput is noisy or limited by something the model does not describe`)
+  const throughputCeiling =
+    peakConcurrency !== null ? uslThroughput(p, peakConcurrency) : p.sigma > 0 ? p.lambda / p.sigma : null
+  const maxN = Math.max(...points.map(q => q.n))
+  if (peakConcurrency === null && p.sigma === 0)
+    warnings.push(
+      'throughput grew linearly over every level measured: no contention seen yet, the sweep stopped below any limit',
+    )
+  else if (peakConcurrency !== null && maxN < peakConcurrency * 0.8)
+    warnings.push(
+      `the sweep stopped at ${maxN}, below the fitted peak at ${peakConcurrency.toFixed(1)}: the knee was not reached, so the peak is an extrapolation`,
+    )
+  if (rSquared < 0.8)
+    warnings.push(
+      `the USL fits poorly (R² = ${rSquared.toFixed(2)}): throughput is noisy or limited by something the model does not describe`,
+    )
 
   return {
     ...p,
     standardErrors,
     rSquared,
-    residuals: input.map((q) => q.x - uslThroughput(p, q.n)),
+    residuals: input.map(q => q.x - uslThroughput(p, q.n)),
     peakConcurrency,
     throughputCeiling,
     warnings,

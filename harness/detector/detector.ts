@@ -331,7 +331,7 @@ export class DeadlockDetector {
       })
       this.#worker = worker
       let onStopped: () => void = () => {}
-      this.#stopMessage = new Promise<void>((r) => {
+      this.#stopMessage = new Promise<void>(r => {
         onStopped = r
       })
       const ready = new Promise<void>((resolve, reject) => {
@@ -342,7 +342,7 @@ export class DeadlockDetector {
         })
         worker.once('error', reject)
       })
-      this.#workerExited = new Promise<void>((r) =>
+      this.#workerExited = new Promise<void>(r =>
         worker.once('exit', () => {
           onStopped()
           r()
@@ -368,8 +368,8 @@ export class DeadlockDetector {
     if (this.#worker) {
       Atomics.store(this.#shared, Slot.STOP, 1)
       Atomics.notify(this.#shared, Slot.STOP)
-      await Promise.race([this.#stopMessage, new Promise((r) => setTimeout(r, 1000))])
-      await Promise.race([this.#workerExited, new Promise((r) => setTimeout(r, 1000))])
+      await Promise.race([this.#stopMessage, new Promise(r => setTimeout(r, 1000))])
+      await Promise.race([this.#workerExited, new Promise(r => setTimeout(r, 1000))])
       void this.#worker.terminate()
     }
     this.check()
@@ -417,8 +417,21 @@ export class DeadlockDetector {
   /**
    * Registers an operation about to start. `startedAt` (`performance.now()` ms) defaults to now.
    */
-  beginOp(info: { userId: number; query: string; className: string; deadlineAt: number; startedAt?: number }): TrackedOp {
-    const op = new TrackedOp(++this.#nextOpId, info.userId, info.query, info.className, info.startedAt ?? performance.now(), info.deadlineAt)
+  beginOp(info: {
+    userId: number
+    query: string
+    className: string
+    deadlineAt: number
+    startedAt?: number
+  }): TrackedOp {
+    const op = new TrackedOp(
+      ++this.#nextOpId,
+      info.userId,
+      info.query,
+      info.className,
+      info.startedAt ?? performance.now(),
+      info.deadlineAt,
+    )
     op._detector = this
     op._prev = this.#opTail
     if (this.#opTail !== null) this.#opTail._next = op
@@ -469,7 +482,8 @@ export class DeadlockDetector {
     this.#opCount--
     if (op.timedOut) this.#timedOutRunning--
     // Finished after its deadline while others completed meanwhile: slow, not stuck.
-    if (op.overdueMark >= 0 && !op.reportedSlow && this.#settled > op.overdueMark) this.#reportSlow(op, null, performance.now())
+    if (op.overdueMark >= 0 && !op.reportedSlow && this.#settled > op.overdueMark)
+      this.#reportSlow(op, null, performance.now())
     if (reachedTarget) this.#settled++
   }
 
@@ -505,16 +519,16 @@ export class DeadlockDetector {
       const name = `lock:${lock.name}`
       const holders = i.held ? [idOf(i.holder)] : []
       for (const h of holders) addHold(h, name)
-      const waiters = i.waiters.map((w) => ({ actor: idOf(w.owner), timed: w.timed }))
+      const waiters = i.waiters.map(w => ({ actor: idOf(w.owner), timed: w.timed }))
       for (const w of waiters) if (w.actor >= 0) waits.set(w.actor, { resource: name, timed: w.timed })
       resources.push({ name, capacity: 1, holders, waiters })
     }
     for (const pool of this.#pools) {
       const i = pool.inspect()
       const name = `pool:${i.name}`
-      const holders = i.holders.map((h) => idOf(h.owner))
+      const holders = i.holders.map(h => idOf(h.owner))
       for (const h of holders) addHold(h, name)
-      const waiters = i.waiters.map((w) => ({ actor: idOf(w.owner), timed: w.timed }))
+      const waiters = i.waiters.map(w => ({ actor: idOf(w.owner), timed: w.timed }))
       for (const w of waiters) if (w.actor >= 0) waits.set(w.actor, { resource: name, timed: w.timed })
       resources.push({ name, capacity: i.size, holders, waiters })
     }
@@ -559,7 +573,7 @@ export class DeadlockDetector {
       const analysis = analyzeWaitFor([...byId.keys()], snap.resources)
       for (const cycle of analysis.cycles) {
         const key = cycle
-          .map((e) => e.actor)
+          .map(e => e.actor)
           .sort((a, b) => a - b)
           .join(',')
         if (this.#deadlockKeys.has(key)) continue
@@ -568,10 +582,13 @@ export class DeadlockDetector {
           const op = byId.get(id)
           return op ? this.#ref(op, snap, t) : ({ opId: id } as OperationRef)
         }
-        const edges = cycle.map((e) => ({ op: ref(e.actor), waitsFor: e.waitsFor, heldBy: ref(e.heldBy) }))
-        const resources = [...new Set(cycle.map((e) => e.waitsFor))]
+        const edges = cycle.map(e => ({ op: ref(e.actor), waitsFor: e.waitsFor, heldBy: ref(e.heldBy) }))
+        const resources = [...new Set(cycle.map(e => e.waitsFor))]
         const text = edges
-          .map((e) => `op ${e.op.opId} (user ${e.op.userId}, ${e.op.query}) waits for ${e.waitsFor} held by op ${e.heldBy.opId}`)
+          .map(
+            e =>
+              `op ${e.op.opId} (user ${e.op.userId}, ${e.op.query}) waits for ${e.waitsFor} held by op ${e.heldBy.opId}`,
+          )
           .join('; ')
         this.#add({
           kind: 'deadlock',
@@ -599,7 +616,7 @@ export class DeadlockDetector {
       const quiet = t - i.lastReleaseAt
       if (quiet < this.options.poolExhaustionAfterMs || this.#poolReported.get(pool) === i.lastReleaseAt) continue
       this.#poolReported.set(pool, i.lastReleaseAt)
-      const holderIds = new Set(i.holders.map((h) => (h.owner instanceof TrackedOp ? h.owner.id : -1)))
+      const holderIds = new Set(i.holders.map(h => (h.owner instanceof TrackedOp ? h.owner.id : -1)))
       this.#add({
         kind: 'pool-exhaustion',
         atMs: this.#rel(t),
@@ -608,7 +625,7 @@ export class DeadlockDetector {
         size: i.size,
         waiters: i.waiters.length,
         msSinceLastRelease: quiet,
-        holders: this.#refs(20, snap, t, (op) => holderIds.has(op.id)),
+        holders: this.#refs(20, snap, t, op => holderIds.has(op.id)),
       })
     }
     return this.#findings.slice(before)
@@ -711,7 +728,7 @@ export class DeadlockDetector {
         kind: 'timed-out-still-running',
         atMs: this.#rel(t),
         count: this.#timedOutRunning,
-        operations: this.#refs(20, snap, t, (op) => op.timedOut),
+        operations: this.#refs(20, snap, t, op => op.timedOut),
         message: `${this.#timedOutRunning} timed-out operation(s) still running and holding their resources (peak ${this.#peakTimedOutRunning})`,
       })
     }
@@ -719,7 +736,7 @@ export class DeadlockDetector {
     // monitorEventLoopDelay samples include its own timer period: subtract it to get the lag.
     const ns = (v: number): number => (Number.isFinite(v) ? Math.max(0, v / 1e6 - ELD_RESOLUTION_MS) : 0)
     return {
-      deadlockDetected: findings.some((f) => f.kind === 'deadlock' || f.kind === 'stall'),
+      deadlockDetected: findings.some(f => f.kind === 'deadlock' || f.kind === 'stall'),
       findings,
       findingCounts: counts,
       eventLoop: {
@@ -730,7 +747,7 @@ export class DeadlockDetector {
         longestBlockMs: Atomics.load(this.#shared, Slot.LONGEST_BLOCK_MS),
       },
       threadPool: { timedOutStillRunning: this.#timedOutRunning, peakTimedOutStillRunning: this.#peakTimedOutRunning },
-      locks: this.#locks.map((l) => l.stats()),
+      locks: this.#locks.map(l => l.stats()),
       watchdog: this.#watchdog,
     }
   }

@@ -64,12 +64,17 @@ export class HarnessLock {
   }
 
   /** Holder and waiters right now. */
-  inspect(): { holder: unknown; held: boolean; heldSince: number; waiters: Array<{ owner: unknown; since: number; timed: boolean }> } {
+  inspect(): {
+    holder: unknown
+    held: boolean
+    heldSince: number
+    waiters: Array<{ owner: unknown; since: number; timed: boolean }>
+  } {
     return {
       holder: this.#holder?.owner,
       held: this.#holder !== null,
       heldSince: this.#holder?.since ?? 0,
-      waiters: this.#queue.filter((w) => !w.done).map((w) => ({ owner: w.owner, since: w.since, timed: w.timed })),
+      waiters: this.#queue.filter(w => !w.done).map(w => ({ owner: w.owner, since: w.since, timed: w.timed })),
     }
   }
 
@@ -98,7 +103,7 @@ export class HarnessLock {
         since,
         timed: timeoutMs !== undefined && Number.isFinite(timeoutMs),
         done: false,
-        resolve: (release) => {
+        resolve: release => {
           if (timer !== undefined) clearTimeout(timer)
           if (onAbort) options.signal?.removeEventListener('abort', onAbort)
           resolve(release)
@@ -107,7 +112,7 @@ export class HarnessLock {
       const giveUp = (err: HarnessError): void => {
         if (w.done) return
         w.done = true
-        this.#queue = this.#queue.filter((x) => x !== w)
+        this.#queue = this.#queue.filter(x => x !== w)
         if (timer !== undefined) clearTimeout(timer)
         if (onAbort) options.signal?.removeEventListener('abort', onAbort)
         this.#host.addLockWait(owner, performance.now() - since)

@@ -66,13 +66,13 @@ export function analyzeWaitFor(actors: readonly number[], resources: readonly Wa
     changed = false
     for (const [a, rs] of waits) {
       if (progress.has(a)) continue
-      if (rs.every((r) => satisfiable(r, a))) {
+      if (rs.every(r => satisfiable(r, a))) {
         progress.add(a)
         changed = true
       }
     }
   }
-  const deadlocked = actors.filter((a) => !progress.has(a))
+  const deadlocked = actors.filter(a => !progress.has(a))
   const dead = new Set(deadlocked)
   const onCycle = new Set<number>()
   const cycles: WaitForEdge[][] = []
@@ -89,7 +89,7 @@ export function analyzeWaitFor(actors: readonly number[], resources: readonly Wa
       for (const r of rs) {
         if (satisfiable(r, a)) continue
         // every holder is deadlocked (or the actor itself)
-        const h = r.holders.find((x) => dead.has(x))
+        const h = r.holders.find(x => dead.has(x))
         if (h !== undefined) {
           edge = { actor: a, waitsFor: r.name, heldBy: h }
           break
@@ -107,5 +107,5 @@ export function analyzeWaitFor(actors: readonly number[], resources: readonly Wa
       for (const e of cycle) onCycle.add(e.actor)
     }
   }
-  return { deadlocked, cycles, blockedBehind: deadlocked.filter((a) => !onCycle.has(a)) }
+  return { deadlocked, cycles, blockedBehind: deadlocked.filter(a => !onCycle.has(a)) }
 }

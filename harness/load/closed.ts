@@ -98,7 +98,9 @@ export function validateClosedModel(input: unknown, prefix = ''): string[] {
   if (isNum(duration) && isNum(warmUp) && warmUp >= duration)
     problems.push(`${p}warmUpMs (${warmUp}) must be less than durationMs (${duration}): nothing would be measured`)
   if (isNum(duration) && isNum(rampMs) && rampMs >= duration)
-    problems.push(`${p}rampUp.durationMs (${rampMs}) must be less than durationMs (${duration}): some users would never start`)
+    problems.push(
+      `${p}rampUp.durationMs (${rampMs}) must be less than durationMs (${duration}): some users would never start`,
+    )
   if (isNum(steps) && isNum(users) && steps > users)
     problems.push(`${p}rampUp.steps (${steps}) must not exceed users (${users}): some steps would start nobody`)
   if (isNum(steps) && field(ramp, 'shape') !== 'stepped')
@@ -226,10 +228,10 @@ export const closedModel: LoadModel<ResolvedClosedModelConfig> = {
   name: CLOSED_MODEL,
   validate: validateClosedModel,
   resolve: resolveClosedModel,
-  window: (c) => planClosedModel(c).window,
-  concurrency: (c) => c.users,
-  users: (c) => c.users,
-  planWarnings: (c) =>
+  window: c => planClosedModel(c).window,
+  concurrency: c => c.users,
+  users: c => c.users,
+  planWarnings: c =>
     planClosedModel(c).windowOverlapsRampUp
       ? [
           'the measurement window starts before the last user starts: throughput includes the ramp-up ' +

@@ -10,7 +10,7 @@ import {
   validateOpenModel,
 } from './open.ts'
 
-test('open plan: constant spacing at a constant rate', (t) => {
+test('open plan: constant spacing at a constant rate', t => {
   const c = resolveOpenModel({ model: 'open', rate: 100, durationMs: 1000 })
   const a = planArrivals(c, 1)
   t.is(a.length, 100)
@@ -19,7 +19,7 @@ test('open plan: constant spacing at a constant rate', (t) => {
   t.is(expectedArrivals(c), 100)
 })
 
-test('open plan: Poisson arrivals have the right count and exponential gaps; seeded', (t) => {
+test('open plan: Poisson arrivals have the right count and exponential gaps; seeded', t => {
   const c = resolveOpenModel({ model: 'open', rate: 1000, durationMs: 20_000, arrivals: 'poisson' })
   const a = planArrivals(c, 77)
   t.deepEqual(a.slice(0, 50), planArrivals(c, 77, 50))
@@ -30,12 +30,12 @@ test('open plan: Poisson arrivals have the right count and exponential gaps; see
   const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length
   t.true(Math.abs(mean - 1) < 0.03, `mean gap ${mean}`)
   // exponential: P(gap > mean) = e^-1
-  const over = gaps.filter((g) => g > 1).length / gaps.length
+  const over = gaps.filter(g => g > 1).length / gaps.length
   t.true(Math.abs(over - Math.exp(-1)) < 0.02, `P(gap>1ms) ${over}`)
   t.true(a.every((x, i) => x >= 0 && x < 20_000 && (i === 0 || x >= a[i - 1])))
 })
 
-test('open plan: ramping stages (ramp, hold, spike) follow the rate curve', (t) => {
+test('open plan: ramping stages (ramp, hold, spike) follow the rate curve', t => {
   const c = resolveOpenModel({
     model: 'open',
     startRate: 0,
@@ -55,7 +55,7 @@ test('open plan: ramping stages (ramp, hold, spike) follow the rate curve', (t) 
   t.is(expectedArrivals(c), 50 + 100 + 500 + 250)
   const a = planArrivals(c, 1)
   t.is(a.length, 900)
-  const inRange = (lo: number, hi: number): number => a.filter((x) => x >= lo && x < hi).length
+  const inRange = (lo: number, hi: number): number => a.filter(x => x >= lo && x < hi).length
   t.true(Math.abs(inRange(0, 1000) - 50) <= 1)
   t.true(Math.abs(inRange(1000, 2000) - 100) <= 1)
   t.true(Math.abs(inRange(2000, 2500) - 500) <= 1)
@@ -66,7 +66,7 @@ test('open plan: ramping stages (ramp, hold, spike) follow the rate curve', (t) 
   t.true(Math.abs(a[9] - Math.sqrt((2 * 9.5) / slope)) < 1e-6)
 })
 
-test('open plan: the schedule object is exhausted with -1 and the plan reports its window', (t) => {
+test('open plan: the schedule object is exhausted with -1 and the plan reports its window', t => {
   const c = resolveOpenModel({ model: 'open', rate: 10, durationMs: 1000, warmUpMs: 200 })
   const s = new ArrivalSchedule(c, 1)
   let n = 0
@@ -79,13 +79,26 @@ test('open plan: the schedule object is exhausted with -1 and the plan reports i
   t.is(plan.peakRate, 10)
 })
 
-test('open-model validation collects every problem in plain words', (t) => {
-  t.true(validateOpenModel({ model: 'open' }).some((p) => p.includes('an arrival rate is needed')))
-  t.true(validateOpenModel({ model: 'open', rate: 10 }).some((p) => p.includes('durationMs is needed with rate')))
-  const both = validateOpenModel({ model: 'open', rate: 10, durationMs: 10, stages: [{ durationMs: 10, targetRate: 1 }] })
-  t.true(both.some((p) => p.includes('not both')))
-  t.true(validateOpenModel({ model: 'open', stages: [{ durationMs: 10, targetRate: 0 }] }).some((p) => p.includes('no request would ever arrive')))
+test('open-model validation collects every problem in plain words', t => {
+  t.true(validateOpenModel({ model: 'open' }).some(p => p.includes('an arrival rate is needed')))
+  t.true(validateOpenModel({ model: 'open', rate: 10 }).some(p => p.includes('durationMs is needed with rate')))
+  const both = validateOpenModel({
+    model: 'open',
+    rate: 10,
+    durationMs: 10,
+    stages: [{ durationMs: 10, targetRate: 1 }],
+  })
+  t.true(both.some(p => p.includes('not both')))
+  t.true(
+    validateOpenModel({ model: 'open', stages: [{ durationMs: 10, targetRate: 0 }] }).some(p =>
+      p.includes('no request would ever arrive'),
+    ),
+  )
   t.true(validateOpenModel({ model: 'open', rate: -1, durationMs: 10, maxInFlight: 0 }).length >= 2)
-  t.true(validateOpenModel({ model: 'open', arrivals: 'bursty', rate: 1, durationMs: 10 }).some((p) => p.includes('must be one of "constant", "poisson"')))
+  t.true(
+    validateOpenModel({ model: 'open', arrivals: 'bursty', rate: 1, durationMs: 10 }).some(p =>
+      p.includes('must be one of "constant", "poisson"'),
+    ),
+  )
   t.deepEqual(validateOpenModel({ model: 'open', rate: 10, durationMs: 1000, arrivals: 'poisson' }), [])
 })

@@ -104,8 +104,10 @@ export function validateOpenModel(input: unknown, prefix = ''): string[] {
   if (hasRate && hasStages) problems.push(`${p}give either rate (with durationMs) or stages, not both`)
   if (!hasRate && !hasStages) problems.push(`${p}an arrival rate is needed: give rate (with durationMs) or stages`)
   if (hasRate && duration === undefined) problems.push(`${p}durationMs is needed with rate`)
-  if (hasStages && duration !== undefined) problems.push(`${p}durationMs is only used with rate; stages set their own durations`)
-  if (hasRate && !hasStages && field(input, 'startRate') !== undefined) problems.push(`${p}startRate is only used with stages`)
+  if (hasStages && duration !== undefined)
+    problems.push(`${p}durationMs is only used with rate; stages set their own durations`)
+  if (hasRate && !hasStages && field(input, 'startRate') !== undefined)
+    problems.push(`${p}startRate is only used with stages`)
   let total = hasRate && isNum(duration) ? duration : 0
   if (Array.isArray(stages)) {
     total = 0
@@ -135,7 +137,7 @@ export function resolveOpenModel(input: unknown, prefix = ''): ResolvedOpenModel
     model: 'open',
     arrivals: c.arrivals ?? 'constant',
     startRate,
-    stages: stages.map((s) => ({ durationMs: s.durationMs, targetRate: s.targetRate })),
+    stages: stages.map(s => ({ durationMs: s.durationMs, targetRate: s.targetRate })),
     durationMs: stages.reduce((a, s) => a + s.durationMs, 0),
     maxInFlight: c.maxInFlight ?? 1000,
     warmUpMs: c.warmUpMs ?? 0,
@@ -224,7 +226,11 @@ export class ArrivalSchedule {
 }
 
 /** All arrival times of a schedule (at most `limit`), for inspection and tests. */
-export function planArrivals(config: ResolvedOpenModelConfig, seed: number, limit = Number.POSITIVE_INFINITY): number[] {
+export function planArrivals(
+  config: ResolvedOpenModelConfig,
+  seed: number,
+  limit = Number.POSITIVE_INFINITY,
+): number[] {
   const s = new ArrivalSchedule(config, seed)
   const out: number[] = []
   for (let t = s.next(); t >= 0 && out.length < limit; t = s.next()) out.push(t)
@@ -249,7 +255,7 @@ export function planOpenModel(config: ResolvedOpenModelConfig): OpenModelPlan {
     durationMs: config.durationMs,
     expectedArrivals: expectedArrivals(config),
     expectedArrivalsInWindow: expectedArrivals(config, window.startMs, window.endMs),
-    peakRate: Math.max(config.startRate, ...config.stages.map((s) => s.targetRate)),
+    peakRate: Math.max(config.startRate, ...config.stages.map(s => s.targetRate)),
   }
 }
 
@@ -263,7 +269,7 @@ export async function runOpenModel(config: ResolvedOpenModelConfig, driver: Load
   let inFlight = 0
   let scheduleDone = false
   let resolveDrained: () => void = () => {}
-  const drained = new Promise<void>((r) => {
+  const drained = new Promise<void>(r => {
     resolveDrained = r
   })
   const settle = (): void => {
@@ -299,10 +305,10 @@ export const openModel: LoadModel<ResolvedOpenModelConfig> = {
   name: OPEN_MODEL,
   validate: validateOpenModel,
   resolve: resolveOpenModel,
-  window: (c) => planOpenModel(c).window,
-  concurrency: (c) => c.maxInFlight,
+  window: c => planOpenModel(c).window,
+  concurrency: c => c.maxInFlight,
   users: () => 1,
-  planWarnings: (c) => {
+  planWarnings: c => {
     const plan = planOpenModel(c)
     return plan.window.startMs > 0 && expectedArrivals(c, 0, plan.window.startMs) === 0
       ? ['no request arrives during the warm-up: nothing warms the target up']

@@ -2,7 +2,7 @@ import test from 'ava'
 
 import { Rng, deriveSeed } from './rng.ts'
 
-test('Rng: same seed, same sequence; different seeds, different sequences', (t) => {
+test('Rng: same seed, same sequence; different seeds, different sequences', t => {
   const a = new Rng(123)
   const b = new Rng(123)
   const c = new Rng(124)
@@ -11,10 +11,10 @@ test('Rng: same seed, same sequence; different seeds, different sequences', (t) 
   const sc = Array.from({ length: 100 }, () => c.nextUint32())
   t.deepEqual(sa, sb)
   t.notDeepEqual(sa, sc)
-  t.true(sa.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32))
+  t.true(sa.every(x => Number.isInteger(x) && x >= 0 && x < 2 ** 32))
 })
 
-test('Rng: uniform floats in [0, 1) with the right mean and spread', (t) => {
+test('Rng: uniform floats in [0, 1) with the right mean and spread', t => {
   const r = new Rng(7)
   const n = 100_000
   let sum = 0
@@ -32,7 +32,7 @@ test('Rng: uniform floats in [0, 1) with the right mean and spread', (t) => {
   for (const b of buckets) t.true(Math.abs(b - n / 10) < 0.05 * (n / 10), `bucket ${b}`)
 })
 
-test('Rng: exponential draws have the requested mean', (t) => {
+test('Rng: exponential draws have the requested mean', t => {
   const r = new Rng(11)
   let sum = 0
   const n = 50_000
@@ -40,7 +40,7 @@ test('Rng: exponential draws have the requested mean', (t) => {
   t.true(Math.abs(sum / n - 20) < 0.5)
 })
 
-test('deriveSeed: deterministic and sensitive to every part', (t) => {
+test('deriveSeed: deterministic and sensitive to every part', t => {
   t.is(deriveSeed(1, 2, 3), deriveSeed(1, 2, 3))
   const seeds = new Set<number>()
   for (let u = 0; u < 1000; u++) seeds.add(deriveSeed(42, 1, u))

@@ -15,7 +15,7 @@ import { Rng, Streams, deriveSeed } from './rng.ts'
 /** How queries are picked. */
 export type QuerySelection =
   | { kind: 'uniform' }
-  | { kind: 'zipf'; /** Skew exponent s > 0 (1 is classic Zipf). */ exponent: number }
+  | { kind: 'zipf' /** Skew exponent s > 0 (1 is classic Zipf). */; exponent: number }
   | { kind: 'sequential' }
 
 export const QuerySelectionSchema = z.discriminatedUnion('kind', [
@@ -80,10 +80,10 @@ export function selectorFactory(
   if (queryCount < 1) throw new RangeError('there must be at least one query')
   switch (selection.kind) {
     case 'uniform':
-      return (rng) => ({ next: () => rng.nextInt(queryCount) })
+      return rng => ({ next: () => rng.nextInt(queryCount) })
     case 'zipf': {
       const cdf = zipfCdf(queryCount, selection.exponent)
-      return (rng) => ({ next: () => searchCdf(cdf, rng.next()) })
+      return rng => ({ next: () => searchCdf(cdf, rng.next()) })
     }
     case 'sequential':
       return (_rng, userId) => {

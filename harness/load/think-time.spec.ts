@@ -3,7 +3,7 @@ import test from 'ava'
 import { Rng } from './rng.ts'
 import { sampleThinkMs } from './think-time.ts'
 
-test('think time samples', (t) => {
+test('think time samples', t => {
   const r = new Rng(3)
   t.is(sampleThinkMs({ kind: 'none' }, r), 0)
   t.is(sampleThinkMs({ kind: 'constant', ms: 12 }, r), 12)

@@ -24,12 +24,10 @@ const ms = () => z.number().nonnegative().max(86_400_000)
 export const ThinkTimeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('none') }),
   z.strictObject({ kind: z.literal('constant'), ms: ms() }),
-  z
-    .strictObject({ kind: z.literal('uniform'), minMs: ms(), maxMs: ms() })
-    .refine((t) => t.maxMs >= t.minMs, {
-      message: 'maxMs must be at least minMs',
-      path: ['maxMs'],
-    }),
+  z.strictObject({ kind: z.literal('uniform'), minMs: ms(), maxMs: ms() }).refine(t => t.maxMs >= t.minMs, {
+    message: 'maxMs must be at least minMs',
+    path: ['maxMs'],
+  }),
   z.strictObject({ kind: z.literal('exponential'), meanMs: ms() }),
   z.strictObject({ kind: z.literal('pacing'), intervalMs: z.number().positive().max(86_400_000) }),
 ])

@@ -5,9 +5,7 @@
 import type { z } from 'zod'
 
 function where(path: readonly PropertyKey[], prefix: string): string {
-  const parts = [prefix, ...path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].filter(
-    (p) => p !== '',
-  )
+  const parts = [prefix, ...path.map(p => (typeof p === 'number' ? `[${p}]` : String(p)))].filter(p => p !== '')
   return parts.join('.').replace(/\.\[/g, '[')
 }
 
@@ -57,13 +55,13 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, prefix = 
       }
       return `${at} ${issue.message} (got ${got})`
     case 'invalid_value':
-      return `${at} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${got})`
+      return `${at} must be one of ${issue.values.map(v => JSON.stringify(v)).join(', ')} (got ${got})`
     case 'unrecognized_keys':
       return `${at} has unknown setting(s): ${issue.keys.join(', ')}`
     case 'invalid_union':
       if ('discriminator' in issue && typeof issue.discriminator === 'string') {
         const opts = (issue as { options?: unknown[] }).options
-        return `${at} must be one of ${(opts ?? []).map((o) => JSON.stringify(o)).join(', ')} (got ${got})`
+        return `${at} must be one of ${(opts ?? []).map(o => JSON.stringify(o)).join(', ')} (got ${got})`
       }
       return `${at} does not match any allowed form (got ${got})`
     default:
@@ -73,7 +71,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, prefix = 
 
 /** All problems of a failed `safeParse`, in plain words. */
 export function describeIssues(error: z.ZodError, input: unknown, prefix = ''): string[] {
-  return error.issues.map((i) => describeIssue(i, input, prefix))
+  return error.issues.map(i => describeIssue(i, input, prefix))
 }
 
 /** True when `v` is a finite number (for defensive cross-field checks on unparsed input). */

@@ -7,13 +7,13 @@ import { nearestRankPercentile } from './stats.ts'
 
 const within = (got: number, want: number, rel: number): boolean => Math.abs(got - want) <= rel * Math.abs(want) + 1e-9
 
-test('the faster WASM histogram build is in use', (t) => {
+test('the faster WASM histogram build is in use', t => {
   t.is(histogramBackend(), 'wasm')
 })
 
-test('histogram percentiles match exact nearest-rank percentiles within 0.1 %', (t) => {
+test('histogram percentiles match exact nearest-rank percentiles within 0.1 %', t => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: 50_000_000 }), { minLength: 1, maxLength: 400 }), (values) => {
+    fc.property(fc.array(fc.integer({ min: 1, max: 50_000_000 }), { minLength: 1, maxLength: 400 }), values => {
       const h = LatencyHistogram.create()
       try {
         for (const us of values) h.recordMicros(us)
@@ -28,7 +28,11 @@ test('histogram percentiles match exact nearest-rank percentiles within 0.1 %', 
           const want = nearestRankPercentile(sorted, p) / 1000
           if (!within(got, want, 0.001)) return false
         }
-        return s.count === values.length && within(s.max, sorted[sorted.length - 1] / 1000, 0.001) && within(s.min, sorted[0] / 1000, 0.001)
+        return (
+          s.count === values.length &&
+          within(s.max, sorted[sorted.length - 1] / 1000, 0.001) &&
+          within(s.min, sorted[0] / 1000, 0.001)
+        )
       } finally {
         h.destroy()
       }
@@ -38,7 +42,7 @@ test('histogram percentiles match exact nearest-rank percentiles within 0.1 %', 
   t.pass()
 })
 
-test('sub-millisecond latencies keep µs precision (no truncation to whole ms)', (t) => {
+test('sub-millisecond latencies keep µs precision (no truncation to whole ms)', t => {
   const h = LatencyHistogram.create()
   h.recordMs(0.25)
   h.recordMs(0.75)
@@ -49,7 +53,7 @@ test('sub-millisecond latencies keep µs precision (no truncation to whole ms)',
   h.destroy()
 })
 
-test('merging adds histograms: merged percentiles are those of the union, not a max or mean of percentiles', (t) => {
+test('merging adds histograms: merged percentiles are those of the union, not a max or mean of percentiles', t => {
   const fast = LatencyHistogram.create()
   const slow = LatencyHistogram.create()
   for (let i = 0; i < 990; i++) fast.recordMs(1)
@@ -66,7 +70,7 @@ test('merging adds histograms: merged percentiles are those of the union, not a 
   for (const h of [fast, slow, merged]) h.destroy()
 })
 
-test('a histogram survives encode → decode', (t) => {
+test('a histogram survives encode → decode', t => {
   const h = LatencyHistogram.create()
   for (let i = 1; i <= 5000; i++) h.recordMicros(i * 37)
   const encoded = h.encode()
@@ -80,7 +84,7 @@ test('a histogram survives encode → decode', (t) => {
   back.destroy()
 })
 
-test('an empty histogram summarises to zeros, and a destroyed one refuses use', (t) => {
+test('an empty histogram summarises to zeros, and a destroyed one refuses use', t => {
   const h = LatencyHistogram.create()
   t.deepEqual(h.summary(), { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p99_9: 0, max: 0 })
   h.destroy()
@@ -88,7 +92,7 @@ test('an empty histogram summarises to zeros, and a destroyed one refuses use', 
   t.throws(() => h.recordMs(1), { message: /after destroy/ })
 })
 
-test('values that round to 0 µs are counted apart and added before any read: every read is as if each was recorded', (t) => {
+test('values that round to 0 µs are counted apart and added before any read: every read is as if each was recorded', t => {
   const values = [0, 0.0001, 0.0004, -1, 0.25, 0, 0.0006, 3.5, 0, 0.0002, 120, 0]
   const h = LatencyHistogram.create()
   const ref = hdr.build({

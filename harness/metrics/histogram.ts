@@ -48,7 +48,7 @@ export function histogramBackend(): 'wasm' | 'js' {
   return useWasm ? 'wasm' : 'js'
 }
 
-const finalizer = new FinalizationRegistry<Histogram>((h) => {
+const finalizer = new FinalizationRegistry<Histogram>(h => {
   try {
     h.destroy()
   } catch {

@@ -29,11 +29,19 @@ export class ReportError extends HarnessError {
   /** One line per problem: `where: what`. */
   readonly issues: readonly string[]
 
-  constructor(reason: 'json' | 'version' | 'schema', message: string, options: { path?: string | null; issues?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    reason: 'json' | 'version' | 'schema',
+    message: string,
+    options: { path?: string | null; issues?: readonly string[]; cause?: unknown } = {},
+  ) {
     const issues = options.issues ?? []
     const shown = issues.slice(0, 25)
     const more = issues.length > shown.length ? `\n  … and ${issues.length - shown.length} more` : ''
-    super(ReportErrorCodes.INVALID_REPORT, shown.length > 0 ? `${message}:\n  - ${shown.join('\n  - ')}${more}` : message, { cause: options.cause })
+    super(
+      ReportErrorCodes.INVALID_REPORT,
+      shown.length > 0 ? `${message}:\n  - ${shown.join('\n  - ')}${more}` : message,
+      { cause: options.cause },
+    )
     this.name = 'ReportError'
     this.path = options.path ?? null
     this.reason = reason
@@ -59,7 +67,11 @@ export function validateReport(report: unknown, where: string | null = null): Sc
   return parseStored(stored, where, nonFinite)
 }
 
-function parseStored(value: unknown, where: string | null, nonFinite: ReadonlySet<string> = new Set()): ScalabilityReport {
+function parseStored(
+  value: unknown,
+  where: string | null,
+  nonFinite: ReadonlySet<string> = new Set(),
+): ScalabilityReport {
   const label = where ?? 'the report'
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ReportError('schema', `${label} is not a scalability report (expected a JSON object)`, { path: where })
@@ -77,12 +89,15 @@ function parseStored(value: unknown, where: string | null, nonFinite: ReadonlySe
   }
   const parsed = ScalabilityReportSchema.safeParse(value)
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => {
+    const issues = parsed.error.issues.map(i => {
       const p = issuePath(i.path)
       const note = nonFinite.has(p) ? ' (it was a non-finite number, Infinity or NaN, which JSON stores as null)' : ''
       return `${p}: ${i.message}${note}`
     })
-    throw new ReportError('schema', `${label} does not match the scalability report schema v${REPORT_SCHEMA_VERSION}`, { path: where, issues })
+    throw new ReportError('schema', `${label} does not match the scalability report schema v${REPORT_SCHEMA_VERSION}`, {
+      path: where,
+      issues,
+    })
   }
   return parsed.data as ScalabilityReport
 }
@@ -96,7 +111,10 @@ export function parseReportJson(text: string, where: string | null = null): Scal
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new ReportError('json', `${where ?? 'the report'} is not valid JSON (${(error as Error).message})`, { path: where, cause: error })
+    throw new ReportError('json', `${where ?? 'the report'} is not valid JSON (${(error as Error).message})`, {
+      path: where,
+      cause: error,
+    })
   }
   return parseStored(value, where)
 }
@@ -124,7 +142,8 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
         return
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
-        if (attempt >= RENAME_RETRIES.length || !(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY')) throw error
+        if (attempt >= RENAME_RETRIES.length || !(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY'))
+          throw error
         await sleep(RENAME_RETRIES[attempt])
       }
     }
@@ -145,7 +164,11 @@ export interface WriteReportsOptions {
  * creates `outDir`, and writes `report.json` (pretty) and `report.html` there atomically.
  * Returns the absolute paths written.
  */
-export async function writeReports(report: ScalabilityReport, outDir: string, options: WriteReportsOptions = {}): Promise<{ json: string; html: string }> {
+export async function writeReports(
+  report: ScalabilityReport,
+  outDir: string,
+  options: WriteReportsOptions = {},
+): Promise<{ json: string; html: string }> {
   validateReport(report)
   const dir = path.resolve(outDir)
   await mkdir(dir, { recursive: true })

@@ -115,7 +115,9 @@ export function listLevels(levels: readonly number[], max = 8): string {
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'))
+  return text.replace(/[&<>"']/g, c =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
+  )
 }
 
 const ANSI_PATTERN = /\u001b\[[0-9;?]*[ -/]*[@-~]/g
@@ -252,7 +254,11 @@ export function niceNumber(x: number, round: boolean): number {
 }
 
 /** Linear ticks in 1-2-5 steps covering [min, max] with about `count` ticks. */
-export function niceTicks(min: number, max: number, count = 5): { ticks: number[]; min: number; max: number; step: number } {
+export function niceTicks(
+  min: number,
+  max: number,
+  count = 5,
+): { ticks: number[]; min: number; max: number; step: number } {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return { ticks: [0, 1], min: 0, max: 1, step: 1 }
   if (max < min) [min, max] = [max, min]
   if (max === min) {

@@ -18,7 +18,16 @@ import {
   jsonForHtml,
   levelWithUnit,
 } from './format.ts'
-import { RECOMMENDATION_TITLES, RECOMMENDATION_TONE, bestThroughput, collectWarnings, detectorCallouts, errorBudget, levelResults, rowAt } from './insights.ts'
+import {
+  RECOMMENDATION_TITLES,
+  RECOMMENDATION_TONE,
+  bestThroughput,
+  collectWarnings,
+  detectorCallouts,
+  errorBudget,
+  levelResults,
+  rowAt,
+} from './insights.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import { barChart, lineChart } from './svg.ts'
 import type { HLine, LegendItem, VMarker } from './svg.ts'
@@ -153,7 +162,7 @@ function figure(title: string, caption: string, svg: string): string {
 
 /** Whether the levels span enough (≥ 32×) to need a log x axis. */
 function wantsLogX(xs: number[]): boolean {
-  const pos = xs.filter((x) => x > 0)
+  const pos = xs.filter(x => x > 0)
   return pos.length > 2 && Math.max(...pos) / Math.min(...pos) >= 32
 }
 
@@ -166,7 +175,7 @@ function fittedCurve(report: ScalabilityReport, log: boolean): [number, number][
   const stored = report.fittedCurve.filter(([n, x]) => Number.isFinite(n) && Number.isFinite(x))
   const u = report.usl
   if (!u || stored.length < 2) return stored
-  const lo = Math.max(1e-3, Math.min(...stored.map(([n]) => n), ...report.levels.map((r) => r.concurrency)))
+  const lo = Math.max(1e-3, Math.min(...stored.map(([n]) => n), ...report.levels.map(r => r.concurrency)))
   const hi = Math.max(...stored.map(([n]) => n))
   const out: [number, number][] = []
   const steps = 160
@@ -182,20 +191,42 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
   const rows = report.levels
   const model = report.loadModel
   const xLabel = model === 'open' ? 'mean requests in flight (concurrency)' : 'concurrent users'
-  const xs = rows.map((r) => r.concurrency)
+  const xs = rows.map(r => r.concurrency)
   const xLog = wantsLogX(xs)
-  const who = (r: LevelRow): string => (model === 'open' ? `${formatLevel(r.level)}/s offered (${formatNumber(r.concurrency, 1)} in flight)` : levelWithUnit(r.level, model))
+  const who = (r: LevelRow): string =>
+    model === 'open'
+      ? `${formatLevel(r.level)}/s offered (${formatNumber(r.concurrency, 1)} in flight)`
+      : levelWithUnit(r.level, model)
   const out: string[] = []
 
   // 1. Throughput with the fitted USL curve and the verdict's markers.
   const markers: VMarker[] = []
-  if (report.optimalConcurrentUsers !== null) markers.push({ x: report.optimalConcurrentUsers, label: `optimal ${formatLevel(report.optimalConcurrentUsers)}`, cls: 'good', tip: 'optimal: the smallest level within 5 % of the best throughput that meets the SLO' })
-  if (report.peakConcurrency !== null) markers.push({ x: report.peakConcurrency, label: `N* ${formatSig(report.peakConcurrency, 3)}`, cls: 'nstar', tip: 'N*: fitted concurrency of peak throughput, √((1 − σ)/κ)' })
-  if (report.scalabilityBreakingPoint !== null) markers.push({ x: report.scalabilityBreakingPoint, label: `breaking ${formatLevel(report.scalabilityBreakingPoint)}`, cls: 'bad', tip: `breaking point: ${report.breakingReason ?? ''}` })
-  const maxT = Math.max(...rows.map((r) => r.throughput))
+  if (report.optimalConcurrentUsers !== null)
+    markers.push({
+      x: report.optimalConcurrentUsers,
+      label: `optimal ${formatLevel(report.optimalConcurrentUsers)}`,
+      cls: 'good',
+      tip: 'optimal: the smallest level within 5 % of the best throughput that meets the SLO',
+    })
+  if (report.peakConcurrency !== null)
+    markers.push({
+      x: report.peakConcurrency,
+      label: `N* ${formatSig(report.peakConcurrency, 3)}`,
+      cls: 'nstar',
+      tip: 'N*: fitted concurrency of peak throughput, √((1 − σ)/κ)',
+    })
+  if (report.scalabilityBreakingPoint !== null)
+    markers.push({
+      x: report.scalabilityBreakingPoint,
+      label: `breaking ${formatLevel(report.scalabilityBreakingPoint)}`,
+      cls: 'bad',
+      tip: `breaking point: ${report.breakingReason ?? ''}`,
+    })
+  const maxT = Math.max(...rows.map(r => r.throughput))
   const hLines: HLine[] = []
   const ceiling = report.usl?.throughputCeiling ?? null
-  if (ceiling !== null && Number.isFinite(ceiling) && ceiling <= maxT * 1.6 && ceiling > 0) hLines.push({ y: ceiling, label: `USL ceiling ${formatRate(ceiling)} req/s`, cls: 'fit', anchor: 'start' })
+  if (ceiling !== null && Number.isFinite(ceiling) && ceiling <= maxT * 1.6 && ceiling > 0)
+    hLines.push({ y: ceiling, label: `USL ceiling ${formatRate(ceiling)} req/s`, cls: 'fit', anchor: 'start' })
   const fitted = fittedCurve(report, xLog)
   const legend: LegendItem[] = [{ label: 'measured', cls: 'tput', shape: 'line' }]
   if (fitted.length > 0) legend.push({ label: 'fitted USL', cls: 'fit', shape: 'dashed' })
@@ -212,8 +243,18 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
         yLabel: 'throughput (req/s)',
         xLog,
         series: [
-          ...(fitted.length > 0 ? [{ name: 'fitted USL', cls: 'fit', points: fitted, dashed: true, markers: false }] : []),
-          { name: 'measured', cls: 'tput', points: rows.map((r) => [r.concurrency, r.throughput] as [number, number]), tips: rows.map((r) => `${who(r)}: ${formatRate(r.throughput)} req/s, p99 ${formatMs(r.p99Ms)} ms${r.refined ? ' (refined)' : ''}`) },
+          ...(fitted.length > 0
+            ? [{ name: 'fitted USL', cls: 'fit', points: fitted, dashed: true, markers: false }]
+            : []),
+          {
+            name: 'measured',
+            cls: 'tput',
+            points: rows.map(r => [r.concurrency, r.throughput] as [number, number]),
+            tips: rows.map(
+              r =>
+                `${who(r)}: ${formatRate(r.throughput)} req/s, p99 ${formatMs(r.p99Ms)} ms${r.refined ? ' (refined)' : ''}`,
+            ),
+          },
         ],
         markers,
         hLines,
@@ -223,11 +264,12 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
   )
 
   // 2. Latency percentiles.
-  const p50 = rows.map((r) => r.p50Ms)
-  const maxes = rows.map((r) => r.maxMs)
-  const positive = [...p50, ...maxes].filter((v) => v > 0)
+  const p50 = rows.map(r => r.p50Ms)
+  const maxes = rows.map(r => r.maxMs)
+  const positive = [...p50, ...maxes].filter(v => v > 0)
   const scale = options.latencyScale ?? 'auto'
-  const yLog = positive.length > 0 && (scale === 'log' || (scale === 'auto' && Math.max(...positive) / Math.min(...positive) > 30))
+  const yLog =
+    positive.length > 0 && (scale === 'log' || (scale === 'auto' && Math.max(...positive) / Math.min(...positive) > 30))
   const slo = report.slo?.p99Ms
   const latencySeries = [
     { name: 'max', cls: 'max', key: 'maxMs' as const, dashed: true },
@@ -246,22 +288,37 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
         yLabel: 'response time (ms)',
         xLog,
         yLog,
-        series: latencySeries.map((s) => ({
+        series: latencySeries.map(s => ({
           name: s.name,
           cls: s.cls,
           dashed: s.dashed,
-          points: rows.map((r) => [r.concurrency, r[s.key]] as [number, number]),
-          tips: rows.map((r) => `${who(r)}: ${s.name} ${formatMs(r[s.key])} ms`),
+          points: rows.map(r => [r.concurrency, r[s.key]] as [number, number]),
+          tips: rows.map(r => `${who(r)}: ${s.name} ${formatMs(r[s.key])} ms`),
         })),
-        hLines: slo !== undefined ? [{ y: slo, label: `SLO p99 ${formatPlain(slo)} ms`, cls: 'slo', anchor: 'start' }] : [],
-        markers: report.scalabilityBreakingPoint !== null ? [{ x: report.scalabilityBreakingPoint, label: `breaking ${formatLevel(report.scalabilityBreakingPoint)}`, cls: 'bad' }] : [],
-        legend: [...latencySeries].reverse().map((s) => ({ label: s.name, cls: s.cls, shape: s.dashed ? ('dashed' as const) : ('line' as const) })),
+        hLines:
+          slo !== undefined ? [{ y: slo, label: `SLO p99 ${formatPlain(slo)} ms`, cls: 'slo', anchor: 'start' }] : [],
+        markers:
+          report.scalabilityBreakingPoint !== null
+            ? [
+                {
+                  x: report.scalabilityBreakingPoint,
+                  label: `breaking ${formatLevel(report.scalabilityBreakingPoint)}`,
+                  cls: 'bad',
+                },
+              ]
+            : [],
+        legend: [...latencySeries]
+          .reverse()
+          .map(s => ({ label: s.name, cls: s.cls, shape: s.dashed ? ('dashed' as const) : ('line' as const) })),
       }),
     ),
   )
 
   // 3. Efficiency.
-  const eff = report.efficiencyCurve.length === rows.length ? report.efficiencyCurve : rows.map((r) => [r.concurrency, r.efficiency * 100] as [number, number])
+  const eff =
+    report.efficiencyCurve.length === rows.length
+      ? report.efficiencyCurve
+      : rows.map(r => [r.concurrency, r.efficiency * 100] as [number, number])
   const range = report.linearScalingRange
   out.push(
     figure(
@@ -274,9 +331,17 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
         yLabel: 'efficiency (%)',
         xLog,
         yMax: Math.max(110, ...eff.map(([, e]) => e)),
-        series: [{ name: 'efficiency', cls: 'eff', points: eff, tips: rows.map((r, i) => `${who(r)}: ${formatNumber(eff[i]?.[1] ?? r.efficiency * 100, 1)} % efficiency`) }],
+        series: [
+          {
+            name: 'efficiency',
+            cls: 'eff',
+            points: eff,
+            tips: rows.map((r, i) => `${who(r)}: ${formatNumber(eff[i]?.[1] ?? r.efficiency * 100, 1)} % efficiency`),
+          },
+        ],
         hLines: [{ y: 90, label: '90 % (linear)', cls: 'eff' }],
-        bands: range && range[1] > range[0] ? [{ from: range[0], to: range[1], label: 'linear range', cls: 'eff' }] : [],
+        bands:
+          range && range[1] > range[0] ? [{ from: range[0], to: range[1], label: 'linear range', cls: 'eff' }] : [],
         legend: [{ label: 'efficiency', cls: 'eff', shape: 'line' }],
       }),
     ),
@@ -293,11 +358,21 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
         title: 'Pool usage per level',
         xLabel: model === 'open' ? 'offered rate (req/s)' : 'users',
         yLabel: 'leases',
-        groups: rows.map((r) => ({
+        groups: rows.map(r => ({
           label: levelLabel(r),
           outline: { value: r.poolSize, cls: 'cap', tip: `${who(r)}: pool size ${r.poolSize}` },
-          stack: [{ value: r.poolAverageUsage, cls: 'avg', tip: `${who(r)}: ${formatNumber(r.poolAverageUsage, 2)} leases in use on average of ${r.poolSize}` }],
-          tick: { value: r.poolPeakUsage, cls: 'peak', tip: `${who(r)}: peak ${formatNumber(r.poolPeakUsage)} of ${r.poolSize} leases` },
+          stack: [
+            {
+              value: r.poolAverageUsage,
+              cls: 'avg',
+              tip: `${who(r)}: ${formatNumber(r.poolAverageUsage, 2)} leases in use on average of ${r.poolSize}`,
+            },
+          ],
+          tick: {
+            value: r.poolPeakUsage,
+            cls: 'peak',
+            tip: `${who(r)}: peak ${formatNumber(r.poolPeakUsage)} of ${r.poolSize} leases`,
+          },
         })),
         legend: [
           { label: 'average in use', cls: 'avg', shape: 'box' },
@@ -318,14 +393,22 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
         title: 'Pool wait and service time per level',
         xLabel: model === 'open' ? 'offered rate (req/s)' : 'users',
         yLabel: 'mean time (ms)',
-        groups: rows.map((r) => {
+        groups: rows.map(r => {
           const total = r.poolWaitMeanMs + r.serviceMeanMs
           const share = total > 0 ? r.poolWaitMeanMs / total : 0
           return {
             label: levelLabel(r),
             stack: [
-              { value: r.serviceMeanMs, cls: 'service', tip: `${who(r)}: service ${formatMs(r.serviceMeanMs)} ms (${formatPercent(1 - share, 0)} %)` },
-              { value: r.poolWaitMeanMs, cls: 'wait', tip: `${who(r)}: pool wait ${formatMs(r.poolWaitMeanMs)} ms (${formatPercent(share, 0)} %), p99 ${formatMs(r.poolWaitP99Ms)} ms` },
+              {
+                value: r.serviceMeanMs,
+                cls: 'service',
+                tip: `${who(r)}: service ${formatMs(r.serviceMeanMs)} ms (${formatPercent(1 - share, 0)} %)`,
+              },
+              {
+                value: r.poolWaitMeanMs,
+                cls: 'wait',
+                tip: `${who(r)}: pool wait ${formatMs(r.poolWaitMeanMs)} ms (${formatPercent(share, 0)} %), p99 ${formatMs(r.poolWaitP99Ms)} ms`,
+              },
             ],
           }
         }),
@@ -337,7 +420,7 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
     ),
   )
   // 6. CPU and errors.
-  const cpuKnown = rows.some((r) => r.cpuUtilization !== null)
+  const cpuKnown = rows.some(r => r.cpuUtilization !== null)
   out.push(
     figure(
       'CPU and errors',
@@ -348,16 +431,49 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
         xLabel,
         yLabel: 'percent',
         xLog,
-        yMax: Math.max(10, ...rows.map((r) => Math.max((r.cpuUtilization ?? 0) * 100, r.errorRate * 100)), errorBudget(report) * 100 * 1.2),
+        yMax: Math.max(
+          10,
+          ...rows.map(r => Math.max((r.cpuUtilization ?? 0) * 100, r.errorRate * 100)),
+          errorBudget(report) * 100 * 1.2,
+        ),
         yHeadroom: false,
         series: [
           ...(cpuKnown
-            ? [{ name: 'CPU', cls: 'service', points: rows.filter((r) => r.cpuUtilization !== null).map((r) => [r.concurrency, (r.cpuUtilization ?? 0) * 100] as [number, number]), tips: rows.filter((r) => r.cpuUtilization !== null).map((r) => `${who(r)}: CPU ${formatPercent(r.cpuUtilization, 1)} % busy, ${formatSig(r.cpuMsPerRequest, 3)} ms CPU per request`) }]
+            ? [
+                {
+                  name: 'CPU',
+                  cls: 'service',
+                  points: rows
+                    .filter(r => r.cpuUtilization !== null)
+                    .map(r => [r.concurrency, (r.cpuUtilization ?? 0) * 100] as [number, number]),
+                  tips: rows
+                    .filter(r => r.cpuUtilization !== null)
+                    .map(
+                      r =>
+                        `${who(r)}: CPU ${formatPercent(r.cpuUtilization, 1)} % busy, ${formatSig(r.cpuMsPerRequest, 3)} ms CPU per request`,
+                    ),
+                },
+              ]
             : []),
-          { name: 'errors', cls: 'p99', points: rows.map((r) => [r.concurrency, r.errorRate * 100] as [number, number]), tips: rows.map((r) => `${who(r)}: ${formatPercent(r.errorRate)} % errors`) },
+          {
+            name: 'errors',
+            cls: 'p99',
+            points: rows.map(r => [r.concurrency, r.errorRate * 100] as [number, number]),
+            tips: rows.map(r => `${who(r)}: ${formatPercent(r.errorRate)} % errors`),
+          },
         ],
-        hLines: [{ y: errorBudget(report) * 100, label: `error budget ${formatPlain(errorBudget(report) * 100)} %`, cls: 'slo', anchor: 'start' }],
-        legend: [...(cpuKnown ? [{ label: 'CPU busy', cls: 'service', shape: 'line' as const }] : []), { label: 'errors', cls: 'p99', shape: 'line' }],
+        hLines: [
+          {
+            y: errorBudget(report) * 100,
+            label: `error budget ${formatPlain(errorBudget(report) * 100)} %`,
+            cls: 'slo',
+            anchor: 'start',
+          },
+        ],
+        legend: [
+          ...(cpuKnown ? [{ label: 'CPU busy', cls: 'service', shape: 'line' as const }] : []),
+          { label: 'errors', cls: 'p99', shape: 'line' },
+        ],
       }),
     ),
   )
@@ -390,10 +506,17 @@ function levelTable(report: ScalabilityReport): string {
     ['SLO', '', false],
     ['', '', false],
   ]
-  const th = head.map(([name, unit, n]) => `<th class="${n ? 'n' : ''}">${esc(name)}${unit ? `<span class="unit">${esc(unit)}</span>` : ''}</th>`).join('')
+  const th = head
+    .map(
+      ([name, unit, n]) =>
+        `<th class="${n ? 'n' : ''}">${esc(name)}${unit ? `<span class="unit">${esc(unit)}</span>` : ''}</th>`,
+    )
+    .join('')
   const body = report.levels
-    .map((r) => {
-      const cls = [r === opt ? 'optimal' : '', r === brk ? 'breaking' : '', r.refined ? 'refined' : ''].filter(Boolean).join(' ')
+    .map(r => {
+      const cls = [r === opt ? 'optimal' : '', r === brk ? 'breaking' : '', r.refined ? 'refined' : '']
+        .filter(Boolean)
+        .join(' ')
       const tags: string[] = []
       if (r === opt) tags.push('<span class="tag good">optimal</span>')
       if (r === brk) tags.push('<span class="tag bad">breaking point</span>')
@@ -433,30 +556,83 @@ function summaryCards(report: ScalabilityReport): string {
   const opt = rowAt(report, report.optimalConcurrentUsers)
   cards.push(
     report.optimalConcurrentUsers !== null
-      ? card(model === 'open' ? 'Optimal load' : 'Optimal users', esc(formatLevel(report.optimalConcurrentUsers)), opt ? `${esc(formatRate(opt.throughput))} req/s · p99 ${esc(formatMs(opt.p99Ms))} ms` : '', 'good')
+      ? card(
+          model === 'open' ? 'Optimal load' : 'Optimal users',
+          esc(formatLevel(report.optimalConcurrentUsers)),
+          opt ? `${esc(formatRate(opt.throughput))} req/s · p99 ${esc(formatMs(opt.p99Ms))} ms` : '',
+          'good',
+        )
       : card(model === 'open' ? 'Optimal load' : 'Optimal users', 'none', 'no level met the SLO', 'bad'),
   )
   const best = bestThroughput(report)
-  if (best) cards.push(card('Best throughput', `${esc(formatRate(best.throughput))} <small>req/s</small>`, `at ${esc(levelWithUnit(best.level, model))}`))
+  if (best)
+    cards.push(
+      card(
+        'Best throughput',
+        `${esc(formatRate(best.throughput))} <small>req/s</small>`,
+        `at ${esc(levelWithUnit(best.level, model))}`,
+      ),
+    )
   const ceiling = report.usl?.throughputCeiling ?? null
   cards.push(
     report.peakConcurrency !== null
-      ? card('Fitted peak N*', esc(formatSig(report.peakConcurrency, 3)), ceiling !== null ? `USL ceiling ${esc(formatRate(ceiling))} req/s` : 'USL peak concurrency')
-      : card('Fitted peak N*', 'none', report.usl ? (ceiling !== null ? `levels off towards ${esc(formatRate(ceiling))} req/s` : 'no peak in the fit') : 'no USL fit'),
+      ? card(
+          'Fitted peak N*',
+          esc(formatSig(report.peakConcurrency, 3)),
+          ceiling !== null ? `USL ceiling ${esc(formatRate(ceiling))} req/s` : 'USL peak concurrency',
+        )
+      : card(
+          'Fitted peak N*',
+          'none',
+          report.usl
+            ? ceiling !== null
+              ? `levels off towards ${esc(formatRate(ceiling))} req/s`
+              : 'no peak in the fit'
+            : 'no USL fit',
+        ),
   )
   cards.push(
     report.scalabilityBreakingPoint !== null
-      ? card('Breaking point', esc(formatLevel(report.scalabilityBreakingPoint)), esc(report.breakingReason ?? ''), 'bad')
-      : card('Breaking point', 'none', `held up to ${esc(levelWithUnit(report.levels[report.levels.length - 1].level, model))}`, 'good'),
+      ? card(
+          'Breaking point',
+          esc(formatLevel(report.scalabilityBreakingPoint)),
+          esc(report.breakingReason ?? ''),
+          'bad',
+        )
+      : card(
+          'Breaking point',
+          'none',
+          `held up to ${esc(levelWithUnit(report.levels[report.levels.length - 1].level, model))}`,
+          'good',
+        ),
   )
   const range = report.linearScalingRange
-  cards.push(card('Linear range', range ? `${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : 'none', 'efficiency ≥ 90 %'))
+  cards.push(
+    card(
+      'Linear range',
+      range ? `${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : 'none',
+      'efficiency ≥ 90 %',
+    ),
+  )
   if (report.resourceContentionScore !== null) {
     cards.push(
-      card('Contention σ', `${esc(formatNumber(report.resourceContentionScore, 1))} <small>%</small>`, `serialised share${report.coherencyCost !== null ? ` · coherency κ ${esc(formatSig(report.coherencyCost, 3))}` : ''}`, report.resourceContentionScore > 30 ? 'warn' : ''),
+      card(
+        'Contention σ',
+        `${esc(formatNumber(report.resourceContentionScore, 1))} <small>%</small>`,
+        `serialised share${report.coherencyCost !== null ? ` · coherency κ ${esc(formatSig(report.coherencyCost, 3))}` : ''}`,
+        report.resourceContentionScore > 30 ? 'warn' : '',
+      ),
     )
   }
-  if (report.usl) cards.push(card('USL fit R²', esc(formatNumber(report.usl.rSquared, 3)), `λ ${esc(formatWithError(report.usl.lambda, report.usl.standardErrors.lambda))} req/s`, report.usl.rSquared < 0.8 ? 'warn' : ''))
+  if (report.usl)
+    cards.push(
+      card(
+        'USL fit R²',
+        esc(formatNumber(report.usl.rSquared, 3)),
+        `λ ${esc(formatWithError(report.usl.lambda, report.usl.standardErrors.lambda))} req/s`,
+        report.usl.rSquared < 0.8 ? 'warn' : '',
+      ),
+    )
   return `<section class="cards">${cards.join('')}</section>`
 }
 
@@ -473,8 +649,8 @@ function recommendationPanel(report: ScalabilityReport): string {
 <dt>ceiling</dt><dd>${esc(u.throughputCeiling === null ? 'unbounded' : `${formatRate(u.throughputCeiling)} req/s`)}</dd></dl>`
     : `<div class="subhead">USL fit</div><p class="meta">${esc(report.uslError ?? 'none')}</p>`
   return `<section class="panel"><h2>Recommendation: ${esc(RECOMMENDATION_TITLES[r.kind])} <span class="tag">${esc(r.kind)}</span></h2>
-<div class="subhead">Advice</div>${r.advice.length > 0 ? `<ul class="advice">${r.advice.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>` : '<p class="meta">none</p>'}
-<div class="subhead">Why</div>${r.reasons.length > 0 ? `<ul class="plain">${r.reasons.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>` : '<p class="meta">no reasons given</p>'}
+<div class="subhead">Advice</div>${r.advice.length > 0 ? `<ul class="advice">${r.advice.map(a => `<li>${esc(a)}</li>`).join('')}</ul>` : '<p class="meta">none</p>'}
+<div class="subhead">Why</div>${r.reasons.length > 0 ? `<ul class="plain">${r.reasons.map(a => `<li>${esc(a)}</li>`).join('')}</ul>` : '<p class="meta">no reasons given</p>'}
 ${uslRows}</section>`
 }
 
@@ -486,21 +662,28 @@ function findingsPanel(report: ScalabilityReport): string {
     parts.push('<p class="ok-note">✓ No deadlock, stall, pool exhaustion or blocked event loop at any level.</p>')
   } else {
     for (const c of callouts) {
-      const extra = Object.entries(c.moreByKind).map(([k, n]) => `<li>+${esc(formatNumber(n))} more ${esc(k)} finding${n === 1 ? '' : 's'} (counted, not kept)</li>`)
+      const extra = Object.entries(c.moreByKind).map(
+        ([k, n]) => `<li>+${esc(formatNumber(n))} more ${esc(k)} finding${n === 1 ? '' : 's'} (counted, not kept)</li>`,
+      )
       parts.push(
         `<div class="callout${c.deadlock ? ' bad' : ''}"><div class="title">${esc(levelWithUnit(c.level, report.loadModel))}: ${c.deadlock ? 'deadlock or total stall' : `${c.findings.length} finding${c.findings.length === 1 ? '' : 's'}`}</div><ul>${c.findings
-          .map((f) => `<li><span class="tag ${f.kind === 'deadlock' || f.kind === 'stall' ? 'bad' : 'warn'}">${esc(f.kind)}</span>${esc(f.text)}</li>`)
+          .map(
+            f =>
+              `<li><span class="tag ${f.kind === 'deadlock' || f.kind === 'stall' ? 'bad' : 'warn'}">${esc(f.kind)}</span>${esc(f.text)}</li>`,
+          )
           .join('')}${extra.join('')}</ul></div>`,
       )
     }
   }
   parts.push('<div class="subhead">Warnings</div>')
   if (warnings.length === 0) parts.push('<p class="ok-note">✓ None.</p>')
-  else parts.push(`<ul class="plain warnings">${warnings.map((w) => `<li>${esc(w.text)}</li>`).join('')}</ul>`)
+  else parts.push(`<ul class="plain warnings">${warnings.map(w => `<li>${esc(w.text)}</li>`).join('')}</ul>`)
   // Event loop per level: what the detector measured even without findings.
-  const loops = levelResults(report).filter((x) => x.result?.detector)
+  const loops = levelResults(report).filter(x => x.result?.detector)
   if (loops.length > 0) {
-    parts.push('<div class="subhead">Event loop per level</div><div class="table-wrap" style="margin:0"><table><thead><tr><th class="n">level</th><th class="n">delay p99<span class="unit">ms</span></th><th class="n">delay max<span class="unit">ms</span></th><th class="n">blocked<span class="unit">episodes</span></th><th class="n">timed out, still running<span class="unit">peak</span></th></tr></thead><tbody>')
+    parts.push(
+      '<div class="subhead">Event loop per level</div><div class="table-wrap" style="margin:0"><table><thead><tr><th class="n">level</th><th class="n">delay p99<span class="unit">ms</span></th><th class="n">delay max<span class="unit">ms</span></th><th class="n">blocked<span class="unit">episodes</span></th><th class="n">timed out, still running<span class="unit">peak</span></th></tr></thead><tbody>',
+    )
     for (const { row, result } of loops) {
       const d = result!.detector!
       parts.push(
@@ -516,9 +699,15 @@ function findingsPanel(report: ScalabilityReport): string {
 function environmentPanel(report: ScalabilityReport): string {
   const e = report.environment
   const s = report.sweep
-  const kv = (pairs: Array<[string, string]>): string => `<dl class="kv">${pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`
+  const kv = (pairs: Array<[string, string]>): string =>
+    `<dl class="kv">${pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`
   const sloText = report.slo
-    ? [report.slo.p99Ms !== undefined ? `p99 ≤ ${formatPlain(report.slo.p99Ms)} ms` : null, `errors ≤ ${formatPlain(errorBudget(report) * 100)} %`].filter(Boolean).join(', ')
+    ? [
+        report.slo.p99Ms !== undefined ? `p99 ≤ ${formatPlain(report.slo.p99Ms)} ms` : null,
+        `errors ≤ ${formatPlain(errorBudget(report) * 100)} %`,
+      ]
+        .filter(Boolean)
+        .join(', ')
     : `none (error budget ${formatPlain(errorBudget(report) * 100)} %)`
   return `<section class="panels"><section class="panel"><h2>Sweep</h2>${kv([
     ['target', report.target],
@@ -560,10 +749,16 @@ export function renderHtmlReport(report: ScalabilityReport, options: HtmlReportO
     `${levels.length} level${levels.length === 1 ? '' : 's'}, ${formatLevel(first.level)} → ${levelWithUnit(last.level, report.loadModel)}`,
     `${formatNumber(report.sweep.durationMs)} ms per level after ${formatNumber(report.sweep.warmUpMs)} ms warm-up`,
     `seed ${report.seed}`,
-    report.generatedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC'),
+    report.generatedAt
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC')
+      .replace(/Z$/, ' UTC'),
   ]
   const headline = report.recommendation.advice[0] ?? report.recommendation.reasons[0] ?? ''
-  const data = options.embedData === false ? '' : `<script type="application/json" id="report-data">${jsonForHtml(report)}</script>`
+  const data =
+    options.embedData === false
+      ? ''
+      : `<script type="application/json" id="report-data">${jsonForHtml(report)}</script>`
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -576,7 +771,7 @@ export function renderHtmlReport(report: ScalabilityReport, options: HtmlReportO
 <body>
 <main>
 <header class="top">
-<div><div class="eyebrow">Scalability report</div><h1>${esc(report.target)}</h1><p class="meta">${meta.map((m) => `<span class="nw">${esc(m)}</span>`).join(' · ')}</p></div>
+<div><div class="eyebrow">Scalability report</div><h1>${esc(report.target)}</h1><p class="meta">${meta.map(m => `<span class="nw">${esc(m)}</span>`).join(' · ')}</p></div>
 <div class="verdict tone-${tone}"><div class="eyebrow">Verdict</div><div class="kind">${esc(RECOMMENDATION_TITLES[kind])}</div><div class="why">${esc(headline)}</div></div>
 </header>
 ${summaryCards(report)}

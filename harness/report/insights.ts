@@ -14,7 +14,7 @@ export function levelResults(report: ScalabilityReport): Array<{ row: LevelRow; 
     // Rows and results are in the same (ascending) order; the level check guards hand-made reports.
     const same = results[i]
     if (same && (report.loadModel === 'open' || same.concurrentUsers === row.level)) return { row, result: same }
-    const byUsers = report.loadModel === 'closed' ? results.find((r) => r.concurrentUsers === row.level) : undefined
+    const byUsers = report.loadModel === 'closed' ? results.find(r => r.concurrentUsers === row.level) : undefined
     return { row, result: byUsers ?? same ?? null }
   })
 }
@@ -60,8 +60,8 @@ export function describeFinding(finding: { kind: string; message: string; [key: 
   switch (f.kind) {
     case 'deadlock': {
       const cycle = (f.cycle as Array<{ op?: LooseOp; waitsFor?: string; heldBy?: LooseOp }> | undefined) ?? []
-      const resources = (f.resources as string[] | undefined) ?? [...new Set(cycle.map((e) => e.waitsFor ?? '?'))]
-      const edges = cycle.map((e) => `${opText(e.op)} waits for ${e.waitsFor ?? '?'} held by ${opText(e.heldBy)}`)
+      const resources = (f.resources as string[] | undefined) ?? [...new Set(cycle.map(e => e.waitsFor ?? '?'))]
+      const edges = cycle.map(e => `${opText(e.op)} waits for ${e.waitsFor ?? '?'} held by ${opText(e.heldBy)}`)
       const behind = (f.blockedBehind as unknown[] | undefined)?.length ?? 0
       const text = edges.length > 0 ? edges.join('; ') : f.message.replace(/^deadlock:\s*/, '')
       return `deadlock cycle: ${text}. Resources: ${resources.join(', ') || '?'}${behind > 0 ? `; ${behind} more operation(s) blocked behind it` : ''}`
@@ -97,7 +97,14 @@ export interface DetectorCallout {
   moreByKind: Record<string, number>
 }
 
-const SEVERITY = ['deadlock', 'stall', 'pool-exhaustion', 'blocked-event-loop', 'timed-out-still-running', 'slow-operation']
+const SEVERITY = [
+  'deadlock',
+  'stall',
+  'pool-exhaustion',
+  'blocked-event-loop',
+  'timed-out-still-running',
+  'slow-operation',
+]
 
 /** Levels with a deadlock or any detector finding, with the findings described. */
 export function detectorCallouts(report: ScalabilityReport): DetectorCallout[] {
@@ -115,7 +122,10 @@ export function detectorCallouts(report: ScalabilityReport): DetectorCallout[] {
     out.push({
       level: row.level,
       deadlock: row.deadlockDetected,
-      findings: findings.map((f) => ({ kind: f.kind, text: describeFinding(f as unknown as { kind: string; message: string }) })),
+      findings: findings.map(f => ({
+        kind: f.kind,
+        text: describeFinding(f as unknown as { kind: string; message: string }),
+      })),
       moreByKind,
     })
   }
@@ -135,8 +145,8 @@ export interface ReportWarning {
  * slow cool-downs, an early stop.
  */
 export function collectWarnings(report: ScalabilityReport): ReportWarning[] {
-  const out: ReportWarning[] = report.warnings.map((text) => ({ text, levels: null, kind: 'analysis' as const }))
-  const all = report.levels.map((r) => r.level)
+  const out: ReportWarning[] = report.warnings.map(text => ({ text, levels: null, kind: 'analysis' as const }))
+  const all = report.levels.map(r => r.level)
   const grouped = new Map<string, number[]>()
   const addGrouped = (text: string, level: number): void => {
     const list = grouped.get(text) ?? []
@@ -149,7 +159,9 @@ export function collectWarnings(report: ScalabilityReport): ReportWarning[] {
       const detail =
         ll !== null
           ? `${ll.law}: observed ${formatNumber(ll.observed, 2)}, predicted ${formatNumber(ll.predicted, 2)} (${
-              ll.relativeError === null || !Number.isFinite(ll.relativeError) ? 'no finite error' : `off by ${formatPercent(ll.relativeError, 0)} %`
+              ll.relativeError === null || !Number.isFinite(ll.relativeError)
+                ? 'no finite error'
+                : `off by ${formatPercent(ll.relativeError, 0)} %`
             }, tolerance ${formatPercent(ll.tolerance, 0)} %)`
           : 'observed and predicted concurrency disagree'
       out.push({
@@ -164,17 +176,26 @@ export function collectWarnings(report: ScalabilityReport): ReportWarning[] {
       addGrouped(w, row.level)
     }
     if (row.droppedStarts > 0) {
-      out.push({ text: `${formatNumber(row.droppedStarts)} arrivals dropped at ${formatLevel(row.level)} (maxInFlight reached): the offered rate was not delivered`, levels: [row.level], kind: 'measurement' })
+      out.push({
+        text: `${formatNumber(row.droppedStarts)} arrivals dropped at ${formatLevel(row.level)} (maxInFlight reached): the offered rate was not delivered`,
+        levels: [row.level],
+        kind: 'measurement',
+      })
     }
     if (row.coolDownMs > 1000) {
-      out.push({ text: `the cool-down after ${formatLevel(row.level)} waited ${formatMs(row.coolDownMs)} ms for timed-out work to drain`, levels: [row.level], kind: 'measurement' })
+      out.push({
+        text: `the cool-down after ${formatLevel(row.level)} waited ${formatMs(row.coolDownMs)} ms for timed-out work to drain`,
+        levels: [row.level],
+        kind: 'measurement',
+      })
     }
   }
   for (const [text, levels] of grouped) {
     const where = levels.length === all.length && all.length > 1 ? 'at every level' : `at ${listLevels(levels)}`
     out.push({ text: `${text} (${where})`, levels, kind: 'measurement' })
   }
-  if (report.sweep.stoppedEarly) out.push({ text: `the sweep ${report.sweep.stoppedEarly}`, levels: null, kind: 'sweep' })
+  if (report.sweep.stoppedEarly)
+    out.push({ text: `the sweep ${report.sweep.stoppedEarly}`, levels: null, kind: 'sweep' })
   return out
 }
 
@@ -187,5 +208,5 @@ export function bestThroughput(report: ScalabilityReport): { level: number; thro
 
 /** The row of a level, if measured. */
 export function rowAt(report: ScalabilityReport, level: number | null): LevelRow | undefined {
-  return level === null ? undefined : report.levels.find((r) => r.level === level || r.concurrency === level)
+  return level === null ? undefined : report.levels.find(r => r.level === level || r.concurrency === level)
 }

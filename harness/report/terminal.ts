@@ -29,7 +29,15 @@ import {
   visibleWidth,
   wrap,
 } from './format.ts'
-import { RECOMMENDATION_TITLES, RECOMMENDATION_TONE, bestThroughput, collectWarnings, detectorCallouts, errorBudget, rowAt } from './insights.ts'
+import {
+  RECOMMENDATION_TITLES,
+  RECOMMENDATION_TONE,
+  bestThroughput,
+  collectWarnings,
+  detectorCallouts,
+  errorBudget,
+  rowAt,
+} from './insights.ts'
 
 /** Options shared by the terminal renderers. */
 export interface TerminalOptions {
@@ -43,14 +51,25 @@ export interface TerminalOptions {
 
 // --- colour ----------------------------------------------------------------------------------
 
-const CODES = { bold: 1, dim: 2, italic: 3, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90 } as const
+const CODES = {
+  bold: 1,
+  dim: 2,
+  italic: 3,
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  gray: 90,
+} as const
 type Style = keyof typeof CODES
 
 function paint(on: boolean | undefined, styles: Style | Style[] | undefined, text: string): string {
   if (!on || styles === undefined || text === '') return text
   const list = Array.isArray(styles) ? styles : [styles]
   if (list.length === 0) return text
-  return `\u001b[${list.map((s) => CODES[s]).join(';')}m${text}\u001b[0m`
+  return `\u001b[${list.map(s => CODES[s]).join(';')}m${text}\u001b[0m`
 }
 
 /**
@@ -58,7 +77,10 @@ function paint(on: boolean | undefined, styles: Style | Style[] | undefined, tex
  * with `FORCE_COLOR` set to anything but `0`/`false`; otherwise when the stream is a TTY and
  * `TERM` is not `dumb`.
  */
-export function shouldColor(stream: { isTTY?: boolean } | undefined, env: Record<string, string | undefined> = process.env): boolean {
+export function shouldColor(
+  stream: { isTTY?: boolean } | undefined,
+  env: Record<string, string | undefined> = process.env,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
   const force = env.FORCE_COLOR
   if (force !== undefined) return !(force === '0' || force.toLowerCase() === 'false')
@@ -167,12 +189,12 @@ interface Column {
 }
 
 function alignDecimals(texts: string[]): string[] {
-  const split = texts.map((t) => {
+  const split = texts.map(t => {
     const m = /^(.*?)(\.\d+)?(\D*)$/.exec(t)
     return m && /\d/.test(t) ? { int: m[1], frac: (m[2] ?? '') + m[3] } : { int: t, frac: '' }
   })
-  const fracW = Math.max(0, ...split.map((s) => visibleWidth(s.frac)))
-  return split.map((s) => s.int + pad(s.frac, fracW))
+  const fracW = Math.max(0, ...split.map(s => visibleWidth(s.frac)))
+  return split.map(s => s.int + pad(s.frac, fracW))
 }
 
 /**
@@ -180,11 +202,14 @@ function alignDecimals(texts: string[]): string[] {
  * with refined levels marked `*` and (given the report) the optimal level and breaking point
  * named. Columns of least interest are dropped when `width` is too small.
  */
-export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[], options: LevelTableOptions = {}): string {
+export function renderLevelTable(
+  input: ScalabilityReport | readonly LevelRow[],
+  options: LevelTableOptions = {},
+): string {
   const report = Array.isArray(input) ? null : (input as ScalabilityReport)
   const rows: readonly LevelRow[] = report ? report.levels : (input as readonly LevelRow[])
   const model = options.model ?? report?.loadModel ?? 'closed'
-  const slo = options.slo !== undefined ? options.slo : report?.slo ?? null
+  const slo = options.slo !== undefined ? options.slo : (report?.slo ?? null)
   const budget = slo?.errorRate ?? 0.01
   const g = glyphs(options)
   const color = options.color === true
@@ -193,7 +218,7 @@ export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[],
   const notes = new Map<number, Cell[]>()
   const note = (level: number | null, cell: Cell): void => {
     if (level === null) return
-    const row = rows.find((r) => r.level === level || r.concurrency === level)
+    const row = rows.find(r => r.level === level || r.concurrency === level)
     if (!row) return
     notes.set(row.level, [...(notes.get(row.level) ?? []), cell])
   }
@@ -202,8 +227,10 @@ export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[],
     note(report.optimalConcurrentUsers, { text: 'optimal', style: ['green', 'bold'] })
     note(report.scalabilityBreakingPoint, { text: 'breaking point', style: ['red', 'bold'] })
   }
-  for (const r of rows) if (r.littlesLawConsistent === false) note(r.level, { text: "Little's law off", style: 'yellow' })
-  for (const r of rows) if (r.droppedStarts > 0) note(r.level, { text: `${formatNumber(r.droppedStarts)} dropped`, style: 'yellow' })
+  for (const r of rows)
+    if (r.littlesLawConsistent === false) note(r.level, { text: "Little's law off", style: 'yellow' })
+  for (const r of rows)
+    if (r.droppedStarts > 0) note(r.level, { text: `${formatNumber(r.droppedStarts)} dropped`, style: 'yellow' })
 
   const columns: Column[] = [
     {
@@ -211,56 +238,85 @@ export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[],
       unit: model === 'open' ? '/s' : '',
       priority: 100,
       numeric: true,
-      cell: (r) => ({ text: `${r.refined ? '*' : ''}${formatLevel(r.level)}`, style: r.refined ? 'dim' : 'bold' }),
+      cell: r => ({ text: `${r.refined ? '*' : ''}${formatLevel(r.level)}`, style: r.refined ? 'dim' : 'bold' }),
     },
   ]
   if (model === 'open') {
-    columns.push({ header: 'in flight', unit: 'mean', priority: 35, numeric: true, cell: (r) => ({ text: formatNumber(r.concurrency, 1) }) })
+    columns.push({
+      header: 'in flight',
+      unit: 'mean',
+      priority: 35,
+      numeric: true,
+      cell: r => ({ text: formatNumber(r.concurrency, 1) }),
+    })
   }
   columns.push(
-    { header: 'throughput', unit: 'req/s', priority: 90, numeric: true, cell: (r) => ({ text: formatRate(r.throughput) }) },
-    { header: 'p50', unit: 'ms', priority: 40, numeric: true, cell: (r) => ({ text: formatMs(r.p50Ms) }) },
+    {
+      header: 'throughput',
+      unit: 'req/s',
+      priority: 90,
+      numeric: true,
+      cell: r => ({ text: formatRate(r.throughput) }),
+    },
+    { header: 'p50', unit: 'ms', priority: 40, numeric: true, cell: r => ({ text: formatMs(r.p50Ms) }) },
     {
       header: 'p99',
       unit: 'ms',
       priority: 80,
       numeric: true,
-      cell: (r) => ({ text: formatMs(r.p99Ms), style: slo?.p99Ms !== undefined && r.p99Ms > slo.p99Ms ? 'red' : undefined }),
+      cell: r => ({
+        text: formatMs(r.p99Ms),
+        style: slo?.p99Ms !== undefined && r.p99Ms > slo.p99Ms ? 'red' : undefined,
+      }),
     },
     {
       header: 'errors',
       unit: '%',
       priority: 70,
       numeric: true,
-      cell: (r) => ({ text: formatPercent(r.errorRate), style: r.errorRate > budget ? 'red' : r.errorRate > 0 ? 'yellow' : undefined }),
+      cell: r => ({
+        text: formatPercent(r.errorRate),
+        style: r.errorRate > budget ? 'red' : r.errorRate > 0 ? 'yellow' : undefined,
+      }),
     },
     {
       header: 'eff.',
       unit: '%',
       priority: 30,
       numeric: true,
-      cell: (r) => ({ text: formatPercent(r.efficiency, 0), style: r.efficiency >= 0.9 ? undefined : r.efficiency >= 0.5 ? 'yellow' : 'red' }),
+      cell: r => ({
+        text: formatPercent(r.efficiency, 0),
+        style: r.efficiency >= 0.9 ? undefined : r.efficiency >= 0.5 ? 'yellow' : 'red',
+      }),
     },
-    { header: 'pool wait', unit: 'ms', priority: 20, numeric: true, cell: (r) => ({ text: formatMs(r.poolWaitMeanMs) }) },
-    { header: 'CPU', unit: '%', priority: 10, numeric: true, cell: (r) => ({ text: r.cpuUtilization === null ? MISSING : formatPercent(r.cpuUtilization, 1) }) },
+    { header: 'pool wait', unit: 'ms', priority: 20, numeric: true, cell: r => ({ text: formatMs(r.poolWaitMeanMs) }) },
+    {
+      header: 'CPU',
+      unit: '%',
+      priority: 10,
+      numeric: true,
+      cell: r => ({ text: r.cpuUtilization === null ? MISSING : formatPercent(r.cpuUtilization, 1) }),
+    },
     {
       header: 'SLO',
       unit: '',
       priority: 60,
       numeric: false,
-      cell: (r) => (r.sloMet ? { text: g.ok, style: 'green' } : { text: g.fail, style: ['red', 'bold'] }),
+      cell: r => (r.sloMet ? { text: g.ok, style: 'green' } : { text: g.fail, style: ['red', 'bold'] }),
     },
   )
 
   const indent = '  '
   const gap = '  '
   const build = (cols: Column[]): { widths: number[]; cells: string[][]; styles: Cell[][] } => {
-    const styles = rows.map((r) => cols.map((c) => c.cell(r)))
+    const styles = rows.map(r => cols.map(c => c.cell(r)))
     const cells = cols.map((c, j) => {
-      const texts = styles.map((s) => clean(s[j].text, options.ascii))
+      const texts = styles.map(s => clean(s[j].text, options.ascii))
       return c.numeric ? alignDecimals(texts) : texts
     })
-    const widths = cols.map((c, j) => Math.max(visibleWidth(c.header), visibleWidth(c.unit), ...cells[j].map(visibleWidth)))
+    const widths = cols.map((c, j) =>
+      Math.max(visibleWidth(c.header), visibleWidth(c.unit), ...cells[j].map(visibleWidth)),
+    )
     return { widths, cells: rows.map((_, i) => cols.map((_, j) => cells[j][i])), styles }
   }
   let cols = columns
@@ -268,7 +324,7 @@ export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[],
   const total = (w: number[]): number => indent.length + w.reduce((a, b) => a + b, 0) + gap.length * (w.length - 1)
   while (total(built.widths) > width && cols.length > 3) {
     const drop = cols.reduce((a, b) => (b.priority < a.priority ? b : a))
-    cols = cols.filter((c) => c !== drop)
+    cols = cols.filter(c => c !== drop)
     built = build(cols)
   }
   const { widths, cells, styles } = built
@@ -287,8 +343,18 @@ export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[],
         })
         .join(gap)
     ).trimEnd()
-  lines.push(headerLine(cols.map((c) => c.header), 'bold'))
-  lines.push(headerLine(cols.map((c) => clean(c.unit, options.ascii)), 'dim'))
+  lines.push(
+    headerLine(
+      cols.map(c => c.header),
+      'bold',
+    ),
+  )
+  lines.push(
+    headerLine(
+      cols.map(c => clean(c.unit, options.ascii)),
+      'dim',
+    ),
+  )
   lines.push(indent + paint(color, 'dim', g.rule.repeat(tableWidth - indent.length)))
   rows.forEach((r, i) => {
     let line =
@@ -302,22 +368,23 @@ export function renderLevelTable(input: ScalabilityReport | readonly LevelRow[],
         .join(gap)
     const rowNotes = notes.get(r.level) ?? []
     if (rowNotes.length > 0 && noteRoom >= 6) {
-      const plain = truncate(rowNotes.map((n) => clean(n.text, options.ascii)).join(', '), noteRoom)
+      const plain = truncate(rowNotes.map(n => clean(n.text, options.ascii)).join(', '), noteRoom)
       // Colour each note when it fits whole; otherwise print the cut text plain.
-      const whole = rowNotes.map((n) => clean(n.text, options.ascii)).join(', ') === plain
-      line += gap + (whole ? rowNotes.map((n) => paint(color, n.style, clean(n.text, options.ascii))).join(', ') : plain)
+      const whole = rowNotes.map(n => clean(n.text, options.ascii)).join(', ') === plain
+      line += gap + (whole ? rowNotes.map(n => paint(color, n.style, clean(n.text, options.ascii))).join(', ') : plain)
     }
     lines.push(line.trimEnd())
   })
   const foot: string[] = []
-  if (rows.some((r) => r.refined)) foot.push('* refined: measured between the last good and the first bad level')
+  if (rows.some(r => r.refined)) foot.push('* refined: measured between the last good and the first bad level')
   if (slo || report) {
     const parts: string[] = []
     if (slo?.p99Ms !== undefined) parts.push(`p99 <= ${formatPlain(slo.p99Ms)} ms`)
     parts.push(`errors <= ${formatPlain(budget * 100)} %`)
     foot.push(`SLO: ${parts.join(', ')}${slo?.errorRate === undefined ? ' (default error budget)' : ''}`)
   }
-  for (const f of foot) lines.push(indent + paint(color, 'dim', clean(truncate(f, width - indent.length), options.ascii)))
+  for (const f of foot)
+    lines.push(indent + paint(color, 'dim', clean(truncate(f, width - indent.length), options.ascii)))
   return lines.join('\n')
 }
 
@@ -353,22 +420,24 @@ function renderBars(report: ScalabilityReport, o: ChartOptions): string {
   const color = o.color === true
   const width = o.width ?? 100
   const rows = report.levels
-  const labels = rows.map((r) => `${r.refined ? '*' : ''}${formatLevel(r.level)}`)
-  const tputs = rows.map((r) => formatRate(r.throughput))
-  const p99s = rows.map((r) => formatMs(r.p99Ms))
-  const labelW = Math.max(levelNoun(report.loadModel).length, ...labels.map((l) => l.length))
-  const tputW = Math.max(...tputs.map((t) => t.length))
-  const p99W = Math.max(...p99s.map((t) => t.length))
+  const labels = rows.map(r => `${r.refined ? '*' : ''}${formatLevel(r.level)}`)
+  const tputs = rows.map(r => formatRate(r.throughput))
+  const p99s = rows.map(r => formatMs(r.p99Ms))
+  const labelW = Math.max(levelNoun(report.loadModel).length, ...labels.map(l => l.length))
+  const tputW = Math.max(...tputs.map(t => t.length))
+  const p99W = Math.max(...p99s.map(t => t.length))
   const slo = report.slo?.p99Ms
   const fixed = 2 + labelW + 2 + 1 + tputW + 3 + 1 + p99W + 2
   const barW = Math.max(6, Math.min(32, Math.floor((width - fixed) / 2)))
-  const maxT = Math.max(...rows.map((r) => r.throughput), 1e-9)
-  const maxP = Math.max(...rows.map((r) => r.p99Ms), slo ?? 0, 1e-9)
+  const maxT = Math.max(...rows.map(r => r.throughput), 1e-9)
+  const maxP = Math.max(...rows.map(r => r.p99Ms), slo ?? 0, 1e-9)
   const sloAt = slo !== undefined ? Math.min(barW - 1, Math.max(0, Math.round((slo / maxP) * barW) - 1)) : -1
   const best = bestThroughput(report)
   const lines: string[] = []
   const head1 = `${pad(levelNoun(report.loadModel), labelW, 'right')}  ${pad('throughput (req/s)', barW + 1 + tputW)}   ${'p99 (ms)'}`
-  lines.push(`  ${paint(color, 'bold', clean(head1, o.ascii))}${slo !== undefined ? paint(color, 'dim', `   ${g.slo} SLO ${formatPlain(slo)} ms`) : ''}`)
+  lines.push(
+    `  ${paint(color, 'bold', clean(head1, o.ascii))}${slo !== undefined ? paint(color, 'dim', `   ${g.slo} SLO ${formatPlain(slo)} ms`) : ''}`,
+  )
   rows.forEach((r, i) => {
     const tb = bar(r.throughput / maxT, barW, g)
     const pbRaw = bar(r.p99Ms / maxP, barW, g)
@@ -376,7 +445,11 @@ function renderBars(report: ScalabilityReport, o: ChartOptions): string {
     let pb: string
     if (sloAt >= 0 && visibleWidth(pbRaw) <= sloAt) {
       // The bar ends before the SLO: show the SLO mark at its place.
-      pb = paint(color, breach ? 'red' : 'cyan', pbRaw) + ' '.repeat(sloAt - visibleWidth(pbRaw)) + paint(color, 'dim', g.slo) + ' '.repeat(barW - sloAt - 1)
+      pb =
+        paint(color, breach ? 'red' : 'cyan', pbRaw) +
+        ' '.repeat(sloAt - visibleWidth(pbRaw)) +
+        paint(color, 'dim', g.slo) +
+        ' '.repeat(barW - sloAt - 1)
     } else if (sloAt >= 0) {
       const chars = [...pbRaw]
       const inside = chars.slice(0, sloAt + 1).join('')
@@ -449,7 +522,8 @@ class Canvas {
         const i = r * this.cols + c
         const o = this.#overlay[i]
         if (o) line += paint(color, o.style, o.ch)
-        else if (this.#dots[i] !== 0) line += paint(color, this.#dotStyle[i], ascii ? '.' : String.fromCharCode(0x2800 + this.#dots[i]))
+        else if (this.#dots[i] !== 0)
+          line += paint(color, this.#dotStyle[i], ascii ? '.' : String.fromCharCode(0x2800 + this.#dots[i]))
         else line += ' '
       }
       out.push(line)
@@ -465,23 +539,34 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
   const width = o.width ?? 100
   const height = Math.max(4, o.height ?? 10)
   const rows = report.levels
-  const xs = rows.map((r) => r.concurrency)
+  const xs = rows.map(r => r.concurrency)
   const fitted = report.fittedCurve.filter(([n, x]) => Number.isFinite(n) && Number.isFinite(x) && n > 0)
   const xMax = Math.max(...xs, ...fitted.map(([n]) => n), 1)
-  const xMin = Math.min(...xs.filter((x) => x > 0), xMax)
+  const xMin = Math.min(...xs.filter(x => x > 0), xMax)
   // Geometric sweeps (≥ 32× from the first level to the last) read better on a log axis.
   const xLog = xs.length > 2 && xMin > 0 && xMax / xMin >= 32
   const xTicks = xLog ? { ...logTicks(xMin, xMax), step: 1 } : niceTicks(0, xMax, 6)
-  const xPos = (v: number): number => (xLog ? (Math.log10(Math.max(v, xTicks.min)) - Math.log10(xTicks.min)) / (Math.log10(xTicks.max) - Math.log10(xTicks.min)) : (v - xTicks.min) / (xTicks.max - xTicks.min))
+  const xPos = (v: number): number =>
+    xLog
+      ? (Math.log10(Math.max(v, xTicks.min)) - Math.log10(xTicks.min)) /
+        (Math.log10(xTicks.max) - Math.log10(xTicks.min))
+      : (v - xTicks.min) / (xTicks.max - xTicks.min)
   const slo = report.slo?.p99Ms
 
-  const panels: Array<{ title: string; unit: string; yMax: number; draw: (cv: Canvas, sx: (v: number) => number, sy: (v: number) => number) => void; legend: string }> = [
+  const panels: Array<{
+    title: string
+    unit: string
+    yMax: number
+    draw: (cv: Canvas, sx: (v: number) => number, sy: (v: number) => number) => void
+    legend: string
+  }> = [
     {
       title: 'throughput',
       unit: 'req/s',
-      yMax: Math.max(...rows.map((r) => r.throughput), ...fitted.map(([, x]) => x), 1e-9),
+      yMax: Math.max(...rows.map(r => r.throughput), ...fitted.map(([, x]) => x), 1e-9),
       draw: (cv, sx, sy) => {
-        for (let i = 1; i < fitted.length; i++) cv.line(sx(fitted[i - 1][0]), sy(fitted[i - 1][1]), sx(fitted[i][0]), sy(fitted[i][1]), 'yellow')
+        for (let i = 1; i < fitted.length; i++)
+          cv.line(sx(fitted[i - 1][0]), sy(fitted[i - 1][1]), sx(fitted[i][0]), sy(fitted[i][1]), 'yellow')
         for (const r of rows) cv.put(sx(r.concurrency), sy(r.throughput), g.point, ['green', 'bold'])
       },
       legend: `${g.point} measured   ${ascii ? '.' : '⠤'} fitted USL${report.usl?.peakConcurrency ? `, N* = ${formatSig(report.usl.peakConcurrency, 3)}` : ''}`,
@@ -489,11 +574,24 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
     {
       title: 'p99',
       unit: 'ms',
-      yMax: Math.max(...rows.map((r) => r.p99Ms), slo ?? 0, 1e-9),
+      yMax: Math.max(...rows.map(r => r.p99Ms), slo ?? 0, 1e-9),
       draw: (cv, sx, sy) => {
         if (slo !== undefined) for (let c = 0; c < cv.cols; c += 2) cv.put(c, sy(slo), g.dash, 'red')
-        for (let i = 1; i < rows.length; i++) cv.line(sx(rows[i - 1].concurrency), sy(rows[i - 1].p99Ms), sx(rows[i].concurrency), sy(rows[i].p99Ms), 'cyan')
-        for (const r of rows) cv.put(sx(r.concurrency), sy(r.p99Ms), g.point, slo !== undefined && r.p99Ms > slo ? ['red', 'bold'] : ['cyan', 'bold'])
+        for (let i = 1; i < rows.length; i++)
+          cv.line(
+            sx(rows[i - 1].concurrency),
+            sy(rows[i - 1].p99Ms),
+            sx(rows[i].concurrency),
+            sy(rows[i].p99Ms),
+            'cyan',
+          )
+        for (const r of rows)
+          cv.put(
+            sx(r.concurrency),
+            sy(r.p99Ms),
+            g.point,
+            slo !== undefined && r.p99Ms > slo ? ['red', 'bold'] : ['cyan', 'bold'],
+          )
       },
       legend: `${g.point} measured p99${slo !== undefined ? `   ${g.dash}${g.dash} SLO ${formatPlain(slo)} ms` : ''}`,
     },
@@ -502,8 +600,8 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
   const lines: string[] = []
   for (const panel of panels) {
     const yTicks = niceTicks(0, panel.yMax, Math.min(5, Math.max(3, Math.floor(height / 2.5))))
-    const labels = yTicks.ticks.map((t) => formatTick(t, yTicks.step))
-    const labelW = Math.max(...labels.map((l) => l.length))
+    const labels = yTicks.ticks.map(t => formatTick(t, yTicks.step))
+    const labelW = Math.max(...labels.map(l => l.length))
     const cols = Math.max(20, Math.min(72, width - labelW - 6))
     const cv = new Canvas(cols, height)
     // Cell coordinates: x in [0, cols - 1], y in [0, height - 1] (0 = top).
@@ -515,10 +613,14 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
       const r = Math.round(sy(t))
       if (!tickRow.has(r)) tickRow.set(r, labels[i])
     })
-    lines.push(`  ${paint(color, 'bold', panel.title)} ${paint(color, 'dim', `(${panel.unit})`)}   ${paint(color, 'dim', clean(panel.legend, ascii))}`)
+    lines.push(
+      `  ${paint(color, 'bold', panel.title)} ${paint(color, 'dim', `(${panel.unit})`)}   ${paint(color, 'dim', clean(panel.legend, ascii))}`,
+    )
     cv.lines(color, ascii).forEach((l, r) => {
       const label = tickRow.get(r)
-      lines.push(`  ${pad(label ?? '', labelW, 'right')} ${paint(color, 'dim', label !== undefined ? (ascii ? '+' : '┤') : g.vbar)}${l}`.trimEnd())
+      lines.push(
+        `  ${pad(label ?? '', labelW, 'right')} ${paint(color, 'dim', label !== undefined ? (ascii ? '+' : '┤') : g.vbar)}${l}`.trimEnd(),
+      )
     })
     // x axis with tick labels placed under their columns.
     lines.push(`  ${' '.repeat(labelW)} ${paint(color, 'dim', (ascii ? '+' : '└') + g.rule.repeat(cols))}`)
@@ -531,7 +633,9 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
     }
     lines.push(`  ${' '.repeat(labelW)} ${paint(color, 'dim', axis)}`)
   }
-  lines.push(`  ${' '.repeat(4)}${paint(color, 'dim', report.loadModel === 'open' ? 'mean requests in flight' : 'users')}`)
+  lines.push(
+    `  ${' '.repeat(4)}${paint(color, 'dim', report.loadModel === 'open' ? 'mean requests in flight' : 'users')}`,
+  )
   return lines.join('\n')
 }
 
@@ -575,7 +679,9 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
   )
   const sloParts: string[] = []
   if (report.slo?.p99Ms !== undefined) sloParts.push(`p99 ≤ ${formatPlain(report.slo.p99Ms)} ms`)
-  sloParts.push(`errors ≤ ${formatPlain(errorBudget(report) * 100)} %${report.slo?.errorRate === undefined ? ' (default budget)' : ''}`)
+  sloParts.push(
+    `errors ≤ ${formatPlain(errorBudget(report) * 100)} %${report.slo?.errorRate === undefined ? ' (default budget)' : ''}`,
+  )
   lines.push(`  ${paint(color, 'dim', t(`SLO ${sloParts.join(' · ')}`))}`)
   lines.push('')
 
@@ -584,33 +690,63 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
   const tone = RECOMMENDATION_TONE[kind]
   const toneStyle: Style = tone === 'good' ? 'green' : tone === 'warn' ? 'yellow' : 'red'
   const facts: Array<[string, string, string]> = []
-  facts.push(['Verdict', paint(color, [toneStyle, 'bold'], RECOMMENDATION_TITLES[kind]), paint(color, 'dim', `(${kind})`)])
+  facts.push([
+    'Verdict',
+    paint(color, [toneStyle, 'bold'], RECOMMENDATION_TITLES[kind]),
+    paint(color, 'dim', `(${kind})`),
+  ])
   const opt = report.optimalConcurrentUsers
   if (opt !== null) {
     const row = rowAt(report, opt)
     facts.push([
       model === 'open' ? 'Optimal rate' : 'Optimal users',
       paint(color, ['green', 'bold'], formatLevel(opt)),
-      row ? `${formatRate(row.throughput)} req/s, p99 ${formatMs(row.p99Ms)} ms: the smallest level within 5 % of the best throughput that meets the SLO` : '',
+      row
+        ? `${formatRate(row.throughput)} req/s, p99 ${formatMs(row.p99Ms)} ms: the smallest level within 5 % of the best throughput that meets the SLO`
+        : '',
     ])
   } else {
-    facts.push([model === 'open' ? 'Optimal rate' : 'Optimal users', paint(color, ['red', 'bold'], 'none'), 'no level met the SLO'])
+    facts.push([
+      model === 'open' ? 'Optimal rate' : 'Optimal users',
+      paint(color, ['red', 'bold'], 'none'),
+      'no level met the SLO',
+    ])
   }
   if (report.peakConcurrency !== null) {
     const ceiling = report.usl?.throughputCeiling
-    facts.push(['Peak N*', paint(color, 'bold', formatSig(report.peakConcurrency, 3)), `fitted concurrency of peak throughput${ceiling ? ` (${formatRate(ceiling)} req/s)` : ''}`])
+    facts.push([
+      'Peak N*',
+      paint(color, 'bold', formatSig(report.peakConcurrency, 3)),
+      `fitted concurrency of peak throughput${ceiling ? ` (${formatRate(ceiling)} req/s)` : ''}`,
+    ])
   } else if (report.usl) {
-    facts.push(['Peak N*', paint(color, 'bold', 'none'), `no peak in the fit${report.usl.throughputCeiling ? `; throughput levels off towards ${formatRate(report.usl.throughputCeiling)} req/s` : ''}`])
+    facts.push([
+      'Peak N*',
+      paint(color, 'bold', 'none'),
+      `no peak in the fit${report.usl.throughputCeiling ? `; throughput levels off towards ${formatRate(report.usl.throughputCeiling)} req/s` : ''}`,
+    ])
   }
   if (report.scalabilityBreakingPoint !== null) {
-    facts.push(['Breaking point', paint(color, ['red', 'bold'], formatLevel(report.scalabilityBreakingPoint)), report.breakingReason ?? ''])
+    facts.push([
+      'Breaking point',
+      paint(color, ['red', 'bold'], formatLevel(report.scalabilityBreakingPoint)),
+      report.breakingReason ?? '',
+    ])
   } else {
     facts.push(['Breaking point', paint(color, ['green', 'bold'], 'none'), `held up to ${unit(last.level)}`])
   }
   facts.push([
     'Linear range',
-    paint(color, 'bold', report.linearScalingRange ? `${formatLevel(report.linearScalingRange[0])} → ${formatLevel(report.linearScalingRange[1])}` : 'none'),
-    report.linearScalingRange ? 'efficiency ≥ 90 % of the smallest level' : 'efficiency fell below 90 % at the second level',
+    paint(
+      color,
+      'bold',
+      report.linearScalingRange
+        ? `${formatLevel(report.linearScalingRange[0])} → ${formatLevel(report.linearScalingRange[1])}`
+        : 'none',
+    ),
+    report.linearScalingRange
+      ? 'efficiency ≥ 90 % of the smallest level'
+      : 'efficiency fell below 90 % at the second level',
   ])
   if (report.resourceContentionScore !== null) {
     facts.push([
@@ -640,7 +776,10 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
     for (const p of parts.slice(1)) lines.push(`${' '.repeat(visibleWidth(head))}${paint(color, 'dim', p)}`)
   }
 
-  const section = (title: string, items: Array<{ mark: string; style?: Style | Style[]; text: string; sub?: string[] }>): void => {
+  const section = (
+    title: string,
+    items: Array<{ mark: string; style?: Style | Style[]; text: string; sub?: string[] }>,
+  ): void => {
     if (items.length === 0) return
     lines.push('')
     lines.push(`  ${paint(color, 'bold', title)}`)
@@ -659,27 +798,29 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
 
   section(
     'Why',
-    report.recommendation.reasons.map((r) => ({ mark: g.bullet, style: 'dim', text: r })),
+    report.recommendation.reasons.map(r => ({ mark: g.bullet, style: 'dim', text: r })),
   )
   section(
     'Advice',
-    report.recommendation.advice.map((a) => ({ mark: g.arrow, style: [toneStyle, 'bold'], text: a })),
+    report.recommendation.advice.map(a => ({ mark: g.arrow, style: [toneStyle, 'bold'], text: a })),
   )
   section(
     'Detector',
-    detectorCallouts(report).map((c) => ({
+    detectorCallouts(report).map(c => ({
       mark: c.deadlock ? g.fail : g.warn,
       style: c.deadlock ? ['red', 'bold'] : 'yellow',
       text: `at ${unit(c.level)}: ${c.deadlock ? 'DEADLOCK or total stall' : `${c.findings.length} finding${c.findings.length === 1 ? '' : 's'}`}`,
       sub: [
-        ...c.findings.map((f) => f.text),
-        ...Object.entries(c.moreByKind).map(([k, n]) => `+${formatNumber(n)} more ${k} finding${n === 1 ? '' : 's'} (counted, not kept)`),
+        ...c.findings.map(f => f.text),
+        ...Object.entries(c.moreByKind).map(
+          ([k, n]) => `+${formatNumber(n)} more ${k} finding${n === 1 ? '' : 's'} (counted, not kept)`,
+        ),
       ],
     })),
   )
   section(
     'Warnings',
-    collectWarnings(report).map((w) => ({ mark: g.warn, style: ['yellow', 'bold'], text: w.text })),
+    collectWarnings(report).map(w => ({ mark: g.warn, style: ['yellow', 'bold'], text: w.text })),
   )
   const files = Object.entries(options.files ?? {})
   if (files.length > 0) {
@@ -712,13 +853,14 @@ function counter(index: number, planned: number, refining: boolean | undefined):
 function fitParts(parts: Array<{ text: string; plain: string; drop: number }>, width: number): string {
   // Drop optional parts (highest `drop` first) until the line fits; then cut.
   let kept = parts
-  const len = (ps: typeof parts): number => ps.reduce((a, p) => a + visibleWidth(p.plain), 0) + Math.max(0, ps.length - 1) * 2
-  while (len(kept) > width && kept.some((p) => p.drop > 0)) {
+  const len = (ps: typeof parts): number =>
+    ps.reduce((a, p) => a + visibleWidth(p.plain), 0) + Math.max(0, ps.length - 1) * 2
+  while (len(kept) > width && kept.some(p => p.drop > 0)) {
     const worst = kept.reduce((a, b) => (b.drop > a.drop ? b : a))
-    kept = kept.filter((p) => p !== worst)
+    kept = kept.filter(p => p !== worst)
   }
-  if (len(kept) <= width) return kept.map((p) => p.text).join('  ')
-  return truncate(kept.map((p) => p.plain).join('  '), width)
+  if (len(kept) <= width) return kept.map(p => p.text).join('  ')
+  return truncate(kept.map(p => p.plain).join('  '), width)
 }
 
 /**
@@ -728,7 +870,14 @@ function fitParts(parts: Array<{ text: string; plain: string; drop: number }>, w
  * Never wider than `width` (so `\r` can overwrite it): the bar shrinks, then the trailing
  * fields go.
  */
-export function renderProgress(level: number, index: number, planned: number, progress: LiveProgress, width = 80, options: ProgressLineOptions = {}): string {
+export function renderProgress(
+  level: number,
+  index: number,
+  planned: number,
+  progress: LiveProgress,
+  width = 80,
+  options: ProgressLineOptions = {},
+): string {
   const g = glyphs(options)
   const color = options.color === true
   const fraction = progress.totalMs > 0 ? Math.max(0, Math.min(1, progress.elapsedMs / progress.totalMs)) : 0
@@ -738,14 +887,21 @@ export function renderProgress(level: number, index: number, planned: number, pr
   const tput = `${formatRate(progress.throughput)} req/s`
   const p99 = `p99 ${progress.p99Ms === null ? MISSING : formatMs(progress.p99Ms)} ms`
   const errs = `${formatNumber(progress.errors)} err`
-  const fixed = visibleWidth(head) + 1 + 1 + percent.length + 2 + phase.length + 2 + tput.length + 2 + p99.length + 2 + errs.length
+  const fixed =
+    visibleWidth(head) + 1 + 1 + percent.length + 2 + phase.length + 2 + tput.length + 2 + p99.length + 2 + errs.length
   const barW = Math.max(5, Math.min(30, width - fixed))
   const filled = Math.round(fraction * barW)
   const barPlain = g.full.repeat(filled) + g.empty.repeat(barW - filled)
-  const barText = paint(color, progress.phase === 'measuring' ? 'green' : 'yellow', g.full.repeat(filled)) + paint(color, 'dim', g.empty.repeat(barW - filled))
+  const barText =
+    paint(color, progress.phase === 'measuring' ? 'green' : 'yellow', g.full.repeat(filled)) +
+    paint(color, 'dim', g.empty.repeat(barW - filled))
   return fitParts(
     [
-      { text: `${paint(color, 'dim', head.slice(0, head.indexOf(']') + 1))}${head.slice(head.indexOf(']') + 1)} ${barText} ${percent}`, plain: `${head} ${barPlain} ${percent}`, drop: 0 },
+      {
+        text: `${paint(color, 'dim', head.slice(0, head.indexOf(']') + 1))}${head.slice(head.indexOf(']') + 1)} ${barText} ${percent}`,
+        plain: `${head} ${barPlain} ${percent}`,
+        drop: 0,
+      },
       { text: paint(color, progress.phase === 'measuring' ? 'cyan' : 'yellow', phase), plain: phase, drop: 1 },
       { text: tput, plain: tput, drop: 2 },
       { text: p99, plain: p99, drop: 3 },
@@ -759,7 +915,13 @@ export function renderProgress(level: number, index: number, planned: number, pr
  * The line a finished level leaves behind: full bar, `done`, then the level's throughput, p50,
  * p99, error rate and, given an SLO, whether it met it.
  */
-export function renderLevelDone(row: LevelRow, index: number, planned: number, width = 80, options: ProgressLineOptions & { slo?: Slo | null } = {}): string {
+export function renderLevelDone(
+  row: LevelRow,
+  index: number,
+  planned: number,
+  width = 80,
+  options: ProgressLineOptions & { slo?: Slo | null } = {},
+): string {
   const g = glyphs(options)
   const color = options.color === true
   const head = `${counter(index, planned, options.refining ?? row.refined)} ${levelNoun(options.model ?? 'closed')} ${pad(formatLevel(row.level), 3, 'right')}`
@@ -768,19 +930,44 @@ export function renderLevelDone(row: LevelRow, index: number, planned: number, w
   const p99 = `p99 ${formatMs(row.p99Ms)} ms`
   const errs = `${formatPercent(row.errorRate)} % err`
   const budget = options.slo?.errorRate ?? 0.01
-  const met = row.errorRate <= budget && (options.slo?.p99Ms === undefined || row.p99Ms <= options.slo.p99Ms) && !row.deadlockDetected
+  const met =
+    row.errorRate <= budget &&
+    (options.slo?.p99Ms === undefined || row.p99Ms <= options.slo.p99Ms) &&
+    !row.deadlockDetected
   const verdict = row.deadlockDetected ? `${g.fail} deadlock` : options.slo ? (met ? g.ok : g.fail) : ''
-  const fixed = visibleWidth(head) + 1 + 2 + 4 + 2 + tput.length + 2 + p50.length + 2 + p99.length + 2 + errs.length + (verdict === '' ? 0 : 2 + visibleWidth(verdict))
+  const fixed =
+    visibleWidth(head) +
+    1 +
+    2 +
+    4 +
+    2 +
+    tput.length +
+    2 +
+    p50.length +
+    2 +
+    p99.length +
+    2 +
+    errs.length +
+    (verdict === '' ? 0 : 2 + visibleWidth(verdict))
   const barW = Math.max(5, Math.min(30, width - fixed))
   const parts = [
-    { text: `${paint(color, 'dim', head.slice(0, head.indexOf(']') + 1))}${head.slice(head.indexOf(']') + 1)} ${paint(color, 'green', g.full.repeat(barW))}`, plain: `${head} ${g.full.repeat(barW)}`, drop: 0 },
+    {
+      text: `${paint(color, 'dim', head.slice(0, head.indexOf(']') + 1))}${head.slice(head.indexOf(']') + 1)} ${paint(color, 'green', g.full.repeat(barW))}`,
+      plain: `${head} ${g.full.repeat(barW)}`,
+      drop: 0,
+    },
     { text: paint(color, 'dim', 'done'), plain: 'done', drop: 0 },
     { text: paint(color, 'bold', tput), plain: tput, drop: 1 },
     { text: p50, plain: p50, drop: 4 },
-    { text: paint(color, options.slo?.p99Ms !== undefined && row.p99Ms > options.slo.p99Ms ? 'red' : undefined, p99), plain: p99, drop: 2 },
+    {
+      text: paint(color, options.slo?.p99Ms !== undefined && row.p99Ms > options.slo.p99Ms ? 'red' : undefined, p99),
+      plain: p99,
+      drop: 2,
+    },
     { text: paint(color, row.errorRate > budget ? ['red', 'bold'] : undefined, errs), plain: errs, drop: 3 },
   ]
-  if (verdict !== '') parts.push({ text: paint(color, met ? 'green' : ['red', 'bold'], verdict), plain: verdict, drop: 0 })
+  if (verdict !== '')
+    parts.push({ text: paint(color, met ? 'green' : ['red', 'bold'], verdict), plain: verdict, drop: 0 })
   return fitParts(parts, width)
 }
 
@@ -856,7 +1043,11 @@ export class ProgressBar {
   /** The level finished with this row: leaves its line behind. */
   levelEnd(level: number, row: LevelRow): void {
     const c = this.#current ?? { level, index: 0, planned: 0, refining: row.refined }
-    const line = renderLevelDone(row, c.index, c.planned, this.#width, { ...this.#lineOptions, refining: c.refining, slo: this.#options.slo })
+    const line = renderLevelDone(row, c.index, c.planned, this.#width, {
+      ...this.#lineOptions,
+      refining: c.refining,
+      slo: this.#options.slo,
+    })
     this.#stream.write(this.#tty ? `\r${line}\u001b[K\n` : `${line}\n`)
     this.#dirty = false
     this.#current = null
@@ -875,7 +1066,7 @@ export class ProgressBar {
     onLevelEnd: (info: { level: number; row: LevelRow }) => void
   } {
     return {
-      onLevelStart: (info) => this.levelStart(info),
+      onLevelStart: info => this.levelStart(info),
       onProgress: ({ level, progress }) => this.update(level, progress),
       onLevelEnd: ({ level, row }) => this.levelEnd(level, row),
     }

@@ -14,7 +14,8 @@ export function expandLevels(spec: LevelsSpec, integer = true): number[] {
   let levels: number[]
   if (Array.isArray(parsed)) levels = [...parsed]
   else {
-    if (parsed.max < parsed.start) throw new RangeError(`the sweep's max (${parsed.max}) is below its start (${parsed.start})`)
+    if (parsed.max < parsed.start)
+      throw new RangeError(`the sweep's max (${parsed.max}) is below its start (${parsed.start})`)
     levels = []
     if ('step' in parsed) {
       for (let x = parsed.start; x <= parsed.max + 1e-9; x += parsed.step) levels.push(x)
@@ -24,7 +25,7 @@ export function expandLevels(spec: LevelsSpec, integer = true): number[] {
     }
   }
   if (integer) {
-    if (levels.some((l) => !Number.isInteger(l))) levels = levels.map((l) => Math.max(1, Math.round(l)))
+    if (levels.some(l => !Number.isInteger(l))) levels = levels.map(l => Math.max(1, Math.round(l)))
   }
   const unique = [...new Set(levels)].sort((a, b) => a - b)
   if (unique.length > 200) throw new RangeError(`the sweep has ${unique.length} levels; at most 200`)

@@ -12,7 +12,8 @@ export function levelMeasurement(result: ConcurrentTestResult, cores: number): L
   const windowMs = Math.max(result.window.durationMs, 1e-9)
   const failures = result.failedRequests + result.timeoutRequests
   const pool = result.connectionPoolUsage
-  const concurrency = result.loadModel === 'closed' ? result.concurrentUsers : result.littlesLaw?.observed ?? result.concurrentUsers
+  const concurrency =
+    result.loadModel === 'closed' ? result.concurrentUsers : (result.littlesLaw?.observed ?? result.concurrentUsers)
   return {
     concurrency,
     throughput: result.successfulRequestsPerSecond,

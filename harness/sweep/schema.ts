@@ -59,7 +59,9 @@ export const ScalabilityReportSchema = z.strictObject({
   target: z.string(),
   loadModel: z.enum(['closed', 'open']),
   seed: z.number().int().nonnegative(),
-  slo: z.strictObject({ p99Ms: z.number().positive().optional(), errorRate: z.number().min(0).max(1).optional() }).nullable(),
+  slo: z
+    .strictObject({ p99Ms: z.number().positive().optional(), errorRate: z.number().min(0).max(1).optional() })
+    .nullable(),
   sweep: z.strictObject({
     levelsPlanned: z.array(z.number().positive()),
     levelsMeasured: z.array(z.number().positive()),
@@ -89,7 +91,10 @@ export const ScalabilityReportSchema = z.strictObject({
   testResults: z.array(ConcurrentTestResultSchema),
 })
 
-type _SchemaMatches = Omit<z.output<typeof ScalabilityReportSchema>, 'testResults'> extends Omit<ScalabilityReport, 'testResults'> ? true : never
+type _SchemaMatches =
+  Omit<z.output<typeof ScalabilityReportSchema>, 'testResults'> extends Omit<ScalabilityReport, 'testResults'>
+    ? true
+    : never
 const _schemaMatches: _SchemaMatches = true
 void _schemaMatches
 
@@ -100,5 +105,8 @@ export function parseScalabilityReport(value: unknown): ScalabilityReport {
 
 /** The report's JSON Schema (draft 2020-12), generated from the zod schema. */
 export function scalabilityReportJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ScalabilityReportSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>
+  return z.toJSONSchema(ScalabilityReportSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >
 }

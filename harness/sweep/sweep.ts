@@ -34,23 +34,38 @@ function loadConfig(o: ScalabilityTestOptions<unknown, unknown>, level: number):
       ...(o.thinkTime ? { thinkTime: o.thinkTime } : {}),
     }
   }
-  return { model: 'open', rate: level, durationMs, warmUpMs, arrivals: o.arrivals ?? 'poisson', maxInFlight: o.maxInFlight ?? 256 }
+  return {
+    model: 'open',
+    rate: level,
+    durationMs,
+    warmUpMs,
+    arrivals: o.arrivals ?? 'poisson',
+    maxInFlight: o.maxInFlight ?? 256,
+  }
 }
 
 function validate(o: ScalabilityTestOptions<unknown, unknown>): string[] {
   const problems: string[] = []
-  if (!(Number.isFinite(o.durationMs) && o.durationMs > 0)) problems.push('durationMs must be a positive number of milliseconds')
+  if (!(Number.isFinite(o.durationMs) && o.durationMs > 0))
+    problems.push('durationMs must be a positive number of milliseconds')
   if (o.warmUpMs !== undefined && !(o.warmUpMs >= 0)) problems.push('warmUpMs must be 0 or more')
-  if (o.model !== undefined && o.model !== 'closed' && o.model !== 'open') problems.push(`model must be 'closed' or 'open', got ${String(o.model)}`)
-  if (o.poolSize !== undefined && o.poolSize !== 'level' && !(Number.isInteger(o.poolSize) && o.poolSize >= 1)) problems.push("poolSize must be a positive integer or 'level'")
-  if (o.refineSteps !== undefined && !(Number.isInteger(o.refineSteps) && o.refineSteps >= 0)) problems.push('refineSteps must be a whole number, 0 or more')
+  if (o.model !== undefined && o.model !== 'closed' && o.model !== 'open')
+    problems.push(`model must be 'closed' or 'open', got ${String(o.model)}`)
+  if (o.poolSize !== undefined && o.poolSize !== 'level' && !(Number.isInteger(o.poolSize) && o.poolSize >= 1))
+    problems.push("poolSize must be a positive integer or 'level'")
+  if (o.refineSteps !== undefined && !(Number.isInteger(o.refineSteps) && o.refineSteps >= 0))
+    problems.push('refineSteps must be a whole number, 0 or more')
   if (o.slo?.p99Ms !== undefined && !(o.slo.p99Ms > 0)) problems.push('slo.p99Ms must be positive')
-  if (o.slo?.errorRate !== undefined && !(o.slo.errorRate >= 0 && o.slo.errorRate <= 1)) problems.push('slo.errorRate must be between 0 and 1')
+  if (o.slo?.errorRate !== undefined && !(o.slo.errorRate >= 0 && o.slo.errorRate <= 1))
+    problems.push('slo.errorRate must be between 0 and 1')
   return problems
 }
 
 /** Runs the sweep with `bench` and returns the report. */
-export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>, options: ScalabilityTestOptions<Q, D>): Promise<ScalabilityReport> {
+export async function runScalabilityTest<Q, D>(
+  bench: ConcurrentBenchmark<Q, D>,
+  options: ScalabilityTestOptions<Q, D>,
+): Promise<ScalabilityReport> {
   const o = options as ScalabilityTestOptions<unknown, unknown>
   const problems = validate(o)
   let planned: number[] = []
@@ -82,13 +97,16 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
       seed,
       requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
       pool: {
-        size: o.poolSize === undefined || o.poolSize === 'level' ? Math.ceil(integer ? level : o.maxInFlight ?? 256) : o.poolSize,
+        size:
+          o.poolSize === undefined || o.poolSize === 'level'
+            ? Math.ceil(integer ? level : (o.maxInFlight ?? 256))
+            : o.poolSize,
         ...(o.poolFactory ? { factory: o.poolFactory, name: 'sessions' } : {}),
       },
       detector: o.detector ?? {},
       baselineThroughput: baseline,
       signal: o.signal,
-      onProgress: o.onProgress ? (progress) => o.onProgress?.({ level, progress }) : undefined,
+      onProgress: o.onProgress ? progress => o.onProgress?.({ level, progress }) : undefined,
     }
     for (const key of Object.keys(testOptions) as (keyof typeof testOptions)[]) {
       if (testOptions[key] === undefined) delete testOptions[key]
@@ -97,7 +115,8 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
     const coolStart = performance.now()
     await bench.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
     const coolDownMs = performance.now() - coolStart
-    if (baseline === undefined && integer && level === 1 && result.successfulRequestsPerSecond > 0) baseline = result.successfulRequestsPerSecond
+    if (baseline === undefined && integer && level === 1 && result.successfulRequestsPerSecond > 0)
+      baseline = result.successfulRequestsPerSecond
     results.set(level, { result, coolDownMs, refined: refining })
     o.onLevelEnd?.({ level, result, row: rowOf(level, result, coolDownMs, refining) })
   }
@@ -140,7 +159,9 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
     }
     await measure(planned[i], i, false)
     if (stopOnBreach) {
-      const measured = [...results.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => levelMeasurement(r.result, cores))
+      const measured = [...results.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([, r]) => levelMeasurement(r.result, cores))
       const breach = findBreakingPoint(measured, o.slo)
       if (breach !== null && i < planned.length - 1) {
         stoppedEarly = `stopped after ${planned[i]}: ${breach.reason}`
@@ -152,10 +173,14 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
   // Refinement between the last good and the first bad level.
   for (let step = 0; step < (o.refineSteps ?? 2) && !o.signal?.aborted; step++) {
     const sorted = [...results.keys()].sort((a, b) => a - b)
-    const measured = sorted.map((l) => levelMeasurement((results.get(l) as { result: ConcurrentTestResult }).result, cores))
+    const measured = sorted.map(l =>
+      levelMeasurement((results.get(l) as { result: ConcurrentTestResult }).result, cores),
+    )
     const breach = findBreakingPoint(measured, o.slo)
     if (breach === null) break
-    const badIndex = sorted.indexOf(sorted.find((l) => levelMeasurement(results.get(l)!.result, cores).concurrency === breach.level) ?? -1)
+    const badIndex = sorted.indexOf(
+      sorted.find(l => levelMeasurement(results.get(l)!.result, cores).concurrency === breach.level) ?? -1,
+    )
     if (badIndex <= 0) break
     const next = refineBetween(sorted[badIndex - 1], sorted[badIndex], integer)
     if (next === null || results.has(next)) break
@@ -163,26 +188,26 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
   }
 
   const levels = [...results.keys()].sort((a, b) => a - b)
-  const entries = levels.map((l) => results.get(l)!)
-  const measurements = entries.map((e) => levelMeasurement(e.result, cores))
+  const entries = levels.map(l => results.get(l)!)
+  const measurements = entries.map(e => levelMeasurement(e.result, cores))
   const analysis = analyzeScalability(measurements, {
     slo: o.slo,
     cores,
     threadPoolSize,
     poolSize: o.poolSize === undefined || o.poolSize === 'level' ? null : o.poolSize,
   })
-  const efficiency = scalingEfficiency(measurements.map((m) => ({ n: m.concurrency, x: m.throughput })))
+  const efficiency = scalingEfficiency(measurements.map(m => ({ n: m.concurrency, x: m.throughput })))
   const rows = entries.map((e, i) => {
     const row = rowOf(levels[i], e.result, e.coolDownMs, e.refined)
     row.efficiency = efficiency[i]
     row.sloMet = meetsSlo(measurements[i], o.slo) && !measurements[i].deadlockDetected
     return row
   })
-  const maxN = Math.max(...measurements.map((m) => m.concurrency), analysis.peakConcurrency ?? 0)
+  const maxN = Math.max(...measurements.map(m => m.concurrency), analysis.peakConcurrency ?? 0)
   const fittedCurve: [number, number][] = []
   if (analysis.usl) {
     // From the smallest level measured to a quarter past the largest (or past N*).
-    const low = Math.min(...measurements.map((m) => m.concurrency))
+    const low = Math.min(...measurements.map(m => m.concurrency))
     const top = maxN * 1.25
     for (let i = 0; i <= 60; i++) {
       const n = low + ((top - low) * i) / 60
@@ -209,6 +234,6 @@ export async function runScalabilityTest<Q, D>(bench: ConcurrentBenchmark<Q, D>,
     efficiencyCurve,
     fittedCurve,
     ...rest,
-    testResults: entries.map((e) => e.result),
+    testResults: entries.map(e => e.result),
   }
 }

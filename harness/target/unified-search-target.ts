@@ -3,7 +3,13 @@
  * inserts are documents (added and committed). The connection pool should hold search
  * sessions ({@link sessionFactory}): a request then searches through its leased session.
  */
-import type { SearchMode, SearchSession, UnifiedDocument, UnifiedSearchOptions, UnifiedSearchSystem } from '../../engine/index.ts'
+import type {
+  SearchMode,
+  SearchSession,
+  UnifiedDocument,
+  UnifiedSearchOptions,
+  UnifiedSearchSystem,
+} from '../../engine/index.ts'
 import type { ResourceFactory } from '../pool.ts'
 import type { SearchTarget } from '../types.ts'
 import { nativeThreadStatsDrain } from './native-thread-stats.ts'
@@ -31,16 +37,24 @@ export interface UnifiedSearchTargetOptions {
 export function sessionFactory(system: UnifiedSearchSystem): ResourceFactory<SearchSession> {
   return {
     create: () => system.openSession(),
-    destroy: (session) => session.close(),
-    validate: (session) => !session.closed,
+    destroy: session => session.close(),
+    validate: session => !session.closed,
   }
 }
 
 function isSession(value: unknown): value is SearchSession {
-  return typeof value === 'object' && value !== null && typeof (value as SearchSession).search === 'function' && 'generation' in (value as object)
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SearchSession).search === 'function' &&
+    'generation' in (value as object)
+  )
 }
 
-export function unifiedSearchTarget(system: UnifiedSearchSystem, options: UnifiedSearchTargetOptions = {}): SearchTarget<string | UnifiedQuery, UnifiedDocument> {
+export function unifiedSearchTarget(
+  system: UnifiedSearchSystem,
+  options: UnifiedSearchTargetOptions = {},
+): SearchTarget<string | UnifiedQuery, UnifiedDocument> {
   const mode = options.mode ?? 'hybrid'
   const k = options.k ?? 10
   const commitInserts = options.commitInserts ?? true
@@ -48,7 +62,12 @@ export function unifiedSearchTarget(system: UnifiedSearchSystem, options: Unifie
     name: options.name ?? `unified-${mode}`,
     search: (query, { signal, connection }) => {
       const text = typeof query === 'string' ? query : query.text
-      const searchOptions: UnifiedSearchOptions = { ...options.search, mode: typeof query === 'string' ? mode : query.mode ?? mode, k, signal }
+      const searchOptions: UnifiedSearchOptions = {
+        ...options.search,
+        mode: typeof query === 'string' ? mode : (query.mode ?? mode),
+        k,
+        signal,
+      }
       return isSession(connection) ? connection.search(text, searchOptions) : system.search(text, searchOptions)
     },
     insert: async (doc, { signal }) => {

@@ -18,7 +18,10 @@ export interface VectorIndexTargetOptions {
 }
 
 /** Drives an index through its async (thread-pool) methods. */
-export function vectorIndexTarget(index: FlatIndex | HnswIndex, options: VectorIndexTargetOptions = {}): SearchTarget<Float32Array, VectorInsert> {
+export function vectorIndexTarget(
+  index: FlatIndex | HnswIndex,
+  options: VectorIndexTargetOptions = {},
+): SearchTarget<Float32Array, VectorInsert> {
   const k = options.k ?? 10
   const searchOptions = options.ef === undefined ? {} : { ef: options.ef }
   return {

@@ -57,7 +57,7 @@ export interface FixtureTarget extends SearchTarget<unknown, unknown> {
 export function createFixtureTarget(options: FixtureOptions = {}): FixtureTarget {
   const slots = options.slots ?? 1
   const service = options.serviceTimeMs ?? 5
-  const stalls = (options.stalls ?? []).map((s) => ({ from: s.atMs, to: s.atMs + s.durationMs }))
+  const stalls = (options.stalls ?? []).map(s => ({ from: s.atMs, to: s.atMs + s.durationMs }))
   let origin = performance.now()
   let inService = 0
   let maxInService = 0
@@ -74,11 +74,12 @@ export function createFixtureTarget(options: FixtureOptions = {}): FixtureTarget
       if (inService > maxInService) maxInService = inService
       return Promise.resolve()
     }
-    return new Promise<void>((resolve) => queue.push(resolve))
+    return new Promise<void>(resolve => queue.push(resolve))
   }
   const release = (): void => {
     const next = queue.shift()
-    if (next) next() // hand the slot over directly (FIFO)
+    if (next)
+      next() // hand the slot over directly (FIFO)
     else inService--
   }
   const completionAt = (begin: number, ms: number): number => {

@@ -170,11 +170,7 @@ fn simsimd_caps() -> String {
         ("neon", c::uses_neon()),
         ("sve", c::uses_sve()),
     ];
-    caps.iter()
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
+    caps.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
 }
 
 /// `d` pseudo-random values in [-1, 1) in a buffer, starting at the returned
@@ -183,9 +179,7 @@ fn vector_at(d: usize, seed: u64, offset: usize) -> (Vec<f32>, usize) {
     let values = vector(d, seed);
     let mut buf = vec![0.0_f32; d + 16];
     let base = buf.as_ptr() as usize;
-    let start = (0..16)
-        .find(|k| (base + 4 * k) % 64 == offset)
-        .expect("4-byte aligned");
+    let start = (0..16).find(|k| (base + 4 * k) % 64 == offset).expect("4-byte aligned");
     buf[start..start + d].copy_from_slice(&values);
     (buf, start)
 }
@@ -391,11 +385,7 @@ fn run_all(impls: &[Impl]) -> Vec<Vec<Row>> {
                 (median(v), min)
             })
             .collect();
-        let simsimd_ns = impls
-            .iter()
-            .zip(&stats)
-            .find(|(i, _)| i.is_simsimd)
-            .map(|(_, s)| s.0);
+        let simsimd_ns = impls.iter().zip(&stats).find(|(i, _)| i.is_simsimd).map(|(_, s)| s.0);
         for (imp, &(median_ns, min_ns)) in impls.iter().zip(&stats) {
             out[c.layout].push(Row {
                 op: c.op,

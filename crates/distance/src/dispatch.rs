@@ -130,10 +130,7 @@ mod imp {
     }
 }
 
-#[cfg(not(any(
-    target_arch = "x86_64",
-    all(target_arch = "aarch64", target_feature = "neon")
-)))]
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
 mod imp {
     use super::Isa;
     pub(crate) use crate::scalar::{dot, dot_and_norms, l2_squared, norm_squared};

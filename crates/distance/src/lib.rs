@@ -164,8 +164,7 @@ pub fn normalize(a: &mut [f32]) -> bool {
     }
     // The scale may exceed f32::MAX for subnormal-sized vectors: apply it in f64.
     let scale = 1.0 / ns.sqrt();
-    a.iter_mut()
-        .for_each(|x| *x = (f64::from(*x) * scale) as f32);
+    a.iter_mut().for_each(|x| *x = (f64::from(*x) * scale) as f32);
     true
 }
 

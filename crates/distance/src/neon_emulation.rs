@@ -65,34 +65,22 @@ fn neon_kernels_match_reference_for_every_dim() {
         let exact = reference::dot(a, b);
         let bound = reference::sum_error_bound(d, reference::abs_dot(a, b));
         let got = f64::from(neon::dot(a, b));
-        assert!(
-            (got - exact).abs() <= bound,
-            "neon dot d={d}: {got} vs {exact}"
-        );
+        assert!((got - exact).abs() <= bound, "neon dot d={d}: {got} vs {exact}");
 
         let exact = reference::l2_squared(a, b);
         let got = f64::from(neon::l2_squared(a, b));
         let bound = reference::sum_error_bound(d, exact);
-        assert!(
-            (got - exact).abs() <= bound,
-            "neon l2 d={d}: {got} vs {exact}"
-        );
+        assert!((got - exact).abs() <= bound, "neon l2 d={d}: {got} vs {exact}");
 
         let exact = reference::norm_squared(a);
         let got = f64::from(neon::norm_squared(a));
         let bound = reference::sum_error_bound(d, exact);
-        assert!(
-            (got - exact).abs() <= bound,
-            "neon norm d={d}: {got} vs {exact}"
-        );
+        assert!((got - exact).abs() <= bound, "neon norm d={d}: {got} vs {exact}");
 
         let exact = reference::cosine_distance(a, b);
         let got = f64::from(neon::cosine_distance(a, b));
         let bound = reference::cosine_error_bound(d);
-        assert!(
-            (got - exact).abs() <= bound,
-            "neon cos d={d}: {got} vs {exact}"
-        );
+        assert!((got - exact).abs() <= bound, "neon cos d={d}: {got} vs {exact}");
     }
 }
 
@@ -104,32 +92,12 @@ fn neon_kernels_are_exact_on_small_integers() {
     for d in 0..=600 {
         let a: Vec<f32> = (0..d).map(|_| rng.gen_range(-8_i32..=8) as f32).collect();
         let b: Vec<f32> = (0..d).map(|_| rng.gen_range(-8_i32..=8) as f32).collect();
-        assert_eq!(
-            f64::from(neon::dot(&a, &b)),
-            reference::dot(&a, &b),
-            "d={d}"
-        );
-        assert_eq!(
-            f64::from(neon::l2_squared(&a, &b)),
-            reference::l2_squared(&a, &b),
-            "d={d}"
-        );
-        assert_eq!(
-            f64::from(neon::norm_squared(&a)),
-            reference::norm_squared(&a),
-            "d={d}"
-        );
+        assert_eq!(f64::from(neon::dot(&a, &b)), reference::dot(&a, &b), "d={d}");
+        assert_eq!(f64::from(neon::l2_squared(&a, &b)), reference::l2_squared(&a, &b), "d={d}");
+        assert_eq!(f64::from(neon::norm_squared(&a)), reference::norm_squared(&a), "d={d}");
         let (ab, aa, bb) = neon::dot_and_norms(&a, &b);
-        let exact = (
-            reference::dot(&a, &b),
-            reference::norm_squared(&a),
-            reference::norm_squared(&b),
-        );
-        assert_eq!(
-            (f64::from(ab), f64::from(aa), f64::from(bb)),
-            exact,
-            "d={d}"
-        );
+        let exact = (reference::dot(&a, &b), reference::norm_squared(&a), reference::norm_squared(&b));
+        assert_eq!((f64::from(ab), f64::from(aa), f64::from(bb)), exact, "d={d}");
     }
 }
 

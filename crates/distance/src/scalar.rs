@@ -103,11 +103,7 @@ pub fn dot_and_norms(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
         taa += x * x;
         tbb += y * y;
     }
-    (
-        sum_lanes(ab) + tab,
-        sum_lanes(aa) + taa,
-        sum_lanes(bb) + tbb,
-    )
+    (sum_lanes(ab) + tab, sum_lanes(aa) + taa, sum_lanes(bb) + tbb)
 }
 
 /// Cosine distance `1 − a·b / (|a|·|b|)` in `[0, 2]`; `1.0` when either vector

@@ -34,10 +34,7 @@ fn at_offset(v: &[f32], off: usize) -> (Vec<f32>, usize) {
 #[test]
 fn lists_the_kernels_this_cpu_supports() {
     let names: Vec<&str> = kernels().iter().map(|k| k.name).collect();
-    eprintln!(
-        "kernels under test: {names:?}; dispatcher selected {}",
-        vn_distance::selected_isa()
-    );
+    eprintln!("kernels under test: {names:?}; dispatcher selected {}", vn_distance::selected_isa());
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
@@ -62,10 +59,7 @@ fn selected_isa_is_the_best_one_available() {
     };
     #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
     let expected = "neon";
-    #[cfg(not(any(
-        target_arch = "x86_64",
-        all(target_arch = "aarch64", target_feature = "neon")
-    )))]
+    #[cfg(not(any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
     let expected = "scalar";
     assert_eq!(isa, expected);
 }
@@ -73,30 +67,15 @@ fn selected_isa_is_the_best_one_available() {
 #[test]
 fn dispatched_functions_are_the_selected_kernel() {
     let ks = kernels();
-    let sel = ks
-        .iter()
-        .find(|k| k.name == vn_distance::selected_isa())
-        .expect("selected kernel is listed");
+    let sel = ks.iter().find(|k| k.name == vn_distance::selected_isa()).expect("selected kernel is listed");
     let mut rng = StdRng::seed_from_u64(11);
     for d in [1, 7, 31, 100, 768, 1536, 2047] {
         let a = uniform(&mut rng, d, 1.0);
         let b = uniform(&mut rng, d, 1.0);
-        assert_eq!(
-            vn_distance::dot(&a, &b).to_bits(),
-            (sel.dot)(&a, &b).to_bits()
-        );
-        assert_eq!(
-            vn_distance::l2_squared(&a, &b).to_bits(),
-            (sel.l2_squared)(&a, &b).to_bits()
-        );
-        assert_eq!(
-            vn_distance::norm_squared(&a).to_bits(),
-            (sel.norm_squared)(&a).to_bits()
-        );
-        assert_eq!(
-            vn_distance::cosine_distance(&a, &b).to_bits(),
-            (sel.cosine_distance)(&a, &b).to_bits()
-        );
+        assert_eq!(vn_distance::dot(&a, &b).to_bits(), (sel.dot)(&a, &b).to_bits());
+        assert_eq!(vn_distance::l2_squared(&a, &b).to_bits(), (sel.l2_squared)(&a, &b).to_bits());
+        assert_eq!(vn_distance::norm_squared(&a).to_bits(), (sel.norm_squared)(&a).to_bits());
+        assert_eq!(vn_distance::cosine_distance(&a, &b).to_bits(), (sel.cosine_distance)(&a, &b).to_bits());
     }
 }
 
@@ -130,20 +109,11 @@ fn exact_on_small_integers_for_every_dimension() {
     for d in 0..=2048 {
         let a: Vec<f32> = (0..d).map(|_| rng.gen_range(-8_i32..=8) as f32).collect();
         let b: Vec<f32> = (0..d).map(|_| rng.gen_range(-8_i32..=8) as f32).collect();
-        let (dot, l2, norm) = (
-            reference::dot(&a, &b),
-            reference::l2_squared(&a, &b),
-            reference::norm_squared(&a),
-        );
+        let (dot, l2, norm) = (reference::dot(&a, &b), reference::l2_squared(&a, &b), reference::norm_squared(&a));
         for k in &ks {
             assert_eq!(f64::from((k.dot)(&a, &b)), dot, "{} dot d={d}", k.name);
             assert_eq!(f64::from((k.l2_squared)(&a, &b)), l2, "{} l2 d={d}", k.name);
-            assert_eq!(
-                f64::from((k.norm_squared)(&a)),
-                norm,
-                "{} norm d={d}",
-                k.name
-            );
+            assert_eq!(f64::from((k.norm_squared)(&a)), norm, "{} norm d={d}", k.name);
         }
     }
 }
@@ -183,15 +153,8 @@ fn huge_magnitudes() {
         let exact = reference::cosine_distance(&a, &b);
         for k in &ks {
             let got = f64::from((k.cosine_distance)(&a, &b));
-            common::within(
-                k.name,
-                "cosine (overflowing norms)",
-                d,
-                got,
-                exact,
-                reference::cosine_error_bound(d),
-            )
-            .unwrap();
+            common::within(k.name, "cosine (overflowing norms)", d, got, exact, reference::cosine_error_bound(d))
+                .unwrap();
         }
         let mut n = a.clone();
         assert!(vn_distance::normalize(&mut n));
@@ -201,12 +164,7 @@ fn huge_magnitudes() {
     let a = [3.0e38_f32, -3.0e38];
     for k in &ks {
         assert_eq!((k.cosine_distance)(&a, &a), 0.0, "{}", k.name);
-        assert_eq!(
-            (k.cosine_distance)(&a, &[-3.0e38, 3.0e38]),
-            2.0,
-            "{}",
-            k.name
-        );
+        assert_eq!((k.cosine_distance)(&a, &[-3.0e38, 3.0e38]), 2.0, "{}", k.name);
         assert!((k.dot)(&a, &a).is_infinite());
     }
 }
@@ -228,11 +186,7 @@ fn tiny_magnitudes() {
     for k in &ks {
         assert_eq!((k.norm_squared)(&a), 0.0);
         let c = (k.cosine_distance)(&a, &b);
-        assert!(
-            c.abs() < 1e-2,
-            "{}: cosine of parallel subnormal vectors = {c}",
-            k.name
-        );
+        assert!(c.abs() < 1e-2, "{}: cosine of parallel subnormal vectors = {c}", k.name);
     }
     let mut n = a;
     assert!(vn_distance::normalize(&mut n));
@@ -246,11 +200,7 @@ fn mixed_signs_and_magnitudes() {
     for d in (1..=96).chain([255, 768, 1023, 1536, 2048]) {
         // Heavy cancellation: b = ±a, so a·b is a small difference of large sums.
         let a = uniform(&mut rng, d, 1.0);
-        let b: Vec<f32> = a
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| if i % 2 == 0 { x } else { -x })
-            .collect();
+        let b: Vec<f32> = a.iter().enumerate().map(|(i, &x)| if i % 2 == 0 { x } else { -x }).collect();
         check_all(&ks, &a, &b);
         // Components spanning 1e-18..1e9 with random signs.
         let spread = |rng: &mut StdRng| -> Vec<f32> {
@@ -301,11 +251,7 @@ fn cosine_of_parallel_opposite_and_orthogonal_vectors() {
             let same = (k.cosine_distance)(&a, &twice);
             assert!((0.0..=bound).contains(&same), "{} d={d}: {same}", k.name);
             let opp = (k.cosine_distance)(&a, &neg);
-            assert!(
-                (2.0 - bound..=2.0).contains(&opp),
-                "{} d={d}: {opp}",
-                k.name
-            );
+            assert!((2.0 - bound..=2.0).contains(&opp), "{} d={d}: {opp}", k.name);
         }
     }
     let (e1, e2) = ([1.0_f32, 0.0, 0.0], [0.0_f32, 5.0, 0.0]);
@@ -323,17 +269,9 @@ fn nan_propagates() {
                 a[pos] = f32::NAN;
                 let b = vec![0.25_f32; d];
                 assert!((k.dot)(&a, &b).is_nan(), "{} d={d} pos={pos}", k.name);
-                assert!(
-                    (k.l2_squared)(&a, &b).is_nan(),
-                    "{} d={d} pos={pos}",
-                    k.name
-                );
+                assert!((k.l2_squared)(&a, &b).is_nan(), "{} d={d} pos={pos}", k.name);
                 assert!((k.norm_squared)(&a).is_nan(), "{} d={d} pos={pos}", k.name);
-                assert!(
-                    (k.cosine_distance)(&a, &b).is_nan(),
-                    "{} d={d} pos={pos}",
-                    k.name
-                );
+                assert!((k.cosine_distance)(&a, &b).is_nan(), "{} d={d} pos={pos}", k.name);
                 let mut n = a.clone();
                 assert!(!vn_distance::normalize(&mut n));
             }
@@ -369,10 +307,7 @@ fn normalize_gives_unit_vectors() {
             let mut a = uniform(&mut rng, d, scale);
             let before = a.clone();
             assert!(vn_distance::normalize(&mut a));
-            assert!(
-                (reference::norm_squared(&a) - 1.0).abs() < 1e-5,
-                "d={d} scale={scale}"
-            );
+            assert!((reference::norm_squared(&a) - 1.0).abs() < 1e-5, "d={d} scale={scale}");
             // Direction unchanged.
             assert!(reference::cosine_distance(&a, &before).abs() < 1e-6);
         }
@@ -418,8 +353,5 @@ fn checks_reject_broken_kernels() {
             rejected += 1;
         }
     }
-    assert!(
-        rejected >= 2040,
-        "only {rejected}/2048 broken results rejected"
-    );
+    assert!(rejected >= 2040, "only {rejected}/2048 broken results rejected");
 }

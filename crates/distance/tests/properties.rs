@@ -21,12 +21,7 @@ fn value() -> impl Strategy<Value = f32> {
 
 /// Two vectors of the same length (0..=600).
 fn pair() -> impl Strategy<Value = (Vec<f32>, Vec<f32>)> {
-    (0_usize..=600).prop_flat_map(|n| {
-        (
-            prop::collection::vec(value(), n),
-            prop::collection::vec(value(), n),
-        )
-    })
+    (0_usize..=600).prop_flat_map(|n| (prop::collection::vec(value(), n), prop::collection::vec(value(), n)))
 }
 
 proptest! {

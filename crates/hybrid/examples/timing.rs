@@ -55,7 +55,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         added + committed
     );
     let st = system.stats()?;
-    println!("text index {:.1} MB, vector file {:.1} MB", st.text_index_bytes as f64 / 1e6, st.vector_index_bytes as f64 / 1e6);
+    println!(
+        "text index {:.1} MB, vector file {:.1} MB",
+        st.text_index_bytes as f64 / 1e6,
+        st.vector_index_bytes as f64 / 1e6
+    );
 
     let queries: Vec<String> = (0..500).map(|i| format!("{} {} item{}", word(), word(), i * 37 % n)).collect();
     let mut session = system.session();

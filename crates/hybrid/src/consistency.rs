@@ -107,7 +107,9 @@ impl Payload {
     }
 
     pub fn metric(&self) -> Result<Metric> {
-        self.metric.parse().map_err(|_| HybridError::Corrupt(format!("unknown metric {:?} in the payload", self.metric)))
+        self.metric
+            .parse()
+            .map_err(|_| HybridError::Corrupt(format!("unknown metric {:?} in the payload", self.metric)))
     }
 }
 
@@ -365,7 +367,12 @@ pub(crate) fn reconcile(
 }
 
 /// Adds the stored vectors of the documents `wanted` selects, in batches. Returns how many.
-fn add_stored_vectors(hnsw: &HnswIndex, text: &TextSnapshot, dims: usize, wanted: impl Fn(u64) -> bool) -> Result<usize> {
+fn add_stored_vectors(
+    hnsw: &HnswIndex,
+    text: &TextSnapshot,
+    dims: usize,
+    wanted: impl Fn(u64) -> bool,
+) -> Result<usize> {
     let mut ids = Vec::with_capacity(REPAIR_BATCH);
     let mut flat = Vec::with_capacity(REPAIR_BATCH * dims);
     let mut added = 0;

@@ -126,14 +126,17 @@ pub(crate) fn is_zero(v: &[f32]) -> bool {
 /// Checks an embedder's output against the store's dimensions.
 pub(crate) fn check_embedded(v: &[f32], dims: usize) -> crate::Result<()> {
     if v.len() != dims {
-        return Err(crate::HybridError::DimensionMismatch { expected: dims, got: v.len(), context: "the embedder's output".into() });
+        return Err(crate::HybridError::DimensionMismatch {
+            expected: dims,
+            got: v.len(),
+            context: "the embedder's output".into(),
+        });
     }
     if v.iter().any(|x| !x.is_finite()) {
         return Err(crate::HybridError::InvalidArgument("the embedder returned a non-finite value".into()));
     }
     Ok(())
 }
-
 
 const UNIGRAM: u8 = 1;
 const BIGRAM: u8 = 2;

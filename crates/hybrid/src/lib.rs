@@ -70,10 +70,12 @@ pub use embed::{Embedder, EmbedderConfig, FeatureHashingEmbedder};
 pub use error::{HybridError, Result};
 pub use query::{Fusion, Hit, Query, SearchMode, DEFAULT_CANDIDATES, MAX_K};
 pub use session::Session;
+pub use system::{
+    Document, OpenOptions, Stats, UnifiedSearchSystem, DEFAULT_WRITER_MEMORY, MAX_DIMENSIONS, MAX_ID_BYTES,
+};
+pub use vn_index::{HnswParams, Metric};
 #[cfg(any(test, feature = "fault-injection"))]
 pub use write::Fault;
-pub use system::{Document, OpenOptions, Stats, UnifiedSearchSystem, DEFAULT_WRITER_MEMORY, MAX_DIMENSIONS, MAX_ID_BYTES};
-pub use vn_index::{HnswParams, Metric};
 
 #[cfg(test)]
 mod tests {

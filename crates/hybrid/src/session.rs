@@ -112,7 +112,9 @@ pub(crate) fn execute(
                 .into_iter()
                 .filter(|h| h.id < snapshot.watermark)
                 .filter_map(|h| {
-                    resolver.get(&h.id).map(|id| LegHit { id: id.to_string(), score: similarity(inner.metric, h.distance) })
+                    resolver
+                        .get(&h.id)
+                        .map(|id| LegHit { id: id.to_string(), score: similarity(inner.metric, h.distance) })
                 })
                 .collect();
             drop(resolver);

@@ -176,7 +176,9 @@ impl Inner {
     /// and finite. `InvalidArgument` when the store has no embedder.
     pub fn embed_checked(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let e = self.embedder.as_ref().ok_or_else(|| {
-            HybridError::InvalidArgument("this store has no built-in embedder (open it with embedder 'feature-hashing')".into())
+            HybridError::InvalidArgument(
+                "this store has no built-in embedder (open it with embedder 'feature-hashing')".into(),
+            )
         })?;
         let vectors = e.embed(texts);
         if vectors.len() != texts.len() {

@@ -122,7 +122,11 @@ fn concurrent_searches_only_return_committed_ids() {
             for id in hit_ids {
                 let life = log.get(&id).unwrap_or_else(|| panic!("{id} was never committed"));
                 // Alive at some generation g with before <= g <= after.
-                assert!(life.added <= after, "{id}: committed at {} but seen by a search ending at {after}", life.added);
+                assert!(
+                    life.added <= after,
+                    "{id}: committed at {} but seen by a search ending at {after}",
+                    life.added
+                );
                 assert!(
                     life.deleted.is_none_or(|d| d > before),
                     "{id}: deleted at {:?} but seen by a search starting at {before}",

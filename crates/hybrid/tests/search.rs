@@ -387,7 +387,11 @@ fn embed_gives_the_vectors_the_store_indexes_and_searches_with() {
     s.close().unwrap();
     assert_eq!(s.embed(&["x"]).unwrap_err().code(), "ERR_CLOSED");
     let bare = TempDir::new("embed-none");
-    let s = UnifiedSearchSystem::open(vn_hybrid::OpenOptions { embedder: vn_hybrid::EmbedderConfig::None, ..bare.options(4) }).unwrap();
+    let s = UnifiedSearchSystem::open(vn_hybrid::OpenOptions {
+        embedder: vn_hybrid::EmbedderConfig::None,
+        ..bare.options(4)
+    })
+    .unwrap();
     let err = s.embed(&["x"]).unwrap_err();
     assert_eq!(err.code(), "ERR_INVALID_ARGUMENT");
     assert!(err.to_string().contains("no built-in embedder"), "{err}");

@@ -84,9 +84,11 @@ fn read_words(path: &str) -> Vec<[u8; 4]> {
 
 /// The benchmark's cached data set and its exact top-10 (all queries).
 fn read_data(prefix: &str) -> (Data, Vec<Vec<u64>>) {
-    let floats = |ext: &str| read_words(&format!("{prefix}.{ext}")).into_iter().map(f32::from_le_bytes).collect::<Vec<f32>>();
+    let floats =
+        |ext: &str| read_words(&format!("{prefix}.{ext}")).into_iter().map(f32::from_le_bytes).collect::<Vec<f32>>();
     let data = Data { base: floats("base.f32"), queries: floats("queries.f32") };
-    let ids: Vec<u64> = read_words(&format!("{prefix}.truth10.u32")).into_iter().map(|w| u64::from(u32::from_le_bytes(w))).collect();
+    let ids: Vec<u64> =
+        read_words(&format!("{prefix}.truth10.u32")).into_iter().map(|w| u64::from(u32::from_le_bytes(w))).collect();
     let truth = ids.chunks_exact(K).map(<[u64]>::to_vec).collect();
     (data, truth)
 }
@@ -127,7 +129,8 @@ fn median(v: &mut [f64]) -> f64 {
 fn main() {
     let passes: usize = arg("passes").unwrap_or(7);
     let index_path: Option<PathBuf> = arg::<String>("index").map(PathBuf::from);
-    let efs: Vec<usize> = arg::<String>("ef").map_or(vec![32, 64, 128], |s| s.split(',').map(|e| e.parse().expect("--ef=32,64,...")).collect());
+    let efs: Vec<usize> = arg::<String>("ef")
+        .map_or(vec![32, 64, 128], |s| s.split(',').map(|e| e.parse().expect("--ef=32,64,...")).collect());
     let t = Instant::now();
     let (data, given_truth) = match arg::<String>("data") {
         Some(prefix) => {

@@ -13,7 +13,7 @@ use crate::idmap::IdMap;
 use crate::persist::{self, Encoder, Header, Loaded, TempFile};
 use crate::select::TopK;
 use crate::validate;
-use crate::{HnswParams, Hit, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
+use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
 
 /// The rows, densely packed: removal moves the last row into the hole.
 struct Rows {

@@ -350,9 +350,7 @@ impl<R: Read> Decoder<R> {
         let len = self.u64(&format!("{name} section header"))?;
         if let Some(expected) = expected {
             if len != expected {
-                return Err(corrupt(format!(
-                    "the {name} section is {len} bytes but the header implies {expected}"
-                )));
+                return Err(corrupt(format!("the {name} section is {len} bytes but the header implies {expected}")));
             }
         }
         if len > self.remaining {
@@ -384,9 +382,7 @@ impl<R: Read> Decoder<R> {
             return Err(corrupt(format!("{} unexpected bytes after the checksum", self.remaining)));
         }
         if stored != computed {
-            return Err(corrupt(format!(
-                "checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
-            )));
+            return Err(corrupt(format!("checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")));
         }
         Ok(())
     }
@@ -396,10 +392,7 @@ impl<R: Read> Decoder<R> {
 fn read_preamble<R: Read>(d: &mut Decoder<R>) -> Result<()> {
     let mut magic = [0u8; 8];
     if d.remaining < 12 {
-        return Err(corrupt(format!(
-            "not a vector-native index file (only {} bytes)",
-            d.remaining
-        )));
+        return Err(corrupt(format!("not a vector-native index file (only {} bytes)", d.remaining)));
     }
     d.exact(&mut magic, "magic")?;
     if magic != MAGIC {
@@ -591,7 +584,11 @@ mod tests {
             kind,
             metric: Metric::L2,
             dims: 2,
-            params: if kind == IndexKind::Hnsw { HnswParams::default() } else { HnswParams { m: 0, ef_construction: 0, ef_search: 0, seed: 0 } },
+            params: if kind == IndexKind::Hnsw {
+                HnswParams::default()
+            } else {
+                HnswParams { m: 0, ef_construction: 0, ef_search: 0, seed: 0 }
+            },
             node_count: 3,
             live_count: if kind == IndexKind::Hnsw { 2 } else { 3 },
             entry: if kind == IndexKind::Hnsw { Some((0, 0)) } else { None },

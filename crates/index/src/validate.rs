@@ -65,9 +65,7 @@ pub(crate) fn finite(vectors: &[f32], d: usize) -> Result<()> {
 }
 
 fn zero_vector(what: &str, row: usize) -> IndexError {
-    invalid(format!(
-        "{what} {row} is a zero vector: a zero vector has no direction under the cosine metric"
-    ))
+    invalid(format!("{what} {row} is a zero vector: a zero vector has no direction under the cosine metric"))
 }
 
 /// Checks a batch of ids and row-major vectors for `add` without copying anything: lengths,
@@ -83,10 +81,7 @@ pub(crate) fn check_add(metric: Metric, d: usize, ids: &[u64], vectors: &[f32]) 
             let got = if vectors.len().is_multiple_of(n) { vectors.len() / n } else { vectors.len() };
             return Err(IndexError::DimensionMismatch { expected: d, got });
         }
-        return Err(invalid(format!(
-            "{n} ids but {} vectors of {d} dimensions: one id per vector",
-            vectors.len() / d
-        )));
+        return Err(invalid(format!("{n} ids but {} vectors of {d} dimensions: one id per vector", vectors.len() / d)));
     }
     finite(vectors, d)?;
     distinct_ids(ids)?;

@@ -5,9 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::TestDir;
-use vn_index::{
-    load_index, FlatIndex, HnswIndex, HnswParams, IndexError, Metric, SearchParams, VectorIndex,
-};
+use vn_index::{load_index, FlatIndex, HnswIndex, HnswParams, IndexError, Metric, SearchParams, VectorIndex};
 
 fn indexes(d: usize, metric: Metric) -> Vec<Box<dyn VectorIndex>> {
     vec![
@@ -71,11 +69,16 @@ fn every_variant_has_its_code() {
         seen.expect(index.add(&[3, 4], &[1.0; 9]), "ERR_INVALID_ARGUMENT", "2 ids but 3 vectors");
 
         // Non-finite values, with their row and position.
-        let e = seen.expect(index.add(&[3, 4], &[1.0, 1.0, 1.0, 1.0, 1.0, f32::INFINITY]), "ERR_INVALID_ARGUMENT", "inf");
+        let e =
+            seen.expect(index.add(&[3, 4], &[1.0, 1.0, 1.0, 1.0, 1.0, f32::INFINITY]), "ERR_INVALID_ARGUMENT", "inf");
         assert!(matches!(e, IndexError::NonFinite { row: 1, position: 2, .. }), "{e:?}");
         let e = seen.expect(index.search(&[f32::NAN, 0.0, 0.0], &p(1)), "ERR_INVALID_ARGUMENT", "NaN");
         assert!(matches!(e, IndexError::NonFinite { row: 0, position: 0, .. }), "{e:?}");
-        let e = seen.expect(index.search_batch(&[1.0, 1.0, 1.0, 1.0, f32::NEG_INFINITY, 1.0], &p(1)), "ERR_INVALID_ARGUMENT", "-inf");
+        let e = seen.expect(
+            index.search_batch(&[1.0, 1.0, 1.0, 1.0, f32::NEG_INFINITY, 1.0], &p(1)),
+            "ERR_INVALID_ARGUMENT",
+            "-inf",
+        );
         assert!(matches!(e, IndexError::NonFinite { row: 1, position: 1, .. }), "{e:?}");
 
         // k, ef, empty batches.
@@ -83,7 +86,11 @@ fn every_variant_has_its_code() {
         seen.expect(index.search(&[1.0; 3], &p(100_001)), "ERR_INVALID_ARGUMENT", "k must be");
         seen.expect(index.search_batch(&[1.0; 3], &p(0)), "ERR_INVALID_ARGUMENT", "k must be");
         for ef in [0, 1_000_001] {
-            seen.expect(index.search(&[1.0; 3], &SearchParams { k: 1, ef: Some(ef), filter: None }), "ERR_INVALID_ARGUMENT", "ef");
+            seen.expect(
+                index.search(&[1.0; 3], &SearchParams { k: 1, ef: Some(ef), filter: None }),
+                "ERR_INVALID_ARGUMENT",
+                "ef",
+            );
         }
         seen.expect(index.add(&[], &[]), "ERR_INVALID_ARGUMENT", "empty batch");
         seen.expect(index.search_batch(&[], &p(1)), "ERR_INVALID_ARGUMENT", "empty batch");

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use common::{assert_well_formed, brute_all};
 use proptest::prelude::*;
-use vn_index::{FlatIndex, HnswIndex, HnswParams, Hit, Metric, SearchParams, VectorIndex};
+use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
 
 #[derive(Debug, Clone)]
 struct Case {

@@ -67,7 +67,9 @@ fn filters_are_respected_on_the_graph_and_exact_paths() {
     let half: HashSet<u64> = ids.iter().copied().filter(|id| id % 2 == 0).collect();
     let few: HashSet<u64> = ids.iter().copied().step_by(97).chain([1, 2, 3, u64::MAX]).collect();
     let mostly_removed: HashSet<u64> = removed.iter().copied().chain(ids.iter().copied().take(5)).collect();
-    for (name, filter, min_recall) in [("half", &half, 0.9), ("few", &few, 1.0), ("mostly removed", &mostly_removed, 1.0)] {
+    for (name, filter, min_recall) in
+        [("half", &half, 0.9), ("few", &few, 1.0), ("mostly removed", &mostly_removed, 1.0)]
+    {
         let mut total = 0.0;
         for q in queries.chunks_exact(D) {
             let hits = index.search(q, &SearchParams { k, ef: None, filter: Some(filter) }).unwrap();

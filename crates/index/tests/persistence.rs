@@ -19,9 +19,9 @@ const HEADER_LEN: usize = 72;
 fn build(kind: IndexKind, metric: Metric, n: usize) -> Box<dyn VectorIndex> {
     let index: Box<dyn VectorIndex> = match kind {
         IndexKind::Flat => Box::new(FlatIndex::new(D, metric).unwrap()),
-        IndexKind::Hnsw => {
-            Box::new(HnswIndex::new(D, metric, HnswParams { m: 8, ef_construction: 64, ef_search: 32, seed: 9 }).unwrap())
-        }
+        IndexKind::Hnsw => Box::new(
+            HnswIndex::new(D, metric, HnswParams { m: 8, ef_construction: 64, ef_search: 32, seed: 9 }).unwrap(),
+        ),
     };
     if n > 0 {
         let ids: Vec<u64> = (0..n as u64).map(|i| i * 3 + 1).collect();
@@ -166,7 +166,8 @@ fn damage_anywhere_is_corrupt() {
         }
 
         // Truncated at every section boundary and at random offsets.
-        let mut cuts: Vec<usize> = vec![0, 4, 8, 11, 12, 13, HEADER_LEN - 1, HEADER_LEN, bytes.len() - 4, bytes.len() - 1];
+        let mut cuts: Vec<usize> =
+            vec![0, 4, 8, 11, 12, 13, HEADER_LEN - 1, HEADER_LEN, bytes.len() - 4, bytes.len() - 1];
         for &(_, start, len) in &secs {
             cuts.extend([start - 12, start - 6, start, start + len]);
         }
@@ -190,15 +191,14 @@ fn foreign_files_and_newer_versions() {
     let random: Vec<u8> = (0..4096).map(|_| rng.gen()).collect();
     let text = "Lorem ipsum dolor sit amet\n".repeat(100).into_bytes();
     let zeros = vec![0u8; 200];
-    for (name, content) in [("empty", &b""[..]), ("random", &random), ("text", &text), ("zeros", &zeros), ("magic only", b"VNIDX\0\x01\n")] {
+    for (name, content) in
+        [("empty", &b""[..]), ("random", &random), ("text", &text), ("zeros", &zeros), ("magic only", b"VNIDX\0\x01\n")]
+    {
         let path = dir.path("foreign.bin");
         std::fs::write(&path, content).unwrap();
         let e = load_index(&path).err().unwrap_or_else(|| panic!("{name} loaded"));
         assert!(matches!(e, IndexError::Corrupt(_)), "{name}: {e:?}");
-        assert!(
-            e.to_string().contains("not a vector-native index file") || name == "magic only",
-            "{name}: {e}"
-        );
+        assert!(e.to_string().contains("not a vector-native index file") || name == "magic only", "{name}: {e}");
         assert_eq!(read_index_kind(&path).unwrap_err().code(), "ERR_CORRUPT_INDEX", "{name}");
         assert_eq!(FlatIndex::load(&path).unwrap_err().code(), "ERR_CORRUPT_INDEX", "{name}");
         assert_eq!(HnswIndex::load(&path).unwrap_err().code(), "ERR_CORRUPT_INDEX", "{name}");
@@ -209,11 +209,9 @@ fn foreign_files_and_newer_versions() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     std::fs::write(&path, &bytes).unwrap();
-    for e in [
-        load_index(&path).err().unwrap(),
-        read_index_kind(&path).unwrap_err(),
-        HnswIndex::load(&path).unwrap_err(),
-    ] {
+    for e in
+        [load_index(&path).err().unwrap(), read_index_kind(&path).unwrap_err(), HnswIndex::load(&path).unwrap_err()]
+    {
         assert!(matches!(e, IndexError::UnsupportedVersion { found: 99, supported: 1 }), "{e:?}");
         assert_eq!(e.code(), "ERR_UNSUPPORTED_VERSION");
     }

@@ -74,7 +74,9 @@ impl From<TantivyError> for TextError {
             TantivyError::LockFailure(LockError::LockBusy, _) => {
                 TextError::Locked("close the other store first (or remove a stale .tantivy-writer.lock)".into())
             }
-            TantivyError::LockFailure(LockError::IoError(io), _) => TextError::io("taking the writer lock", clone_io(&io)),
+            TantivyError::LockFailure(LockError::IoError(io), _) => {
+                TextError::io("taking the writer lock", clone_io(&io))
+            }
             TantivyError::InvalidArgument(s) => TextError::InvalidArgument(s),
             other => TextError::Io(Arc::new(io::Error::other(other.to_string()))),
         }

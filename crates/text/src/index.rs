@@ -123,11 +123,8 @@ impl TextIndex {
             }
             Err(e) => return Err(TextError::io(format!("reading {}", path.display()), e)),
         };
-        let index = if create {
-            Index::create_in_dir(path, schema::build_schema().0)?
-        } else {
-            Index::open_in_dir(path)?
-        };
+        let index =
+            if create { Index::create_in_dir(path, schema::build_schema().0)? } else { Index::open_in_dir(path)? };
         Ok((Self::from_index(index, Some(path.to_path_buf()))?, create))
     }
 
@@ -187,8 +184,7 @@ impl TextIndex {
     pub fn size_on_disk(&self) -> Result<u64> {
         let Some(path) = &self.path else { return Ok(0) };
         let mut total = 0;
-        let entries =
-            std::fs::read_dir(path).map_err(|e| TextError::io(format!("listing {}", path.display()), e))?;
+        let entries = std::fs::read_dir(path).map_err(|e| TextError::io(format!("listing {}", path.display()), e))?;
         for entry in entries.flatten() {
             if let Ok(m) = entry.metadata() {
                 if m.is_file() {
@@ -497,12 +493,13 @@ impl TextSnapshot {
         let f = &self.fields;
         let text_of = |field| d.get_first(field).and_then(|v| v.as_str().map(str::to_string));
         let id = text_of(f.id).ok_or_else(|| TextError::Corrupt(format!("document {internal_id} has no stored id")))?;
-        let vector = match d.get_first(f.vector).and_then(|v| v.as_bytes()) {
-            None => None,
-            Some(bytes) => Some(schema::decode_vector(bytes).ok_or_else(|| {
-                TextError::Corrupt(format!("the stored vector of {id:?} has {} bytes", bytes.len()))
-            })?),
-        };
+        let vector =
+            match d.get_first(f.vector).and_then(|v| v.as_bytes()) {
+                None => None,
+                Some(bytes) => Some(schema::decode_vector(bytes).ok_or_else(|| {
+                    TextError::Corrupt(format!("the stored vector of {id:?} has {} bytes", bytes.len()))
+                })?),
+            };
         Ok(StoredDoc {
             internal_id,
             text: text_of(f.text).unwrap_or_default(),

@@ -1,8 +1,8 @@
 //! The schema of the text index and the encoding of its stored vectors.
 
 use tantivy::schema::{
-    BytesOptions, FieldType, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
-    INDEXED, STORED, STRING,
+    BytesOptions, FieldType, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
+    STORED, STRING,
 };
 
 use crate::tokenizer::TOKENIZER_NAME;
@@ -63,9 +63,9 @@ pub fn build_schema() -> (Schema, Fields) {
 /// ours (`Corrupt`, naming the first field that differs).
 pub fn fields_of(schema: &Schema) -> Result<Fields> {
     let get = |name: &str, ok: fn(&FieldType) -> bool, what: &str| {
-        let field = schema.get_field(name).map_err(|_| {
-            TextError::Corrupt(format!("not a vn-text index: the schema has no field {name:?}"))
-        })?;
+        let field = schema
+            .get_field(name)
+            .map_err(|_| TextError::Corrupt(format!("not a vn-text index: the schema has no field {name:?}")))?;
         if !ok(schema.get_field_entry(field).field_type()) {
             return Err(TextError::Corrupt(format!("not a vn-text index: field {name:?} is not {what}")));
         }

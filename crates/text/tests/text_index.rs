@@ -152,10 +152,13 @@ fn reopen_keeps_documents_vectors_metadata_and_payload() {
         [("v", 7, true), ("t", 8, false)]
     );
     let mut seen = Vec::new();
-    s.for_each_stored(|_, has_vector| has_vector, |d| {
-        seen.push(d.id);
-        Ok::<(), vn_text::TextError>(())
-    })
+    s.for_each_stored(
+        |_, has_vector| has_vector,
+        |d| {
+            seen.push(d.id);
+            Ok::<(), vn_text::TextError>(())
+        },
+    )
     .unwrap();
     assert_eq!(seen, ["v"]);
     assert!(index.size_on_disk().unwrap() > 0);

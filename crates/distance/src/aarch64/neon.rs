@@ -17,13 +17,9 @@
 use crate::check_len;
 
 #[cfg(not(target_arch = "aarch64"))]
-use super::shim::{
-    float32x4_t, vaddq_f32, vaddvq_f32, vdupq_n_f32, vfmaq_f32, vld1q_f32, vsubq_f32,
-};
+use super::shim::{float32x4_t, vaddq_f32, vaddvq_f32, vdupq_n_f32, vfmaq_f32, vld1q_f32, vsubq_f32};
 #[cfg(target_arch = "aarch64")]
-use core::arch::aarch64::{
-    float32x4_t, vaddq_f32, vaddvq_f32, vdupq_n_f32, vfmaq_f32, vld1q_f32, vsubq_f32,
-};
+use core::arch::aarch64::{float32x4_t, vaddq_f32, vaddvq_f32, vdupq_n_f32, vfmaq_f32, vld1q_f32, vsubq_f32};
 
 /// Always `true`: this module is only compiled where NEON is enabled.
 #[inline]
@@ -257,9 +253,7 @@ pub fn dot_and_norms(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
         tbb += y * y;
     }
     // SAFETY: NEON is available (statically enabled); no memory access.
-    let reduce4 = |s: [float32x4_t; 4]| unsafe {
-        vaddvq_f32(vaddq_f32(vaddq_f32(s[0], s[1]), vaddq_f32(s[2], s[3])))
-    };
+    let reduce4 = |s: [float32x4_t; 4]| unsafe { vaddvq_f32(vaddq_f32(vaddq_f32(s[0], s[1]), vaddq_f32(s[2], s[3]))) };
     (reduce4(ab) + tab, reduce4(aa) + taa, reduce4(bb) + tbb)
 }
 

@@ -265,9 +265,7 @@ pub unsafe fn norm_squared_unchecked(a: &[f32]) -> f32 {
         }
         let r = n - i;
         // Up to 7 full vectors, each into its own accumulator.
-        unrolled_below!(r / LANES, [0, 1, 2, 3, 4, 5, 6], |k| {
-            s[k] = sq(load(pa.add(i + k * LANES)), s[k])
-        });
+        unrolled_below!(r / LANES, [0, 1, 2, 3, 4, 5, 6], |k| { s[k] = sq(load(pa.add(i + k * LANES)), s[k]) });
         let t = r % LANES;
         if t != 0 {
             s[7] = sq(load_partial(pa.add(n - t), t), s[7]);
@@ -299,21 +297,13 @@ pub unsafe fn dot_and_norms_unchecked(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     fn step(x: __m256, y: __m256, s: Acc) -> Acc {
-        Acc(
-            _mm256_fmadd_ps(x, y, s.0),
-            _mm256_fmadd_ps(x, x, s.1),
-            _mm256_fmadd_ps(y, y, s.2),
-        )
+        Acc(_mm256_fmadd_ps(x, y, s.0), _mm256_fmadd_ps(x, x, s.1), _mm256_fmadd_ps(y, y, s.2))
     }
 
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     fn add(s: Acc, t: Acc) -> Acc {
-        Acc(
-            _mm256_add_ps(s.0, t.0),
-            _mm256_add_ps(s.1, t.1),
-            _mm256_add_ps(s.2, t.2),
-        )
+        Acc(_mm256_add_ps(s.0, t.0), _mm256_add_ps(s.1, t.1), _mm256_add_ps(s.2, t.2))
     }
 
     check_len(a.len(), b.len());

@@ -248,9 +248,7 @@ pub unsafe fn norm_squared_unchecked(a: &[f32]) -> f32 {
         }
         let r = n - i;
         // Up to 7 full vectors, each into its own accumulator.
-        unrolled_below!(r / LANES, [0, 1, 2, 3, 4, 5, 6], |k| {
-            s[k] = sq(load(pa.add(i + k * LANES)), s[k])
-        });
+        unrolled_below!(r / LANES, [0, 1, 2, 3, 4, 5, 6], |k| { s[k] = sq(load(pa.add(i + k * LANES)), s[k]) });
         let t = r % LANES;
         if t != 0 {
             s[7] = sq(load_partial(pa.add(n - t), t), s[7]);
@@ -280,21 +278,13 @@ pub unsafe fn dot_and_norms_unchecked(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     #[inline]
     #[target_feature(enable = "avx512f")]
     fn step(x: __m512, y: __m512, s: Acc) -> Acc {
-        Acc(
-            _mm512_fmadd_ps(x, y, s.0),
-            _mm512_fmadd_ps(x, x, s.1),
-            _mm512_fmadd_ps(y, y, s.2),
-        )
+        Acc(_mm512_fmadd_ps(x, y, s.0), _mm512_fmadd_ps(x, x, s.1), _mm512_fmadd_ps(y, y, s.2))
     }
 
     #[inline]
     #[target_feature(enable = "avx512f")]
     fn add(s: Acc, t: Acc) -> Acc {
-        Acc(
-            _mm512_add_ps(s.0, t.0),
-            _mm512_add_ps(s.1, t.1),
-            _mm512_add_ps(s.2, t.2),
-        )
+        Acc(_mm512_add_ps(s.0, t.0), _mm512_add_ps(s.1, t.1), _mm512_add_ps(s.2, t.2))
     }
 
     check_len(a.len(), b.len());
@@ -332,9 +322,5 @@ pub unsafe fn dot_and_norms_unchecked(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
         }
     }
     let s = add(add(s0, s1), add(s2, s3));
-    (
-        _mm512_reduce_add_ps(s.0),
-        _mm512_reduce_add_ps(s.1),
-        _mm512_reduce_add_ps(s.2),
-    )
+    (_mm512_reduce_add_ps(s.0), _mm512_reduce_add_ps(s.1), _mm512_reduce_add_ps(s.2))
 }

@@ -71,9 +71,7 @@ pub fn kernels() -> Vec<Kernel> {
 }
 
 pub fn uniform(rng: &mut StdRng, d: usize, scale: f32) -> Vec<f32> {
-    (0..d)
-        .map(|_| rng.gen_range(-1.0_f32..1.0) * scale)
-        .collect()
+    (0..d).map(|_| rng.gen_range(-1.0_f32..1.0) * scale).collect()
 }
 
 /// Checks all four functions of `k` on `(a, b)` against the f64 reference.
@@ -87,52 +85,22 @@ pub fn check(k: &Kernel, a: &[f32], b: &[f32]) -> Result<(), String> {
 
     let exact = reference::l2_squared(a, b);
     let bound = reference::sum_error_bound(d, exact);
-    within(
-        k.name,
-        "l2_squared",
-        d,
-        f64::from((k.l2_squared)(a, b)),
-        exact,
-        bound,
-    )?;
+    within(k.name, "l2_squared", d, f64::from((k.l2_squared)(a, b)), exact, bound)?;
 
     let exact = reference::norm_squared(a);
     let bound = reference::sum_error_bound(d, exact);
-    within(
-        k.name,
-        "norm_squared",
-        d,
-        f64::from((k.norm_squared)(a)),
-        exact,
-        bound,
-    )?;
+    within(k.name, "norm_squared", d, f64::from((k.norm_squared)(a)), exact, bound)?;
 
     let exact = reference::cosine_distance(a, b).clamp(0.0, 2.0);
     let bound = reference::cosine_error_bound(d);
-    within(
-        k.name,
-        "cosine_distance",
-        d,
-        f64::from((k.cosine_distance)(a, b)),
-        exact,
-        bound,
-    )?;
+    within(k.name, "cosine_distance", d, f64::from((k.cosine_distance)(a, b)), exact, bound)?;
     Ok(())
 }
 
-pub fn within(
-    kernel: &str,
-    func: &str,
-    d: usize,
-    got: f64,
-    exact: f64,
-    bound: f64,
-) -> Result<(), String> {
+pub fn within(kernel: &str, func: &str, d: usize, got: f64, exact: f64, bound: f64) -> Result<(), String> {
     let err = (got - exact).abs();
     if err.is_nan() || err > bound {
-        return Err(format!(
-            "{kernel}::{func} d={d}: got {got:e}, exact {exact:e}, |err| {err:e} > bound {bound:e}"
-        ));
+        return Err(format!("{kernel}::{func} d={d}: got {got:e}, exact {exact:e}, |err| {err:e} > bound {bound:e}"));
     }
     Ok(())
 }
@@ -144,9 +112,7 @@ pub fn copy_aligned_like(like: &[f32], values: &[f32]) -> (Vec<f32>, usize) {
     let want = like.as_ptr() as usize % 64;
     let mut buf = vec![0.0_f32; values.len() + 16];
     let base = buf.as_ptr() as usize;
-    let off = (0..16)
-        .find(|k| (base + 4 * k) % 64 == want)
-        .expect("f32 buffers are 4-byte aligned");
+    let off = (0..16).find(|k| (base + 4 * k) % 64 == want).expect("f32 buffers are 4-byte aligned");
     buf[off..off + values.len()].copy_from_slice(values);
     (buf, off)
 }

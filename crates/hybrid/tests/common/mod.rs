@@ -70,9 +70,8 @@ impl Rng {
 }
 
 const WORDS: [&str; 24] = [
-    "energy", "solar", "wind", "grid", "battery", "policy", "market", "price", "river", "forest", "mountain",
-    "city", "train", "road", "bridge", "harbor", "music", "film", "novel", "poem", "garden", "kitchen", "recipe",
-    "bread",
+    "energy", "solar", "wind", "grid", "battery", "policy", "market", "price", "river", "forest", "mountain", "city",
+    "train", "road", "bridge", "harbor", "music", "film", "novel", "poem", "garden", "kitchen", "recipe", "bread",
 ];
 
 /// `n` documents "doc-{i}" of 8 common words each, with random vectors of `dims` when asked.

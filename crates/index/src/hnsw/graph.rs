@@ -463,9 +463,8 @@ impl NodeStore {
         } else {
             dst.copy_from_slice(vector);
         }
-        let filled = segment.nodes[off]
-            .set(Node { level, write: Mutex::new(()), upper_seq: AtomicU32::new(0), upper })
-            .is_ok();
+        let filled =
+            segment.nodes[off].set(Node { level, write: Mutex::new(()), upper_seq: AtomicU32::new(0), upper }).is_ok();
         debug_assert!(filled, "node slot {i} filled twice");
         h[W_FLAGS].fetch_or(FLAG_READY, Ordering::Release);
     }

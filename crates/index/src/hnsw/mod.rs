@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use crate::idmap::IdMap;
 use crate::persist::{self, Encoder, Header, Loaded, TempFile};
 use crate::validate;
-use crate::{HnswParams, Hit, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
+use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
 use graph::{EntryPoint, Layout, NodeStore, MAX_LEVEL};
 pub use visited::HnswScratch;
 use visited::ScratchPool;
@@ -179,8 +179,7 @@ impl HnswIndex {
         let top = lists.iter().map(|(level, _)| *level as usize).max();
         match (h.entry, top) {
             (None, None) => {}
-            (Some((node, level)), Some(top))
-                if level as usize == top && lists[node as usize].0 as usize == top => {}
+            (Some((node, level)), Some(top)) if level as usize == top && lists[node as usize].0 as usize == top => {}
             _ => return Err(IndexError::Corrupt("the entry point is not on the top layer".into())),
         }
         let mut map = IdMap::default();
@@ -325,10 +324,9 @@ impl VectorIndex for HnswIndex {
             let mut scratch = self.pool.take();
             self.insert(start, &mut scratch.work);
         } else {
-            (start..end).into_par_iter().for_each_init(
-                || self.pool.take(),
-                |scratch, node| self.insert(node, &mut scratch.work),
-            );
+            (start..end)
+                .into_par_iter()
+                .for_each_init(|| self.pool.take(), |scratch, node| self.insert(node, &mut scratch.work));
         }
         Ok(())
     }
