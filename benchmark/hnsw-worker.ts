@@ -333,7 +333,7 @@ async function main(): Promise<void> {
 }
 
 /** QPS of `passes` runs of `fn` (each running `count` queries). */
-function timePasses(fn: () => void, count: number, passes: number): number[] {
+function _timePasses(fn: () => void, count: number, passes: number): number[] {
   const qps: number[] = []
   for (let r = 0; r < passes; r++) {
     const s = nowNs()

@@ -111,9 +111,9 @@ export async function runHnsw(opts: { quick: boolean; values?: ReadonlyMap<strin
       ratio(r.build.wallMs, hnswlib.build.wallMs),
     ]),
   )
-  results.forEach(({ run, r }) =>
-    console.log(`  ${run.label}: ${r.threadsNote}${r.build.extraNote ? `; ${r.build.extraNote}` : ''}`),
-  )
+  for (const { run, r } of results) {
+    console.log(`  ${run.label}: ${r.threadsNote}${r.build.extraNote ? `; ${r.build.extraNote}` : ''}`)
+  }
 
   heading('Memory (RSS of the worker process after the build, after GC, minus RSS before it; file = saved index)')
   const rawVectors = spec.n * spec.dims * 4

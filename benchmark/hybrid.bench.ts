@@ -123,9 +123,7 @@ const load = () =>
 const log = (...a: unknown[]) => console.log(...a)
 
 /** Event-loop delay and utilisation, and the main thread's GC pauses, while `fn` runs. */
-async function watchLoop<T>(
-  fn: () => Promise<T>,
-): Promise<{
+async function watchLoop<T>(fn: () => Promise<T>): Promise<{
   value: T
   eld: { p50: number; p99: number; max: number }
   elu: number
@@ -787,7 +785,9 @@ async function main() {
   )
   const flat = new FlatIndex({ dimensions: DIMS, metric: 'cosine' })
   const all = new Float32Array(vectors.length * DIMS)
-  vectors.forEach((v, i) => all.set(v, i * DIMS))
+  vectors.forEach((v, i) => {
+    all.set(v, i * DIMS)
+  })
   const docIds = Float64Array.from(vectors, (_, i) => i)
   flat.addSync(docIds, all)
   t = performance.now()
@@ -851,26 +851,26 @@ async function main() {
       'indexing, ms (median; ours embeds in the engine)',
       f(ourIdx, 0),
       f(theirIdx, 0),
-      fx(theirIdx / ourIdx) + ' faster',
+      `${fx(theirIdx / ourIdx)} faster`,
     ],
     [
       'indexing, ms (ours with the vectors given)',
       f(ourIdxGiven, 0),
       f(theirIdx, 0),
-      fx(theirIdx / ourIdxGiven) + ' faster',
+      `${fx(theirIdx / ourIdxGiven)} faster`,
     ],
     ['sequential q/s', f(oursSeq.qps, 0), f(theirsSeq.qps, 1), fx(oursSeq.qps / theirsSeq.qps)],
     [
       'sequential p50, ms',
       f(oursSeq.lat.p50, 3),
       f(theirsSeq.lat.p50, 2),
-      fx(theirsSeq.lat.p50 / oursSeq.lat.p50) + ' lower',
+      `${fx(theirsSeq.lat.p50 / oursSeq.lat.p50)} lower`,
     ],
     [
       'sequential p99, ms',
       f(oursSeq.lat.p99, 3),
       f(theirsSeq.lat.p99, 2),
-      fx(theirsSeq.lat.p99 / oursSeq.lat.p99) + ' lower',
+      `${fx(theirsSeq.lat.p99 / oursSeq.lat.p99)} lower`,
     ],
     ['sequential event-loop delay p99, ms', f(oursSeq.eld.p99, 2), f(theirsSeq.eld.p99, 1), ''],
     ['throughput, 1 in flight, q/s', f(ours1.qps, 0), f(theirs1.qps, 1), fx(ours1.qps / theirs1.qps)],

@@ -89,7 +89,7 @@ if (rf)
   rows.push([
     'result objects: napi cost per hit vs JS object',
     `${ns(rf.perHitNapi)} vs ${ns(rf.js100 / 100)}`,
-    'k = 10 ⇒ ' + ns(9 * rf.perHitNapi10) + ' per search',
+    `k = 10 ⇒ ${ns(9 * rf.perHitNapi10)} per search`,
   ])
 const a = summary.async as Awaited<ReturnType<typeof runAsync>> | undefined
 if (a) {

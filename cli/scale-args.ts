@@ -2,7 +2,7 @@
  * Command line of `scripts/scale.ts`: flags → validated options, or a message naming every
  * problem. Pure (no I/O), so it is tested directly.
  */
-import { parseArgs } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 
 import type { ThinkTime } from '../harness/load/think-time.ts'
 import type { LevelsSpec } from '../harness/sweep/levels.ts'
@@ -113,43 +113,45 @@ export function parseSlo(text: string): number {
   return parseDuration(m[1])
 }
 
+/** The flags `scale` accepts (node:util parseArgs), shared by the parser and its type. */
+const SCALE_ARG_CONFIG = {
+  allowPositionals: true,
+  strict: true,
+  options: {
+    corpus: { type: 'string' },
+    docs: { type: 'string' },
+    dimensions: { type: 'string' },
+    'text-index': { type: 'string' },
+    'vector-db': { type: 'string' },
+    mode: { type: 'string' },
+    k: { type: 'string' },
+    model: { type: 'string' },
+    levels: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    'ramp-up': { type: 'string' },
+    think: { type: 'string' },
+    writes: { type: 'string' },
+    pool: { type: 'string' },
+    threads: { type: 'string' },
+    seed: { type: 'string' },
+    slo: { type: 'string' },
+    'max-errors': { type: 'string' },
+    threshold: { type: 'string', multiple: true },
+    regression: { type: 'string' },
+    out: { type: 'string' },
+    quick: { type: 'boolean' },
+    color: { type: 'boolean' },
+    'no-color': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+} as const satisfies ParseArgsConfig
+
 /** Parses argv (without node and the script). Never throws: problems come back as an error. */
 export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { command: 'error'; problems: string[] } {
-  let parsed
+  let parsed: ReturnType<typeof parseArgs<typeof SCALE_ARG_CONFIG>>
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        corpus: { type: 'string' },
-        docs: { type: 'string' },
-        dimensions: { type: 'string' },
-        'text-index': { type: 'string' },
-        'vector-db': { type: 'string' },
-        mode: { type: 'string' },
-        k: { type: 'string' },
-        model: { type: 'string' },
-        levels: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        'ramp-up': { type: 'string' },
-        think: { type: 'string' },
-        writes: { type: 'string' },
-        pool: { type: 'string' },
-        threads: { type: 'string' },
-        seed: { type: 'string' },
-        slo: { type: 'string' },
-        'max-errors': { type: 'string' },
-        threshold: { type: 'string', multiple: true },
-        regression: { type: 'string' },
-        out: { type: 'string' },
-        quick: { type: 'boolean' },
-        color: { type: 'boolean' },
-        'no-color': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
+    parsed = parseArgs({ ...SCALE_ARG_CONFIG, args: [...argv] })
   } catch (error) {
     return { command: 'error', problems: [(error as Error).message] }
   }

@@ -135,7 +135,9 @@ export function generateCorpus(options: CorpusOptions = {}): Corpus {
     const neighbour = own[(t + 1) % o.topics]
     const shared = neighbour.slice(5, 5 + Math.floor(o.wordsPerTopic / 10))
     const mixed = [...words]
-    shared.forEach((w, i) => mixed.splice(10 + i * 7, 0, w))
+    shared.forEach((w, i) => {
+      mixed.splice(10 + i * 7, 0, w)
+    })
     return { name: words[0], words: mixed }
   })
   const topicCdf = zipfCdf(o.topics, 0.6) // some topics are more common than others

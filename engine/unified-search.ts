@@ -292,7 +292,9 @@ export class UnifiedSearchSystem {
           missing.map(doc => doc.text),
           d,
         )
-        missing.forEach((doc, i) => (doc.vector = vectors[i]))
+        missing.forEach((doc, i) => {
+          doc.vector = vectors[i]
+        })
       }
     }
     return withSignal(options?.signal, s => this.#native.add(native, s))

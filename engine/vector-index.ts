@@ -104,7 +104,8 @@ abstract class VectorIndexBase {
 
   /** Length of every vector in the index. */
   get dimensions(): number {
-    return (this.cachedDimensions ??= this.native.dimensions)
+    this.cachedDimensions ??= this.native.dimensions
+    return this.cachedDimensions
   }
 
   get metric(): Metric {

@@ -11,7 +11,7 @@
  * Recording is per user into HDR histograms (no locks, no per-request arrays), merged at the end.
  */
 import { z } from 'zod'
-import { DeadlockDetector, TrackedOp } from './detector/detector.ts'
+import { DeadlockDetector, type TrackedOp } from './detector/detector.ts'
 import type { DeadlockDetectorOptions, DetectorReport } from './detector/detector.ts'
 import { collectEnvironment } from './environment.ts'
 import { ConfigError, ErrorCodes, HarnessError, errorCodeOf } from './errors.ts'

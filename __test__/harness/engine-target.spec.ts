@@ -85,7 +85,13 @@ test('the UnifiedSearchSystem as target, searching through pooled sessions', asy
   await system.commit()
   let created = 0
   const factory = sessionFactory(system)
-  const counting = { ...factory, create: () => (created++, factory.create()) }
+  const counting = {
+    ...factory,
+    create: () => {
+      created++
+      return factory.create()
+    },
+  }
   const result = await new ConcurrentBenchmark(unifiedSearchTarget(system, { mode: 'hybrid', k: 5 })).runConcurrentTest(
     {
       load: { model: 'closed', users: 3, durationMs: 800, warmUpMs: 200 },

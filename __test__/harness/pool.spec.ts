@@ -231,10 +231,18 @@ test('waiters are served strictly first-come first-served, and a newcomer cannot
   const pool = new ConnectionPool({ size: 1 })
   const first = await pool.acquire()
   const order: number[] = []
-  const waits = [1, 2, 3].map(i => pool.acquire().then(l => (order.push(i), l)))
+  const waits = [1, 2, 3].map(i =>
+    pool.acquire().then(l => {
+      order.push(i)
+      return l
+    }),
+  )
   first.release()
   const l1 = await waits[0]
-  const late = pool.acquire().then(l => (order.push(4), l))
+  const late = pool.acquire().then(l => {
+    order.push(4)
+    return l
+  })
   l1.release()
   ;(await waits[1]).release()
   ;(await waits[2]).release()

@@ -89,7 +89,11 @@ export async function prepareDataset(spec: ClusteredSpec, log: (s: string) => vo
     const hits = await flat.searchBatch(queries, K)
     const t2 = nowNs()
     truth = new Uint32Array(spec.queries * K)
-    hits.forEach((row, q) => row.forEach((h, j) => (truth[q * K + j] = h.id)))
+    hits.forEach((row, q) => {
+      row.forEach((h, j) => {
+        truth[q * K + j] = h.id
+      })
+    })
     writeFileSync(paths.truth, new Uint8Array(truth.buffer))
     log(
       `ground truth: FlatIndex add ${((t1 - t0) / 1e6).toFixed(0)} ms, searchBatch of ${spec.queries} exact queries ` +

@@ -101,7 +101,7 @@ function invert3(a: number[][]): number[][] | null {
 
 function logGrid(lo: number, hi: number, steps: number): number[] {
   const out = [0]
-  for (let i = 0; i < steps; i++) out.push(lo * Math.pow(hi / lo, i / (steps - 1)))
+  for (let i = 0; i < steps; i++) out.push(lo * (hi / lo) ** (i / (steps - 1)))
   return out
 }
 

@@ -47,7 +47,10 @@ export function analyzeWaitFor(actors: readonly number[], resources: readonly Wa
     for (const w of r.waiters) {
       if (w.timed || !known.has(w.actor)) continue
       let list = waits.get(w.actor)
-      if (!list) waits.set(w.actor, (list = []))
+      if (!list) {
+        list = []
+        waits.set(w.actor, list)
+      }
       list.push(r)
     }
   }

@@ -37,7 +37,7 @@ export function zipfProbabilities(n: number, s: number): Float64Array {
   const p = new Float64Array(n)
   let sum = 0
   for (let k = 1; k <= n; k++) {
-    p[k - 1] = 1 / Math.pow(k, s)
+    p[k - 1] = 1 / k ** s
     sum += p[k - 1]
   }
   for (let i = 0; i < n; i++) p[i] /= sum

@@ -219,7 +219,9 @@ export function nonFinitePaths(value: unknown, path = '', out: string[] = []): s
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) out.push(path || '(root)')
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => nonFinitePaths(v, `${path}[${i}]`, out))
+    value.forEach((v, i) => {
+      nonFinitePaths(v, `${path}[${i}]`, out)
+    })
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) nonFinitePaths(v, path ? `${path}.${k}` : k, out)
   }

@@ -38,7 +38,7 @@ export function logScale(dMin: number, dMax: number, r0: number, r1: number, uni
   f.min = t.min
   f.max = t.max
   f.log = true
-  f.label = v => formatTick(v, v < 1 ? v : 1) + unit
+  f.label = v => formatTick(v, Math.min(v, 1)) + unit
   return f
 }
 

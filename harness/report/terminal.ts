@@ -626,7 +626,7 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
     lines.push(`  ${' '.repeat(labelW)} ${paint(color, 'dim', (ascii ? '+' : '└') + g.rule.repeat(cols))}`)
     let axis = ''
     for (const t of xTicks.ticks) {
-      const label = xLog ? formatTick(t, t < 1 ? t : 1) : formatTick(t, xTicks.step)
+      const label = xLog ? formatTick(t, Math.min(t, 1)) : formatTick(t, xTicks.step)
       const at = Math.round(sx(t)) + 1 - Math.floor(label.length / 2)
       if (at < axis.length + 1) continue
       axis += ' '.repeat(at - axis.length) + label
