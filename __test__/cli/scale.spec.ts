@@ -8,7 +8,7 @@ import test from 'ava'
 import { main } from '../../cli/scale.ts'
 import type { CliIo } from '../../cli/scale.ts'
 import { parseScalabilityReport } from '../../main.ts'
-import { tempDir } from '../engine/helpers.ts'
+import { tempDir } from '../helpers/engine.ts'
 
 const run = promisify(execFile)
 

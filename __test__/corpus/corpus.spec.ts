@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { generateCorpus, loadJsonlCorpus } from '../../corpus/index.ts'
-import { tempDir } from '../engine/helpers.ts'
+import { tempDir } from '../helpers/engine.ts'
 
 test('the same options give the same corpus; another seed gives another', t => {
   const a = generateCorpus({ documents: 300, queries: 50, seed: 7 })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { UnifiedSearchSystem, generateCorpus } from '../../main.ts'
-import { tempDir } from './helpers.ts'
+import { tempDir } from '../helpers/engine.ts'
 
 function paths(t: { teardown: (f: () => void) => void }) {
   const { dir, cleanup } = tempDir('vn-unified-')

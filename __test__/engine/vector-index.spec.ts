@@ -5,7 +5,14 @@ import test from 'ava'
 
 import { FlatIndex, HnswIndex, distance, kernelIsa, loadIndex, nativeThreadStats, noopAsync } from '../../main.ts'
 import type { SearchHit } from '../../main.ts'
-import { bruteForce, clusteredVectors, distance as bruteDistance, randomVectors, row, tempDir } from './helpers.ts'
+import {
+  bruteForce,
+  clusteredVectors,
+  distance as bruteDistance,
+  randomVectors,
+  row,
+  tempDir,
+} from '../helpers/engine.ts'
 
 const METRICS = ['cosine', 'l2', 'dot'] as const
 

@@ -16,8 +16,8 @@ import {
   runClosedModel,
 } from '../../harness/index.ts'
 import type { LoadDriver, SearchTarget, TargetCallOptions } from '../../harness/index.ts'
-import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
-import { assertConsistent } from './helpers.ts'
+import { createFixtureTarget } from '../fixtures/fixture-target.ts'
+import { assertConsistent } from '../helpers/harness.ts'
 
 const near = (got: number, want: number, rel: number): boolean => Math.abs(got - want) <= rel * want
 

@@ -11,9 +11,9 @@ import {
   sessionFactory,
   unifiedSearchTarget,
   vectorIndexTarget,
-} from '../../main.ts'
-import type { VectorInsert } from '../../main.ts'
-import { randomVectors, row, tempDir } from '../engine/helpers.ts'
+} from '../../../main.ts'
+import type { VectorInsert } from '../../../main.ts'
+import { randomVectors, row, tempDir } from '../../helpers/engine.ts'
 
 test('the real engine as target: counters add up, native worker CPU is reported, writes land', async t => {
   const d = 32

@@ -1,7 +1,7 @@
 import test from 'ava'
 
-import { Rng } from '../load/rng.ts'
-import { fitUsl, uslPeakConcurrency, uslThroughput } from './usl.ts'
+import { Rng } from '../../../harness/load/rng.ts'
+import { fitUsl, uslPeakConcurrency, uslThroughput } from '../../../harness/analysis/usl.ts'
 
 const truth = { lambda: 1000, sigma: 0.05, kappa: 0.002 }
 const levels = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64]

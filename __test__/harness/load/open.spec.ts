@@ -8,7 +8,7 @@ import {
   rateAt,
   resolveOpenModel,
   validateOpenModel,
-} from './open.ts'
+} from '../../../harness/load/open.ts'
 
 test('open plan: constant spacing at a constant rate', t => {
   const c = resolveOpenModel({ model: 'open', rate: 100, durationMs: 1000 })

@@ -4,8 +4,8 @@ import path from 'node:path'
 
 import test from 'ava'
 
-import { ConcurrentBenchmark } from '../../main.ts'
-import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
+import { ConcurrentBenchmark } from '../../../main.ts'
+import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
 import {
   ProgressBar,
   compareReports,
@@ -15,7 +15,7 @@ import {
   renderLevelTable,
   renderSummary,
   writeReports,
-} from '../../harness/report/index.ts'
+} from '../../../harness/report/index.ts'
 
 test('a real sweep renders, is written, read back and compares equal to itself', async t => {
   let progress = ''

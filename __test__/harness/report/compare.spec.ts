@@ -6,9 +6,9 @@ import {
   evaluateThresholds,
   parseThreshold,
   renderComparison,
-} from '../../harness/report/index.ts'
-import type { LevelSpec } from './fixture.ts'
-import { makeReport, standardLevels, standardReport } from './fixture.ts'
+} from '../../../harness/report/index.ts'
+import type { LevelSpec } from '../../helpers/report-fixture.ts'
+import { makeReport, standardLevels, standardReport } from '../../helpers/report-fixture.ts'
 
 function scaled(change: (l: LevelSpec) => LevelSpec): ReturnType<typeof makeReport> {
   return makeReport({ levels: standardLevels().map(change) })

@@ -1,7 +1,7 @@
 import test from 'ava'
 
-import { Rng } from './rng.ts'
-import { sampleThinkMs } from './think-time.ts'
+import { Rng } from '../../../harness/load/rng.ts'
+import { sampleThinkMs } from '../../../harness/load/think-time.ts'
 
 test('think time samples', t => {
   const r = new Rng(3)

@@ -8,10 +8,10 @@ import {
   renderProgress,
   renderSummary,
   shouldColor,
-} from '../../harness/report/index.ts'
-import { visibleWidth } from '../../harness/report/format.ts'
-import type { LiveProgress } from '../../harness/types.ts'
-import { emptyDetector, makeReport, standardLevels, standardReport } from './fixture.ts'
+} from '../../../harness/report/index.ts'
+import { visibleWidth } from '../../../harness/report/format.ts'
+import type { LiveProgress } from '../../../harness/types.ts'
+import { emptyDetector, makeReport, standardLevels, standardReport } from '../../helpers/report-fixture.ts'
 
 const ANSI = /\u001b\[/
 const NON_ASCII = /[^\x00-\x7f]/

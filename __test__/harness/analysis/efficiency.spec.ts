@@ -1,6 +1,6 @@
 import test from 'ava'
 
-import { linearScalingRange, scalingEfficiency } from './efficiency.ts'
+import { linearScalingRange, scalingEfficiency } from '../../../harness/analysis/efficiency.ts'
 
 test('efficiency is X(N) / (N·X(1)) with a level at 1', t => {
   t.deepEqual(

@@ -1,8 +1,8 @@
 import test from 'ava'
 
-import { analyzeScalability, findBreakingPoint, meetsSlo } from './scalability.ts'
-import type { AnalysisContext, LevelMeasurement } from './scalability.ts'
-import { uslThroughput } from './usl.ts'
+import { analyzeScalability, findBreakingPoint, meetsSlo } from '../../../harness/analysis/scalability.ts'
+import type { AnalysisContext, LevelMeasurement } from '../../../harness/analysis/scalability.ts'
+import { uslThroughput } from '../../../harness/analysis/usl.ts'
 
 const ctx: AnalysisContext = { cores: 2, threadPoolSize: 4, poolSize: 8, slo: { p99Ms: 50, errorRate: 0.01 } }
 

@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import test from 'ava'
 
-import { ConcurrentBenchmark, DeadlockDetector, ErrorCodes } from '../../harness/index.ts'
-import type { DeadlockFinding, SearchTarget } from '../../harness/index.ts'
-import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
-import { assertConsistent } from './helpers.ts'
+import { ConcurrentBenchmark, DeadlockDetector, ErrorCodes } from '../../../harness/index.ts'
+import type { DeadlockFinding, SearchTarget } from '../../../harness/index.ts'
+import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
+import { assertConsistent } from '../../helpers/harness.ts'
 
 test.serial('two harness locks taken in opposite order by two users → deadlock with the cycle named', async t => {
   const detector = new DeadlockDetector()

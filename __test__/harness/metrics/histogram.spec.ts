@@ -2,8 +2,8 @@ import test from 'ava'
 import fc from 'fast-check'
 import * as hdr from 'hdr-histogram-js'
 
-import { LatencyHistogram, histogramBackend, mergeHistograms } from './histogram.ts'
-import { nearestRankPercentile } from './stats.ts'
+import { LatencyHistogram, histogramBackend, mergeHistograms } from '../../../harness/metrics/histogram.ts'
+import { nearestRankPercentile } from '../../../harness/metrics/stats.ts'
 
 const within = (got: number, want: number, rel: number): boolean => Math.abs(got - want) <= rel * Math.abs(want) + 1e-9
 

@@ -1,7 +1,13 @@
 import test from 'ava'
 import fc from 'fast-check'
 
-import { TimeWeightedGauge, jainFairness, littlesLawClosed, littlesLawOpen, nearestRankPercentile } from './stats.ts'
+import {
+  TimeWeightedGauge,
+  jainFairness,
+  littlesLawClosed,
+  littlesLawOpen,
+  nearestRankPercentile,
+} from '../../../harness/metrics/stats.ts'
 
 const within = (got: number, want: number, rel: number): boolean => Math.abs(got - want) <= rel * Math.abs(want) + 1e-9
 

@@ -1,7 +1,7 @@
 import test from 'ava'
 
-import { renderHtmlReport } from '../../harness/report/index.ts'
-import { makeReport, standardLevels, standardReport } from './fixture.ts'
+import { renderHtmlReport } from '../../../harness/report/index.ts'
+import { makeReport, standardLevels, standardReport } from '../../helpers/report-fixture.ts'
 
 function embedded(html: string): unknown {
   const m = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)

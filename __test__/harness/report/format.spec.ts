@@ -13,7 +13,7 @@ import {
   truncate,
   visibleWidth,
   wrap,
-} from './format.ts'
+} from '../../../harness/report/format.ts'
 
 test('durations keep about three significant digits and sub-ms precision', t => {
   t.deepEqual([0, 0.0004, 0.412, 3.123, 21.55, 435.4, 1234.5].map(formatMs), [

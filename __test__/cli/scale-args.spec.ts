@@ -1,7 +1,7 @@
 import test from 'ava'
 
-import { parseDuration, parseFraction, parseLevels, parseThinkTime } from './durations.ts'
-import { parseScaleArgs, parseSlo } from './scale-args.ts'
+import { parseDuration, parseFraction, parseLevels, parseThinkTime } from '../../cli/durations.ts'
+import { parseScaleArgs, parseSlo } from '../../cli/scale-args.ts'
 
 test('durations, fractions, levels and think times', t => {
   t.is(parseDuration('250ms'), 250)

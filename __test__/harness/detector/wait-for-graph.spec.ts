@@ -1,6 +1,6 @@
 import test from 'ava'
 
-import { analyzeWaitFor } from './wait-for-graph.ts'
+import { analyzeWaitFor } from '../../../harness/detector/wait-for-graph.ts'
 
 test('wait-for graph: two locks taken in opposite order form a cycle', t => {
   const a = analyzeWaitFor(

@@ -1,6 +1,6 @@
 import test from 'ava'
 
-import { expandLevels, refineBetween } from './levels.ts'
+import { expandLevels, refineBetween } from '../../../harness/sweep/levels.ts'
 
 test('lists are sorted and deduplicated', t => {
   t.deepEqual(expandLevels([8, 1, 4, 4, 2]), [1, 2, 4, 8])

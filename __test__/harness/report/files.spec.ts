@@ -12,9 +12,9 @@ import {
   validateReport,
   writeFileAtomic,
   writeReports,
-} from '../../harness/report/index.ts'
-import { REPORT_SCHEMA_VERSION } from '../../harness/sweep/types.ts'
-import { makeReport, standardLevels, standardReport } from './fixture.ts'
+} from '../../../harness/report/index.ts'
+import { REPORT_SCHEMA_VERSION } from '../../../harness/sweep/types.ts'
+import { makeReport, standardLevels, standardReport } from '../../helpers/report-fixture.ts'
 
 const tmp = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'vn-report-'))
 
@@ -136,7 +136,7 @@ test('writeFileAtomic leaves no temporary file behind when the rename fails', as
 })
 
 test('docs/report-schema.json is the schema generated from the zod schema', async t => {
-  const committed = await readFile(fileURLToPath(new URL('../../docs/report-schema.json', import.meta.url)), 'utf8')
+  const committed = await readFile(fileURLToPath(new URL('../../../docs/report-schema.json', import.meta.url)), 'utf8')
   t.is(committed, reportSchemaJson(), 'regenerate with: npx tsx harness/report/generate-schema.ts')
   const schema = JSON.parse(committed) as { $schema: string; type: string; required: string[] }
   t.is(schema.type, 'object')

@@ -1,6 +1,6 @@
 import test from 'ava'
 
-import { querySequence, searchCdf, zipfCdf, zipfProbabilities } from './selection.ts'
+import { querySequence, searchCdf, zipfCdf, zipfProbabilities } from '../../../harness/load/selection.ts'
 
 test('same seed → same query sequence per user; other users and seeds differ', t => {
   const sel = { kind: 'uniform' } as const

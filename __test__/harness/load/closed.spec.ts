@@ -1,7 +1,12 @@
 import test from 'ava'
 import fc from 'fast-check'
 
-import { planClosedModel, resolveClosedModel, userStartOffsets, validateClosedModel } from './closed.ts'
+import {
+  planClosedModel,
+  resolveClosedModel,
+  userStartOffsets,
+  validateClosedModel,
+} from '../../../harness/load/closed.ts'
 
 test('closed plan: no ramp-up starts every user at 0', t => {
   const c = resolveClosedModel({ model: 'closed', users: 5, durationMs: 1000 })

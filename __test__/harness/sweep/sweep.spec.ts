@@ -6,9 +6,9 @@ import {
   parseScalabilityReport,
   scalabilityReportJsonSchema,
   vectorIndexTarget,
-} from '../../main.ts'
-import { createFixtureTarget } from '../../harness/testing/fixture-target.ts'
-import { randomVectors, row } from '../engine/helpers.ts'
+} from '../../../main.ts'
+import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
+import { randomVectors, row } from '../../helpers/engine.ts'
 
 test('a closed sweep of a 2-slot, 20 ms target: throughput c/S, efficiency, SLO breach, refinement', async t => {
   const target = createFixtureTarget({ slots: 2, serviceTimeMs: 20 })

@@ -1,6 +1,6 @@
 import test from 'ava'
 
-import { Rng, deriveSeed } from './rng.ts'
+import { Rng, deriveSeed } from '../../../harness/load/rng.ts'
 
 test('Rng: same seed, same sequence; different seeds, different sequences', t => {
   const a = new Rng(123)
