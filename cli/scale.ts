@@ -77,9 +77,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       classify: (q, i) => workload.classify(typeof q === 'string' ? { text: q } : q, i),
       selection: { kind: 'zipf', exponent: 1 },
       writes:
-        o.writeFraction > 0
-          ? { fraction: o.writeFraction, makeInsert: (rng, i) => workload.makeDocument(rng, i) }
-          : undefined,
+        o.writeFraction > 0 ? { fraction: o.writeFraction, makeInsert: rng => workload.makeDocument(rng) } : undefined,
       seed: o.seed,
       poolSize: o.poolSize ?? 'level',
       poolFactory: sessionFactory(workload.system),

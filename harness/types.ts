@@ -43,6 +43,25 @@ export interface SearchTarget<Q = unknown, D = unknown> {
    * at the start of the measurement window (result discarded) and at its end.
    */
   drainThreadStats?(): NativeThreadStat[]
+  /**
+   * For targets whose writes become visible on a commit: commits and visibility lag since the
+   * previous call (and reset by it). Called like `drainThreadStats`.
+   */
+  drainWriteVisibility?(): WriteVisibility
+}
+
+/** How a target's acknowledged writes became visible to searches over a window. */
+export interface WriteVisibility {
+  /** The refresh policy, in words (e.g. 'a commit every 1000 ms'). */
+  policy: string
+  /** Commits that made writes visible. */
+  commits: number
+  /** Commits that failed (their writes wait for the next). */
+  failedCommits: number
+  /** Acknowledged writes still invisible at the end of the window. */
+  waiting: number
+  /** From a write's acknowledgement to the end of the commit that made it visible (ms). */
+  lag: LatencySummary
 }
 
 /** A fraction of operations that write instead of search. */
