@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
 import { kernelIsa } from '../engine/index.ts'
-import { ConcurrentBenchmark } from '../harness/benchmark.ts'
+import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
 import { compareReports, evaluateThresholds, parseThreshold, renderComparison } from '../harness/report/compare.ts'
 import { readReport, writeReports } from '../harness/report/files.ts'
 import { ProgressBar, renderChart, renderLevelTable, renderSummary, shouldColor } from '../harness/report/terminal.ts'

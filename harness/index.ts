@@ -15,7 +15,8 @@
  * console.log(result.responseTime.p99, result.requestsPerSecond, result.measurementWarnings)
  * ```
  */
-export { ConcurrentBenchmark, ConcurrentTestOptionsSchema, validateConcurrentTestOptions } from './benchmark.ts'
+export { ConcurrentBenchmark } from './run/benchmark.ts'
+export { ConcurrentTestOptionsSchema, validateConcurrentTestOptions } from './run/options.ts'
 export { ConnectionPool } from './pool.ts'
 export { DeadlockDetector, TrackedOp } from './detector/detector.ts'
 export { HarnessLock } from './detector/lock.ts'

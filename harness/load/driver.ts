@@ -1,6 +1,6 @@
 /**
  * The interface a load model's `run` drives. Load models only decide *when* each request is
- * intended to start; the driver (implemented by `ConcurrentBenchmark`) picks the query,
+ * intended to start; the driver (`RunState` in `run/run-state.ts`) picks the query,
  * acquires the pool lease, calls the target with a timeout and records the measurements.
  * Kept here, with its consumers (k6's `lib/executors.go` layout).
  */
