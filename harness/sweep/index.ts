@@ -10,4 +10,4 @@ export {
 export { runScalabilityTest } from './sweep.ts'
 export { REPORT_SCHEMA_VERSION } from './types.ts'
 export type { LevelsSpec } from './levels.ts'
-export type { LevelRow, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
+export type { LevelRow, LevelRunner, ScalabilityReport, ScalabilityTestOptions } from './types.ts'

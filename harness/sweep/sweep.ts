@@ -11,7 +11,6 @@ import { performance } from 'node:perf_hooks'
 import { analyzeScalability, findBreakingPoint, meetsSlo } from '../analysis/scalability.ts'
 import { scalingEfficiency } from '../analysis/efficiency.ts'
 import { uslThroughput } from '../analysis/usl.ts'
-import type { ConcurrentBenchmark } from '../run/benchmark.ts'
 import { collectEnvironment } from '../environment.ts'
 import { ConfigError } from '../errors.ts'
 import type { LoadModelConfig } from '../load/models.ts'
@@ -19,7 +18,7 @@ import type { ConcurrentTestOptions, ConcurrentTestResult } from '../types.ts'
 import { expandLevels, refineBetween } from './levels.ts'
 import { levelMeasurement } from './measure.ts'
 import { REPORT_SCHEMA_VERSION } from './types.ts'
-import type { LevelRow, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
+import type { LevelRow, LevelRunner, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
 
 function loadConfig(o: ScalabilityTestOptions<unknown, unknown>, level: number): LoadModelConfig {
   const warmUpMs = o.warmUpMs ?? 1000
@@ -61,9 +60,9 @@ function validate(o: ScalabilityTestOptions<unknown, unknown>): string[] {
   return problems
 }
 
-/** Runs the sweep with `bench` and returns the report. */
+/** Runs the sweep, each level through `runner`, and returns the report. */
 export async function runScalabilityTest<Q, D>(
-  bench: ConcurrentBenchmark<Q, D>,
+  runner: LevelRunner<Q, D>,
   options: ScalabilityTestOptions<Q, D>,
 ): Promise<ScalabilityReport> {
   const o = options as ScalabilityTestOptions<unknown, unknown>
@@ -111,9 +110,9 @@ export async function runScalabilityTest<Q, D>(
     for (const key of Object.keys(testOptions) as (keyof typeof testOptions)[]) {
       if (testOptions[key] === undefined) delete testOptions[key]
     }
-    const result = await (bench as ConcurrentBenchmark<unknown, unknown>).runConcurrentTest(testOptions)
+    const result = await (runner as LevelRunner<unknown, unknown>).runConcurrentTest(testOptions)
     const coolStart = performance.now()
-    await bench.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
+    await runner.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
     const coolDownMs = performance.now() - coolStart
     if (baseline === undefined && integer && level === 1 && result.successfulRequestsPerSecond > 0)
       baseline = result.successfulRequestsPerSecond
@@ -218,7 +217,7 @@ export async function runScalabilityTest<Q, D>(
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: new Date().toISOString(),
-    target: bench.target.name,
+    target: runner.target.name,
     loadModel: o.model ?? 'closed',
     seed,
     slo: o.slo ?? null,
