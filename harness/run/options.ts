@@ -6,9 +6,9 @@ import { z } from 'zod'
 import { DeadlockDetector } from '../detector/detector.ts'
 import type { DeadlockDetectorOptions } from '../detector/detector.ts'
 import { ConfigError } from '../errors.ts'
-import type { LoadModel, MeasurementWindow } from '../load/driver.ts'
+import type { MeasurementWindow } from '../load/driver.ts'
 import { getLoadModel, loadModelNames } from '../load/models.ts'
-import type { ResolvedLoadModelConfig } from '../load/models.ts'
+import type { AnyLoadModel, ResolvedLoadModelConfig } from '../load/models.ts'
 import { QuerySelectionSchema } from '../load/selection.ts'
 import type { QuerySelection } from '../load/selection.ts'
 import { describeIssues, field, isNum } from '../load/validation.ts'
@@ -123,7 +123,7 @@ export interface OwnPoolSettings {
 
 /** A test's options with the load model resolved and every default filled in. */
 export interface ResolvedTestOptions {
-  model: LoadModel<ResolvedLoadModelConfig>
+  model: AnyLoadModel
   load: ResolvedLoadModelConfig
   window: MeasurementWindow
   /** Users, or the in-flight bound. */
@@ -157,7 +157,7 @@ export function resolveTestOptions<Q, D>(
 ): ResolvedTestOptions {
   const problems = validateConcurrentTestOptions(options, target)
   if (problems.length > 0) throw new ConfigError('concurrent test options', problems)
-  const model = getLoadModel(options.load.model) as LoadModel<ResolvedLoadModelConfig>
+  const model = getLoadModel(options.load.model) as AnyLoadModel
   const load = model.resolve(options.load, 'load')
   const concurrency = model.concurrency(load)
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS

@@ -4,9 +4,10 @@
  */
 import type { DetectorReport } from '../detector/detector.ts'
 import { collectEnvironment } from '../environment.ts'
-import type { ResolvedLoadModelConfig } from '../load/models.ts'
+import type { WindowMeasures } from '../load/driver.ts'
+import type { AnyLoadModel, ResolvedLoadModelConfig } from '../load/models.ts'
 import { mergeHistograms } from '../metrics/histogram.ts'
-import { jainFairness, littlesLawClosed, littlesLawOpen } from '../metrics/stats.ts'
+import { jainFairness } from '../metrics/stats.ts'
 import type { LittlesLawCheck } from '../metrics/stats.ts'
 import type { ConnectionPoolStats } from '../pool.ts'
 import type { ClassStats, ConcurrentTestResult, SearchTarget, ThreadPerformance } from '../types.ts'
@@ -15,6 +16,7 @@ import type { RunState } from './run-state.ts'
 /** The result of a finished run. Destroys the merged histograms it makes (not the run's own). */
 export function buildResult(a: {
   state: RunState
+  model: AnyLoadModel
   load: ResolvedLoadModelConfig
   target: SearchTarget<unknown, unknown>
   seed: number
@@ -28,7 +30,7 @@ export function buildResult(a: {
   packageVersion: string | undefined
   aborted: boolean
 }): ConcurrentTestResult {
-  const { state, load } = a
+  const { state, model, load } = a
   const warnings = [...state.warnings]
   const windowMs = a.window.endMs - a.window.startMs
   const windowSec = windowMs / 1000
@@ -56,49 +58,47 @@ export function buildResult(a: {
     const rps = total / windowSec
     const okRps = ok / windowSec
 
-    // Per user (closed model only: the open model has no users).
+    // Per user (for models with users only).
     const winStart = state.winStartAt
     const winEnd = state.winEndAt
-    const threadPerformance: ThreadPerformance[] =
-      load.model === 'closed'
-        ? state.users.map(l => {
-            const s = l.response.summary()
-            const from = Math.max(l.startedAt < 0 ? winEnd : l.startedAt, winStart)
-            const to = l.crashed !== null && l.finishedAt >= 0 ? Math.min(l.finishedAt, winEnd) : winEnd
-            const activeSec = Math.max(0, to - from) / 1000
-            return {
-              threadId: l.userId,
-              requestsCompleted: l.ok,
-              requests: l.total,
-              averageLatencyMs: s.mean,
-              maxLatencyMs: s.max,
-              p99LatencyMs: s.p99,
-              errorsEncountered: l.failed + l.timedOut,
-              cpuTimeMs: null,
-              throughput: activeSec > 0 ? l.ok / activeSec : 0,
-              crashed: l.crashed,
-            }
-          })
-        : []
-    const fairness = load.model === 'closed' ? jainFairness(threadPerformance.map(t => t.throughput)) : null
+    const threadPerformance: ThreadPerformance[] = model.hasUsers
+      ? state.users.map(l => {
+          const s = l.response.summary()
+          const from = Math.max(l.startedAt < 0 ? winEnd : l.startedAt, winStart)
+          const to = l.crashed !== null && l.finishedAt >= 0 ? Math.min(l.finishedAt, winEnd) : winEnd
+          const activeSec = Math.max(0, to - from) / 1000
+          return {
+            threadId: l.userId,
+            requestsCompleted: l.ok,
+            requests: l.total,
+            averageLatencyMs: s.mean,
+            maxLatencyMs: s.max,
+            p99LatencyMs: s.p99,
+            errorsEncountered: l.failed + l.timedOut,
+            cpuTimeMs: null,
+            throughput: activeSec > 0 ? l.ok / activeSec : 0,
+            crashed: l.crashed,
+          }
+        })
+      : []
+    const fairness = model.hasUsers ? jainFairness(threadPerformance.map(t => t.throughput)) : null
 
-    // Little's law.
+    const measured: WindowMeasures = {
+      requests: total,
+      throughputPerSec: rps,
+      meanResidenceMs: total > 0 ? systemSum / total : 0,
+      meanIdleMs: idleCount > 0 ? idleSum / idleCount : 0,
+      meanActiveUsers: state.meanActiveUsers,
+      meanInSystem: state.meanInSystem,
+      droppedStarts: state.droppedStarts,
+      lateStarts: state.lateStarts,
+      maxStartLagMs: state.maxStartLagMs,
+    }
+
+    // Little's law, in the model's form.
     let littlesLaw: LittlesLawCheck | null = null
     if (total > 0) {
-      if (load.model === 'closed') {
-        littlesLaw = littlesLawClosed({
-          users: state.meanActiveUsers,
-          throughputPerSec: rps,
-          meanResponseMs: systemSum / total,
-          meanThinkMs: idleCount > 0 ? idleSum / idleCount : 0,
-        })
-      } else {
-        littlesLaw = littlesLawOpen({
-          meanInSystem: state.meanInSystem,
-          arrivalRatePerSec: rps,
-          meanSojournMs: systemSum / total,
-        })
-      }
+      littlesLaw = model.littlesLaw(measured)
       if (!littlesLaw.consistent) {
         warnings.push(
           `Little's law (${littlesLaw.law}) is off by ${littlesLaw.relativeError === null ? 'an unbounded amount' : `${(littlesLaw.relativeError * 100).toFixed(1)} %`} ` +
@@ -125,15 +125,7 @@ export function buildResult(a: {
 
     // Warnings.
     warnings.push(...a.planWarnings)
-    if (state.droppedStarts > 0)
-      warnings.push(
-        `${state.droppedStarts} scheduled start(s) were dropped because maxInFlight requests were in flight: the offered load was not delivered`,
-      )
-    const starts = total + state.droppedStarts
-    if (state.lateStarts > 0 && state.lateStarts > 0.01 * starts)
-      warnings.push(
-        `${state.lateStarts} start(s) were issued late (max lag ${state.maxStartLagMs.toFixed(1)} ms): the load generator could not keep the schedule`,
-      )
+    warnings.push(...model.startWarnings(measured))
     if (state.inFlightAfterTimeout > 0)
       warnings.push(
         `${state.inFlightAfterTimeout} timed-out request(s) were still running at the end, holding their resources`,
@@ -172,9 +164,9 @@ export function buildResult(a: {
       threadPerformance,
       resourceContentionScore:
         state.sumResponseAllMs > 0 ? Math.min(100, (100 * state.sumWaitMs) / state.sumResponseAllMs) : 0,
-      // Only defined for a fixed user population (closed model) with a measured single-user baseline.
+      // Only defined for a fixed user population with a measured single-user baseline.
       scalabilityEfficiency:
-        a.baselineThroughput && load.model === 'closed' ? (100 * okRps) / (a.concurrency * a.baselineThroughput) : null,
+        a.baselineThroughput && model.hasUsers ? (100 * okRps) / (a.concurrency * a.baselineThroughput) : null,
       connectionPoolUsage: a.poolStats,
       target: a.target.name,
       loadModel: load.model,

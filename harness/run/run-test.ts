@@ -99,6 +99,7 @@ export async function runTest<Q, D>(
     finished = true
     return buildResult({
       state: run,
+      model,
       load,
       target,
       seed: o.seed,
