@@ -8,7 +8,7 @@
  */
 import { z } from 'zod'
 
-import { codedError, parseOptions, withSignal } from './errors.ts'
+import { codedError, parseOptions, withSignal } from '../errors.ts'
 import { NativeUnifiedSearchSystem } from './native.ts'
 import type {
   HybridHit,

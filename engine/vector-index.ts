@@ -4,7 +4,7 @@
  * Every method that can take more than a millisecond returns a Promise and runs on libuv's
  * thread pool; `...Sync` forms exist for small calls and block the event loop while they run.
  */
-import { abortError, codedError, parseOptions, withSignal } from './errors.ts'
+import { abortError, codedError, parseOptions, withSignal } from '../errors.ts'
 import { NativeVectorIndex } from './native.ts'
 import type { BatchSearchResult, NativeSearchOptions } from './native.ts'
 import {

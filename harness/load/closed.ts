@@ -12,7 +12,7 @@
  * - otherwise: the moment the user became ready (previous response + think time).
  */
 import { z } from 'zod'
-import { ConfigError } from '../errors.ts'
+import { ConfigError } from '../../errors.ts'
 import { littlesLawClosed } from '../metrics/stats.ts'
 import { DEFAULT_LATE_THRESHOLD_MS, Outcome, lateStartWarnings } from './driver.ts'
 import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'

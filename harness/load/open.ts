@@ -16,7 +16,7 @@
  * reported beside the latencies; response time is measured from the scheduled arrival.
  */
 import { z } from 'zod'
-import { ConfigError } from '../errors.ts'
+import { ConfigError } from '../../errors.ts'
 import { littlesLawOpen } from '../metrics/stats.ts'
 import { DEFAULT_LATE_THRESHOLD_MS, lateStartWarnings } from './driver.ts'
 import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'

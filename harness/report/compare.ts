@@ -4,7 +4,7 @@
  * `p99@16 < 50ms`) against a report. Pure.
  */
 import type { LevelRow, ScalabilityReport } from '../sweep/types.ts'
-import { HarnessError } from '../errors.ts'
+import { ThresholdError } from '../../errors.ts'
 import {
   formatLevel,
   formatMs,
@@ -17,20 +17,6 @@ import {
   visibleWidth,
 } from './format.ts'
 import { levelResults } from './insights.ts'
-
-/** Code of a malformed threshold expression. */
-export const THRESHOLD_ERROR_CODE = 'ERR_INVALID_THRESHOLD'
-
-/** A threshold expression that cannot be parsed; the message says what is wrong and what works. */
-export class ThresholdError extends HarnessError {
-  readonly expression: string
-
-  constructor(expression: string, problem: string) {
-    super(THRESHOLD_ERROR_CODE, `invalid threshold ${JSON.stringify(expression)}: ${problem}`)
-    this.name = 'ThresholdError'
-    this.expression = expression
-  }
-}
 
 type MetricKind = 'latency' | 'ratio' | 'rate' | 'users'
 

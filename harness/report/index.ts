@@ -15,8 +15,6 @@ export {
 } from './terminal.ts'
 export { renderHtmlReport } from './html.ts'
 export {
-  ReportError,
-  ReportErrorCodes,
   parseReportJson,
   readReport,
   reportSchemaJson,
@@ -27,9 +25,7 @@ export {
   writeReports,
 } from './files.ts'
 export {
-  THRESHOLD_ERROR_CODE,
   THRESHOLD_METRICS,
-  ThresholdError,
   compareReports,
   evaluateThreshold,
   evaluateThresholds,
@@ -39,6 +35,7 @@ export {
 } from './compare.ts'
 export { collectWarnings, describeFinding, detectorCallouts } from './insights.ts'
 export { formatMs, formatPercent, formatRate, niceTicks } from './format.ts'
+export { ReportError, ReportErrorCodes, THRESHOLD_ERROR_CODE, ThresholdError } from '../../errors.ts'
 
 export type {
   ChartOptions,

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { ConfigError } from '../errors.ts'
+import { ConfigError } from '../../errors.ts'
 import { now } from '../load/time.ts'
 import { runScalabilityTest } from '../sweep/sweep.ts'
 import type { ScalabilityReport, ScalabilityTestOptions } from '../sweep/types.ts'

@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import { DeadlockDetector } from '../detector/detector.ts'
 import type { DeadlockDetectorOptions } from '../detector/detector.ts'
-import { ConfigError } from '../errors.ts'
+import { ConfigError } from '../../errors.ts'
 import type { MeasurementWindow } from '../load/driver.ts'
 import { getLoadModel, loadModelNames } from '../load/models.ts'
 import type { AnyLoadModel, ResolvedLoadModelConfig } from '../load/models.ts'

@@ -13,7 +13,7 @@
  * pool statistics, time-weighted gauges and native worker threads.
  */
 import type { DeadlockDetector } from '../detector/detector.ts'
-import { ConfigError, ErrorCodes, HarnessError, errorCodeOf } from '../errors.ts'
+import { ConfigError, ErrorCodes, HarnessError, errorCodeOf } from '../../errors.ts'
 import { Outcome } from '../load/driver.ts'
 import type { LoadDriver } from '../load/driver.ts'
 import { Rng, Streams, deriveSeed } from '../load/rng.ts'

@@ -12,7 +12,7 @@ import { analyzeScalability, findBreakingPoint, meetsSlo } from '../analysis/sca
 import { scalingEfficiency } from '../analysis/efficiency.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import { collectEnvironment } from '../environment.ts'
-import { ConfigError } from '../errors.ts'
+import { ConfigError } from '../../errors.ts'
 import { CLOSED_MODEL } from '../load/closed.ts'
 import type { LevelSettings } from '../load/driver.ts'
 import { getLoadModel, loadModelNames } from '../load/models.ts'
