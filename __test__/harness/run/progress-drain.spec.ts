@@ -1,7 +1,7 @@
 import test from 'ava'
 
 import { ConcurrentBenchmark, functionTarget } from '../../../main.ts'
-import type { LiveProgress } from '../../../main.ts'
+import type { LiveProgress } from '../../../harness/index.ts'
 import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
 
 test('onProgress reports live throughput near c/S and the phase', async t => {
