@@ -3,8 +3,8 @@
  * intended to start; the driver (`RunState` in `run/run-state.ts`) picks the query,
  * acquires the pool lease, calls the target with a timeout and records the measurements.
  * Kept here, with its consumers (k6's `lib/executors.go` layout), as is {@link LoadModel}: what
- * every model provides, including how it summarises a run and sets up a sweep level, so no
- * code outside `load/` branches on a model's name.
+ * every model provides, including how it summarises a run and sets up a sweep level, so the
+ * run (`run/`) and the sweep (`sweep/`) never branch on a model's name.
  */
 import type { LittlesLawCheck } from '../metrics/stats.ts'
 import type { ThinkTime } from './think-time.ts'
