@@ -4,15 +4,8 @@
  * two reports with k6-style thresholds. Pure functions from a `ScalabilityReport` to strings,
  * plus the few that write files.
  */
-export {
-  ProgressBar,
-  renderChart,
-  renderLevelDone,
-  renderLevelTable,
-  renderProgress,
-  renderSummary,
-  shouldColor,
-} from './terminal.ts'
+export { renderChart, renderLevelTable, renderSummary, shouldColor } from './terminal/index.ts'
+export { ProgressBar, renderLevelDone, renderProgress } from './progress.ts'
 export { renderHtmlReport } from './html.ts'
 export {
   ReportError,
@@ -40,15 +33,8 @@ export {
 export { collectWarnings, describeFinding, detectorCallouts } from './insights.ts'
 export { formatMs, formatPercent, formatRate, niceTicks } from './format.ts'
 
-export type {
-  ChartOptions,
-  LevelTableOptions,
-  ProgressBarOptions,
-  ProgressLineOptions,
-  ProgressStream,
-  SummaryOptions,
-  TerminalOptions,
-} from './terminal.ts'
+export type { ChartOptions, LevelTableOptions, SummaryOptions, TerminalOptions } from './terminal/index.ts'
+export type { ProgressBarOptions, ProgressLineOptions, ProgressStream } from './progress.ts'
 export type { HtmlReportOptions } from './html.ts'
 export type { WriteReportsOptions } from './files.ts'
 export type {
