@@ -8,7 +8,12 @@ import { performance } from 'node:perf_hooks'
 
 import { kernelIsa } from '../engine/index.ts'
 import { ConcurrentBenchmark } from '../harness/benchmark.ts'
-import { compareReports, evaluateThresholds, parseThreshold, renderComparison } from '../harness/report/compare.ts'
+import {
+  compareReports,
+  evaluateThresholds,
+  parseThreshold,
+  renderComparison,
+} from '../harness/report/compare/index.ts'
 import { readReport, writeReports } from '../harness/report/files.ts'
 import { ProgressBar } from '../harness/report/progress.ts'
 import { renderChart, renderLevelTable, renderSummary, shouldColor } from '../harness/report/terminal/index.ts'

@@ -66,6 +66,11 @@ export function formatLevel(level: number): string {
   return groupDigits(level.toFixed(2).replace(/\.?0+$/, ''))
 }
 
+/** A relative change with its sign, one decimal: `+12.5 %`, `−3 %`. */
+export function formatSignedPercent(change: number): string {
+  return `${change >= 0 ? '+' : '−'}${formatPlain(Math.abs(change) * 100, 1)} %`
+}
+
 /** A setting (SLO bound, budget): up to `decimals` decimals, trailing zeros trimmed: 30 · 0.5 · 2.25. */
 export function formatPlain(x: number | null | undefined, decimals = 3): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return MISSING

@@ -29,7 +29,7 @@ export {
   formatMetric,
   parseThreshold,
   renderComparison,
-} from './compare.ts'
+} from './compare/index.ts'
 export { collectWarnings, describeFinding, detectorCallouts } from './insights.ts'
 export { formatMs, formatPercent, formatRate, niceTicks } from './format.ts'
 
@@ -46,5 +46,5 @@ export type {
   Threshold,
   ThresholdOperator,
   ThresholdResult,
-} from './compare.ts'
+} from './compare/index.ts'
 export type { DetectorCallout, ReportWarning } from './insights.ts'

@@ -125,7 +125,7 @@ export function terminalText(text: string, ascii: boolean | undefined): string {
         .replace(/≥/g, '>=')
         .replace(/≤/g, '<=')
         .replace(/→/g, '->')
-        .replace(/[–—]/g, '-')
+        .replace(/[–—−]/g, '-')
         .replace(/×/g, 'x')
         .replace(/·/g, '*')
         .replace(/√/g, 'sqrt')
@@ -135,6 +135,7 @@ export function terminalText(text: string, ascii: boolean | undefined): string {
         .replace(/²/g, '^2')
         .replace(/±/g, '+/-')
         .replace(/…/g, '...')
+        .replace(/[µμ]/g, 'u')
         .replace(/[^\x20-\x7e]/g, '?')
     : t
 }
