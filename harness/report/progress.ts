@@ -3,6 +3,7 @@
  * live numbers), the line a finished level leaves behind, and {@link ProgressBar}, which writes
  * them to a stream (overwritten in place on a TTY, finished lines only elsewhere).
  */
+import { DEFAULT_ERROR_BUDGET } from '../analysis/constants.ts'
 import type { Slo } from '../analysis/scalability.ts'
 import type { LevelRow } from '../sweep/types.ts'
 import type { LiveProgress } from '../types.ts'
@@ -115,7 +116,7 @@ export function renderLevelDone(
   const p50 = `p50 ${formatMs(row.p50Ms)} ms`
   const p99 = `p99 ${formatMs(row.p99Ms)} ms`
   const errs = `${formatPercent(row.errorRate)} % err`
-  const budget = options.slo?.errorRate ?? 0.01
+  const budget = options.slo?.errorRate ?? DEFAULT_ERROR_BUDGET
   const met =
     row.errorRate <= budget &&
     (options.slo?.p99Ms === undefined || row.p99Ms <= options.slo.p99Ms) &&

@@ -3,6 +3,7 @@
  * an earlier breaking point, a lower optimum, failed thresholds, and what differs between the
  * runs besides the code. Pure.
  */
+import { DEFAULT_ERROR_RATE_RISE, DEFAULT_REGRESSION } from '../../analysis/constants.ts'
 import type { LevelRow, ScalabilityReport } from '../../sweep/types.ts'
 import { formatLevel, formatMs, formatPercent, formatRate, formatSignedPercent } from '../format.ts'
 import { type ThresholdResult, evaluateThreshold, parseThreshold, sameLevel } from './thresholds.ts'
@@ -11,9 +12,9 @@ import { type ThresholdResult, evaluateThreshold, parseThreshold, sameLevel } fr
 export interface CompareOptions {
   /** Threshold expressions evaluated against the current report. */
   thresholds?: readonly string[]
-  /** Relative change that counts as a regression (throughput drop, p99 rise). @default 0.10 */
+  /** Relative change that counts as a regression (throughput drop, p99 rise). @default {@link DEFAULT_REGRESSION} */
   regression?: number
-  /** Rise of the error rate (absolute, fraction of requests) that counts as a regression. @default 0.001 */
+  /** Rise of the error rate (absolute, fraction of requests) that counts as a regression. @default {@link DEFAULT_ERROR_RATE_RISE} */
   errorRateRise?: number
 }
 
@@ -65,7 +66,7 @@ function rel(base: number, cur: number): number | null {
 
 /**
  * Compares `current` with `baseline` at the levels both measured: a throughput drop or a p99
- * rise beyond `regression` (default 10 %), an error-rate rise beyond `errorRateRise`, an earlier
+ * rise beyond `regression` ({@link DEFAULT_REGRESSION}), an error-rate rise beyond `errorRateRise`, an earlier
  * breaking point and fewer optimal users are failures; so is every threshold the current report
  * breaks. `passed` is true when there are no failures.
  * @throws {ThresholdError} for a malformed threshold (before comparing anything).
@@ -76,10 +77,10 @@ export function compareReports(
   options: CompareOptions = {},
 ): ComparisonResult {
   const thresholdsParsed = (options.thresholds ?? []).map(parseThreshold)
-  const regression = options.regression ?? 0.1
+  const regression = options.regression ?? DEFAULT_REGRESSION
   if (!(regression >= 0 && Number.isFinite(regression)))
     throw new RangeError(`regression must be a fraction ≥ 0, got ${regression}`)
-  const errorRise = options.errorRateRise ?? 0.001
+  const errorRise = options.errorRateRise ?? DEFAULT_ERROR_RATE_RISE
   const failures: string[] = []
   const warnings: string[] = []
   const model = current.loadModel

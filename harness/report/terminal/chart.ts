@@ -4,6 +4,7 @@
  */
 import type { ScalabilityReport } from '../../sweep/types.ts'
 import {
+  LOG_AXIS_MIN_SPAN,
   formatLevel,
   formatMs,
   formatPlain,
@@ -109,8 +110,7 @@ function renderPlot(report: ScalabilityReport, o: ChartOptions): string {
   const fitted = report.fittedCurve.filter(([n, x]) => Number.isFinite(n) && Number.isFinite(x) && n > 0)
   const xMax = Math.max(...xs, ...fitted.map(([n]) => n), 1)
   const xMin = Math.min(...xs.filter(x => x > 0), xMax)
-  // Geometric sweeps (≥ 32× from the first level to the last) read better on a log axis.
-  const xLog = xs.length > 2 && xMin > 0 && xMax / xMin >= 32
+  const xLog = xs.length > 2 && xMin > 0 && xMax / xMin >= LOG_AXIS_MIN_SPAN
   const xTicks = xLog ? { ...logTicks(xMin, xMax), step: 1 } : niceTicks(0, xMax, 6)
   const xPos = (v: number): number =>
     xLog

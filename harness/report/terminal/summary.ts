@@ -2,12 +2,14 @@
  * The verdict for a terminal: headline and SLO, key facts (optimum, N*, breaking point, linear
  * range, contention, USL fit), then why, advice, detector findings, warnings and the files.
  */
+import { LINEAR_EFFICIENCY, OPTIMAL_THROUGHPUT_TOLERANCE } from '../../analysis/constants.ts'
 import type { ScalabilityReport } from '../../sweep/types.ts'
 import {
   formatLevel,
   formatMs,
   formatNumber,
   formatPlain,
+  formatPlainPercent,
   formatRate,
   formatSig,
   formatWithError,
@@ -79,7 +81,7 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
       model === 'open' ? 'Optimal rate' : 'Optimal users',
       paint(color, ['green', 'bold'], formatLevel(opt)),
       row
-        ? `${formatRate(row.throughput)} req/s, p99 ${formatMs(row.p99Ms)} ms: the smallest level within 5 % of the best throughput that meets the SLO`
+        ? `${formatRate(row.throughput)} req/s, p99 ${formatMs(row.p99Ms)} ms: the smallest level within ${formatPlainPercent(OPTIMAL_THROUGHPUT_TOLERANCE)} of the best throughput that meets the SLO`
         : '',
     ])
   } else {
@@ -122,8 +124,8 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
         : 'none',
     ),
     report.linearScalingRange
-      ? 'efficiency ≥ 90 % of the smallest level'
-      : 'efficiency fell below 90 % at the second level',
+      ? `efficiency ≥ ${formatPlainPercent(LINEAR_EFFICIENCY)} of the smallest level`
+      : `efficiency fell below ${formatPlainPercent(LINEAR_EFFICIENCY)} at the second level`,
   ])
   if (report.resourceContentionScore !== null) {
     facts.push([

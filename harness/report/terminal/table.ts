@@ -3,6 +3,7 @@
  * notes (optimal, breaking point, deadlock …) after the last column; columns of least interest
  * are dropped when the width is too small.
  */
+import { DEFAULT_ERROR_BUDGET, LINEAR_EFFICIENCY, LOW_EFFICIENCY } from '../../analysis/constants.ts'
 import type { Slo } from '../../analysis/scalability.ts'
 import type { LevelRow, ScalabilityReport } from '../../sweep/types.ts'
 import {
@@ -63,7 +64,7 @@ export function renderLevelTable(
   const rows: readonly LevelRow[] = report ? report.levels : (input as readonly LevelRow[])
   const model = options.model ?? report?.loadModel ?? 'closed'
   const slo = options.slo !== undefined ? options.slo : (report?.slo ?? null)
-  const budget = slo?.errorRate ?? 0.01
+  const budget = slo?.errorRate ?? DEFAULT_ERROR_BUDGET
   const g = glyphs(options)
   const color = options.color === true
   const width = options.width ?? 100
@@ -139,7 +140,7 @@ export function renderLevelTable(
       numeric: true,
       cell: r => ({
         text: formatPercent(r.efficiency, 0),
-        style: r.efficiency >= 0.9 ? undefined : r.efficiency >= 0.5 ? 'yellow' : 'red',
+        style: r.efficiency >= LINEAR_EFFICIENCY ? undefined : r.efficiency >= LOW_EFFICIENCY ? 'yellow' : 'red',
       }),
     },
     { header: 'pool wait', unit: 'ms', priority: 20, numeric: true, cell: r => ({ text: formatMs(r.poolWaitMeanMs) }) },
