@@ -68,61 +68,55 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
   const kind = report.recommendation.kind
   const tone = RECOMMENDATION_TONE[kind]
   const toneStyle: Style = tone === 'good' ? 'green' : tone === 'warn' ? 'yellow' : 'red'
-  const facts: Array<[string, string, string]> = []
-  facts.push([
-    'Verdict',
-    paint(color, [toneStyle, 'bold'], RECOMMENDATION_TITLES[kind]),
-    paint(color, 'dim', `(${kind})`),
-  ])
+  // Key, value (shown in `style`) and a dim detail; all plain text, made safe and styled below.
+  const facts: Array<[string, string, Style | Style[], string]> = []
+  facts.push(['Verdict', RECOMMENDATION_TITLES[kind], [toneStyle, 'bold'], `(${kind})`])
   const opt = report.optimalConcurrentUsers
   if (opt !== null) {
     const row = rowAt(report, opt)
     facts.push([
       model === 'open' ? 'Optimal rate' : 'Optimal users',
-      paint(color, ['green', 'bold'], formatLevel(opt)),
+      formatLevel(opt),
+      ['green', 'bold'],
       row
         ? `${formatRate(row.throughput)} req/s, p99 ${formatMs(row.p99Ms)} ms: the smallest level within ${formatPlainPercent(OPTIMAL_THROUGHPUT_TOLERANCE)} of the best throughput that meets the SLO`
         : '',
     ])
   } else {
-    facts.push([
-      model === 'open' ? 'Optimal rate' : 'Optimal users',
-      paint(color, ['red', 'bold'], 'none'),
-      'no level met the SLO',
-    ])
+    facts.push([model === 'open' ? 'Optimal rate' : 'Optimal users', 'none', ['red', 'bold'], 'no level met the SLO'])
   }
   if (report.peakConcurrency !== null) {
     const ceiling = report.usl?.throughputCeiling
     facts.push([
       'Peak N*',
-      paint(color, 'bold', formatSig(report.peakConcurrency, 3)),
+      formatSig(report.peakConcurrency, 3),
+      'bold',
       `fitted concurrency of peak throughput${ceiling ? ` (${formatRate(ceiling)} req/s)` : ''}`,
     ])
   } else if (report.usl) {
     facts.push([
       'Peak N*',
-      paint(color, 'bold', 'none'),
+      'none',
+      'bold',
       `no peak in the fit${report.usl.throughputCeiling ? `; throughput levels off towards ${formatRate(report.usl.throughputCeiling)} req/s` : ''}`,
     ])
   }
   if (report.scalabilityBreakingPoint !== null) {
     facts.push([
       'Breaking point',
-      paint(color, ['red', 'bold'], formatLevel(report.scalabilityBreakingPoint)),
+      formatLevel(report.scalabilityBreakingPoint),
+      ['red', 'bold'],
       report.breakingReason ?? '',
     ])
   } else {
-    facts.push(['Breaking point', paint(color, ['green', 'bold'], 'none'), `held up to ${unit(last.level)}`])
+    facts.push(['Breaking point', 'none', ['green', 'bold'], `held up to ${unit(last.level)}`])
   }
   facts.push([
     'Linear range',
-    paint(
-      color,
-      'bold',
-      report.linearScalingRange
-        ? `${formatLevel(report.linearScalingRange[0])} → ${formatLevel(report.linearScalingRange[1])}`
-        : 'none',
-    ),
+    report.linearScalingRange
+      ? `${formatLevel(report.linearScalingRange[0])} → ${formatLevel(report.linearScalingRange[1])}`
+      : 'none',
+    'bold',
     report.linearScalingRange
       ? `efficiency ≥ ${formatPlainPercent(LINEAR_EFFICIENCY)} of the smallest level`
       : `efficiency fell below ${formatPlainPercent(LINEAR_EFFICIENCY)} at the second level`,
@@ -130,7 +124,8 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
   if (report.resourceContentionScore !== null) {
     facts.push([
       'Contention',
-      paint(color, 'bold', `${formatNumber(report.resourceContentionScore, 1)} %`),
+      `${formatNumber(report.resourceContentionScore, 1)} %`,
+      'bold',
       `σ: share of work serialised${report.coherencyCost !== null ? ` · coherency κ ${formatSig(report.coherencyCost, 3)} per pair of users` : ''}`,
     ])
   }
@@ -139,16 +134,18 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
     const se = u.standardErrors
     facts.push([
       'USL fit',
-      paint(color, 'bold', `R² ${formatNumber(u.rSquared, 3)}`),
+      `R² ${formatNumber(u.rSquared, 3)}`,
+      'bold',
       `λ ${formatWithError(u.lambda, se.lambda)} req/s · σ ${formatWithError(u.sigma, se.sigma)} · κ ${formatWithError(u.kappa, se.kappa)}`,
     ])
   } else if (report.uslError) {
-    facts.push(['USL fit', paint(color, 'yellow', 'none'), report.uslError])
+    facts.push(['USL fit', 'none', 'yellow', report.uslError])
   }
   const keyW = Math.max(...facts.map(([k]) => k.length))
-  const valW = Math.max(...facts.map(([, v]) => visibleWidth(v)))
-  for (const [k, v, d] of facts) {
-    const head = `  ${pad(k, keyW)}  ${pad(t(v), valW)}  `
+  const valW = Math.max(...facts.map(([, v]) => visibleWidth(t(v))))
+  for (const [k, v, style, d] of facts) {
+    const value = t(v)
+    const head = `  ${pad(k, keyW)}  ${paint(color, style, value)}${' '.repeat(valW - visibleWidth(value))}  `
     const room = width - visibleWidth(head)
     const parts = d === '' ? [''] : wrap(t(d), Math.max(20, room))
     lines.push(`${head}${paint(color, 'dim', parts[0])}`.trimEnd())
