@@ -1,8 +1,10 @@
 /**
- * How text looks in a terminal: ANSI colour (only when asked; decide with {@link shouldColor}),
- * the glyph set (Unicode, or ASCII with `ascii: true`), and text from a report made safe to print
- * (control characters stripped, non-ASCII spelled out in ASCII mode).
+ * How text looks in a terminal: ANSI colour (picocolors; only when asked, decide with
+ * {@link shouldColor}), the glyph set (Unicode, or ASCII with `ascii: true`), and text from a
+ * report made safe to print (control characters stripped, non-ASCII spelled out in ASCII mode).
  */
+import picocolors from 'picocolors'
+
 import { sanitizeTerminal } from '../format.ts'
 
 /** Options shared by the terminal renderers. */
@@ -17,27 +19,18 @@ export interface TerminalOptions {
 
 // --- colour ----------------------------------------------------------------------------------
 
-const CODES = {
-  bold: 1,
-  dim: 2,
-  italic: 3,
-  red: 31,
-  green: 32,
-  yellow: 33,
-  blue: 34,
-  magenta: 35,
-  cyan: 36,
-  gray: 90,
-} as const
-/** A colour or text attribute. */
-export type Style = keyof typeof CODES
+// Formatters that always colour: whether to colour is decided by the caller (`color`, from
+// shouldColor below), not by picocolors' own look at process.stdout and argv.
+const colors = picocolors.createColors(true)
+
+/** A colour or text attribute (a picocolors formatter). */
+export type Style = 'bold' | 'dim' | 'italic' | 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'gray'
 
 /** `text` in the given styles when `on`; unchanged otherwise (and when empty). */
 export function paint(on: boolean | undefined, styles: Style | Style[] | undefined, text: string): string {
   if (!on || styles === undefined || text === '') return text
   const list = Array.isArray(styles) ? styles : [styles]
-  if (list.length === 0) return text
-  return `\u001b[${list.map(s => CODES[s]).join(';')}m${text}\u001b[0m`
+  return list.reduceRight((styled, style) => colors[style](styled), text)
 }
 
 /**
