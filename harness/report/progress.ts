@@ -158,6 +158,9 @@ export function renderLevelDone(
   return fitParts(parts, width)
 }
 
+/** ANSI "erase in line": clears from the cursor to the end of the line. */
+const ERASE_LINE = '\u001b[K'
+
 /** A writable stream as far as {@link ProgressBar} needs one. */
 export interface ProgressStream {
   write(chunk: string): unknown
@@ -223,7 +226,7 @@ export class ProgressBar {
     const c = this.#current
     if (!c || !this.#tty) return
     const line = renderProgress(level, c.index, c.planned, progress, this.#width, this.#lineOptions)
-    this.#stream.write(`\r${line}\u001b[K`)
+    this.#stream.write(`\r${line}${ERASE_LINE}`)
     this.#dirty = true
   }
 
@@ -235,14 +238,14 @@ export class ProgressBar {
       refining: c.refining,
       slo: this.#options.slo,
     })
-    this.#stream.write(this.#tty ? `\r${line}\u001b[K\n` : `${line}\n`)
+    this.#stream.write(this.#tty ? `\r${line}${ERASE_LINE}\n` : `${line}\n`)
     this.#dirty = false
     this.#current = null
   }
 
   /** Clears an unfinished line (e.g. after an abort). */
   done(): void {
-    if (this.#dirty && this.#tty) this.#stream.write('\r\u001b[K')
+    if (this.#dirty && this.#tty) this.#stream.write(`\r${ERASE_LINE}`)
     this.#dirty = false
   }
 
