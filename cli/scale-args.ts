@@ -4,7 +4,9 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 
+import { DEFAULT_ERROR_BUDGET, DEFAULT_REGRESSION } from '../harness/analysis/constants.ts'
 import type { ThinkTime } from '../harness/load/think-time.ts'
+import { formatPlain } from '../harness/report/format.ts'
 import type { LevelsSpec } from '../harness/sweep/levels.ts'
 import { parseDuration, parseFraction, parseLevels, parseThinkTime } from './durations.ts'
 
@@ -48,8 +50,13 @@ export interface CompareOptions {
 
 export type ParsedCommand = ScaleOptions | CompareOptions | { command: 'help'; text: string }
 
+/** A share as a flag value is written: 0.01 → `1%`. */
+function percentFlag(fraction: number): string {
+  return `${formatPlain(fraction * 100)}%`
+}
+
 export const SCALE_HELP = `Usage: scale [options]            measure how many concurrent users the engine serves
-       scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression 10%]
+       scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression ${percentFlag(DEFAULT_REGRESSION)}]
 
 With no options: generates a 20k-document corpus, builds a hybrid index in a temporary
 directory, sweeps closed-model users 1..32, prints the table and the verdict, and writes
@@ -77,7 +84,7 @@ Load
   --seed N               seed of the corpus and of every random choice (default 42)
 Verdict
   --slo p99<50ms         latency objective; the sweep stops at the first level that breaks it
-  --max-errors P         error budget (default 1%)
+  --max-errors P         error budget (default ${percentFlag(DEFAULT_ERROR_BUDGET)})
   --threshold EXPR       k6-style pass/fail check, repeatable: 'p99<50ms', 'errors<1%', 'throughput>1000/s'
 Output
   --out DIR              where report.json and report.html go (default ./reports/scale-<time>)
@@ -162,7 +169,9 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
   if (parsed.positionals[0] === 'compare') {
     if (parsed.positionals.length !== 3) problems.push('compare needs two report files: compare BASE.json NEW.json')
     const regression =
-      v.regression === undefined ? 0.1 : attempt(problems, 'regression', () => parseFraction(v.regression as string))
+      v.regression === undefined
+        ? DEFAULT_REGRESSION
+        : attempt(problems, 'regression', () => parseFraction(v.regression as string))
     if (problems.length > 0) return { command: 'error', problems }
     return {
       command: 'compare',
@@ -211,7 +220,7 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
   const sloP99Ms = v.slo === undefined ? null : attempt(problems, 'slo', () => parseSlo(v.slo as string))
   const maxErrorRate =
     v['max-errors'] === undefined
-      ? 0.01
+      ? DEFAULT_ERROR_BUDGET
       : attempt(problems, 'max-errors', () => parseFraction(v['max-errors'] as string))
   if (durationMs !== undefined && durationMs <= 0) problems.push('--duration must be longer than 0')
 

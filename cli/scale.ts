@@ -7,10 +7,16 @@ import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
 import { kernelIsa } from '../engine/index.ts'
-import { ConcurrentBenchmark } from '../harness/benchmark.ts'
-import { compareReports, evaluateThresholds, parseThreshold, renderComparison } from '../harness/report/compare.ts'
+import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
+import {
+  compareReports,
+  evaluateThresholds,
+  parseThreshold,
+  renderComparison,
+} from '../harness/report/compare/index.ts'
 import { readReport, writeReports } from '../harness/report/files.ts'
-import { ProgressBar, renderChart, renderLevelTable, renderSummary, shouldColor } from '../harness/report/terminal.ts'
+import { ProgressBar } from '../harness/report/progress.ts'
+import { renderChart, renderLevelTable, renderSummary, shouldColor } from '../harness/report/terminal/index.ts'
 import { sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
 import type { UnifiedQuery } from '../harness/target/index.ts'
 import type { UnifiedDocument } from '../engine/index.ts'

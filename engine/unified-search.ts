@@ -8,7 +8,7 @@
  */
 import { z } from 'zod'
 
-import { codedError, parseOptions, withSignal } from './errors.ts'
+import { ErrorCodes, codedError, parseOptions, withSignal } from '../errors.ts'
 import { NativeUnifiedSearchSystem } from './native.ts'
 import type {
   HybridHit,
@@ -102,7 +102,7 @@ async function nativeQuery(
 ): Promise<{ query: NativeQuery; signal?: AbortSignal }> {
   if (typeof text !== 'string')
     throw codedError(
-      'ERR_INVALID_ARGUMENT',
+      ErrorCodes.INVALID_ARGUMENT,
       'the query must be a string (it may be empty in vector mode when a vector is given)',
     )
   const o = options === undefined ? {} : parseOptions(UnifiedSearchOptionsSchema, options, 'search options')
@@ -110,9 +110,10 @@ async function nativeQuery(
   const hasText = text.trim().length > 0
   let vector =
     o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
-  if (mode === 'text' && !hasText) throw codedError('ERR_INVALID_ARGUMENT', 'a text search needs a non-empty query')
+  if (mode === 'text' && !hasText)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, 'a text search needs a non-empty query')
   if (!hasText && vector === undefined)
-    throw codedError('ERR_INVALID_ARGUMENT', `a ${mode} search needs a non-empty query text or a vector`)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `a ${mode} search needs a non-empty query text or a vector`)
   if (vector === undefined && mode !== 'text' && embed !== null) {
     vector = (await embedOne(embed, text, dimensions)) as Float32Array<ArrayBuffer>
   }
@@ -121,7 +122,7 @@ async function nativeQuery(
   if (vector !== undefined) {
     if (vector.length !== dimensions)
       throw codedError(
-        'ERR_DIMENSION_MISMATCH',
+        ErrorCodes.DIMENSION_MISMATCH,
         `the query vector has ${vector.length} dimensions, the store has ${dimensions}`,
       )
     query.vector = vector
@@ -144,11 +145,11 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
   try {
     out = await embed(texts)
   } catch (error) {
-    throw codedError('ERR_INVALID_ARGUMENT', `the embedder failed: ${(error as Error).message}`, error)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `the embedder failed: ${(error as Error).message}`, error)
   }
   if (!Array.isArray(out) || out.length !== texts.length) {
     throw codedError(
-      'ERR_INVALID_ARGUMENT',
+      ErrorCodes.INVALID_ARGUMENT,
       `the embedder returned ${Array.isArray(out) ? out.length : typeof out} vectors for ${texts.length} texts`,
     )
   }
@@ -156,7 +157,7 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
     const vector = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
     if (vector.length !== dimensions)
       throw codedError(
-        'ERR_DIMENSION_MISMATCH',
+        ErrorCodes.DIMENSION_MISMATCH,
         `the embedder's vector ${i} has ${vector.length} dimensions, the store has ${dimensions}`,
       )
     return vector
@@ -176,7 +177,7 @@ export class SearchSession {
 
   /** Searches exactly like `UnifiedSearchSystem.search`. */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
-    if (this.#native.closed) throw codedError('ERR_CLOSED', 'the session is closed')
+    if (this.#native.closed) throw codedError(ErrorCodes.CLOSED, 'the session is closed')
     const { query, signal } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
     return withSignal(signal, s => this.#native.search(query, s))
   }
@@ -256,15 +257,15 @@ export class UnifiedSearchSystem {
    */
   async add(docs: readonly UnifiedDocument[], options?: { signal?: AbortSignal }): Promise<number> {
     if (!Array.isArray(docs) || docs.length === 0)
-      throw codedError('ERR_INVALID_ARGUMENT', 'add needs a non-empty array of documents')
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, 'add needs a non-empty array of documents')
     const d = this.dimensions
     const native = docs.map((doc, i) => {
       if (doc === null || typeof doc !== 'object')
-        throw codedError('ERR_INVALID_ARGUMENT', `document ${i} is not an object`)
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i} is not an object`)
       if (typeof doc.id !== 'string' || doc.id.length === 0)
-        throw codedError('ERR_INVALID_ARGUMENT', `document ${i}: id must be a non-empty string`)
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i}: id must be a non-empty string`)
       if (typeof doc.text !== 'string')
-        throw codedError('ERR_INVALID_ARGUMENT', `document ${JSON.stringify(doc.id)}: text must be a string`)
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${JSON.stringify(doc.id)}: text must be a string`)
       const vector =
         doc.vector === undefined
           ? undefined
@@ -273,7 +274,7 @@ export class UnifiedSearchSystem {
             : Float32Array.from(doc.vector)
       if (vector !== undefined && vector.length !== d) {
         throw codedError(
-          'ERR_DIMENSION_MISMATCH',
+          ErrorCodes.DIMENSION_MISMATCH,
           `document ${JSON.stringify(doc.id)} has a vector of ${vector.length} dimensions, the store has ${d}`,
         )
       }
@@ -303,7 +304,7 @@ export class UnifiedSearchSystem {
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
   delete(ids: readonly string[], options?: { signal?: AbortSignal }): Promise<number> {
     if (!Array.isArray(ids) || ids.length === 0 || ids.some(id => typeof id !== 'string')) {
-      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'delete needs a non-empty array of string ids'))
+      return Promise.reject(codedError(ErrorCodes.INVALID_ARGUMENT, 'delete needs a non-empty array of string ids'))
     }
     return withSignal(options?.signal, s => this.#native.delete([...ids], s))
   }
@@ -326,7 +327,7 @@ export class UnifiedSearchSystem {
    */
   async embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
     if (!Array.isArray(texts) || texts.some(t => typeof t !== 'string')) {
-      throw codedError('ERR_INVALID_ARGUMENT', 'embed needs an array of strings')
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, 'embed needs an array of strings')
     }
     const d = this.dimensions
     const custom = this.embedder
@@ -351,7 +352,7 @@ export class UnifiedSearchSystem {
     options?: { signal?: AbortSignal },
   ): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
     if (typeof id !== 'string' || id.length === 0)
-      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
+      return Promise.reject(codedError(ErrorCodes.INVALID_ARGUMENT, 'id must be a non-empty string'))
     return withSignal(options?.signal, s => this.#native.get(id, s)).then(doc =>
       doc === null
         ? null

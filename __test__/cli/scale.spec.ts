@@ -7,7 +7,7 @@ import test from 'ava'
 
 import { main } from '../../cli/scale.ts'
 import type { CliIo } from '../../cli/scale.ts'
-import { parseScalabilityReport } from '../../main.ts'
+import { parseScalabilityReport } from '../../harness/index.ts'
 import { tempDir } from '../helpers/engine.ts'
 
 const run = promisify(execFile)

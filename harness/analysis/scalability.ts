@@ -3,6 +3,16 @@
  * optimal concurrency, breaking point, contention, and a recommendation with its reasons.
  * Pure: numbers in, numbers and words out.
  */
+import {
+  BREAKING_THROUGHPUT_DROP,
+  CPU_BOUND_UTILIZATION,
+  CPU_PER_REQUEST_GROWTH,
+  DEFAULT_ERROR_BUDGET,
+  OPTIMAL_THROUGHPUT_TOLERANCE,
+  POOL_BOUND_MAX_CPU,
+  POOL_BOUND_WAIT_SHARE,
+  SERIALISED_SHARE,
+} from './constants.ts'
 import { linearScalingRange, scalingEfficiency } from './efficiency.ts'
 import { fitUsl } from './usl.ts'
 import type { UslFit } from './usl.ts'
@@ -36,7 +46,7 @@ export interface LevelMeasurement {
 export interface Slo {
   /** Highest acceptable p99 response time, ms. */
   p99Ms?: number
-  /** Highest acceptable error rate, 0..1. @default 0.01 */
+  /** Highest acceptable error rate, 0..1. @default {@link DEFAULT_ERROR_BUDGET} */
   errorRate?: number
 }
 
@@ -64,12 +74,12 @@ export interface ScalabilityRecommendation {
 export interface ScalabilityAnalysis {
   /** (users, efficiency in percent) per level, efficiency relative to the smallest level. */
   efficiencyCurve: [number, number][]
-  /** Levels (from the smallest) whose efficiency stays ≥ 90 %; null if none beyond the first. */
+  /** Levels (from the smallest) whose efficiency stays ≥ {@link LINEAR_EFFICIENCY}; null if none beyond the first. */
   linearScalingRange: [number, number] | null
   /**
-   * The smallest measured level that meets the SLO with throughput within 5 % of the best
-   * throughput among the levels meeting it (past it, more users add only latency); null when no
-   * level meets the SLO.
+   * The smallest measured level that meets the SLO with throughput within
+   * {@link OPTIMAL_THROUGHPUT_TOLERANCE} of the best throughput among the levels meeting it (past
+   * it, more users add only latency); null when no level meets the SLO.
    */
   optimalConcurrentUsers: number | null
   /** The fitted concurrency of peak throughput, N* = √((1 − σ)/κ); null without a peak. */
@@ -91,16 +101,15 @@ export interface ScalabilityAnalysis {
 
 /** A level meets the SLO when its p99 and its error rate are within bounds. */
 export function meetsSlo(level: LevelMeasurement, slo: Slo | undefined): boolean {
-  const errorBudget = slo?.errorRate ?? 0.01
+  const errorBudget = slo?.errorRate ?? DEFAULT_ERROR_BUDGET
   if (level.errorRate > errorBudget) return false
   if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) return false
   return true
 }
 
 /**
- * First level (ascending) where throughput falls more than 10 % below the best so far, or the
- * SLO or error budget breaks. (10 %, not less: on a busy machine two levels past saturation
- * differ by a few percent by chance, and one noisy level must not end a sweep.)
+ * First level (ascending) where throughput falls more than {@link BREAKING_THROUGHPUT_DROP} below
+ * the best so far, or the SLO or error budget breaks.
  */
 export function findBreakingPoint(
   levels: readonly LevelMeasurement[],
@@ -113,7 +122,7 @@ export function findBreakingPoint(
         level: level.concurrency,
         reason: `the detector found a deadlock or total stall at ${level.concurrency}`,
       }
-    const errorBudget = slo?.errorRate ?? 0.01
+    const errorBudget = slo?.errorRate ?? DEFAULT_ERROR_BUDGET
     if (level.errorRate > errorBudget) {
       return {
         level: level.concurrency,
@@ -123,7 +132,7 @@ export function findBreakingPoint(
     if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) {
       return { level: level.concurrency, reason: `p99 ${level.p99Ms.toFixed(2)} ms exceeds the SLO of ${slo.p99Ms} ms` }
     }
-    if (best > 0 && level.throughput < best * 0.9) {
+    if (best > 0 && level.throughput < best * (1 - BREAKING_THROUGHPUT_DROP)) {
       return {
         level: level.concurrency,
         reason: `throughput fell to ${level.throughput.toFixed(0)}/s from a best of ${best.toFixed(0)}/s`,
@@ -183,8 +192,8 @@ function recommend(
       (a, b) => (a === null || (b.cpuUtilization as number) > (a.cpuUtilization as number) ? b : a),
       null,
     )
-  const poolBound = worst.poolSaturated && waitShare > 0.5
-  if (poolBound && cpu !== null && cpu < 0.7) {
+  const poolBound = worst.poolSaturated && waitShare > POOL_BOUND_WAIT_SHARE
+  if (poolBound && cpu !== null && cpu < POOL_BOUND_MAX_CPU) {
     reasons.push(
       `the pool (${ctx.poolSize ?? '?'} leases) is saturated while the CPU is only ${fmt(cpu * 100, 0)} % busy`,
     )
@@ -197,7 +206,7 @@ function recommend(
     return { kind: 'IncreaseResources', reasons, advice }
   }
   const busyCpu = busiest?.cpuUtilization ?? null
-  if (busyCpu !== null && busyCpu >= 0.85) {
+  if (busyCpu !== null && busyCpu >= CPU_BOUND_UTILIZATION) {
     reasons.push(
       busiest === worst
         ? `the CPU is ${fmt(busyCpu * 100, 0)} % busy at the breaking point: the work, not waiting, is the limit`
@@ -208,7 +217,7 @@ function recommend(
     const first = levels[0]
     if (first.cpuMsPerRequest !== null && worst.cpuMsPerRequest !== null && first.cpuMsPerRequest > 0) {
       const growth = worst.cpuMsPerRequest / first.cpuMsPerRequest
-      if (growth > 1.5) {
+      if (growth > CPU_PER_REQUEST_GROWTH) {
         reasons.push(
           `a request costs ${fmt(growth, 1)}× the CPU at ${worst.concurrency} users (${fmt(worst.cpuMsPerRequest, 3)} ms) that it cost at ${first.concurrency} (${fmt(first.cpuMsPerRequest, 3)} ms): work grows with concurrency`,
         )
@@ -233,7 +242,7 @@ function recommend(
     advice.push('look for shared locks, cache-line sharing or a single writer that readers wait on')
     return { kind: 'OptimizeCode', reasons, advice }
   }
-  if (usl && usl.sigma > 0.3) {
+  if (usl && usl.sigma > SERIALISED_SHARE) {
     reasons.push(`σ = ${fmt(usl.sigma, 3)}: about ${fmt(usl.sigma * 100, 0)} % of each request is serialised`)
     advice.push('find the serialised section (a global lock, the event loop) and shorten or split it')
     return { kind: 'OptimizeCode', reasons, advice }
@@ -266,7 +275,8 @@ export function analyzeScalability(input: readonly LevelMeasurement[], ctx: Anal
 
   const meeting = levels.filter(l => meetsSlo(l, ctx.slo) && !l.deadlockDetected && l.throughput > 0)
   const bestThroughput = Math.max(0, ...meeting.map(l => l.throughput))
-  const optimal = meeting.find(l => l.throughput >= bestThroughput * 0.95)?.concurrency ?? null
+  const optimal =
+    meeting.find(l => l.throughput >= bestThroughput * (1 - OPTIMAL_THROUGHPUT_TOLERANCE))?.concurrency ?? null
   const breaking = findBreakingPoint(levels, ctx.slo)
 
   return {

@@ -11,7 +11,9 @@ import {
   formatMs,
   formatNumber,
   formatPercent,
+  LOG_AXIS_MIN_SPAN,
   formatPlain,
+  formatPlainPercent,
   formatRate,
   formatSig,
   formatWithError,
@@ -28,6 +30,12 @@ import {
   levelResults,
   rowAt,
 } from './insights.ts'
+import {
+  LINEAR_EFFICIENCY,
+  OPTIMAL_THROUGHPUT_TOLERANCE,
+  SERIALISED_SHARE,
+  USL_MIN_R_SQUARED,
+} from '../analysis/constants.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import { barChart, lineChart } from './svg.ts'
 import type { HLine, LegendItem, VMarker } from './svg.ts'
@@ -160,10 +168,10 @@ function figure(title: string, caption: string, svg: string): string {
   return `<figure><figcaption><h3>${esc(title)}</h3><p>${caption}</p></figcaption>${svg}</figure>`
 }
 
-/** Whether the levels span enough (≥ 32×) to need a log x axis. */
+/** Whether the levels span enough ({@link LOG_AXIS_MIN_SPAN}) to need a log x axis. */
 function wantsLogX(xs: number[]): boolean {
   const pos = xs.filter(x => x > 0)
-  return pos.length > 2 && Math.max(...pos) / Math.min(...pos) >= 32
+  return pos.length > 2 && Math.max(...pos) / Math.min(...pos) >= LOG_AXIS_MIN_SPAN
 }
 
 /**
@@ -206,7 +214,7 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
       x: report.optimalConcurrentUsers,
       label: `optimal ${formatLevel(report.optimalConcurrentUsers)}`,
       cls: 'good',
-      tip: 'optimal: the smallest level within 5 % of the best throughput that meets the SLO',
+      tip: `optimal: the smallest level within ${formatPlainPercent(OPTIMAL_THROUGHPUT_TOLERANCE)} of the best throughput that meets the SLO`,
     })
   if (report.peakConcurrency !== null)
     markers.push({
@@ -323,7 +331,7 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
   out.push(
     figure(
       'Scaling efficiency',
-      `Throughput per user relative to the smallest level (100 % = perfectly linear). Levels at or above the 90 % line scale linearly${range ? `: ${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : '; none beyond the first'}.`,
+      `Throughput per user relative to the smallest level (100 % = perfectly linear). Levels at or above the ${formatPlainPercent(LINEAR_EFFICIENCY)} line scale linearly${range ? `: ${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : '; none beyond the first'}.`,
       lineChart({
         id: 'chart-efficiency',
         title: 'Scaling efficiency against load',
@@ -339,7 +347,9 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
             tips: rows.map((r, i) => `${who(r)}: ${formatNumber(eff[i]?.[1] ?? r.efficiency * 100, 1)} % efficiency`),
           },
         ],
-        hLines: [{ y: 90, label: '90 % (linear)', cls: 'eff' }],
+        hLines: [
+          { y: LINEAR_EFFICIENCY * 100, label: `${formatPlainPercent(LINEAR_EFFICIENCY)} (linear)`, cls: 'eff' },
+        ],
         bands:
           range && range[1] > range[0] ? [{ from: range[0], to: range[1], label: 'linear range', cls: 'eff' }] : [],
         legend: [{ label: 'efficiency', cls: 'eff', shape: 'line' }],
@@ -611,7 +621,7 @@ function summaryCards(report: ScalabilityReport): string {
     card(
       'Linear range',
       range ? `${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : 'none',
-      'efficiency ≥ 90 %',
+      `efficiency ≥ ${formatPlainPercent(LINEAR_EFFICIENCY)}`,
     ),
   )
   if (report.resourceContentionScore !== null) {
@@ -620,7 +630,7 @@ function summaryCards(report: ScalabilityReport): string {
         'Contention σ',
         `${esc(formatNumber(report.resourceContentionScore, 1))} <small>%</small>`,
         `serialised share${report.coherencyCost !== null ? ` · coherency κ ${esc(formatSig(report.coherencyCost, 3))}` : ''}`,
-        report.resourceContentionScore > 30 ? 'warn' : '',
+        report.resourceContentionScore > SERIALISED_SHARE * 100 ? 'warn' : '',
       ),
     )
   }
@@ -630,7 +640,7 @@ function summaryCards(report: ScalabilityReport): string {
         'USL fit R²',
         esc(formatNumber(report.usl.rSquared, 3)),
         `λ ${esc(formatWithError(report.usl.lambda, report.usl.standardErrors.lambda))} req/s`,
-        report.usl.rSquared < 0.8 ? 'warn' : '',
+        report.usl.rSquared < USL_MIN_R_SQUARED ? 'warn' : '',
       ),
     )
   return `<section class="cards">${cards.join('')}</section>`

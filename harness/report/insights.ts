@@ -5,6 +5,7 @@
 import type { ScalabilityRecommendationKind } from '../analysis/scalability.ts'
 import type { LevelRow, ScalabilityReport } from '../sweep/types.ts'
 import type { ConcurrentTestResult } from '../types.ts'
+import { DEFAULT_ERROR_BUDGET, SLOW_COOL_DOWN_MS } from '../analysis/constants.ts'
 import { formatLevel, formatMs, formatNumber, formatPercent, listLevels } from './format.ts'
 
 /** Each row with its full result (null if the report does not carry it). */
@@ -19,9 +20,9 @@ export function levelResults(report: ScalabilityReport): Array<{ row: LevelRow; 
   })
 }
 
-/** Error budget in force: the SLO's, or the analysis default of 1 %. */
+/** Error budget in force: the SLO's, or the analysis default {@link DEFAULT_ERROR_BUDGET}. */
 export function errorBudget(report: Pick<ScalabilityReport, 'slo'>): number {
-  return report.slo?.errorRate ?? 0.01
+  return report.slo?.errorRate ?? DEFAULT_ERROR_BUDGET
 }
 
 /** Short human wording of each recommendation kind. */
@@ -182,7 +183,7 @@ export function collectWarnings(report: ScalabilityReport): ReportWarning[] {
         kind: 'measurement',
       })
     }
-    if (row.coolDownMs > 1000) {
+    if (row.coolDownMs > SLOW_COOL_DOWN_MS) {
       out.push({
         text: `the cool-down after ${formatLevel(row.level)} waited ${formatMs(row.coolDownMs)} ms for timed-out work to drain`,
         levels: [row.level],

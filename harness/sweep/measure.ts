@@ -1,10 +1,13 @@
 /** From one level's `ConcurrentTestResult` to what the scalability analysis needs. */
 import type { LevelMeasurement } from '../analysis/scalability.ts'
+import { getLoadModel } from '../load/models.ts'
+import type { AnyLoadModel } from '../load/models.ts'
 import type { ConcurrentTestResult } from '../types.ts'
 
 /**
- * Concurrency: users in the closed model; in the open model the measured mean number of
- * requests in the system (Little's L), since there the rate, not the concurrency, is set.
+ * Concurrency: the model's (`LoadModel.analysisConcurrency`): users in the closed model; in the
+ * open model the measured mean number of requests in the system (Little's L), since there the
+ * rate, not the concurrency, is set.
  * CPU: the whole process's CPU time (main thread, libuv workers, engine threads, GC) over the
  * window, as a share of every core.
  */
@@ -12,8 +15,8 @@ export function levelMeasurement(result: ConcurrentTestResult, cores: number): L
   const windowMs = Math.max(result.window.durationMs, 1e-9)
   const failures = result.failedRequests + result.timeoutRequests
   const pool = result.connectionPoolUsage
-  const concurrency =
-    result.loadModel === 'closed' ? result.concurrentUsers : (result.littlesLaw?.observed ?? result.concurrentUsers)
+  const model = getLoadModel(result.loadModel) as AnyLoadModel
+  const concurrency = model.analysisConcurrency(result.concurrentUsers, result.littlesLaw)
   return {
     concurrency,
     throughput: result.successfulRequestsPerSecond,

@@ -11,36 +11,36 @@ import { performance } from 'node:perf_hooks'
 import { analyzeScalability, findBreakingPoint, meetsSlo } from '../analysis/scalability.ts'
 import { scalingEfficiency } from '../analysis/efficiency.ts'
 import { uslThroughput } from '../analysis/usl.ts'
-import type { ConcurrentBenchmark } from '../benchmark.ts'
 import { collectEnvironment } from '../environment.ts'
-import { ConfigError } from '../errors.ts'
-import type { LoadModelConfig } from '../load/models.ts'
+import { ConfigError } from '../../errors.ts'
+import { CLOSED_MODEL } from '../load/closed.ts'
+import type { LevelSettings } from '../load/driver.ts'
+import { getLoadModel, loadModelNames } from '../load/models.ts'
+import type { AnyLoadModel } from '../load/models.ts'
 import type { ConcurrentTestOptions, ConcurrentTestResult } from '../types.ts'
 import { expandLevels, refineBetween } from './levels.ts'
 import { levelMeasurement } from './measure.ts'
 import { REPORT_SCHEMA_VERSION } from './types.ts'
-import type { LevelRow, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
+import type { LevelRow, LevelRunner, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
 
-function loadConfig(o: ScalabilityTestOptions<unknown, unknown>, level: number): LoadModelConfig {
-  const warmUpMs = o.warmUpMs ?? 1000
-  const durationMs = warmUpMs + o.durationMs
-  if ((o.model ?? 'closed') === 'closed') {
-    return {
-      model: 'closed',
-      users: level,
-      durationMs,
-      warmUpMs,
-      ...(o.rampUpMs ? { rampUp: { durationMs: Math.min(o.rampUpMs, warmUpMs) } } : {}),
-      ...(o.thinkTime ? { thinkTime: o.thinkTime } : {}),
-    }
-  }
+/** The model a sweep uses when none is named. */
+const DEFAULT_MODEL = CLOSED_MODEL
+/** Warm-up of each level, ms. */
+const DEFAULT_WARM_UP_MS = 1000
+/** Sweep defaults for rate-driven models (wider than a single test's: a sweep probes overload). */
+const DEFAULT_ARRIVALS = 'poisson'
+const DEFAULT_MAX_IN_FLIGHT = 256
+
+/** The knobs every level of the sweep shares, for the model to build each level's config. */
+function levelSettings(o: ScalabilityTestOptions<unknown, unknown>): LevelSettings {
+  const warmUpMs = o.warmUpMs ?? DEFAULT_WARM_UP_MS
   return {
-    model: 'open',
-    rate: level,
-    durationMs,
+    durationMs: warmUpMs + o.durationMs,
     warmUpMs,
-    arrivals: o.arrivals ?? 'poisson',
-    maxInFlight: o.maxInFlight ?? 256,
+    rampUpMs: o.rampUpMs,
+    thinkTime: o.thinkTime,
+    arrivals: o.arrivals ?? DEFAULT_ARRIVALS,
+    maxInFlight: o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
   }
 }
 
@@ -49,8 +49,8 @@ function validate(o: ScalabilityTestOptions<unknown, unknown>): string[] {
   if (!(Number.isFinite(o.durationMs) && o.durationMs > 0))
     problems.push('durationMs must be a positive number of milliseconds')
   if (o.warmUpMs !== undefined && !(o.warmUpMs >= 0)) problems.push('warmUpMs must be 0 or more')
-  if (o.model !== undefined && o.model !== 'closed' && o.model !== 'open')
-    problems.push(`model must be 'closed' or 'open', got ${String(o.model)}`)
+  if (o.model !== undefined && getLoadModel(o.model) === undefined)
+    problems.push(`model must be ${loadModelNames.map(n => `'${n}'`).join(' or ')}, got ${String(o.model)}`)
   if (o.poolSize !== undefined && o.poolSize !== 'level' && !(Number.isInteger(o.poolSize) && o.poolSize >= 1))
     problems.push("poolSize must be a positive integer or 'level'")
   if (o.refineSteps !== undefined && !(Number.isInteger(o.refineSteps) && o.refineSteps >= 0))
@@ -61,27 +61,31 @@ function validate(o: ScalabilityTestOptions<unknown, unknown>): string[] {
   return problems
 }
 
-/** Runs the sweep with `bench` and returns the report. */
+/** Runs the sweep, each level through `runner`, and returns the report. */
 export async function runScalabilityTest<Q, D>(
-  bench: ConcurrentBenchmark<Q, D>,
+  runner: LevelRunner<Q, D>,
   options: ScalabilityTestOptions<Q, D>,
 ): Promise<ScalabilityReport> {
   const o = options as ScalabilityTestOptions<unknown, unknown>
   const problems = validate(o)
   let planned: number[] = []
-  const integer = (o.model ?? 'closed') === 'closed'
+  const known = getLoadModel(o.model ?? DEFAULT_MODEL)
+  // Levels are user counts (whole numbers) for a model with users, else arrival rates.
+  const integer = known?.hasUsers ?? false
   try {
     planned = expandLevels(o.levels, integer)
   } catch (error) {
     problems.push(`levels: ${(error as Error).message}`)
   }
   if (problems.length > 0) throw new ConfigError('scalability test options', problems)
+  const model = known as AnyLoadModel
 
   const environment = collectEnvironment()
   const cores = o.cores ?? environment.cores
   const threadPoolSize = o.threadPoolSize ?? environment.uvThreadpoolSize
   const seed = o.seed ?? (Math.random() * 0x100000000) >>> 0
   const stopOnBreach = o.stopOnBreach ?? true
+  const settings = levelSettings(o)
   const results = new Map<number, { result: ConcurrentTestResult; coolDownMs: number; refined: boolean }>()
   let baseline: number | undefined
   let stoppedEarly: string | null = null
@@ -89,7 +93,7 @@ export async function runScalabilityTest<Q, D>(
   const measure = async (level: number, index: number, refining: boolean): Promise<void> => {
     o.onLevelStart?.({ level, index, planned: planned.length, refining })
     const testOptions: ConcurrentTestOptions<unknown, unknown> = {
-      load: loadConfig(o, level),
+      load: model.levelConfig(level, settings),
       queries: o.queries,
       classify: o.classify,
       selection: o.selection,
@@ -99,7 +103,7 @@ export async function runScalabilityTest<Q, D>(
       pool: {
         size:
           o.poolSize === undefined || o.poolSize === 'level'
-            ? Math.ceil(integer ? level : (o.maxInFlight ?? 256))
+            ? Math.ceil(model.levelConcurrency(level, settings))
             : o.poolSize,
         ...(o.poolFactory ? { factory: o.poolFactory, name: 'sessions' } : {}),
       },
@@ -111,9 +115,9 @@ export async function runScalabilityTest<Q, D>(
     for (const key of Object.keys(testOptions) as (keyof typeof testOptions)[]) {
       if (testOptions[key] === undefined) delete testOptions[key]
     }
-    const result = await (bench as ConcurrentBenchmark<unknown, unknown>).runConcurrentTest(testOptions)
+    const result = await (runner as LevelRunner<unknown, unknown>).runConcurrentTest(testOptions)
     const coolStart = performance.now()
-    await bench.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
+    await runner.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
     const coolDownMs = performance.now() - coolStart
     if (baseline === undefined && integer && level === 1 && result.successfulRequestsPerSecond > 0)
       baseline = result.successfulRequestsPerSecond
@@ -218,14 +222,14 @@ export async function runScalabilityTest<Q, D>(
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: new Date().toISOString(),
-    target: bench.target.name,
-    loadModel: o.model ?? 'closed',
+    target: runner.target.name,
+    loadModel: model.name,
     seed,
     slo: o.slo ?? null,
     sweep: {
       levelsPlanned: planned,
       levelsMeasured: levels,
-      warmUpMs: o.warmUpMs ?? 1000,
+      warmUpMs: settings.warmUpMs,
       durationMs: o.durationMs,
       stoppedEarly,
     },

@@ -1,14 +1,31 @@
-/** Options and result of a scalability sweep (`ConcurrentBenchmark.runScalabilityTest`). */
+/** Options, result, and level runner of a scalability sweep (`ConcurrentBenchmark.runScalabilityTest`). */
 import type { ScalabilityAnalysis, Slo } from '../analysis/scalability.ts'
 import type { DeadlockDetectorOptions } from '../detector/detector.ts'
 import type { EnvironmentInfo } from '../environment.ts'
 import type { QuerySelection } from '../load/selection.ts'
 import type { ThinkTime } from '../load/think-time.ts'
 import type { ResourceFactory } from '../pool.ts'
-import type { ConcurrentTestResult, LiveProgress, WriteMix } from '../types.ts'
+import type { ConcurrentTestOptions, ConcurrentTestResult, LiveProgress, WriteMix } from '../types.ts'
 import type { LevelsSpec } from './levels.ts'
 
 export const REPORT_SCHEMA_VERSION = 1
+
+/**
+ * What a sweep needs from whoever runs its levels. `ConcurrentBenchmark` is one and passes
+ * itself; the interface lives here, with its consumer, so the sweep does not import the class
+ * that calls it.
+ */
+export interface LevelRunner<Q = unknown, D = unknown> {
+  /** The target measured (its name goes into the report). */
+  readonly target: { readonly name: string }
+  /** Runs one level: one concurrent test. */
+  runConcurrentTest(options: ConcurrentTestOptions<Q, D>): Promise<ConcurrentTestResult>
+  /**
+   * The cool-down: waits up to `timeoutMs` for timed-out calls still running to settle.
+   * Resolves to the number still running.
+   */
+  drain(options: { timeoutMs?: number; signal?: AbortSignal }): Promise<number>
+}
 
 export interface ScalabilityTestOptions<Q = unknown, D = unknown> {
   /** Users (closed model) or arrival rates per second (open model) to measure. */

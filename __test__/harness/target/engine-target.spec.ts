@@ -7,12 +7,12 @@ import {
   HnswIndex,
   UnifiedSearchSystem,
   functionTarget,
-  generateCorpus,
   sessionFactory,
   unifiedSearchTarget,
   vectorIndexTarget,
 } from '../../../main.ts'
 import type { VectorInsert } from '../../../main.ts'
+import { generateCorpus } from '../../../corpus/index.ts'
 import { randomVectors, row, tempDir } from '../../helpers/engine.ts'
 
 test('the real engine as target: counters add up, native worker CPU is reported, writes land', async t => {
