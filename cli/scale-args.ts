@@ -8,6 +8,8 @@ import { DEFAULT_ERROR_BUDGET, DEFAULT_REGRESSION } from '../harness/analysis/co
 import type { ThinkTime } from '../harness/load/think-time.ts'
 import { formatPlain } from '../harness/report/format.ts'
 import type { LevelsSpec } from '../harness/sweep/levels.ts'
+import { DEFAULT_REFRESH } from '../harness/target/refresher.ts'
+import type { RefreshPolicy } from '../harness/target/refresher.ts'
 import { parseDuration, parseFraction, parseLevels, parseThinkTime } from './durations.ts'
 
 export interface ScaleOptions {
@@ -29,6 +31,8 @@ export interface ScaleOptions {
   thinkTime: ThinkTime
   /** Fraction of operations that are writes (adds of new documents). */
   writeFraction: number
+  /** When writes become visible: a group commit every N ms, every N writes, or per write. */
+  refresh: RefreshPolicy
   sloP99Ms: number | null
   maxErrorRate: number
   seed: number
@@ -79,6 +83,8 @@ Load
   --ramp-up D            closed model: users start spread over D (default 0)
   --think T              none | 10ms | exp:20ms | uniform:5ms-20ms | pace:100ms (default none)
   --writes P             share of operations that add documents, e.g. 5% (default 0)
+  --refresh R            when writes become visible: 1s (a group commit every second, the
+                         default, as search engines refresh), 500writes, or each (a commit per write)
   --pool N               connection (session) pool size (default: one per user)
   --threads N            UV_THREADPOOL_SIZE for the run (the script restarts itself with it)
   --seed N               seed of the corpus and of every random choice (default 42)
@@ -120,6 +126,21 @@ export function parseSlo(text: string): number {
   return parseDuration(m[1])
 }
 
+/** `--refresh`: `each`, `N writes` / `Nwrites`, or a duration (`1s`, `250ms`). */
+export function parseRefresh(text: string): RefreshPolicy {
+  const t = text.trim()
+  if (t === 'each') return 'every-write'
+  const writes = /^(\d+)\s*writes?$/.exec(t)
+  if (writes) {
+    const n = Number(writes[1])
+    if (n < 1) throw new Error('--refresh needs at least 1 write per commit')
+    return { everyWrites: n }
+  }
+  const ms = parseDuration(t)
+  if (!(ms > 0)) throw new Error('--refresh interval must be longer than 0')
+  return { intervalMs: ms }
+}
+
 /** The flags `scale` accepts (node:util parseArgs), shared by the parser and its type. */
 const SCALE_ARG_CONFIG = {
   allowPositionals: true,
@@ -139,6 +160,7 @@ const SCALE_ARG_CONFIG = {
     'ramp-up': { type: 'string' },
     think: { type: 'string' },
     writes: { type: 'string' },
+    refresh: { type: 'string' },
     pool: { type: 'string' },
     threads: { type: 'string' },
     seed: { type: 'string' },
@@ -217,6 +239,8 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
       : attempt(problems, 'think', () => parseThinkTime(v.think as string))
   const writeFraction =
     v.writes === undefined ? 0 : attempt(problems, 'writes', () => parseFraction(v.writes as string))
+  const refresh =
+    v.refresh === undefined ? DEFAULT_REFRESH : attempt(problems, 'refresh', () => parseRefresh(v.refresh as string))
   const sloP99Ms = v.slo === undefined ? null : attempt(problems, 'slo', () => parseSlo(v.slo as string))
   const maxErrorRate =
     v['max-errors'] === undefined
@@ -248,6 +272,7 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
     rampUpMs: rampUpMs as number,
     thinkTime: thinkTime as ThinkTime,
     writeFraction: writeFraction as number,
+    refresh: refresh as RefreshPolicy,
     sloP99Ms: sloP99Ms as number | null,
     maxErrorRate: maxErrorRate as number,
     seed,

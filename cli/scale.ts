@@ -16,7 +16,13 @@ import {
 } from '../harness/report/compare/index.ts'
 import { readReport, writeReports } from '../harness/report/files.ts'
 import { ProgressBar } from '../harness/report/progress.ts'
-import { renderChart, renderLevelTable, renderSummary, shouldColor } from '../harness/report/terminal/index.ts'
+import {
+  renderChart,
+  renderLevelTable,
+  renderSummary,
+  renderTimeBreakdown,
+  shouldColor,
+} from '../harness/report/terminal/index.ts'
 import { sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
 import type { UnifiedQuery } from '../harness/target/index.ts'
 import type { UnifiedDocument } from '../engine/index.ts'
@@ -63,7 +69,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     if (report.repaired) log(`the store was repaired on open: ${report.repaired.reason}`)
     for (const problem of report.problems) log(`store: ${problem}`)
 
-    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k })
+    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k, refresh: o.refresh })
     const bench = new ConcurrentBenchmark<string | UnifiedQuery, UnifiedDocument>(target)
     const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
     const progress = new ProgressBar(io.stderr, {
@@ -91,12 +97,15 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       ...progress.hooks(),
     })
     progress.done()
+    await target.close()
     log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
     const outDir = resolve(io.cwd, o.outDir ?? join('reports', `scale-${timestamp()}`))
     const files = await writeReports(result, outDir)
     const width = io.stdout.columns ? io.stdout.columns - 1 : 100
     io.stdout.write(`\n${renderLevelTable(result, { color, width })}\n\n`)
+    const breakdown = renderTimeBreakdown(result, { color })
+    if (breakdown) io.stdout.write(`${breakdown}\n\n`)
     io.stdout.write(`${renderChart(result, { color, width })}\n\n`)
     io.stdout.write(
       `${renderSummary(result, { color, width, files: { 'report.json': files.json, 'report.html': files.html } })}\n`,

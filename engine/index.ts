@@ -20,3 +20,6 @@ export type {
 export type { CodedError, ErrorCode } from '../errors.ts'
 export type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
 export type { NativeThreadStats } from './native.ts'
+export { nativeToPerformanceMs } from './timing.ts'
+export type { CallTiming, CallTimingListener } from './timing.ts'
+export type { WriteOptions } from './options.ts'

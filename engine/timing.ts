@@ -8,6 +8,7 @@
  * a few back-to-back reads, so the mapping errs by at most half that round trip (≈ 0.1 µs).
  */
 import { performance } from 'node:perf_hooks'
+import { z } from 'zod'
 
 import { nativeClockNs } from './native.ts'
 
@@ -76,16 +77,23 @@ export function callTiming(stamps: NativeStamps, resumedAt: number): CallTiming 
 
 /**
  * Runs a native call that fills `stamps`, and reports its timing to `listener` as soon as the
- * awaiting code resumes. Without a listener it is the bare call (no stamps object, no cost).
+ * awaiting code resumes. Without a listener it is the bare call: no stamps object, no extra
+ * promise, nothing on the hot path.
  */
-export async function timed<T>(
+export function timed<T>(
   listener: CallTimingListener | undefined,
   call: (stamps: NativeStamps | undefined) => Promise<T>,
 ): Promise<T> {
   if (listener === undefined) return call(undefined)
   const stamps: NativeStamps = {}
-  const out = await call(stamps)
-  const timing = callTiming(stamps, performance.now())
-  if (timing) listener(timing)
-  return out
+  return call(stamps).then(out => {
+    const timing = callTiming(stamps, performance.now())
+    if (timing) listener(timing)
+    return out
+  })
 }
+
+/** The zod schema of a timing listener option. */
+export const CallTimingListenerSchema = z.custom<CallTimingListener>(v => typeof v === 'function', {
+  message: 'must be a function',
+})

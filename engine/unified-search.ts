@@ -19,6 +19,9 @@ import type {
   UnifiedStats,
 } from './native.ts'
 import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
+import type { WriteOptions } from './options.ts'
+import { CallTimingListenerSchema, timed } from './timing.ts'
+import type { CallTimingListener } from './timing.ts'
 
 export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
 
@@ -90,6 +93,8 @@ export const UnifiedSearchOptionsSchema = z.strictObject({
   /** HNSW beam width of the vector leg. */
   ef: int(1, 1_000_000).optional(),
   signal: z.instanceof(AbortSignal).optional(),
+  /** Called with the native call's timing (queued, started, finished, resumed, worker CPU) once it resolves. */
+  timing: CallTimingListenerSchema.optional(),
 })
 export type UnifiedSearchOptions = z.input<typeof UnifiedSearchOptionsSchema>
 
@@ -99,7 +104,7 @@ async function nativeQuery(
   options: UnifiedSearchOptions | undefined,
   embed: Embedder | null,
   dimensions: number,
-): Promise<{ query: NativeQuery; signal?: AbortSignal }> {
+): Promise<{ query: NativeQuery; signal?: AbortSignal; timing?: CallTimingListener }> {
   if (typeof text !== 'string')
     throw codedError(
       ErrorCodes.INVALID_ARGUMENT,
@@ -132,7 +137,7 @@ async function nativeQuery(
   if (o.alpha !== undefined) query.alpha = o.alpha
   if (o.candidates !== undefined) query.candidates = o.candidates
   if (o.ef !== undefined) query.ef = o.ef
-  return { query, signal: o.signal }
+  return { query, signal: o.signal, timing: o.timing }
 }
 
 async function embedOne(embed: Embedder, text: string, dimensions: number): Promise<Float32Array> {
@@ -178,8 +183,8 @@ export class SearchSession {
   /** Searches exactly like `UnifiedSearchSystem.search`. */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
     if (this.#native.closed) throw codedError(ErrorCodes.CLOSED, 'the session is closed')
-    const { query, signal } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
-    return withSignal(signal, s => this.#native.search(query, s))
+    const { query, signal, timing } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
+    return timed(timing, stamps => withSignal(signal, s => this.#native.search(query, s, stamps)))
   }
 
   /** The committed generation the session's last search saw. */
@@ -255,7 +260,7 @@ export class UnifiedSearchSystem {
    * (within the batch, committed, or pending) are refused with ERR_DUPLICATE_ID: delete first
    * to replace a document.
    */
-  async add(docs: readonly UnifiedDocument[], options?: { signal?: AbortSignal }): Promise<number> {
+  async add(docs: readonly UnifiedDocument[], options?: WriteOptions): Promise<number> {
     if (!Array.isArray(docs) || docs.length === 0)
       throw codedError(ErrorCodes.INVALID_ARGUMENT, 'add needs a non-empty array of documents')
     const d = this.dimensions
@@ -298,7 +303,7 @@ export class UnifiedSearchSystem {
         })
       }
     }
-    return withSignal(options?.signal, s => this.#native.add(native, s))
+    return timed(options?.timing, stamps => withSignal(options?.signal, s => this.#native.add(native, s, stamps)))
   }
 
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
@@ -310,8 +315,8 @@ export class UnifiedSearchSystem {
   }
 
   /** Makes buffered writes durable and visible to searches. Resolves to the new generation. */
-  commit(options?: { signal?: AbortSignal }): Promise<number> {
-    return withSignal(options?.signal, s => this.#native.commit(s))
+  commit(options?: WriteOptions): Promise<number> {
+    return timed(options?.timing, stamps => withSignal(options?.signal, s => this.#native.commit(s, stamps)))
   }
 
   /** Drops buffered writes. Resolves to how many operations were dropped. */
@@ -342,8 +347,8 @@ export class UnifiedSearchSystem {
    * `vector`, or of the embedded text) or `'hybrid'` (both, fused by RRF or linearly).
    */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
-    const { query, signal } = await nativeQuery(text, options, this.embedder, this.dimensions)
-    return withSignal(signal, s => this.#native.search(query, s))
+    const { query, signal, timing } = await nativeQuery(text, options, this.embedder, this.dimensions)
+    return timed(timing, stamps => withSignal(signal, s => this.#native.search(query, s, stamps)))
   }
 
   /** A committed document by id, or null. */

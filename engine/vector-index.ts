@@ -13,8 +13,19 @@ import {
   MAX_K,
   SearchOptionsSchema,
   SignalOptionsSchema,
+  WriteOptionsSchema,
 } from './options.ts'
-import type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
+import type {
+  FlatIndexOptions,
+  HnswIndexOptions,
+  Ids,
+  Metric,
+  SearchOptions,
+  SignalOptions,
+  WriteOptions,
+} from './options.ts'
+import { timed } from './timing.ts'
+import type { CallTimingListener } from './timing.ts'
 
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
@@ -130,13 +141,14 @@ abstract class VectorIndexBase {
   add(
     ids: Ids,
     vectors: Float32Array | readonly (readonly number[] | Float32Array)[],
-    options?: SignalOptions,
+    options?: WriteOptions,
   ): Promise<void> {
     try {
-      const signal = signalOf(options)
+      const parsed = options === undefined ? undefined : parseOptions(WriteOptionsSchema, options, 'options')
+      if (parsed?.signal?.aborted) throw abortError(parsed.signal)
       const idArray = toIdArray(ids, 'ids')
       const data = toVectorArray(vectors, this.dimensions, 'vectors')
-      return withSignal(signal, s => this.native.add(idArray, data, s))
+      return timed(parsed?.timing, stamps => withSignal(parsed?.signal, s => this.native.add(idArray, data, s, stamps)))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -168,8 +180,10 @@ abstract class VectorIndexBase {
     try {
       const vector = this.queryVector(query)
       checkK(k)
-      const { native, signal } = this.searchOptions(options)
-      return withSignal(signal, s => this.native.search(vector, k, native, s)).then(toHits)
+      const { native, signal, timing } = this.searchOptions(options)
+      return timed(timing, stamps => withSignal(signal, s => this.native.search(vector, k, native, s, stamps))).then(
+        toHits,
+      )
     } catch (error) {
       return Promise.reject(error)
     }
@@ -237,14 +251,15 @@ abstract class VectorIndexBase {
   private searchOptions(options: SearchOptions | undefined): {
     native: NativeSearchOptions | undefined
     signal: AbortSignal | undefined
+    timing: CallTimingListener | undefined
   } {
-    if (options === undefined) return { native: undefined, signal: undefined }
+    if (options === undefined) return { native: undefined, signal: undefined, timing: undefined }
     const parsed = parseOptions(SearchOptionsSchema, options, 'search options')
     if (parsed.signal?.aborted) throw abortError(parsed.signal)
     const native: NativeSearchOptions = {}
     if (parsed.ef !== undefined) native.ef = parsed.ef
     if (parsed.filter !== undefined) native.filter = toIdArray(parsed.filter, 'filter')
-    return { native, signal: parsed.signal }
+    return { native, signal: parsed.signal, timing: parsed.timing }
   }
 }
 

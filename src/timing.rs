@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use napi::bindgen_prelude::*;
-use napi::{sys, Env};
+use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 
 fn base() -> Instant {
@@ -94,4 +94,15 @@ impl StampsRef {
             sys::napi_delete_reference(env.raw(), self.0);
         }
     }
+}
+
+/// The object a timed call fills as it settles (nanoseconds on `nativeClockNs()`'s clock; the
+/// worker's stamps are absent when the call was cancelled before it started).
+#[napi(object)]
+#[allow(dead_code)] // only its TypeScript declaration is used: `StampsRef::write` fills the JS object directly
+pub struct NativeStamps {
+    pub queued_ns: Option<f64>,
+    pub started_ns: Option<f64>,
+    pub finished_ns: Option<f64>,
+    pub cpu_ns: Option<f64>,
 }

@@ -3,7 +3,9 @@
  * breakdown) and how busy the machine and the JS thread were (CPU attribution). Pure.
  *
  * The rules, in order (the first that holds names the level):
- * 1. `event-loop`: the JS thread was busy for at least {@link EVENT_LOOP_BUSY} of the window:
+ * 1. `event-loop`: the JS thread computed for at least {@link EVENT_LOOP_BUSY} of the window (its
+ *    own CPU clock where there is one: event-loop utilisation also counts time the thread
+ *    waited for a core, so on a crowded machine it reads busy while the thread is starved):
  *    every request queues for it (schedule delay, delivery), whatever else is free.
  * 2. `cpu`: the machine's cores were at least {@link MACHINE_BUSY_PERCENT} % busy: more threads
  *    or leases only add queueing; native runs take longer in wall time than in CPU time.
@@ -15,6 +17,7 @@
  * 5. `none`: nothing limits this level yet.
  */
 import type { CpuAttribution } from '../metrics/cpu.ts'
+import { EVENT_LOOP_BUSY, MACHINE_BUSY_PERCENT, TARGET_GROWTH, WAIT_SHARE } from './constants.ts'
 import type { TimePart } from '../metrics/time-breakdown.ts'
 
 export const BOTTLENECK_RESOURCES = ['cpu', 'native-pool', 'connection-pool', 'event-loop', 'target', 'none'] as const
@@ -28,15 +31,6 @@ export interface Bottleneck {
   /** One sentence with the numbers. */
   evidence: string
 }
-
-/** Event-loop utilisation from which the JS thread itself is the limit. */
-export const EVENT_LOOP_BUSY = 0.9
-/** Busy share of all cores (percent) from which the machine's CPU is the limit. */
-export const MACHINE_BUSY_PERCENT = 90
-/** Share of response time a waiting part must hold to be named the bottleneck. */
-export const WAIT_SHARE = 0.25
-/** Growth of the target's own time over the lightest level that marks the target as the limit. */
-export const TARGET_GROWTH = 2
 
 /** What the classifier reads from one level. Times are means over successful requests, in ms. */
 export interface BottleneckEvidence {
@@ -65,17 +59,27 @@ export function targetTimeMs(parts: Record<TimePart, number>): number {
   return parts.nativeRun + parts.other
 }
 
+/**
+ * How busy the JS thread was, 0..1 of one core: its CPU clock where there is one, else the
+ * event-loop utilisation.
+ */
+export function jsThreadBusy(cpu: CpuAttribution | null): number | null {
+  if (cpu === null) return null
+  if (cpu.mainThread !== null) return Math.min(1, (cpu.mainThread * cpu.cores) / 100)
+  return cpu.eventLoopUtilization
+}
+
 export function classifyBottleneck(e: BottleneckEvidence): Bottleneck {
   const response = Math.max(e.responseMeanMs, 1e-9)
   const share = (x: number): number => Math.max(0, x) / response
   const loopWait = e.parts.scheduleDelay + e.parts.delivery
-  const elu = e.cpu?.eventLoopUtilization ?? null
+  const jsBusy = jsThreadBusy(e.cpu)
 
-  if (elu !== null && elu >= EVENT_LOOP_BUSY) {
+  if (jsBusy !== null && jsBusy >= EVENT_LOOP_BUSY) {
     return {
       resource: 'event-loop',
-      share: elu,
-      evidence: `the JS thread was busy ${pct(elu)} of the time; requests waited ${ms(loopWait)} (${pct(share(loopWait))} of response time) to start or resume on it`,
+      share: jsBusy,
+      evidence: `the JS thread was busy ${pct(jsBusy)} of the time; requests waited ${ms(loopWait)} (${pct(share(loopWait))} of response time) to start or resume on it`,
     }
   }
 

@@ -32,15 +32,6 @@ export const LOW_EFFICIENCY = 0.5
 
 // --- recommendation ----------------------------------------------------------------------------
 
-/** Pool-bound: more than this share of response time at the worst level is waiting for a lease … */
-export const POOL_BOUND_WAIT_SHARE = 0.5
-
-/** … while the CPU is busy less than this share of the time. */
-export const POOL_BOUND_MAX_CPU = 0.7
-
-/** CPU-bound: the cores were at least this busy at some level up to the breaking point. */
-export const CPU_BOUND_UTILIZATION = 0.85
-
 /** CPU time per request that grew by more than this factor from the smallest level: the work grows with users. */
 export const CPU_PER_REQUEST_GROWTH = 1.5
 
@@ -70,3 +61,40 @@ export const DEFAULT_REGRESSION = 0.1
 
 /** Rise of the error rate (absolute: 0.001 = 0.1 percentage points) that counts as a regression. */
 export const DEFAULT_ERROR_RATE_RISE = 0.001
+
+// --- bottleneck and the generator's own load ------------------------------------------------------
+
+/** Event-loop utilisation from which the JS thread itself is the bottleneck. */
+export const EVENT_LOOP_BUSY = 0.9
+
+/** Busy share of all cores (percent) from which the machine's CPU is the bottleneck. */
+export const MACHINE_BUSY_PERCENT = 90
+
+/** Share of response time a waiting part (pool, native queue, event loop) must hold to be named the bottleneck. */
+export const WAIT_SHARE = 0.25
+
+/** Growth of the target's own time over the lightest level that marks the target itself as the bottleneck. */
+export const TARGET_GROWTH = 2
+
+/** Busy share of one core above which the load generator's JS thread is reported as a limit on the figures. */
+export const GENERATOR_BUSY = 0.7
+
+/** Share of the machine (percent) other processes may take before the report warns that they competed. */
+export const OTHER_PROCESSES_BUSY_PERCENT = 10
+
+// --- saturation and the default objective --------------------------------------------------------
+
+/** Levels whose throughput is within this share of the sweep's peak are on its plateau (noise between runs). */
+export const SATURATION_THROUGHPUT_TOLERANCE = 0.1
+
+/** A plateau is saturation once p50 at its most loaded level is at least this many times p50 at its first. */
+export const SATURATION_LATENCY_GROWTH = 1.5
+
+/**
+ * Without `--slo`, the objective is p99 ≤ this many times the p99 measured at the lightest level:
+ * a user notices a fivefold slowdown, and a fast engine's sub-millisecond p99 still gets room.
+ */
+export const DEFAULT_OBJECTIVE_P99_FACTOR = 5
+
+/** A call still running this share of a level's measured duration after it started counts as hung. */
+export const HANG_SHARE_OF_LEVEL = 0.5

@@ -5,6 +5,7 @@
 import type { ScalabilityRecommendationKind } from '../analysis/scalability.ts'
 import type { LevelRow, ScalabilityReport } from '../sweep/types.ts'
 import type { ConcurrentTestResult } from '../types.ts'
+import type { TimePart } from '../metrics/time-breakdown.ts'
 import { DEFAULT_ERROR_BUDGET, SLOW_COOL_DOWN_MS } from '../analysis/constants.ts'
 import { formatLevel, formatMs, formatNumber, formatPercent, listLevels } from './format.ts'
 
@@ -210,4 +211,14 @@ export function bestThroughput(report: ScalabilityReport): { level: number; thro
 /** The row of a level, if measured. */
 export function rowAt(report: ScalabilityReport, level: number | null): LevelRow | undefined {
   return level === null ? undefined : report.levels.find(r => r.level === level || r.concurrency === level)
+}
+
+/** Names of the time breakdown's parts, as the renderers show them (in the order a request meets them). */
+export const TIME_PART_LABELS: Record<TimePart, string> = {
+  scheduleDelay: 'schedule',
+  poolWait: 'pool wait',
+  nativeQueue: 'native queue',
+  nativeRun: 'native run',
+  delivery: 'delivery',
+  other: 'other',
 }

@@ -6,6 +6,8 @@
 import type { TrackedOp } from '../detector/detector.ts'
 import type { Outcome } from '../load/driver.ts'
 import type { Lease } from '../pool.ts'
+import { addNativeCall, emptyNativeParts } from '../metrics/time-breakdown.ts'
+import type { NativeCallTiming, NativeParts } from '../metrics/time-breakdown.ts'
 import type { TargetCallOptions } from '../types.ts'
 import { DeadlineEntry } from './deadlines.ts'
 import type { UserTally } from './tallies.ts'
@@ -53,6 +55,10 @@ export class Call extends DeadlineEntry {
   controller: AbortController | null = null
   /** Why the call was aborted (the timeout error), once it was. */
   abortReason: unknown = undefined
+  /** The native calls' parts, summed (made on the first report only). */
+  native: NativeParts | null = null
+  /** Bound {@link recordNative}, made on the first read of `onNativeCall` only. */
+  nativeListener: ((timing: NativeCallTiming) => void) | null = null
 
   constructor(
     user: UserTally,
@@ -80,6 +86,12 @@ export class Call extends DeadlineEntry {
         this.controller.abort(this.abortReason)
     }
     return this.controller.signal
+  }
+
+  /** A native call of this request reported its timing. */
+  recordNative(timing: NativeCallTiming): void {
+    this.native ??= emptyNativeParts()
+    addNativeCall(this.native, timing)
   }
 
   /** The promise of the call's outcome; {@link resolve} settles it. */
@@ -116,5 +128,12 @@ export class CallOptions implements TargetCallOptions {
 
   get signal(): AbortSignal {
     return this.#call.signal()
+  }
+
+  /** Made on first read, like `signal`: most targets never time native calls. */
+  get onNativeCall(): (timing: NativeCallTiming) => void {
+    const call = this.#call
+    call.nativeListener ??= timing => call.recordNative(timing)
+    return call.nativeListener
   }
 }

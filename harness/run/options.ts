@@ -69,6 +69,7 @@ export const ConcurrentTestOptionsSchema = z.strictObject({
     ])
     .optional(),
   baselineThroughput: z.number().positive().optional(),
+  baselineTargetMs: z.number().nonnegative().optional(),
   packageVersion: z.string().optional(),
   signal: z.custom<AbortSignal>(v => v instanceof AbortSignal, { message: 'must be an AbortSignal' }).optional(),
   onProgress: fnSchema.optional(),
@@ -141,6 +142,7 @@ export interface ResolvedTestOptions {
   /** The caller's detector, the options of one the run makes, or null for none. */
   detector: DeadlockDetector | DeadlockDetectorOptions | null
   baselineThroughput: number | undefined
+  baselineTargetMs: number | undefined
   packageVersion: string | undefined
   signal: AbortSignal | undefined
   onProgress: ((progress: LiveProgress) => void) | undefined
@@ -194,6 +196,7 @@ export function resolveTestOptions<Q, D>(
     acquireTimeoutMs,
     detector,
     baselineThroughput: options.baselineThroughput,
+    baselineTargetMs: options.baselineTargetMs,
     packageVersion: options.packageVersion,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -3,11 +3,16 @@
  * histograms, per-user and per-class statistics, Little's law, the measurement warnings.
  */
 import type { DetectorReport } from '../detector/detector.ts'
+import { classifyBottleneck, jsThreadBusy } from '../analysis/bottleneck.ts'
+import { GENERATOR_BUSY, OTHER_PROCESSES_BUSY_PERCENT } from '../analysis/constants.ts'
 import { collectEnvironment } from '../environment.ts'
 import type { WindowMeasures } from '../load/driver.ts'
 import type { AnyLoadModel, ResolvedLoadModelConfig } from '../load/models.ts'
 import { mergeHistograms } from '../metrics/histogram.ts'
 import { jainFairness } from '../metrics/stats.ts'
+import { TIME_PARTS } from '../metrics/time-breakdown.ts'
+import type { TimePart } from '../metrics/time-breakdown.ts'
+import { cpuAttribution, cpuSnapshot } from '../metrics/cpu.ts'
 import type { LittlesLawCheck } from '../metrics/stats.ts'
 import type { ConnectionPoolStats } from '../pool.ts'
 import type { ClassStats, ConcurrentTestResult, SearchTarget, ThreadPerformance } from '../types.ts'
@@ -27,6 +32,7 @@ export function buildResult(a: {
   detectorReport: DetectorReport | null
   planWarnings: string[]
   baselineThroughput: number | undefined
+  baselineTargetMs: number | undefined
   packageVersion: string | undefined
   aborted: boolean
 }): ConcurrentTestResult {
@@ -150,6 +156,33 @@ export function buildResult(a: {
     for (const [k, v] of [...state.errorsByCode].sort((x, y) => y[1] - x[1])) errorsByCode[k] = v
 
     const env = collectEnvironment(a.packageVersion)
+    const timeBreakdown = state.breakdown.summary()
+    const cpu = state.cpu ?? cpuAttribution(cpuSnapshot(), 0)
+    const partMeans = Object.fromEntries(TIME_PARTS.map(p => [p, timeBreakdown[p].mean])) as Record<TimePart, number>
+    const bottleneck = classifyBottleneck({
+      concurrency: a.concurrency,
+      responseMeanMs: responseTime.mean,
+      parts: partMeans,
+      coverage: timeBreakdown.coverage,
+      nativeCpuMeanMs: timeBreakdown.nativeRunCpu.mean,
+      baselineTargetMs: a.baselineTargetMs ?? null,
+      cpu,
+      poolSize: a.poolStats.poolSize < a.concurrency ? a.poolStats.poolSize : null,
+      threadPoolSize: env.uvThreadpoolSize,
+    })
+    if (timeBreakdown.coverage === 'harness' && ok > 0)
+      warnings.push(
+        "the target reported no native timing: the time breakdown splits schedule delay and pool wait from the target's whole time ('other')",
+      )
+    const jsBusy = jsThreadBusy(cpu)
+    if (jsBusy !== null && jsBusy > GENERATOR_BUSY)
+      warnings.push(
+        `the load generator's JS thread was ${(jsBusy * 100).toFixed(0)} % busy: the figures describe the generator as much as the system (run it on another machine, or in more processes)`,
+      )
+    if (cpu.otherProcesses > OTHER_PROCESSES_BUSY_PERCENT)
+      warnings.push(
+        `other processes took ${cpu.otherProcesses.toFixed(0)} % of the machine during the window: they competed with the system under test`,
+      )
     return {
       concurrentUsers: a.concurrency,
       totalRequests: total,
@@ -193,6 +226,10 @@ export function buildResult(a: {
       mainThreadCpuMs: state.threadCpuMs ?? state.processCpuMs,
       mainThreadCpuScope: state.threadCpuMs === null ? 'process' : 'thread',
       processCpuMs: state.processCpuMs,
+      timeBreakdown,
+      cpu,
+      bottleneck,
+      writeVisibility: state.writeVisibility,
       environment: { ...env, loadModel: load.model, seed: a.seed },
       startedAt: a.startedAt,
     }

@@ -20,10 +20,13 @@ import { Rng, Streams, deriveSeed } from '../load/rng.ts'
 import { selectionRng, selectorFactory } from '../load/selection.ts'
 import type { QuerySelection, QuerySelector } from '../load/selection.ts'
 import { now } from '../load/time.ts'
+import { cpuAttribution, cpuSnapshot } from '../metrics/cpu.ts'
+import type { CpuAttribution, CpuSnapshot } from '../metrics/cpu.ts'
 import { LatencyHistogram } from '../metrics/histogram.ts'
+import { TimeBreakdownRecorder } from '../metrics/time-breakdown.ts'
 import { TimeWeightedGauge } from '../metrics/stats.ts'
 import type { ConnectionPool, ConnectionPoolStats, Lease } from '../pool.ts'
-import type { SearchTarget, WorkerThreadStats, WriteMix } from '../types.ts'
+import type { SearchTarget, WorkerThreadStats, WriteMix, WriteVisibility } from '../types.ts'
 import { Call, CallOptions, CallState } from './call.ts'
 import { DeadlineQueue } from './deadlines.ts'
 import type { ClassTally, UserTally } from './tallies.ts'
@@ -56,7 +59,10 @@ export class RunState implements LoadDriver {
   lateStarts = 0
   maxStartLagMs = 0
   sumResponseAllMs = 0
+  /** Pool + lock + native-queue waits of every measured request (the contention score's numerator). */
   sumWaitMs = 0
+  /** Where successful measured requests' time went. */
+  readonly breakdown = new TimeBreakdownRecorder()
   inFlightAfterTimeout = 0
   peakInFlightAfterTimeout = 0
   /** Live view for progress reports: every completed request (warm-up included) since the last tick. */
@@ -76,6 +82,9 @@ export class RunState implements LoadDriver {
   meanInSystem = 0
   meanActiveUsers = 0
   workerThreads: WorkerThreadStats[] = []
+  cpuStartSnapshot: CpuSnapshot | null = null
+  cpu: CpuAttribution | null = null
+  writeVisibility: WriteVisibility | null = null
 
   readonly #target: SearchTarget<unknown, unknown>
   readonly #queries: readonly unknown[]
@@ -194,6 +203,8 @@ export class RunState implements LoadDriver {
     this.cpuStart = process.cpuUsage()
     this.threadCpuStart = threadCpuUsage ? threadCpuUsage.call(process) : null
     this.#drainThreads()
+    this.#drainWriteVisibility()
+    this.cpuStartSnapshot = cpuSnapshot()
   }
 
   closeWindow(): void {
@@ -222,6 +233,20 @@ export class RunState implements LoadDriver {
     this.workerThreads = [...byThread.values()].sort((a, b) =>
       String(a.threadId).localeCompare(String(b.threadId), undefined, { numeric: true }),
     )
+    const engineCpuMs = this.workerThreads.reduce((sum, w) => sum + w.cpuTimeMs, 0)
+    this.cpu = cpuAttribution(this.cpuStartSnapshot ?? cpuSnapshot(), engineCpuMs)
+    this.writeVisibility = this.#drainWriteVisibility()
+  }
+
+  #drainWriteVisibility(): WriteVisibility | null {
+    const drain = this.#target.drainWriteVisibility
+    if (typeof drain !== 'function') return null
+    try {
+      return drain.call(this.#target) ?? null
+    } catch (err) {
+      this.warnings.push(`target.drainWriteVisibility() threw (${errorCodeOf(err)}): write visibility is unknown`)
+      return null
+    }
   }
 
   #drainThreads(): Array<{ threadId: string | number; tasks: number; cpuTimeNs: number }> {
@@ -448,7 +473,7 @@ export class RunState implements LoadDriver {
     user.total++
     user.systemSumMs += tEnd - tBegin
     this.sumResponseAllMs += response
-    this.sumWaitMs += call.tSend - tBegin + (call.op ? call.op.lockWaitMs : 0)
+    this.sumWaitMs += call.tSend - tBegin + (call.op ? call.op.lockWaitMs : 0) + (call.native ? call.native.queueMs : 0)
     const cls = this.classes[call.classId]
     cls.count++
     if (outcome === Outcome.ok) {
@@ -457,6 +482,10 @@ export class RunState implements LoadDriver {
       user.response.recordMs(response)
       user.service.recordMs(tEnd - call.tSend)
       if (this.#recordClassHist) cls.hist.recordMs(response)
+      this.breakdown.record(
+        { intendedAt, startedAt: tBegin, acquireStartedAt: tBegin, leasedAt: call.tSend, respondedAt: tEnd },
+        call.native,
+      )
     } else {
       if (outcome === Outcome.timedOut) {
         user.timedOut++
@@ -485,6 +514,7 @@ export class RunState implements LoadDriver {
     for (const c of this.classes) c.hist.destroy()
     this.poolWait.destroy()
     this.failedResponse.destroy()
+    this.breakdown.destroy()
     this.liveResponse?.destroy()
     this.liveResponse = null
   }

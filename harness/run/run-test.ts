@@ -110,6 +110,7 @@ export async function runTest<Q, D>(
       detectorReport,
       planWarnings: model.planWarnings(load),
       baselineThroughput: o.baselineThroughput,
+      baselineTargetMs: o.baselineTargetMs,
       packageVersion: o.packageVersion,
       aborted: controller.signal.aborted,
     })

@@ -29,5 +29,19 @@ export function levelMeasurement(result: ConcurrentTestResult, cores: number): L
     cpuUtilization: cores > 0 ? Math.min(1, result.processCpuMs / (windowMs * cores)) : null,
     cpuMsPerRequest: result.successfulRequests > 0 ? result.processCpuMs / result.successfulRequests : null,
     deadlockDetected: result.deadlockDetected,
+    responseMeanMs: result.responseTime.mean,
+    startFailureRate: startFailureRate(result),
+    hungCalls: result.inFlightAfterTimeout.peak,
+    contention: result.resourceContentionScore,
+    bottleneck: result.bottleneck,
   }
+}
+
+/**
+ * Open model: the share of scheduled starts that were dropped (`maxInFlight` reached) or issued
+ * late: the offered load the system did not take on time. Both count against the objective.
+ */
+export function startFailureRate(result: ConcurrentTestResult): number {
+  const scheduled = result.totalRequests + result.droppedStarts
+  return scheduled > 0 ? (result.droppedStarts + result.lateStarts) / scheduled : 0
 }

@@ -8,7 +8,10 @@
  */
 import { performance } from 'node:perf_hooks'
 
+import { targetTimeMs } from '../analysis/bottleneck.ts'
+import { DEFAULT_ERROR_BUDGET, DEFAULT_OBJECTIVE_P99_FACTOR, HANG_SHARE_OF_LEVEL } from '../analysis/constants.ts'
 import { analyzeScalability, findBreakingPoint, meetsSlo } from '../analysis/scalability.ts'
+import type { Slo } from '../analysis/scalability.ts'
 import { scalingEfficiency } from '../analysis/efficiency.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import { collectEnvironment } from '../environment.ts'
@@ -30,6 +33,42 @@ const DEFAULT_WARM_UP_MS = 1000
 /** Sweep defaults for rate-driven models (wider than a single test's: a sweep probes overload). */
 const DEFAULT_ARRIVALS = 'poisson'
 const DEFAULT_MAX_IN_FLIGHT = 256
+
+/** Bounds of the default per-request timeout, which is the hang threshold of a level (ms). */
+const MIN_HANG_THRESHOLD_MS = 1000
+const MAX_HANG_THRESHOLD_MS = 10_000
+
+/**
+ * A call still running {@link HANG_SHARE_OF_LEVEL} of a level's measured duration after it
+ * started is hung: the default request timeout, so it times out, is counted, and the detector
+ * names it (timed out, still running) inside the level instead of after the sweep.
+ */
+export function hangThresholdMs(durationMs: number): number {
+  return Math.min(MAX_HANG_THRESHOLD_MS, Math.max(MIN_HANG_THRESHOLD_MS, durationMs * HANG_SHARE_OF_LEVEL))
+}
+
+/**
+ * The objective levels are held to: the caller's SLO when it bounds p99, else p99 ≤
+ * {@link DEFAULT_OBJECTIVE_P99_FACTOR} × the p99 measured at the lightest level (the caller's
+ * error budget, or the default one, either way).
+ */
+export function deriveObjective(
+  slo: Slo | undefined,
+  lightest: { level: number; p99Ms: number; noun: string } | null,
+): { slo: Slo | undefined; source: 'slo' | 'derived'; description: string } {
+  const errorRate = slo?.errorRate ?? DEFAULT_ERROR_BUDGET
+  const budget = `errors ≤ ${+(errorRate * 100).toFixed(2)} %`
+  if (slo?.p99Ms !== undefined)
+    return { slo, source: 'slo', description: `p99 ≤ ${slo.p99Ms} ms and ${budget} (--slo)` }
+  if (lightest === null || !(lightest.p99Ms > 0))
+    return { slo, source: 'derived', description: `${budget}; no p99 bound (nothing measured to derive one from)` }
+  const p99Ms = +(lightest.p99Ms * DEFAULT_OBJECTIVE_P99_FACTOR).toFixed(3)
+  return {
+    slo: { p99Ms, errorRate },
+    source: 'derived',
+    description: `p99 ≤ ${p99Ms} ms (${DEFAULT_OBJECTIVE_P99_FACTOR} × the ${lightest.p99Ms.toFixed(2)} ms measured at ${lightest.level} ${lightest.noun}) and ${budget}; set --slo to choose your own`,
+  }
+}
 
 /** The knobs every level of the sweep shares, for the model to build each level's config. */
 function levelSettings(o: ScalabilityTestOptions<unknown, unknown>): LevelSettings {
@@ -88,7 +127,11 @@ export async function runScalabilityTest<Q, D>(
   const settings = levelSettings(o)
   const results = new Map<number, { result: ConcurrentTestResult; coolDownMs: number; refined: boolean }>()
   let baseline: number | undefined
+  let baselineTargetMs: number | undefined
   let stoppedEarly: string | null = null
+  /** The objective: the caller's, or derived once the lightest level is measured. */
+  let objective = deriveObjective(o.slo, null)
+  const hangMs = hangThresholdMs(o.durationMs)
 
   const measure = async (level: number, index: number, refining: boolean): Promise<void> => {
     o.onLevelStart?.({ level, index, planned: planned.length, refining })
@@ -99,7 +142,7 @@ export async function runScalabilityTest<Q, D>(
       selection: o.selection,
       writes: o.writes,
       seed,
-      requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+      requestTimeoutMs: o.requestTimeoutMs ?? hangMs,
       pool: {
         size:
           o.poolSize === undefined || o.poolSize === 'level'
@@ -107,8 +150,9 @@ export async function runScalabilityTest<Q, D>(
             : o.poolSize,
         ...(o.poolFactory ? { factory: o.poolFactory, name: 'sessions' } : {}),
       },
-      detector: o.detector ?? {},
+      detector: o.detector ?? { stallAfterMs: hangMs },
       baselineThroughput: baseline,
+      baselineTargetMs,
       signal: o.signal,
       onProgress: o.onProgress ? progress => o.onProgress?.({ level, progress }) : undefined,
     }
@@ -121,6 +165,22 @@ export async function runScalabilityTest<Q, D>(
     const coolDownMs = performance.now() - coolStart
     if (baseline === undefined && integer && level === 1 && result.successfulRequestsPerSecond > 0)
       baseline = result.successfulRequestsPerSecond
+    if (baselineTargetMs === undefined && result.successfulRequests > 0) {
+      // The lightest level (levels are measured in ascending order first) sets the baselines.
+      baselineTargetMs = targetTimeMs({
+        scheduleDelay: result.timeBreakdown.scheduleDelay.mean,
+        poolWait: result.timeBreakdown.poolWait.mean,
+        nativeQueue: result.timeBreakdown.nativeQueue.mean,
+        nativeRun: result.timeBreakdown.nativeRun.mean,
+        delivery: result.timeBreakdown.delivery.mean,
+        other: result.timeBreakdown.other.mean,
+      })
+      objective = deriveObjective(o.slo, {
+        level,
+        p99Ms: result.responseTime.p99,
+        noun: integer ? (level === 1 ? 'user' : 'users') : 'requests/s',
+      })
+    }
     results.set(level, { result, coolDownMs, refined: refining })
     o.onLevelEnd?.({ level, result, row: rowOf(level, result, coolDownMs, refining) })
   }
@@ -150,6 +210,10 @@ export async function runScalabilityTest<Q, D>(
       deadlockDetected: result.deadlockDetected,
       littlesLawConsistent: result.littlesLaw?.consistent ?? null,
       droppedStarts: result.droppedStarts,
+      startFailureRate: m.startFailureRate,
+      hungCalls: m.hungCalls,
+      contention: m.contention,
+      bottleneck: result.bottleneck.resource,
       refined,
       coolDownMs,
     }
@@ -166,7 +230,7 @@ export async function runScalabilityTest<Q, D>(
       const measured = [...results.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([, r]) => levelMeasurement(r.result, cores))
-      const breach = findBreakingPoint(measured, o.slo)
+      const breach = findBreakingPoint(measured, objective.slo)
       if (breach !== null && i < planned.length - 1) {
         stoppedEarly = `stopped after ${planned[i]}: ${breach.reason}`
         break
@@ -180,7 +244,7 @@ export async function runScalabilityTest<Q, D>(
     const measured = sorted.map(l =>
       levelMeasurement((results.get(l) as { result: ConcurrentTestResult }).result, cores),
     )
-    const breach = findBreakingPoint(measured, o.slo)
+    const breach = findBreakingPoint(measured, objective.slo)
     if (breach === null) break
     const badIndex = sorted.indexOf(
       sorted.find(l => levelMeasurement(results.get(l)!.result, cores).concurrency === breach.level) ?? -1,
@@ -195,7 +259,7 @@ export async function runScalabilityTest<Q, D>(
   const entries = levels.map(l => results.get(l)!)
   const measurements = entries.map(e => levelMeasurement(e.result, cores))
   const analysis = analyzeScalability(measurements, {
-    slo: o.slo,
+    slo: objective.slo,
     cores,
     threadPoolSize,
     poolSize: o.poolSize === undefined || o.poolSize === 'level' ? null : o.poolSize,
@@ -204,7 +268,7 @@ export async function runScalabilityTest<Q, D>(
   const rows = entries.map((e, i) => {
     const row = rowOf(levels[i], e.result, e.coolDownMs, e.refined)
     row.efficiency = efficiency[i]
-    row.sloMet = meetsSlo(measurements[i], o.slo) && !measurements[i].deadlockDetected
+    row.sloMet = meetsSlo(measurements[i], objective.slo) && !measurements[i].deadlockDetected
     return row
   })
   const maxN = Math.max(...measurements.map(m => m.concurrency), analysis.peakConcurrency ?? 0)
@@ -225,7 +289,8 @@ export async function runScalabilityTest<Q, D>(
     target: runner.target.name,
     loadModel: model.name,
     seed,
-    slo: o.slo ?? null,
+    slo: objective.slo ?? null,
+    objective: { source: objective.source, description: objective.description },
     sweep: {
       levelsPlanned: planned,
       levelsMeasured: levels,

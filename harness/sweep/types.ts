@@ -1,4 +1,5 @@
 /** Options, result, and level runner of a scalability sweep (`ConcurrentBenchmark.runScalabilityTest`). */
+import type { BottleneckResource } from '../analysis/bottleneck.ts'
 import type { ScalabilityAnalysis, Slo } from '../analysis/scalability.ts'
 import type { DeadlockDetectorOptions } from '../detector/detector.ts'
 import type { EnvironmentInfo } from '../environment.ts'
@@ -8,7 +9,7 @@ import type { ResourceFactory } from '../pool.ts'
 import type { ConcurrentTestOptions, ConcurrentTestResult, LiveProgress, WriteMix } from '../types.ts'
 import type { LevelsSpec } from './levels.ts'
 
-export const REPORT_SCHEMA_VERSION = 1
+export const REPORT_SCHEMA_VERSION = 2
 
 /**
  * What a sweep needs from whoever runs its levels. `ConcurrentBenchmark` is one and passes
@@ -100,6 +101,14 @@ export interface LevelRow {
   deadlockDetected: boolean
   littlesLawConsistent: boolean | null
   droppedStarts: number
+  /** Dropped + late starts over scheduled starts (open model), 0..1. */
+  startFailureRate: number
+  /** Calls still running past the level's hang threshold, at most at once. */
+  hungCalls: number
+  /** Share (0–100) of response time waiting for shared resources (pool, native queue, locks). */
+  contention: number
+  /** The resource limiting the level. */
+  bottleneck: BottleneckResource
   /** The level was added by refinement between a good and a bad level. */
   refined: boolean
   /** Time the cool-down waited for timed-out work to drain, ms. */
@@ -113,7 +122,10 @@ export interface ScalabilityReport extends Omit<ScalabilityAnalysis, 'efficiency
   target: string
   loadModel: 'closed' | 'open'
   seed: number
+  /** The objective every level was held to: the `--slo` given, or one derived from the lightest level. */
   slo: Slo | null
+  /** Where the objective came from, in words (e.g. 'p99 ≤ 5 × the 0.61 ms measured at 1 user'). */
+  objective: { source: 'slo' | 'derived'; description: string }
   sweep: {
     levelsPlanned: number[]
     levelsMeasured: number[]

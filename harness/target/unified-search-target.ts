@@ -74,21 +74,22 @@ export function unifiedSearchTarget(
   const refresher = new Refresher(() => system.commit(), options.refresh ?? DEFAULT_REFRESH)
   return {
     name: options.name ?? `unified-${mode}`,
-    search: (query, { signal, connection }) => {
+    search: (query, { signal, connection, onNativeCall }) => {
       const text = typeof query === 'string' ? query : query.text
       const searchOptions: UnifiedSearchOptions = {
         ...options.search,
         mode: typeof query === 'string' ? mode : (query.mode ?? mode),
         k,
         signal,
+        timing: onNativeCall,
       }
       return isSession(connection) ? connection.search(text, searchOptions) : system.search(text, searchOptions)
     },
-    insert: async (doc, { signal }) => {
-      await system.add([doc], { signal })
+    insert: async (doc, { signal, onNativeCall }) => {
+      await system.add([doc], { signal, timing: onNativeCall })
       const added = performance.now()
       if (refresher.commitsEachWrite) {
-        await system.commit({ signal })
+        await system.commit({ signal, timing: onNativeCall })
         refresher.committedInline(performance.now() - added)
       } else {
         refresher.acknowledged(added)

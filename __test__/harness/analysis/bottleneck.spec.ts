@@ -1,11 +1,7 @@
 import test from 'ava'
 import type { BottleneckEvidence } from '../../../harness/analysis/bottleneck.ts'
-import {
-  EVENT_LOOP_BUSY,
-  MACHINE_BUSY_PERCENT,
-  classifyBottleneck,
-  leverFor,
-} from '../../../harness/analysis/bottleneck.ts'
+import { classifyBottleneck, leverFor } from '../../../harness/analysis/bottleneck.ts'
+import { EVENT_LOOP_BUSY, MACHINE_BUSY_PERCENT } from '../../../harness/analysis/constants.ts'
 import { attribute } from '../../../harness/metrics/cpu.ts'
 
 const idleCpu = attribute({
@@ -52,11 +48,19 @@ test('a quiet level has no bottleneck', t => {
 })
 
 test('a busy JS thread is the event loop, whatever else waits', t => {
-  const cpu = { ...idleCpu, eventLoopUtilization: EVENT_LOOP_BUSY + 0.05 }
+  // 47.5 % of 2 cores = 95 % of one.
+  const cpu = { ...idleCpu, mainThread: ((EVENT_LOOP_BUSY + 0.05) * 100) / 2 }
   const b = classifyBottleneck(level({ cpu, parts: { poolWait: 5 } }))
   t.is(b.resource, 'event-loop')
-  t.is(b.share, EVENT_LOOP_BUSY + 0.05)
+  t.true(Math.abs(b.share - (EVENT_LOOP_BUSY + 0.05)) < 1e-9)
   t.regex(b.evidence, /JS thread was busy 95 %/)
+  // Without a thread clock, the event-loop utilisation stands in; with one, a starved thread
+  // (high utilisation, little CPU) is not called busy.
+  t.is(
+    classifyBottleneck(level({ cpu: { ...idleCpu, mainThread: null, eventLoopUtilization: 0.95 } })).resource,
+    'event-loop',
+  )
+  t.is(classifyBottleneck(level({ cpu: { ...idleCpu, mainThread: 5, eventLoopUtilization: 1 } })).resource, 'none')
 })
 
 test('full cores are the CPU, and the evidence says who used them', t => {

@@ -4,6 +4,7 @@
  * with `color: true`, ASCII only with `ascii: true`. Progress lines live in `../progress.ts`.
  */
 export { shouldColor } from './ansi.ts'
+export { renderTimeBreakdown } from './breakdown.ts'
 export { renderChart } from './chart.ts'
 export { renderSummary } from './summary.ts'
 export { renderLevelTable } from './table.ts'

@@ -2,7 +2,11 @@
  * The verdict for a terminal: headline and SLO, key facts (optimum, N*, breaking point, linear
  * range, contention, USL fit), then why, advice, detector findings, warnings and the files.
  */
-import { LINEAR_EFFICIENCY, OPTIMAL_THROUGHPUT_TOLERANCE } from '../../analysis/constants.ts'
+import {
+  LINEAR_EFFICIENCY,
+  OPTIMAL_THROUGHPUT_TOLERANCE,
+  SATURATION_THROUGHPUT_TOLERANCE,
+} from '../../analysis/constants.ts'
 import type { ScalabilityReport } from '../../sweep/types.ts'
 import {
   formatLevel,
@@ -61,7 +65,11 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
   sloParts.push(
     `errors ≤ ${formatPlain(errorBudget(report) * 100)} %${report.slo?.errorRate === undefined ? ' (default budget)' : ''}`,
   )
-  lines.push(`  ${paint(color, 'dim', t(`SLO ${sloParts.join(' · ')}`))}`)
+  lines.push(
+    `  ${paint(color, 'dim', t(`${report.objective.source === 'slo' ? 'SLO' : 'Objective'} ${sloParts.join(' · ')}`))}`,
+  )
+  if (report.objective.source === 'derived')
+    lines.push(`  ${paint(color, 'dim', t(`(derived: ${report.objective.description})`))}`)
   lines.push('')
 
   // Key facts.
@@ -101,6 +109,20 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
       `no peak in the fit${report.usl.throughputCeiling ? `; throughput levels off towards ${formatRate(report.usl.throughputCeiling)} req/s` : ''}`,
     ])
   }
+  const sat = report.saturation
+  if (sat !== null) {
+    facts.push([
+      'Saturated at',
+      formatLevel(sat.level),
+      ['yellow', 'bold'],
+      `throughput within ${formatPlainPercent(SATURATION_THROUGHPUT_TOLERANCE)} of its peak (${formatRate(sat.peakThroughput)} req/s) from here to ${unit(sat.lastPlateauLevel)}, while p50 grew ${formatNumber(sat.latencyGrowth, 1)}×`,
+    ])
+  } else {
+    facts.push(['Saturated at', 'none', ['green', 'bold'], `throughput still grew up to ${unit(last.level)}`])
+  }
+  if (report.bottleneck.resource !== 'none' || sat !== null || report.scalabilityBreakingPoint !== null) {
+    facts.push(['Bottleneck', report.bottleneck.resource, ['yellow', 'bold'], report.bottleneck.evidence])
+  }
   if (report.scalabilityBreakingPoint !== null) {
     facts.push([
       'Breaking point',
@@ -126,7 +148,7 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
       'Contention',
       `${formatNumber(report.resourceContentionScore, 1)} %`,
       'bold',
-      `σ: share of work serialised${report.coherencyCost !== null ? ` · coherency κ ${formatSig(report.coherencyCost, 3)} per pair of users` : ''}`,
+      'of response time waiting for shared resources (pool leases, the native thread pool, locks) where the bottleneck is named',
     ])
   }
   if (report.usl) {
@@ -136,7 +158,7 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
       'USL fit',
       `R² ${formatNumber(u.rSquared, 3)}`,
       'bold',
-      `λ ${formatWithError(u.lambda, se.lambda)} req/s · σ ${formatWithError(u.sigma, se.sigma)} · κ ${formatWithError(u.kappa, se.kappa)}`,
+      `λ ${formatWithError(u.lambda, se.lambda)} req/s · serial fraction σ ${formatWithError(u.sigma, se.sigma)} · coherency κ ${formatWithError(u.kappa, se.kappa)}`,
     ])
   } else if (report.uslError) {
     facts.push(['USL fit', 'none', 'yellow', report.uslError])

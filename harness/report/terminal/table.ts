@@ -79,6 +79,7 @@ export function renderLevelTable(
   for (const r of rows) if (r.deadlockDetected) note(r.level, { text: 'DEADLOCK', style: ['red', 'bold'] })
   if (report) {
     note(report.optimalConcurrentUsers, { text: 'optimal', style: ['green', 'bold'] })
+    if (report.saturation) note(report.saturation.level, { text: 'saturated', style: ['yellow', 'bold'] })
     note(report.scalabilityBreakingPoint, { text: 'breaking point', style: ['red', 'bold'] })
   }
   for (const r of rows)
@@ -150,6 +151,16 @@ export function renderLevelTable(
       priority: 10,
       numeric: true,
       cell: r => ({ text: r.cpuUtilization === null ? MISSING : formatPercent(r.cpuUtilization, 1) }),
+    },
+    {
+      header: 'bound by',
+      unit: '',
+      priority: 50,
+      numeric: false,
+      cell: r => ({
+        text: r.bottleneck === 'none' ? MISSING : r.bottleneck,
+        style: r.bottleneck === 'none' ? 'dim' : 'yellow',
+      }),
     },
     {
       header: 'SLO',
