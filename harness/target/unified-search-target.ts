@@ -37,6 +37,12 @@ export interface UnifiedSearchTargetOptions {
    * end to commit what waits. @default { intervalMs: 1000 }
    */
   refresh?: RefreshPolicy
+  /**
+   * Time each native call (queue, run, delivery) for the harness's time breakdown. Costs a
+   * stamps object and a few property writes per call (measured in docs/time-attribution.md).
+   * @default true
+   */
+  nativeTiming?: boolean
   /** @default `unified-${mode}` */
   name?: string
 }
@@ -72,24 +78,28 @@ export function unifiedSearchTarget(
   const mode = options.mode ?? 'hybrid'
   const k = options.k ?? 10
   const refresher = new Refresher(() => system.commit(), options.refresh ?? DEFAULT_REFRESH)
+  const timeCalls = options.nativeTiming ?? true
   return {
     name: options.name ?? `unified-${mode}`,
-    search: (query, { signal, connection, onNativeCall }) => {
+    search: (query, opts) => {
+      const { signal, connection } = opts
       const text = typeof query === 'string' ? query : query.text
       const searchOptions: UnifiedSearchOptions = {
         ...options.search,
         mode: typeof query === 'string' ? mode : (query.mode ?? mode),
         k,
         signal,
-        timing: onNativeCall,
+        timing: timeCalls ? opts.onNativeCall : undefined,
       }
       return isSession(connection) ? connection.search(text, searchOptions) : system.search(text, searchOptions)
     },
-    insert: async (doc, { signal, onNativeCall }) => {
-      await system.add([doc], { signal, timing: onNativeCall })
+    insert: async (doc, opts) => {
+      const { signal } = opts
+      const timing = timeCalls ? opts.onNativeCall : undefined
+      await system.add([doc], { signal, timing })
       const added = performance.now()
       if (refresher.commitsEachWrite) {
-        await system.commit({ signal, timing: onNativeCall })
+        await system.commit({ signal, timing })
         refresher.committedInline(performance.now() - added)
       } else {
         refresher.acknowledged(added)
