@@ -306,7 +306,10 @@ impl NativeUnifiedSearchSystem {
             .into_iter()
             .map(|d| Document { id: d.id, text: d.text, vector: d.vector.map(|v| v.to_vec()), metadata: d.metadata })
             .collect();
-        spawn(EngineTask::new(move || system.add(&docs).map_err(CodedError::from), finish_count).stamped(&env, stamps), signal)
+        spawn(
+            EngineTask::new(move || system.add(&docs).map_err(CodedError::from), finish_count).stamped(&env, stamps),
+            signal,
+        )
     }
 
     /// Buffers deletions (all or nothing: an unknown id deletes none).

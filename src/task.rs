@@ -28,7 +28,13 @@ pub struct EngineTask<T: Send + 'static, J> {
 
 impl<T: Send + 'static, J> EngineTask<T, J> {
     pub fn new(work: impl FnOnce() -> EngineResult<T> + Send + 'static, finish: fn(&Env, T) -> Result<J>) -> Self {
-        EngineTask { work: Some(Box::new(work)), failure: None, finish, stamps: TaskStamps::queued_now(), stamps_ref: None }
+        EngineTask {
+            work: Some(Box::new(work)),
+            failure: None,
+            finish,
+            stamps: TaskStamps::queued_now(),
+            stamps_ref: None,
+        }
     }
 
     /// Writes this task's timing into `stamps` (a plain JS object) when it settles. Timing is
