@@ -90,7 +90,7 @@ test.serial('bad flags exit 2 with a message; --help exits 0', async t => {
   t.regex(io.err(), /--levels/)
   t.regex(io.err(), /--duration/)
   t.is(await main(['--help'], io), 0)
-  t.regex(io.out(), /Usage: scale/)
+  t.regex(io.out(), /Usage: vector-native scale/)
   t.is(await main(['--threshold', 'p99 < fast', '--quick'], io), 1)
   t.regex(io.err(), /threshold/i)
 })
