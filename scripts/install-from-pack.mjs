@@ -130,6 +130,9 @@ try {
   if (report.sweep.levelsMeasured.join() !== '1,2,4' || report.testResults.some(r => r.successfulRequests === 0))
     throw new Error(`the quick run measured ${report.sweep.levelsMeasured}, with a level without a success`)
   if (!existsSync(join(app, 'quick', 'report.html'))) throw new Error('the quick run wrote no report.html')
+  const { engine, cpuFlags, gitRevision, v8Version } = report.environment
+  if (!engine?.kernelIsa || !Array.isArray(cpuFlags) || v8Version !== process.versions.v8 || gitRevision !== null)
+    throw new Error(`the report's environment is incomplete: ${JSON.stringify(report.environment)}`)
   const quickSeconds = (Date.now() - started) / 1000
 
   // The user's own corpus, JSON Lines (vectors optional; here 8 dimensions, metadata on some).

@@ -7,7 +7,7 @@ import test from 'ava'
 
 import { main } from '../../cli/scale.ts'
 import type { CliIo } from '../../cli/scale.ts'
-import { parseScalabilityReport } from '../../main.ts'
+import { kernelIsa, parseScalabilityReport } from '../../main.ts'
 import { tempDir } from '../helpers/engine.ts'
 
 const run = promisify(execFile)
@@ -52,6 +52,8 @@ test.serial(
     t.is(code, 0, io.err())
     const report = parseScalabilityReport(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')))
     t.deepEqual(report.sweep.levelsMeasured, [1, 3])
+    t.is(report.environment.engine?.kernelIsa, kernelIsa(), 'the command adds what only the engine knows')
+    for (const r of report.testResults) t.deepEqual(r.environment.engine, report.environment.engine)
     t.is(report.target, 'unified-hybrid')
     for (const r of report.testResults) {
       t.is(r.totalRequests, r.successfulRequests + r.failedRequests + r.timeoutRequests)
