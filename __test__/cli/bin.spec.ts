@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -17,11 +17,12 @@ const packageVersion = JSON.parse(readFileSync(join(process.cwd(), 'package.json
 async function vectorNative(
   args: string[],
   cwd = process.cwd(),
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, ['--import', tsx, bin, ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', UV_THREADPOOL_SIZE: '' },
+      env: { ...process.env, NO_COLOR: '1', UV_THREADPOOL_SIZE: '', ...env },
     })
     return { code: 0, stdout, stderr }
   } catch (error) {
@@ -90,4 +91,22 @@ test.serial('scale --corpus FILE --threads N: the user corpus is indexed, the po
   const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'))
   t.is(report.environment.uvThreadpoolSize, 2)
   t.true(report.testResults[0].successfulRequests > 0)
+})
+
+test.serial('scale --corpus with a bad line: exit 1 naming the line, and no temporary directory left', async t => {
+  const { dir, cleanup } = tempDir('vn-bin-')
+  t.teardown(cleanup)
+  const tmp = join(dir, 'tmp')
+  mkdirSync(tmp)
+  writeFileSync(join(dir, 'bad.jsonl'), '{"id": "a", "text": "fine"}\n{"id": "a", "text": "again"}\n{"text": 1}\n')
+  const r = await vectorNative(['scale', '--corpus', 'bad.jsonl', '--quick'], dir, { TMPDIR: tmp, TMP: tmp, TEMP: tmp })
+  t.is(r.code, 1)
+  t.regex(r.stderr, /ERR_INVALID_ARGUMENT: .*bad\.jsonl: invalid corpus/)
+  t.regex(r.stderr, /line 2: duplicate id "a"/)
+  t.regex(r.stderr, /line 3: id: /)
+  t.deepEqual(
+    readdirSync(tmp).filter(name => name.startsWith('vector-native-scale-')),
+    [],
+    'the scale temporary directory is removed (tsx keeps its cache there too)',
+  )
 })
