@@ -57,7 +57,7 @@ if (!dryRun && tag === undefined) fail('a real publish runs from a pushed tag (G
 if (tag !== undefined && tag !== `v${version}`) fail(`tag ${tag} does not match package.json's version ${version}`)
 const changelog = readFileSync(join(root, 'CHANGELOG.md'), 'utf8')
 if (!dryRun && changelogSection(changelog, version) === null)
-  fail(`CHANGELOG.md has no section for ${version}: release with \`npm version\` (see README, Releasing)`)
+  fail(`CHANGELOG.md has no section for ${version}: release with \`npm version\` (README.md, "CI and releasing")`)
 if (dryRun && !/^## \[Unreleased\]/m.test(changelog)) fail(`CHANGELOG.md has no [${UNRELEASED}] section`)
 if (!existsSync(join(root, 'dist', 'main.js'))) fail('dist/ is not built: run `npm run build:ts` first')
 
