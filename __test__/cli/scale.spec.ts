@@ -51,7 +51,10 @@ test.serial(
     )
     t.is(code, 0, io.err())
     const report = parseScalabilityReport(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')))
-    t.deepEqual(report.sweep.levelsMeasured, [1, 3])
+    // The levels asked, plus any the sweep adds between them to refine a break (a loaded machine
+    // can make 3 users slower than 1), each marked as such.
+    for (const level of [1, 3]) t.true(report.sweep.levelsMeasured.includes(level), `level ${level} measured`)
+    for (const row of report.levels) t.true(row.level === 1 || row.level === 3 || row.refined, `level ${row.level}`)
     t.is(report.environment.engine?.kernelIsa, kernelIsa(), 'the command adds what only the engine knows')
     for (const r of report.testResults) t.deepEqual(r.environment.engine, report.environment.engine)
     t.is(report.target, 'unified-hybrid')
