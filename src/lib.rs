@@ -10,6 +10,7 @@ mod hybrid;
 mod index;
 mod task;
 mod thread_stats;
+mod timing;
 
 use napi::bindgen_prelude::*;
 use napi::Env;

@@ -7,7 +7,8 @@ import test from 'ava'
 
 import { main } from '../../cli/scale.ts'
 import type { CliIo } from '../../cli/scale.ts'
-import { kernelIsa, parseScalabilityReport } from '../../main.ts'
+import { kernelIsa } from '../../engine/index.ts'
+import { parseScalabilityReport } from '../../harness/index.ts'
 import { tempDir } from '../helpers/engine.ts'
 
 const run = promisify(execFile)

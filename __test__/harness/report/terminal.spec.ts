@@ -122,6 +122,15 @@ test('the summary states the verdict with its numbers', t => {
   t.false(/Detector/.test(s), 'no detector section without findings')
 })
 
+test('the summary in colour is the plain summary plus colour codes', t => {
+  for (const report of [standardReport(), standardReport({ slo: null })]) {
+    const colored = renderSummary(report, { color: true, files: { json: '/out/report.json' } })
+    t.true(ANSI.test(colored))
+    t.false(colored.includes('\ufffd'), 'no escape sequence is mangled into replacement characters')
+    t.is(colored.replace(/\u001b\[[0-9;]*m/g, ''), renderSummary(report, { files: { json: '/out/report.json' } }))
+  }
+})
+
 test('the summary calls out deadlocks with operations and resources, and Little-law mismatches with numbers', t => {
   const levels = standardLevels().slice(0, 4)
   levels[3] = {
