@@ -59,15 +59,18 @@ function percentFlag(fraction: number): string {
   return `${formatPlain(fraction * 100)}%`
 }
 
-export const SCALE_HELP = `Usage: scale [options]            measure how many concurrent users the engine serves
-       scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression ${percentFlag(DEFAULT_REGRESSION)}]
+export const SCALE_HELP = `Usage: vector-native scale [options]    measure how many concurrent users the engine serves
+       vector-native scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression ${percentFlag(DEFAULT_REGRESSION)}]
 
 With no options: generates a 20k-document corpus, builds a hybrid index in a temporary
 directory, sweeps closed-model users 1..32, prints the table and the verdict, and writes
-report.json and report.html to ./reports/scale-<time>/.
+report.json and report.html to ./reports/scale-<time>/. In a clone of the repository the
+same command is: npm run scale -- [options]
 
 Corpus and index
-  --corpus FILE          JSON Lines corpus: {"id": "...", "text": "...", "vector"?: [...]} per line
+  --corpus FILE          your corpus, JSON Lines: one document per line,
+                         {"id": "a1", "text": "...", "vector"?: [0.1, ...], "metadata"?: {...}}
+                         (vectors optional, all of one length; without them the built-in embedder makes them)
   --docs N               size of the generated corpus (default 20000; --quick: 3000)
   --dimensions N         vector dimensions of the built-in embedder (default 256)
   --text-index DIR       text index directory (default: a temporary directory)

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks'
 
 import { kernelIsa } from '../engine/index.ts'
 import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
+import type { EngineEnvironment } from '../harness/environment.ts'
 import {
   compareReports,
   evaluateThresholds,
@@ -25,6 +26,7 @@ import {
 } from '../harness/report/terminal/index.ts'
 import { sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
 import type { UnifiedQuery } from '../harness/target/index.ts'
+import type { ScalabilityReport } from '../harness/sweep/types.ts'
 import type { UnifiedDocument } from '../engine/index.ts'
 import { parseScaleArgs } from './scale-args.ts'
 import type { CompareOptions, ScaleOptions } from './scale-args.ts'
@@ -47,6 +49,15 @@ const processIo = (): CliIo => ({
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)
+}
+
+/** The report with the engine's own facts in its environment (the harness knows no engine). */
+function withEngine(report: ScalabilityReport, engine: EngineEnvironment): ScalabilityReport {
+  return {
+    ...report,
+    environment: { ...report.environment, engine },
+    testResults: report.testResults.map(r => ({ ...r, environment: { ...r.environment, engine } })),
+  }
 }
 
 async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
@@ -78,7 +89,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       slo,
     })
     const started = performance.now()
-    const result = await bench.runScalabilityTest({
+    const measured = await bench.runScalabilityTest({
       levels: o.levels,
       model: o.model,
       durationMs: o.durationMs,
@@ -98,6 +109,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     })
     progress.done()
     await target.close()
+    const result = withEngine(measured, { kernelIsa: kernelIsa() })
     log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
     const outDir = resolve(io.cwd, o.outDir ?? join('reports', `scale-${timestamp()}`))

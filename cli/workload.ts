@@ -66,7 +66,20 @@ export async function prepareWorkload(o: WorkloadOptions, log: (line: string) =>
   const cleanup = async (): Promise<void> => {
     if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true })
   }
+  try {
+    return await buildWorkload(o, log, { textIndexPath, vectorDbPath, cleanup })
+  } catch (error) {
+    // A bad corpus file (or a failed open) leaves no temporary directory behind.
+    await cleanup()
+    throw error
+  }
+}
 
+async function buildWorkload(
+  o: WorkloadOptions,
+  log: (line: string) => void,
+  { textIndexPath, vectorDbPath, cleanup }: Pick<Workload, 'textIndexPath' | 'vectorDbPath' | 'cleanup'>,
+): Promise<Workload> {
   let docs: UnifiedDocument[]
   let texts: string[]
   let labels: string[]

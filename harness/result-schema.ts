@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { BOTTLENECK_RESOURCES } from './analysis/bottleneck.ts'
+import { KERNEL_CPU_FLAGS } from './environment.ts'
 import type { ConcurrentTestResult } from './types.ts'
 
 const count = z.number().int().nonnegative()
@@ -13,12 +14,16 @@ const ms = z.number().nonnegative()
 export const EnvironmentInfoSchema = z.strictObject({
   cpuModel: z.string(),
   cores: z.number().int().positive(),
+  cpuFlags: z.array(z.enum(KERNEL_CPU_FLAGS)).nullable(),
   uvThreadpoolSize: z.number().int().positive(),
   nodeVersion: z.string(),
+  v8Version: z.string(),
   platform: z.string(),
   arch: z.string(),
   packageVersion: z.string().nullable(),
+  gitRevision: z.string().nullable(),
   histogramBackend: z.enum(['wasm', 'js']),
+  engine: z.strictObject({ kernelIsa: z.string() }).nullable(),
 })
 
 export const LatencySummarySchema = z.strictObject({

@@ -95,12 +95,16 @@ export function emptyDetector(): DetectorReport {
 const ENV = {
   cpuModel: 'Test CPU @ 3.0GHz',
   cores: 8,
+  cpuFlags: ['avx2', 'fma'] as ('avx2' | 'fma')[],
   uvThreadpoolSize: 4,
   nodeVersion: 'v22.18.0',
+  v8Version: '12.4.254.21-node.27',
   platform: 'linux',
   arch: 'x64',
   packageVersion: '0.1.0',
+  gitRevision: 'cb61685',
   histogramBackend: 'wasm' as const,
+  engine: { kernelIsa: 'avx2' },
 }
 
 /** A result for one level, consistent with its spec (counts over a 1 s window). */

@@ -730,10 +730,14 @@ function environmentPanel(report: ScalabilityReport): string {
   ])}</section><section class="panel"><h2>Environment</h2>${kv([
     ['CPU', e.cpuModel],
     ['cores', String(e.cores)],
+    ['CPU flags', e.cpuFlags === null ? 'unknown' : e.cpuFlags.join(', ') || 'none'],
+    ['kernels', e.engine?.kernelIsa ?? 'not reported'],
     ['UV_THREADPOOL_SIZE', String(e.uvThreadpoolSize)],
     ['Node.js', e.nodeVersion],
+    ['V8', e.v8Version],
     ['platform', `${e.platform} ${e.arch}`],
     ['package version', e.packageVersion ?? 'unknown'],
+    ['git revision', e.gitRevision ?? 'none'],
     ['histograms', e.histogramBackend],
     ['report schema', `v${report.schemaVersion}`],
   ])}</section></section>`
