@@ -37,7 +37,8 @@ try {
   await system.commit()
   const queries = corpus.queries.map(q => q.text)
 
-  const run = async (users: number, nativeTiming: boolean): Promise<number> => {
+  /** Throughput (successful requests/s) and this process's CPU per request (µs). */
+  const run = async (users: number, nativeTiming: boolean): Promise<{ rps: number; cpuUs: number }> => {
     const target = unifiedSearchTarget(system, { mode: 'hybrid', k: 10, nativeTiming })
     const result = await new ConcurrentBenchmark(target).runConcurrentTest({
       load: { model: 'closed', users, durationMs: WARMUP_MS + MEASURE_MS, warmUpMs: WARMUP_MS },
@@ -47,10 +48,13 @@ try {
       seed: 1,
     })
     await target.close()
-    return result.successfulRequestsPerSecond
+    return {
+      rps: result.successfulRequestsPerSecond,
+      cpuUs: (1000 * result.processCpuMs) / Math.max(1, result.successfulRequests),
+    }
   }
 
-  const samples = new Map<string, number[]>()
+  const samples = new Map<string, { rps: number; cpuUs: number }[]>()
   await run(1, true) // warm-up round, discarded
   for (let round = 0; round < ROUNDS; round++) {
     for (const users of USERS) {
@@ -68,12 +72,27 @@ try {
   console.log(
     `${ROUNDS} rounds of ${MEASURE_MS} ms per setting, hybrid search on ${corpus.documents.length} documents\n`,
   )
+  const of = (users: number, on: boolean, key: 'rps' | 'cpuUs'): number =>
+    median((samples.get(`${users}:${on}`) ?? []).map(x => x[key]))
   const rows = USERS.map(users => {
-    const on = median(samples.get(`${users}:true`) ?? [])
-    const off = median(samples.get(`${users}:false`) ?? [])
-    return [users, on.toFixed(0), off.toFixed(0), `${((on / off - 1) * 100).toFixed(1)} %`]
+    const [on, off] = [of(users, true, 'rps'), of(users, false, 'rps')]
+    const [cpuOn, cpuOff] = [of(users, true, 'cpuUs'), of(users, false, 'cpuUs')]
+    return [
+      users,
+      on.toFixed(0),
+      off.toFixed(0),
+      `${((on / off - 1) * 100).toFixed(1)} %`,
+      cpuOn.toFixed(1),
+      cpuOff.toFixed(1),
+      `${((cpuOn / cpuOff - 1) * 100).toFixed(1)} %`,
+    ]
   })
-  console.log(markdownTable(['users', 'timing on (req/s)', 'timing off (req/s)', 'on vs off'], rows))
+  console.log(
+    markdownTable(
+      ['users', 'timing on (req/s)', 'timing off (req/s)', 'on vs off', 'CPU µs/req on', 'CPU µs/req off', 'on vs off'],
+      rows,
+    ),
+  )
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

@@ -257,7 +257,7 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
     startFailureRate: 0,
     hungCalls: 0,
     contention: 0,
-    bottleneck: s.bottleneck ?? null,
+    bottleneck: s.bottleneck ?? { resource: 'none', share: 0, evidence: 'no resource limits this level' },
   }))
   const analysis = analyzeScalability(measurements, {
     slo: slo ?? undefined,

@@ -65,9 +65,9 @@ test('one SVG per chart, with axes, units and the verdict markers', t => {
     'pool wait per level',
   )
   t.is(
-    (svg('chart-breakdown').match(/data-tip="[^"]*: service /g) ?? []).length,
+    (svg('chart-breakdown').match(/data-tip="[^"]*: native run /g) ?? []).length,
     report.levels.length,
-    'service per level',
+    'native run per level',
   )
 })
 
