@@ -33,8 +33,8 @@ import {
 import {
   LINEAR_EFFICIENCY,
   OPTIMAL_THROUGHPUT_TOLERANCE,
-  SERIALISED_SHARE,
   USL_MIN_R_SQUARED,
+  WAIT_SHARE,
 } from '../analysis/constants.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import { barChart, lineChart } from './svg.ts'
@@ -510,6 +510,8 @@ function levelTable(report: ScalabilityReport): string {
     ['pool', 'peak / avg / size', true],
     ['CPU', '%', true],
     ['CPU', 'ms / req', true],
+    ['contention', '%', true],
+    ['bound', 'by', false],
     ["Little's", 'law', false],
     ['SLO', '', false],
     ['', '', false],
@@ -527,6 +529,8 @@ function levelTable(report: ScalabilityReport): string {
         .join(' ')
       const tags: string[] = []
       if (r === opt) tags.push('<span class="tag good">optimal</span>')
+      if (report.saturation && r.level === report.saturation.level) tags.push('<span class="tag warn">saturated</span>')
+      if (r.hungCalls > 0) tags.push(`<span class="tag bad">${esc(formatNumber(r.hungCalls))} hung</span>`)
       if (r === brk) tags.push('<span class="tag bad">breaking point</span>')
       if (r.deadlockDetected) tags.push('<span class="tag bad">deadlock</span>')
       if (r.refined) tags.push('<span class="tag">refined</span>')
@@ -548,6 +552,8 @@ function levelTable(report: ScalabilityReport): string {
         `<td class="n">${esc(`${formatNumber(r.poolPeakUsage)} / ${formatNumber(r.poolAverageUsage, 1)} / ${formatNumber(r.poolSize)}`)}</td>`,
         `<td class="n">${esc(r.cpuUtilization === null ? '–' : formatPercent(r.cpuUtilization, 1))}</td>`,
         `<td class="n">${esc(r.cpuMsPerRequest === null ? '–' : formatSig(r.cpuMsPerRequest, 3))}</td>`,
+        `<td class="n">${esc(formatNumber(r.contention, 0))}</td>`,
+        `<td>${r.bottleneck === 'none' ? '–' : `<span class="tag warn">${esc(r.bottleneck)}</span>`}</td>`,
         `<td>${r.littlesLawConsistent === null ? '–' : r.littlesLawConsistent ? '<span class="yes">holds</span>' : '<span class="no">off</span>'}</td>`,
         `<td>${r.sloMet ? '<span class="yes" title="met">✓</span>' : '<span class="no" title="not met">✗</span>'}</td>`,
         `<td class="tags">${tags.join('')}</td>`,
@@ -599,6 +605,25 @@ function summaryCards(report: ScalabilityReport): string {
             : 'no USL fit',
         ),
   )
+  const sat = report.saturation
+  cards.push(
+    sat !== null
+      ? card(
+          'Saturated at',
+          esc(formatLevel(sat.level)),
+          `peak ${esc(formatRate(sat.peakThroughput))} req/s; p50 ×${esc(formatNumber(sat.latencyGrowth, 1))} by ${esc(levelWithUnit(sat.lastPlateauLevel, model))}`,
+          'warn',
+        )
+      : card('Saturated at', 'none', 'throughput still grew', 'good'),
+  )
+  cards.push(
+    card(
+      'Bottleneck',
+      esc(report.bottleneck.resource),
+      esc(report.bottleneck.evidence),
+      report.bottleneck.resource === 'none' ? 'good' : 'warn',
+    ),
+  )
   cards.push(
     report.scalabilityBreakingPoint !== null
       ? card(
@@ -625,10 +650,10 @@ function summaryCards(report: ScalabilityReport): string {
   if (report.resourceContentionScore !== null) {
     cards.push(
       card(
-        'Contention σ',
+        'Contention',
         `${esc(formatNumber(report.resourceContentionScore, 1))} <small>%</small>`,
-        `serialised share${report.coherencyCost !== null ? ` · coherency κ ${esc(formatSig(report.coherencyCost, 3))}` : ''}`,
-        report.resourceContentionScore > SERIALISED_SHARE * 100 ? 'warn' : '',
+        'of response time waiting for pool leases, the native thread pool and locks',
+        report.resourceContentionScore > WAIT_SHARE * 100 ? 'warn' : '',
       ),
     )
   }
@@ -650,7 +675,7 @@ function recommendationPanel(report: ScalabilityReport): string {
   const uslRows = u
     ? `<div class="subhead">USL fit</div><dl class="kv">
 <dt>λ (single-user throughput)</dt><dd>${esc(formatWithError(u.lambda, u.standardErrors.lambda))} req/s</dd>
-<dt>σ (contention)</dt><dd>${esc(formatWithError(u.sigma, u.standardErrors.sigma))}</dd>
+<dt>σ (serial fraction)</dt><dd>${esc(formatWithError(u.sigma, u.standardErrors.sigma))}</dd>
 <dt>κ (coherency)</dt><dd>${esc(formatWithError(u.kappa, u.standardErrors.kappa))}</dd>
 <dt>R²</dt><dd>${esc(formatNumber(u.rSquared, 3))}</dd>
 <dt>N* (peak)</dt><dd>${esc(u.peakConcurrency === null ? 'none' : formatSig(u.peakConcurrency, 3))}</dd>
