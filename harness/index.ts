@@ -68,6 +68,8 @@ export { QuerySelectionSchema, querySequence, zipfProbabilities } from './load/s
 export { ThinkTimeSchema, meanThinkMs } from './load/think-time.ts'
 // Metrics.
 export { LatencyHistogram, histogramBackend, mergeHistograms } from './metrics/histogram.ts'
+export { TIME_PARTS, TimeBreakdownRecorder, splitResponseTime } from './metrics/time-breakdown.ts'
+export { attribute as attributeCpu, cpuAttribution, cpuSnapshot } from './metrics/cpu.ts'
 export {
   LITTLES_LAW_TOLERANCE,
   TimeWeightedGauge,
@@ -88,6 +90,7 @@ export type {
   SearchTarget,
   TargetCallOptions,
   ThreadPerformance,
+  WriteVisibility,
   WorkerThreadStats,
   WriteMix,
 } from './types.ts'
@@ -125,4 +128,6 @@ export type { AnyLoadModel, LoadModelConfig, ResolvedLoadModelConfig } from './l
 export type { QuerySelection, QuerySelector } from './load/selection.ts'
 export type { ThinkTime } from './load/think-time.ts'
 export type { LatencySummary } from './metrics/histogram.ts'
+export type { NativeCallTiming, TimeBreakdown, TimePart, TimePartSummary } from './metrics/time-breakdown.ts'
+export type { CpuAttribution, CpuSnapshot } from './metrics/cpu.ts'
 export type { LittlesLawCheck } from './metrics/stats.ts'
