@@ -153,28 +153,11 @@ pub(crate) fn write_vector_file(hnsw: &HnswIndex, dir: &Path) -> Result<(u64, u3
     file_checksum(&path).map_err(|e| HybridError::io(format!("reading back {}", path.display()), e))
 }
 
-/// Writes the manifest atomically: temporary file, fsync, rename, fsync of the directory.
+/// Writes the manifest atomically ([`vn_index::write_atomically`]).
 pub(crate) fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
-    let path = dir.join(MANIFEST_FILE);
-    let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
-    let ctx = |e: io::Error| HybridError::io(format!("writing {}", path.display()), e);
-    {
-        let mut f = File::create(&tmp).map_err(ctx)?;
-        f.write_all(serde_json::to_string_pretty(m).expect("a manifest always serializes").as_bytes()).map_err(ctx)?;
-        f.sync_all().map_err(ctx)?;
-    }
-    std::fs::rename(&tmp, &path).map_err(ctx)?;
-    sync_dir(dir).map_err(ctx)
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(()) // Windows: a rename is durable once MoveFileEx returns; directories cannot be opened.
+    let json = serde_json::to_string_pretty(m).expect("a manifest always serializes");
+    vn_index::write_atomically(&dir.join(MANIFEST_FILE), |w| w.write_all(json.as_bytes()))
+        .map_err(|e| HybridError::io("writing the vector manifest", e))
 }
 
 /// The manifest, `Ok(None)` when there is none, `Err(problem)` when it cannot be read.

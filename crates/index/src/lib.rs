@@ -12,8 +12,8 @@
 //! and saves may run concurrently with them. Batch adds and [`VectorIndex::search_batch`] run
 //! on rayon's global pool; single calls stay on the calling thread.
 //!
-//! [`VectorIndex::save`] writes one checksummed file atomically (temporary file, `fsync`,
-//! rename); [`load_index`] (or [`read_index_kind`] and the concrete `load`) opens it again.
+//! [`VectorIndex::save`] writes one checksummed file atomically ([`write_atomically`]:
+//! temporary file, `fsync`, rename); [`load_index`] (or [`read_index_kind`] and the concrete `load`) opens it again.
 //!
 //! # Example
 //!
@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod aligned;
+mod atomic;
 mod distance;
 mod error;
 mod flat;
@@ -47,6 +48,7 @@ mod persist;
 mod select;
 mod validate;
 
+pub use atomic::write_atomically;
 pub use error::{IndexError, Result};
 pub use flat::FlatIndex;
 pub use hnsw::{HnswIndex, HnswScratch};

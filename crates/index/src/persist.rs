@@ -41,14 +41,12 @@
 //!
 //! # Writing
 //!
-//! [`TempFile`] writes into a fresh file beside the target, `sync_all`s it, renames it over
-//! the target and (on Unix) fsyncs the directory. Until the rename the old file is untouched;
-//! on any failure the temporary file is removed.
+//! [`Encoder`] writes through a CRC-32 into [`write_atomically`](crate::write_atomically)'s
+//! temporary file, which is renamed over the target only once complete and synced.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
 
 use crate::{HnswParams, IndexError, IndexKind, Metric, Result};
 
@@ -196,94 +194,6 @@ impl<W: Write> Encoder<W> {
         self.w.write_all(&crc.to_le_bytes())?;
         Ok(self.w)
     }
-}
-
-/// A temporary file beside the target; removed on drop unless [`commit`](Self::commit)ted.
-pub(crate) struct TempFile {
-    tmp: PathBuf,
-    target: PathBuf,
-    writer: Option<BufWriter<File>>,
-}
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-impl TempFile {
-    /// Creates `.<name>.<pid>.<n>.tmp` in the target's directory (`create_new`: never reuses a
-    /// file). A missing or unwritable directory is an `Io` error and leaves nothing behind.
-    pub(crate) fn create(target: &Path) -> Result<Self> {
-        let name = target.file_name().ok_or_else(|| {
-            IndexError::Io(std::sync::Arc::new(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} does not name a file", target.display()),
-            )))
-        })?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        loop {
-            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let mut tmp_name = std::ffi::OsString::from(".");
-            tmp_name.push(name);
-            tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
-            let tmp = dir.join(tmp_name);
-            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(file) => {
-                    return Ok(TempFile {
-                        tmp,
-                        target: target.to_path_buf(),
-                        writer: Some(BufWriter::with_capacity(1 << 20, file)),
-                    })
-                }
-                // A leftover of a crashed process with the same pid: pick the next name.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
-    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
-        self.writer.as_mut().expect("writer present until commit")
-    }
-
-    /// Flushes, `sync_all`s, renames over the target, then makes the rename durable.
-    pub(crate) fn commit(mut self) -> Result<()> {
-        let writer = self.writer.take().expect("writer present until commit");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.target)?;
-        // The temporary name is gone: nothing for Drop to remove any more.
-        self.tmp = PathBuf::new();
-        sync_dir(&self.target)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.tmp.as_os_str().is_empty() {
-            drop(self.writer.take());
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// Makes a rename in `target`'s directory durable.
-#[cfg(unix)]
-fn sync_dir(target: &Path) -> Result<()> {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()?;
-    Ok(())
-}
-
-/// Windows cannot open a directory as a file to flush it; `MoveFileEx` (behind
-/// `std::fs::rename`) on a file that was `sync_all`ed is what durability it offers.
-#[cfg(not(unix))]
-fn sync_dir(_target: &Path) -> Result<()> {
-    Ok(())
 }
 
 // ---------------------------------------------------------------- reading
