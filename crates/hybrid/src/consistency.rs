@@ -21,6 +21,9 @@
 //! | the manifest           | vector side at `g + 1`, text at `g`       | incremental: drop the ids the text index lacks, re-add the vectors it has |
 //! | the text commit        | both at `g + 1`                           | none                       |
 //!
+//! Temporary files of saves a crash interrupted are removed when the store is opened (and
+//! before each save).
+//!
 //! A missing, unreadable or foreign vector file (another store id, other dimensions or
 //! metric) is rebuilt from the text index. Repairs are saved at once and reported in
 //! [`OpenReport`]; nothing is dropped silently.
@@ -40,6 +43,8 @@ use crate::{HybridError, Result};
 pub const VECTOR_FILE: &str = "vectors.vnidx";
 /// The manifest's file name inside `vector_db_path`.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The manifest's temporary file of earlier versions (a fixed name, no longer written).
+const OLD_MANIFEST_TEMP: &str = "manifest.json.tmp";
 const FORMAT: u32 = 1;
 /// Vectors added to an index per batch while repairing (bounds the memory of one batch).
 const REPAIR_BATCH: usize = 4096;
@@ -198,6 +203,7 @@ pub(crate) fn open_vectors(dir: &Path, text: &TextState<'_>, params: HnswParams)
     let payload = text.payload;
     let metric = payload.metric()?;
     let mut problems = Vec::new();
+    remove_stale_temp_files(dir, &mut problems);
     let manifest = read_manifest(dir).unwrap_or_else(|p| {
         problems.push(p);
         None
@@ -251,6 +257,27 @@ pub(crate) fn open_vectors(dir: &Path, text: &TextState<'_>, params: HnswParams)
         save(dir, &hnsw, payload, text.doc_count, next_id)?;
     }
     Ok(VectorSide { hnsw, vector_generation, repaired, problems, next_internal_id: next_id })
+}
+
+/// Removes what killed commits left in the vector directory: the temporary files of the
+/// vector file and of the manifest whose writer is gone ([`vn_index::remove_stale_temp_files`];
+/// the store's lock, held by the caller, keeps out any other writer), and the fixed-name
+/// manifest temporary file of earlier versions. Says what it did, or could not do, in
+/// `problems`.
+fn remove_stale_temp_files(dir: &Path, problems: &mut Vec<String>) {
+    let mut removed = 0;
+    for name in [VECTOR_FILE, MANIFEST_FILE] {
+        match vn_index::remove_stale_temp_files(&dir.join(name)) {
+            Ok(n) => removed += n,
+            Err(e) => problems.push(format!("the temporary files of interrupted saves could not be removed: {e}")),
+        }
+    }
+    if std::fs::remove_file(dir.join(OLD_MANIFEST_TEMP)).is_ok() {
+        removed += 1;
+    }
+    if removed > 0 {
+        problems.push(format!("removed {removed} temporary files left by interrupted saves"));
+    }
 }
 
 /// Loads the vector file if the manifest vouches for it and it belongs to this store.

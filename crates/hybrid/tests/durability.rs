@@ -223,6 +223,49 @@ fn vector_files_of_another_store_are_not_trusted() {
 }
 
 #[test]
+fn temporary_files_of_killed_saves_are_removed_on_open_and_reported() {
+    let dir = TempDir::new("stale-temps");
+    let docs = corpus(20, DIMS, true, 22);
+    committed_store(&dir, &docs);
+    let dead = {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let stale = [
+        format!(".vectors.vnidx.{dead}.0.tmp"),
+        format!(".vectors.vnidx.{dead}.1.tmp"),
+        format!(".manifest.json.{dead}.2.tmp"),
+        format!(".vectors.vnidx.{}.{}.tmp", std::process::id(), u64::MAX), // an earlier process with our pid
+        "manifest.json.tmp".to_string(),                                   // earlier versions' fixed name
+    ];
+    #[cfg(unix)]
+    let live_writer = Some(format!(".vectors.vnidx.{}.0.tmp", std::os::unix::process::parent_id()));
+    #[cfg(not(unix))]
+    let live_writer: Option<String> = None;
+    let kept: Vec<String> =
+        ["notes.txt".to_string(), format!(".notes.txt.{dead}.0.tmp")].into_iter().chain(live_writer).collect();
+    for name in stale.iter().chain(&kept) {
+        std::fs::write(dir.vectors().join(name), vec![7u8; 4096]).unwrap();
+    }
+
+    let s = dir.open(DIMS);
+    let report = s.open_report();
+    assert_eq!(report.repaired, None, "{report:?}");
+    assert!(report.problems.iter().any(|p| p == "removed 5 temporary files left by interrupted saves"), "{report:?}");
+    let mut expected: Vec<String> = kept.clone();
+    expected.extend(["manifest.json".to_string(), "vectors.vnidx".to_string()]);
+    expected.sort();
+    assert_eq!(common::entries(&dir.vectors()), expected);
+    assert_all_findable(&s, &docs);
+}
+
+#[test]
 fn a_missing_vector_directory_is_recreated_and_rebuilt() {
     let dir = TempDir::new("missing-dir");
     let docs = corpus(20, DIMS, true, 19);

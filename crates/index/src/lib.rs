@@ -13,7 +13,8 @@
 //! on rayon's global pool; single calls stay on the calling thread.
 //!
 //! [`VectorIndex::save`] writes one checksummed file atomically ([`write_atomically`]:
-//! temporary file, `fsync`, rename); [`load_index`] (or [`read_index_kind`] and the concrete `load`) opens it again.
+//! temporary file, `fsync`, rename; the temporary files of killed writers are removed on the
+//! next save); [`load_index`] (or [`read_index_kind`] and the concrete `load`) opens it again.
 //!
 //! # Example
 //!
@@ -48,7 +49,7 @@ mod persist;
 mod select;
 mod validate;
 
-pub use atomic::write_atomically;
+pub use atomic::{remove_stale_temp_files, write_atomically};
 pub use error::{IndexError, Result};
 pub use flat::FlatIndex;
 pub use hnsw::{HnswIndex, HnswScratch};
