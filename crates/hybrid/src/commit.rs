@@ -148,9 +148,9 @@ fn persist(
     }
     let doc_count = (st.by_id.len() - st.pending.deletes.len() + st.pending.add_slot.len()) as u64;
     let payload = Payload::new(st.store_id.clone(), generation, inner.dims, inner.metric, st.next_internal_id);
-    let (len, crc) = consistency::write_vector_file(hnsw, &inner.vector_dir)?;
+    let checksum = consistency::write_vector_file(hnsw, &inner.vector_dir)?;
     checkpoint(FaultPoint::AfterVectorFile)?;
-    let manifest = consistency::manifest_for(hnsw, &payload, doc_count, st.next_internal_id, len, crc);
+    let manifest = consistency::manifest_for(hnsw, &payload, doc_count, st.next_internal_id, checksum);
     consistency::write_manifest(&inner.vector_dir, &manifest)?;
     checkpoint(FaultPoint::AfterVectorSave)?;
     checkpoint(FaultPoint::BeforeTextCommit)?;

@@ -8,8 +8,9 @@
 //! * `vector_db_path/vectors.vnidx`: the HNSW index (`vn-index`'s checksummed file, written
 //!   atomically).
 //! * `vector_db_path/manifest.json`: written atomically after the vector file: store id,
-//!   generation, dimensions, metric, counts, and the vector file's length and CRC-32, which
-//!   bind the manifest to exactly that file.
+//!   generation, dimensions, metric, counts, and the vector file's length and the CRC-32 it
+//!   ends with (the CRC of its body, as `vn-index` wrote it), which bind the manifest to
+//!   exactly that file: open compares both before loading it (and loading verifies the CRC).
 //!
 //! A commit writes the vector file, then the manifest (generation `g + 1`), then commits the
 //! text index with payload generation `g + 1`. A crash leaves one of:
@@ -29,12 +30,11 @@
 //! [`OpenReport`]; nothing is dropped silently.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use vn_index::{HnswIndex, HnswParams, Metric, VectorIndex};
+use vn_index::{FileChecksum, HnswIndex, HnswParams, IndexError, Metric, VectorIndex};
 use vn_text::{DocKey, TextSnapshot};
 
 use crate::{HybridError, Result};
@@ -45,7 +45,11 @@ pub const VECTOR_FILE: &str = "vectors.vnidx";
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The manifest's temporary file of earlier versions (a fixed name, no longer written).
 const OLD_MANIFEST_TEMP: &str = "manifest.json.tmp";
-const FORMAT: u32 = 1;
+/// Format of the text index's commit payload.
+const PAYLOAD_FORMAT: u32 = 1;
+/// Format of the manifest. 2: `vector_file_crc32` is the CRC-32 the vector file ends with
+/// (format 1 recorded a CRC of the whole file: the same constant for every valid file).
+const MANIFEST_FORMAT: u32 = 2;
 /// Vectors added to an index per batch while repairing (bounds the memory of one batch).
 const REPAIR_BATCH: usize = 4096;
 
@@ -91,7 +95,14 @@ pub(crate) struct Payload {
 
 impl Payload {
     pub fn new(store_id: String, generation: u64, dimensions: usize, metric: Metric, next_internal_id: u64) -> Self {
-        Payload { format: FORMAT, store_id, generation, dimensions, metric: metric.as_str().into(), next_internal_id }
+        Payload {
+            format: PAYLOAD_FORMAT,
+            store_id,
+            generation,
+            dimensions,
+            metric: metric.as_str().into(),
+            next_internal_id,
+        }
     }
 
     pub fn encode(&self) -> String {
@@ -102,9 +113,9 @@ impl Payload {
         let p: Payload = serde_json::from_str(s).map_err(|e| {
             HybridError::Corrupt(format!("the text index's commit payload is not a vn-hybrid payload ({e}): {s:?}"))
         })?;
-        if p.format > FORMAT {
+        if p.format > PAYLOAD_FORMAT {
             return Err(HybridError::Corrupt(format!(
-                "the store was written by a newer version (format {}, this build reads {FORMAT})",
+                "the store was written by a newer version (format {}, this build reads {PAYLOAD_FORMAT})",
                 p.format
             )));
         }
@@ -130,32 +141,16 @@ pub(crate) struct Manifest {
     pub vector_count: u64,
     pub next_internal_id: u64,
     pub vector_file: String,
+    /// The vector file's length and (format 2) the CRC-32 it ends with: together they bind
+    /// the manifest to exactly that file.
     pub vector_file_len: u64,
     pub vector_file_crc32: u32,
 }
 
-/// Length and CRC-32 of a file, read in 1 MiB chunks.
-pub(crate) fn file_checksum(path: &Path) -> io::Result<(u64, u32)> {
-    let mut f = File::open(path)?;
-    let mut hasher = crc32fast::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut len = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Ok((len, hasher.finalize()));
-        }
-        hasher.update(&buf[..n]);
-        len += n as u64;
-    }
-}
-
 /// Saves the vector index atomically (`vn-index`: temporary file, fsync, rename) and returns
-/// the new file's length and CRC-32.
-pub(crate) fn write_vector_file(hnsw: &HnswIndex, dir: &Path) -> Result<(u64, u32)> {
-    let path = dir.join(VECTOR_FILE);
-    hnsw.save(&path)?;
-    file_checksum(&path).map_err(|e| HybridError::io(format!("reading back {}", path.display()), e))
+/// the new file's checksum (as written: nothing is read back).
+pub(crate) fn write_vector_file(hnsw: &HnswIndex, dir: &Path) -> Result<FileChecksum> {
+    Ok(hnsw.save_checksummed(&dir.join(VECTOR_FILE))?)
 }
 
 /// Writes the manifest atomically ([`vn_index::write_atomically`]).
@@ -255,6 +250,10 @@ pub(crate) fn open_vectors(dir: &Path, text: &TextState<'_>, params: HnswParams)
     };
     if repaired.is_some() || manifest.is_none() {
         save(dir, &hnsw, payload, text.doc_count, next_id)?;
+    } else if manifest.as_ref().is_some_and(|m| m.format < MANIFEST_FORMAT) {
+        // Trusted on its length alone this time; bind it by its checksum from now on.
+        let checksum = vn_index::read_file_checksum(&dir.join(VECTOR_FILE))?;
+        write_manifest(dir, &manifest_for(&hnsw, payload, text.doc_count, next_id, checksum))?;
     }
     Ok(VectorSide { hnsw, vector_generation, repaired, problems, next_internal_id: next_id })
 }
@@ -294,18 +293,28 @@ fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Res
             m.dimensions, m.metric, payload.dimensions, payload.metric
         ));
     }
+    if m.format > MANIFEST_FORMAT {
+        return Err(format!(
+            "the vector manifest was written by a newer version (format {}, this build reads {MANIFEST_FORMAT})",
+            m.format
+        ));
+    }
     let path = dir.join(VECTOR_FILE);
-    match file_checksum(&path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err("the vector file is missing".into()),
-        Err(e) => return Err(format!("the vector file cannot be read: {e}")),
-        Ok((len, crc)) if (len, crc) != (m.vector_file_len, m.vector_file_crc32) => {
-            return Err(format!(
-                "the vector file does not match its manifest (length {len}, CRC-32 {crc:08x}; the manifest \
-                 recorded {} and {:08x})",
-                m.vector_file_len, m.vector_file_crc32
-            ))
+    let found = match vn_index::read_file_checksum(&path) {
+        Err(IndexError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
+            return Err("the vector file is missing".into())
         }
-        Ok(_) => {}
+        Err(e) => return Err(format!("the vector file cannot be read: {e}")),
+        Ok(found) => found,
+    };
+    // A format-1 manifest's CRC says nothing (see MANIFEST_FORMAT): only its length binds.
+    let recorded_crc = if m.format >= 2 { m.vector_file_crc32 } else { found.crc32 };
+    if (found.len, found.crc32) != (m.vector_file_len, recorded_crc) {
+        return Err(format!(
+            "the vector file does not match its manifest (length {}, CRC-32 {:08x}; the manifest recorded {} and \
+             {:08x})",
+            found.len, found.crc32, m.vector_file_len, m.vector_file_crc32
+        ));
     }
     let hnsw = HnswIndex::load(&path).map_err(|e| format!("the vector file cannot be loaded: {e}"))?;
     if hnsw.dimensions() != payload.dimensions || hnsw.metric().as_str() != payload.metric {
@@ -322,8 +331,8 @@ fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Res
 
 /// Saves the vector file and then the manifest, at `payload`'s generation.
 pub(crate) fn save(dir: &Path, hnsw: &HnswIndex, payload: &Payload, doc_count: u64, next_id: u64) -> Result<()> {
-    let (len, crc) = write_vector_file(hnsw, dir)?;
-    write_manifest(dir, &manifest_for(hnsw, payload, doc_count, next_id, len, crc))
+    let checksum = write_vector_file(hnsw, dir)?;
+    write_manifest(dir, &manifest_for(hnsw, payload, doc_count, next_id, checksum))
 }
 
 pub(crate) fn manifest_for(
@@ -331,11 +340,10 @@ pub(crate) fn manifest_for(
     payload: &Payload,
     doc_count: u64,
     next_internal_id: u64,
-    len: u64,
-    crc: u32,
+    checksum: FileChecksum,
 ) -> Manifest {
     Manifest {
-        format: FORMAT,
+        format: MANIFEST_FORMAT,
         store_id: payload.store_id.clone(),
         generation: payload.generation,
         dimensions: payload.dimensions,
@@ -344,8 +352,8 @@ pub(crate) fn manifest_for(
         vector_count: hnsw.len() as u64,
         next_internal_id,
         vector_file: VECTOR_FILE.into(),
-        vector_file_len: len,
-        vector_file_crc32: crc,
+        vector_file_len: checksum.len,
+        vector_file_crc32: checksum.crc32,
     }
 }
 

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::aligned::AlignedRows;
 use crate::distance::distance;
 use crate::idmap::IdMap;
-use crate::persist::{self, Encoder, Header, Loaded};
+use crate::persist::{self, Encoder, FileChecksum, Header, Loaded};
 use crate::select::TopK;
 use crate::validate;
 use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
@@ -190,7 +190,7 @@ impl VectorIndex for FlatIndex {
             .collect()
     }
 
-    fn save(&self, path: &Path) -> Result<()> {
+    fn save_checksummed(&self, path: &Path) -> Result<FileChecksum> {
         crate::write_atomically(path, |w| {
             let rows = self.rows.read();
             let n = rows.ids.len() as u64;
@@ -227,8 +227,7 @@ impl VectorIndex for FlatIndex {
                 e.u64(id)?;
                 e.u64(row as u64)?;
             }
-            e.finish()?;
-            Ok(())
+            Ok(e.finish()?.1)
         })
     }
 

@@ -45,7 +45,7 @@
 //! temporary file, which is renamed over the target only once complete and synced.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use crate::{HnswParams, IndexError, IndexKind, Metric, Result};
@@ -108,20 +108,34 @@ fn kind_code(k: IndexKind) -> u8 {
 
 // ---------------------------------------------------------------- writing
 
+/// What identifies one index file: its length and the CRC-32 it ends with (the CRC of every
+/// byte before it). Two files with the same checksum are the same file (up to a CRC-32
+/// collision); unlike a CRC of the whole file, which is the same constant for every valid
+/// file (the CRC-32 residue), it tells one valid file from another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileChecksum {
+    /// Length of the file in bytes.
+    pub len: u64,
+    /// The CRC-32 stored in the file's last four bytes.
+    pub crc32: u32,
+}
+
 /// Writes bytes through a CRC-32 and counts them.
 pub(crate) struct Encoder<W: Write> {
     w: W,
     crc: crc32fast::Hasher,
+    len: u64,
     section_left: u64,
 }
 
 impl<W: Write> Encoder<W> {
     pub(crate) fn new(w: W) -> Self {
-        Encoder { w, crc: crc32fast::Hasher::new(), section_left: 0 }
+        Encoder { w, crc: crc32fast::Hasher::new(), len: 0, section_left: 0 }
     }
 
     pub(crate) fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
         self.crc.update(b);
+        self.len += b.len() as u64;
         self.section_left = self.section_left.wrapping_sub(b.len() as u64);
         self.w.write_all(b)
     }
@@ -187,12 +201,13 @@ impl<W: Write> Encoder<W> {
         Ok(())
     }
 
-    /// Appends the checksum (not itself checksummed) and returns the writer.
-    pub(crate) fn finish(mut self) -> io::Result<W> {
+    /// Appends the checksum (not itself checksummed); returns the writer and the file's
+    /// [`FileChecksum`].
+    pub(crate) fn finish(mut self) -> io::Result<(W, FileChecksum)> {
         self.check_section_done()?;
-        let crc = self.crc.clone().finalize();
-        self.w.write_all(&crc.to_le_bytes())?;
-        Ok(self.w)
+        let crc32 = self.crc.clone().finalize();
+        self.w.write_all(&crc32.to_le_bytes())?;
+        Ok((self.w, FileChecksum { len: self.len + 4, crc32 }))
     }
 }
 
@@ -398,6 +413,19 @@ pub(crate) fn read_kind(path: &Path) -> Result<IndexKind> {
     read_kind_byte(&mut d)
 }
 
+/// Reads a file's length and trailing CRC-32 (without verifying it: [`read_file`] does).
+pub(crate) fn read_checksum(path: &Path) -> Result<FileChecksum> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len < 4 {
+        return Err(corrupt(format!("not a vector-native index file (only {len} bytes)")));
+    }
+    file.seek(SeekFrom::End(-4))?;
+    let mut b = [0u8; 4];
+    file.read_exact(&mut b)?;
+    Ok(FileChecksum { len, crc32: u32::from_le_bytes(b) })
+}
+
 /// Reads a whole index from `r`, which holds exactly `len` bytes.
 pub(crate) fn read_from<R: Read>(r: R, len: u64) -> Result<Loaded> {
     let mut d = Decoder::new(r, len);
@@ -528,7 +556,7 @@ mod tests {
             e.u64([5, 6, 7][node as usize]).unwrap();
             e.u64(node).unwrap();
         }
-        e.finish().unwrap()
+        e.finish().unwrap().0
     }
 
     fn read(bytes: &[u8]) -> Result<Loaded> {

@@ -29,7 +29,7 @@ use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 
 use crate::idmap::IdMap;
-use crate::persist::{self, Encoder, Header, Loaded};
+use crate::persist::{self, Encoder, FileChecksum, Header, Loaded};
 use crate::validate;
 use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
 use graph::{EntryPoint, Layout, NodeStore, MAX_LEVEL};
@@ -223,7 +223,7 @@ impl HnswIndex {
         Ok(self.search_prepared(q, params, work))
     }
 
-    fn save_to(&self, path: &Path) -> Result<()> {
+    fn save_to(&self, path: &Path) -> Result<FileChecksum> {
         crate::write_atomically(path, |w| {
             // Writers wait while the snapshot is serialized; searches go on.
             let _writers = self.writers.write();
@@ -261,8 +261,7 @@ impl HnswIndex {
                 e.u64(id)?;
                 e.u64(u64::from(node))?;
             }
-            e.finish()?;
-            Ok(())
+            Ok(e.finish()?.1)
         })
     }
 }
@@ -368,7 +367,7 @@ impl VectorIndex for HnswIndex {
             .collect()
     }
 
-    fn save(&self, path: &Path) -> Result<()> {
+    fn save_checksummed(&self, path: &Path) -> Result<FileChecksum> {
         self.save_to(path)
     }
 
