@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use vn_index::VectorIndex;
-
 use crate::consistency::{self, Payload};
 use crate::state::Inner;
 use crate::writer::{Pending, WriterState};
@@ -130,10 +128,10 @@ fn persist(
     generation: u64,
     checkpoint: &impl Fn(FaultPoint) -> std::result::Result<(), CommitFailure>,
 ) -> std::result::Result<(), CommitFailure> {
-    let hnsw = &inner.hnsw;
-    let deletes: Vec<u64> = st.pending.deletes.values().copied().filter(|&id| hnsw.contains(id)).collect();
+    let vectors = &*inner.vectors;
+    let deletes: Vec<u64> = st.pending.deletes.values().copied().filter(|&id| vectors.contains(id)).collect();
     if !deletes.is_empty() {
-        hnsw.remove(&deletes)?;
+        vectors.remove(&deletes)?;
     }
     let mut ids = Vec::new();
     let mut flat = Vec::new();
@@ -144,13 +142,14 @@ fn persist(
         }
     }
     if !ids.is_empty() {
-        hnsw.add(&ids, &flat)?;
+        vectors.add(&ids, &flat)?;
     }
     let doc_count = (st.by_id.len() - st.pending.deletes.len() + st.pending.add_slot.len()) as u64;
-    let payload = Payload::new(st.store_id.clone(), generation, inner.dims, inner.metric, st.next_internal_id);
-    let checksum = consistency::write_vector_file(hnsw, &inner.vector_dir)?;
+    let payload =
+        Payload::new(st.store_id.clone(), generation, inner.dims, inner.metric, vectors.kind(), st.next_internal_id);
+    let checksum = consistency::write_vector_file(vectors, &inner.vector_dir)?;
     checkpoint(FaultPoint::AfterVectorFile)?;
-    let manifest = consistency::manifest_for(hnsw, &payload, doc_count, st.next_internal_id, checksum);
+    let manifest = consistency::manifest_for(vectors, &payload, doc_count, st.next_internal_id, checksum);
     consistency::write_manifest(&inner.vector_dir, &manifest)?;
     checkpoint(FaultPoint::AfterVectorSave)?;
     checkpoint(FaultPoint::BeforeTextCommit)?;
@@ -170,7 +169,7 @@ fn resync(inner: &Inner, st: &mut WriterState) -> Result<()> {
     };
     let snapshot = inner.text.snapshot()?;
     let keys = snapshot.keys()?;
-    consistency::reconcile(&inner.hnsw, &snapshot, &keys, inner.dims, st.next_internal_id)?;
+    consistency::reconcile(&*inner.vectors, &snapshot, &keys, inner.dims, st.next_internal_id)?;
     let mut resolver = HashMap::with_capacity(keys.len());
     st.by_id.clear();
     for k in keys {
@@ -180,7 +179,7 @@ fn resync(inner: &Inner, st: &mut WriterState) -> Result<()> {
     }
     st.generation = payload.generation;
     st.doc_count = st.by_id.len() as u64;
-    consistency::save(&inner.vector_dir, &inner.hnsw, &payload, st.doc_count, st.next_internal_id)?;
+    consistency::save(&inner.vector_dir, &*inner.vectors, &payload, st.doc_count, st.next_internal_id)?;
     *inner.resolver.write() = resolver;
     inner.publish(payload.generation, st.next_internal_id)
 }

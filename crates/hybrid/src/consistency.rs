@@ -4,11 +4,11 @@
 //! # On disk
 //!
 //! * `text_index_path/`: the tantivy index. Each commit carries a JSON payload: store id,
-//!   generation, dimensions, metric, next internal id. Every document stores its vector.
-//! * `vector_db_path/vectors.vnidx`: the HNSW index (`vn-index`'s checksummed file, written
-//!   atomically).
+//!   generation, dimensions, metric, vector index kind, next internal id. Every document stores its vector.
+//! * `vector_db_path/vectors.vnidx`: the vector index, HNSW or flat as the store was created
+//!   (`vn-index`'s checksummed file, written atomically).
 //! * `vector_db_path/manifest.json`: written atomically after the vector file: store id,
-//!   generation, dimensions, metric, counts, and the vector file's length and the CRC-32 it
+//!   generation, dimensions, metric, vector index kind, counts, and the vector file's length and the CRC-32 it
 //!   ends with (the CRC of its body, as `vn-index` wrote it), which bind the manifest to
 //!   exactly that file: open compares both before loading it (and loading verifies the CRC).
 //!
@@ -25,8 +25,8 @@
 //! Temporary files of saves a crash interrupted are removed when the store is opened (and
 //! before each save).
 //!
-//! A missing, unreadable or foreign vector file (another store id, other dimensions or
-//! metric) is rebuilt from the text index. Repairs are saved at once and reported in
+//! A missing, unreadable or foreign vector file (another store id, other dimensions, metric
+//! or kind) is rebuilt from the text index. Repairs are saved at once and reported in
 //! [`OpenReport`]; nothing is dropped silently.
 
 use std::collections::HashSet;
@@ -34,7 +34,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use vn_index::{FileChecksum, HnswIndex, HnswParams, IndexError, Metric, VectorIndex};
+use vn_index::{FileChecksum, FlatIndex, HnswIndex, HnswParams, IndexError, IndexKind, Metric, VectorIndex};
 use vn_text::{DocKey, TextSnapshot};
 
 use crate::{HybridError, Result};
@@ -90,17 +90,33 @@ pub(crate) struct Payload {
     pub generation: u64,
     pub dimensions: usize,
     pub metric: String,
+    /// `"hnsw"` or `"flat"`; absent from the payloads of stores made before the choice
+    /// existed, which are HNSW.
+    #[serde(default = "hnsw_kind")]
+    pub vector_index: String,
     pub next_internal_id: u64,
 }
 
+fn hnsw_kind() -> String {
+    IndexKind::Hnsw.as_str().into()
+}
+
 impl Payload {
-    pub fn new(store_id: String, generation: u64, dimensions: usize, metric: Metric, next_internal_id: u64) -> Self {
+    pub fn new(
+        store_id: String,
+        generation: u64,
+        dimensions: usize,
+        metric: Metric,
+        vector_index: IndexKind,
+        next_internal_id: u64,
+    ) -> Self {
         Payload {
             format: PAYLOAD_FORMAT,
             store_id,
             generation,
             dimensions,
             metric: metric.as_str().into(),
+            vector_index: vector_index.as_str().into(),
             next_internal_id,
         }
     }
@@ -127,6 +143,12 @@ impl Payload {
             .parse()
             .map_err(|_| HybridError::Corrupt(format!("unknown metric {:?} in the payload", self.metric)))
     }
+
+    pub fn vector_index(&self) -> Result<IndexKind> {
+        self.vector_index
+            .parse()
+            .map_err(|_| HybridError::Corrupt(format!("unknown vector index {:?} in the payload", self.vector_index)))
+    }
 }
 
 /// The vector side's manifest.
@@ -137,6 +159,9 @@ pub(crate) struct Manifest {
     pub generation: u64,
     pub dimensions: usize,
     pub metric: String,
+    /// `"hnsw"` or `"flat"` (absent from format-1 manifests: HNSW).
+    #[serde(default = "hnsw_kind")]
+    pub vector_index: String,
     pub doc_count: u64,
     pub vector_count: u64,
     pub next_internal_id: u64,
@@ -149,8 +174,8 @@ pub(crate) struct Manifest {
 
 /// Saves the vector index atomically (`vn-index`: temporary file, fsync, rename) and returns
 /// the new file's checksum (as written: nothing is read back).
-pub(crate) fn write_vector_file(hnsw: &HnswIndex, dir: &Path) -> Result<FileChecksum> {
-    Ok(hnsw.save_checksummed(&dir.join(VECTOR_FILE))?)
+pub(crate) fn write_vector_file(index: &dyn VectorIndex, dir: &Path) -> Result<FileChecksum> {
+    Ok(index.save_checksummed(&dir.join(VECTOR_FILE))?)
 }
 
 /// Writes the manifest atomically ([`vn_index::write_atomically`]).
@@ -174,7 +199,7 @@ pub(crate) fn read_manifest(dir: &Path) -> std::result::Result<Option<Manifest>,
 
 /// The vector side of a store being opened.
 pub(crate) struct VectorSide {
-    pub hnsw: HnswIndex,
+    pub index: Box<dyn VectorIndex>,
     pub vector_generation: Option<u64>,
     pub repaired: Option<RepairReport>,
     pub problems: Vec<String>,
@@ -212,11 +237,12 @@ pub(crate) fn open_vectors(dir: &Path, text: &TextState<'_>, params: HnswParams)
     };
     let fresh = manifest.is_none() && !file_exists && problems.is_empty() && text.keys.is_empty();
     let mut next_id = text.next_internal_id;
-    let (hnsw, repaired) = match loaded {
-        Ok(hnsw) => {
+    let kind = payload.vector_index()?;
+    let (index, repaired) = match loaded {
+        Ok(index) => {
             let m = manifest.as_ref().expect("loaded from a manifest");
             next_id = next_id.max(m.next_internal_id);
-            let (added, removed) = reconcile(&hnsw, text.snapshot, text.keys, payload.dimensions, next_id)?;
+            let (added, removed) = reconcile(&*index, text.snapshot, text.keys, payload.dimensions, next_id)?;
             let repaired = if m.generation != payload.generation {
                 let reason = format!(
                     "the vector index is at generation {}, the text index at {} (a commit was interrupted)",
@@ -235,27 +261,27 @@ pub(crate) fn open_vectors(dir: &Path, text: &TextState<'_>, params: HnswParams)
             } else {
                 None
             };
-            (hnsw, repaired)
+            (index, repaired)
         }
         Err(reason) if fresh => {
             let _ = reason;
-            (HnswIndex::new(payload.dimensions, metric, params)?, None)
+            (new_vector_index(kind, payload.dimensions, metric, params)?, None)
         }
         Err(reason) => {
             problems.push(reason.clone());
-            let hnsw = HnswIndex::new(payload.dimensions, metric, params)?;
-            let added = add_stored_vectors(&hnsw, text.snapshot, payload.dimensions, |_| true)?;
-            (hnsw, Some(RepairReport { vectors_added: added, vectors_removed: 0, rebuilt: true, reason }))
+            let index = new_vector_index(kind, payload.dimensions, metric, params)?;
+            let added = add_stored_vectors(&*index, text.snapshot, payload.dimensions, |_| true)?;
+            (index, Some(RepairReport { vectors_added: added, vectors_removed: 0, rebuilt: true, reason }))
         }
     };
     if repaired.is_some() || manifest.is_none() {
-        save(dir, &hnsw, payload, text.doc_count, next_id)?;
+        save(dir, &*index, payload, text.doc_count, next_id)?;
     } else if manifest.as_ref().is_some_and(|m| m.format < MANIFEST_FORMAT) {
         // Trusted on its length alone this time; bind it by its checksum from now on.
         let checksum = vn_index::read_file_checksum(&dir.join(VECTOR_FILE))?;
-        write_manifest(dir, &manifest_for(&hnsw, payload, text.doc_count, next_id, checksum))?;
+        write_manifest(dir, &manifest_for(&*index, payload, text.doc_count, next_id, checksum))?;
     }
-    Ok(VectorSide { hnsw, vector_generation, repaired, problems, next_internal_id: next_id })
+    Ok(VectorSide { index, vector_generation, repaired, problems, next_internal_id: next_id })
 }
 
 /// Removes what killed commits left in the vector directory: the temporary files of the
@@ -279,18 +305,31 @@ fn remove_stale_temp_files(dir: &Path, problems: &mut Vec<String>) {
     }
 }
 
+/// An empty vector index of `kind` (`params` apply to HNSW only).
+pub(crate) fn new_vector_index(
+    kind: IndexKind,
+    dims: usize,
+    metric: Metric,
+    params: HnswParams,
+) -> Result<Box<dyn VectorIndex>> {
+    Ok(match kind {
+        IndexKind::Hnsw => Box::new(HnswIndex::new(dims, metric, params)?),
+        IndexKind::Flat => Box::new(FlatIndex::new(dims, metric)?),
+    })
+}
+
 /// Loads the vector file if the manifest vouches for it and it belongs to this store.
-fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Result<HnswIndex, String> {
+fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Result<Box<dyn VectorIndex>, String> {
     if m.store_id != payload.store_id {
         return Err(format!(
             "the vector files belong to another store (store id {}, the text index's is {})",
             m.store_id, payload.store_id
         ));
     }
-    if m.dimensions != payload.dimensions || m.metric != payload.metric {
+    if m.dimensions != payload.dimensions || m.metric != payload.metric || m.vector_index != payload.vector_index {
         return Err(format!(
-            "the vector manifest says {} dimensions ({}), the text index {} ({})",
-            m.dimensions, m.metric, payload.dimensions, payload.metric
+            "the vector manifest says {} dimensions ({}, {}), the text index {} ({}, {})",
+            m.dimensions, m.metric, m.vector_index, payload.dimensions, payload.metric, payload.vector_index
         ));
     }
     if m.format > MANIFEST_FORMAT {
@@ -316,27 +355,32 @@ fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Res
             found.len, found.crc32, m.vector_file_len, m.vector_file_crc32
         ));
     }
-    let hnsw = HnswIndex::load(&path).map_err(|e| format!("the vector file cannot be loaded: {e}"))?;
-    if hnsw.dimensions() != payload.dimensions || hnsw.metric().as_str() != payload.metric {
+    let index = vn_index::load_index(&path).map_err(|e| format!("the vector file cannot be loaded: {e}"))?;
+    if index.dimensions() != payload.dimensions
+        || index.metric().as_str() != payload.metric
+        || index.kind().as_str() != payload.vector_index
+    {
         return Err(format!(
-            "the vector file holds {} dimensions ({}), the store {} ({})",
-            hnsw.dimensions(),
-            hnsw.metric().as_str(),
+            "the vector file holds {} dimensions ({}, {}), the store {} ({}, {})",
+            index.dimensions(),
+            index.metric().as_str(),
+            index.kind().as_str(),
             payload.dimensions,
-            payload.metric
+            payload.metric,
+            payload.vector_index
         ));
     }
-    Ok(hnsw)
+    Ok(index)
 }
 
 /// Saves the vector file and then the manifest, at `payload`'s generation.
-pub(crate) fn save(dir: &Path, hnsw: &HnswIndex, payload: &Payload, doc_count: u64, next_id: u64) -> Result<()> {
-    let checksum = write_vector_file(hnsw, dir)?;
-    write_manifest(dir, &manifest_for(hnsw, payload, doc_count, next_id, checksum))
+pub(crate) fn save(dir: &Path, index: &dyn VectorIndex, payload: &Payload, doc_count: u64, next_id: u64) -> Result<()> {
+    let checksum = write_vector_file(index, dir)?;
+    write_manifest(dir, &manifest_for(index, payload, doc_count, next_id, checksum))
 }
 
 pub(crate) fn manifest_for(
-    hnsw: &HnswIndex,
+    index: &dyn VectorIndex,
     payload: &Payload,
     doc_count: u64,
     next_internal_id: u64,
@@ -348,8 +392,9 @@ pub(crate) fn manifest_for(
         generation: payload.generation,
         dimensions: payload.dimensions,
         metric: payload.metric.clone(),
+        vector_index: payload.vector_index.clone(),
         doc_count,
-        vector_count: hnsw.len() as u64,
+        vector_count: index.len() as u64,
         next_internal_id,
         vector_file: VECTOR_FILE.into(),
         vector_file_len: checksum.len,
@@ -362,31 +407,31 @@ pub(crate) fn manifest_for(
 /// does not hold. `upper` bounds the internal ids the vector index may hold. Returns
 /// `(added, removed)`.
 pub(crate) fn reconcile(
-    hnsw: &HnswIndex,
+    index: &dyn VectorIndex,
     text: &TextSnapshot,
     keys: &[DocKey],
     dims: usize,
     upper: u64,
 ) -> Result<(usize, usize)> {
     let expected: HashSet<u64> = keys.iter().filter(|k| k.has_vector).map(|k| k.internal_id).collect();
-    let missing: HashSet<u64> = expected.iter().copied().filter(|&id| !hnsw.contains(id)).collect();
+    let missing: HashSet<u64> = expected.iter().copied().filter(|&id| !index.contains(id)).collect();
     // With nothing missing and equal counts the two sets are equal; only otherwise look for
     // extra ids (every id the index can hold is below `upper`).
-    let extra: Vec<u64> = if missing.is_empty() && hnsw.len() == expected.len() {
+    let extra: Vec<u64> = if missing.is_empty() && index.len() == expected.len() {
         Vec::new()
     } else {
-        (0..upper).filter(|id| hnsw.contains(*id) && !expected.contains(id)).collect()
+        (0..upper).filter(|id| index.contains(*id) && !expected.contains(id)).collect()
     };
     if !extra.is_empty() {
-        hnsw.remove(&extra)?;
+        index.remove(&extra)?;
     }
-    let added = if missing.is_empty() { 0 } else { add_stored_vectors(hnsw, text, dims, |id| missing.contains(&id))? };
+    let added = if missing.is_empty() { 0 } else { add_stored_vectors(index, text, dims, |id| missing.contains(&id))? };
     Ok((added, extra.len()))
 }
 
 /// Adds the stored vectors of the documents `wanted` selects, in batches. Returns how many.
 fn add_stored_vectors(
-    hnsw: &HnswIndex,
+    index: &dyn VectorIndex,
     text: &TextSnapshot,
     dims: usize,
     wanted: impl Fn(u64) -> bool,
@@ -396,7 +441,7 @@ fn add_stored_vectors(
     let mut added = 0;
     let mut flush = |ids: &mut Vec<u64>, flat: &mut Vec<f32>| -> Result<()> {
         if !ids.is_empty() {
-            hnsw.add(ids, flat)?;
+            index.add(ids, flat)?;
             added += ids.len();
             ids.clear();
             flat.clear();

@@ -1,5 +1,5 @@
-//! Hybrid search: BM25 full text ([`vn_text`], on tantivy) and HNSW vectors ([`vn_index`]),
-//! fused, over a pair of stores kept crash-consistent.
+//! Hybrid search: BM25 full text ([`vn_text`], on tantivy) and vectors ([`vn_index`]: HNSW
+//! by default, or an exact flat index), fused, over a pair of stores kept crash-consistent.
 //!
 //! ```
 //! use vn_hybrid::{Document, OpenOptions, Query, SearchMode, UnifiedSearchSystem};
@@ -85,7 +85,7 @@ pub use options::{OpenOptions, DEFAULT_WRITER_MEMORY, MAX_DIMENSIONS};
 pub use query::{Fusion, Hit, Query, SearchMode, DEFAULT_CANDIDATES, MAX_K};
 pub use session::Session;
 pub use system::{Stats, UnifiedSearchSystem};
-pub use vn_index::{HnswParams, Metric};
+pub use vn_index::{HnswParams, IndexKind, Metric};
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use vn_index::HnswIndex;
+use vn_index::{HnswIndex, IndexKind};
 use vn_text::TextIndex;
 
 use crate::consistency::{self, OpenReport, Payload, TextState};
@@ -21,7 +21,16 @@ use crate::{HybridError, Result};
 
 /// See [`UnifiedSearchSystem::open`](crate::UnifiedSearchSystem::open).
 pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
-    let OpenOptions { text_index_path, vector_db_path, dimensions, metric, hnsw, embedder, writer_memory } = options;
+    let OpenOptions {
+        text_index_path,
+        vector_db_path,
+        dimensions,
+        metric,
+        vector_index,
+        hnsw,
+        embedder,
+        writer_memory,
+    } = options;
     if dimensions == 0 || dimensions > MAX_DIMENSIONS {
         return Err(HybridError::InvalidArgument(format!(
             "dimensions must be between 1 and {MAX_DIMENSIONS}, got {dimensions}"
@@ -54,7 +63,7 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
                 )));
             }
             // A new index (or one whose creation stopped before its first commit).
-            let p = Payload::new(new_store_id(), 0, dimensions, metric, 0);
+            let p = Payload::new(new_store_id(), 0, dimensions, metric, vector_index.unwrap_or(IndexKind::Hnsw), 0);
             writer.commit(&p.encode())?;
             text.reload()?;
             p
@@ -70,6 +79,16 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
             stored_metric.as_str(),
             dimensions,
             metric.as_str()
+        )));
+    }
+    let stored_kind = payload.vector_index()?;
+    if let Some(asked) = vector_index.filter(|&k| k != stored_kind) {
+        return Err(HybridError::InvalidArgument(format!(
+            "the store at {} has a {} vector index; it was opened with vector index {} (a store keeps the kind it \
+             was created with)",
+            text_index_path.display(),
+            stored_kind.as_str(),
+            asked.as_str()
         )));
     }
     text.reload()?;
@@ -103,7 +122,7 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
     };
     let next_internal_id = side.next_internal_id;
     Ok(Inner {
-        hnsw: side.hnsw,
+        vectors: side.index,
         dims: dimensions,
         metric,
         embedder,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use vn_index::{HnswParams, Metric};
+use vn_index::{HnswParams, IndexKind, Metric};
 
 use crate::embed::EmbedderConfig;
 
@@ -24,7 +24,14 @@ pub struct OpenOptions {
     pub dimensions: usize,
     /// Distance metric. Must match an existing store.
     pub metric: Metric,
-    /// HNSW parameters for a new (or rebuilt) vector index; an existing one keeps its own.
+    /// The vector index: `None` opens an existing store with the kind it was created with and
+    /// creates a new one with [`IndexKind::Hnsw`]; `Some(kind)` must match an existing store
+    /// (a store keeps its kind: another one is an `InvalidArgument` error, never a silent
+    /// rebuild). [`IndexKind::Flat`] is exact (every search compares the query with every
+    /// vector); HNSW is approximate and sub-linear.
+    pub vector_index: Option<IndexKind>,
+    /// HNSW parameters for a new (or rebuilt) HNSW index; an existing one keeps its own.
+    /// Ignored by a flat index (but still checked).
     pub hnsw: HnswParams,
     /// Embedder for documents and queries without a vector.
     pub embedder: EmbedderConfig,
@@ -34,14 +41,16 @@ pub struct OpenOptions {
 }
 
 impl OpenOptions {
-    /// Options with the defaults: cosine, default HNSW parameters, the feature-hashing
-    /// embedder, 50 MB of writer memory.
+    /// Options with the defaults: cosine, the store's vector index kind (HNSW for a new
+    /// store) with default HNSW parameters, the feature-hashing embedder, 50 MB of writer
+    /// memory.
     pub fn new(text_index_path: impl Into<PathBuf>, vector_db_path: impl Into<PathBuf>, dimensions: usize) -> Self {
         OpenOptions {
             text_index_path: text_index_path.into(),
             vector_db_path: vector_db_path.into(),
             dimensions,
             metric: Metric::Cosine,
+            vector_index: None,
             hnsw: HnswParams::default(),
             embedder: EmbedderConfig::default(),
             writer_memory: DEFAULT_WRITER_MEMORY,

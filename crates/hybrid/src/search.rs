@@ -18,7 +18,7 @@ fn similarity(metric: Metric, distance: f32) -> f64 {
     }
 }
 
-/// Runs `q` against one committed state; `vector_search` is the HNSW search to use (pooled or
+/// Runs `q` against one committed state; `vector_search` is the vector search to use (pooled or
 /// with a session's scratch).
 pub(crate) fn execute(
     inner: &Inner,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vn_index::HnswScratch;
+use vn_index::{HnswIndex, HnswScratch};
 
 use crate::query::{Hit, Query};
 use crate::search::execute;
@@ -10,7 +10,8 @@ use crate::snapshot::Snapshot;
 use crate::state::Inner;
 use crate::Result;
 
-/// A search session: owns an [`HnswScratch`] (no per-search allocation of HNSW working memory)
+/// A search session: owns an [`HnswScratch`] (no per-search allocation of HNSW working memory;
+/// unused by a flat index)
 /// and a snapshot of the committed state, refreshed cheaply (one atomic load) when a commit
 /// was published since the last search, so a session sees every commit.
 ///
@@ -41,7 +42,10 @@ impl Session {
         self.inner.check_open()?;
         self.refresh();
         let Session { inner, snapshot, scratch } = self;
-        execute(inner, snapshot, query, |v, p| inner.hnsw.search_with(v, p, scratch))
+        execute(inner, snapshot, query, |v, p| match inner.vectors.as_any().downcast_ref::<HnswIndex>() {
+            Some(hnsw) => hnsw.search_with(v, p, scratch),
+            None => inner.vectors.search(v, p), // flat: no scratch to keep
+        })
     }
 
     /// The generation of the state the last search saw (or the session started with).

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use vn_index::{HnswIndex, Metric};
+use vn_index::{Metric, VectorIndex};
 use vn_text::TextIndex;
 
 use crate::consistency::OpenReport;
@@ -19,7 +19,8 @@ use crate::{HybridError, Result};
 /// Shared by the system and its sessions.
 pub(crate) struct Inner {
     pub text: TextIndex,
-    pub hnsw: HnswIndex,
+    /// The vector index, HNSW or flat.
+    pub vectors: Box<dyn VectorIndex>,
     pub dims: usize,
     pub metric: Metric,
     pub embedder: Option<Arc<dyn Embedder>>,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use vn_index::{Metric, VectorIndex};
+use vn_index::{IndexKind, Metric};
 
 #[cfg(any(test, feature = "fault-injection"))]
 use crate::commit::Fault;
@@ -36,6 +36,8 @@ pub struct Stats {
     pub dimensions: usize,
     /// Distance metric.
     pub metric: Metric,
+    /// The vector index's kind.
+    pub vector_index: IndexKind,
     /// Bytes of the text index's files.
     pub text_index_bytes: u64,
     /// Bytes of the vector file.
@@ -151,6 +153,11 @@ impl UnifiedSearchSystem {
         self.inner.metric
     }
 
+    /// The vector index's kind (the one the store was created with).
+    pub fn vector_index(&self) -> IndexKind {
+        self.inner.vectors.kind()
+    }
+
     /// The generation searches currently see.
     pub fn generation(&self) -> u64 {
         self.inner.current_snapshot().generation
@@ -168,7 +175,7 @@ impl UnifiedSearchSystem {
     pub fn search(&self, query: &Query) -> Result<Vec<Hit>> {
         self.inner.check_open()?;
         let snapshot = self.inner.current_snapshot();
-        execute(&self.inner, &snapshot, query, |v, p| self.inner.hnsw.search(v, p))
+        execute(&self.inner, &snapshot, query, |v, p| self.inner.vectors.search(v, p))
     }
 
     /// The store's embedder applied to `texts`: one row of [`dimensions`](Self::dimensions)
@@ -203,12 +210,13 @@ impl UnifiedSearchSystem {
         let vector_index_bytes = std::fs::metadata(self.vector_file_path()).map(|m| m.len()).unwrap_or(0);
         Ok(Stats {
             doc_count: snapshot.text.num_docs(),
-            vector_count: self.inner.hnsw.len(),
+            vector_count: self.inner.vectors.len(),
             pending_adds,
             pending_deletes,
             generation: snapshot.generation,
             dimensions: self.inner.dims,
             metric: self.inner.metric,
+            vector_index: self.inner.vectors.kind(),
             text_index_bytes: self.inner.text.size_on_disk()?,
             vector_index_bytes,
         })

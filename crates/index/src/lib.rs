@@ -161,6 +161,19 @@ impl IndexKind {
     }
 }
 
+impl std::str::FromStr for IndexKind {
+    type Err = IndexError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "flat" => Ok(IndexKind::Flat),
+            "hnsw" => Ok(IndexKind::Hnsw),
+            other => Err(IndexError::InvalidArgument(format!(
+                "unknown vector index {other:?}: expected \"hnsw\" or \"flat\""
+            ))),
+        }
+    }
+}
+
 /// What every index does: exact and approximate are swappable.
 pub trait VectorIndex: Send + Sync {
     /// Which algorithm this is.
