@@ -15,7 +15,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  */
 export declare class NativeSearchSession {
   /** Searches like `system.search`, reusing this session's scratch state. */
-  search(query: NativeQuery, signal?: AbortSignal | undefined | null): Promise<HybridHit[]>
+  search(query: NativeQuery, signal?: AbortSignal | undefined | null, stamps?: NativeStamps): Promise<HybridHit[]>
   /** The generation the session's last search saw. */
   get generation(): number
   /** Frees the session's memory. Closing twice is harmless. */
@@ -39,15 +39,15 @@ export declare class NativeUnifiedSearchSystem {
   /** The committed generation searches see. */
   get generation(): number
   /** Buffers documents (all or nothing); invisible to searches until `commit`. */
-  add(docs: Array<NativeDocument>, signal?: AbortSignal | undefined | null): Promise<number>
+  add(docs: Array<NativeDocument>, signal?: AbortSignal | undefined | null, stamps?: NativeStamps): Promise<number>
   /** Buffers deletions (all or nothing: an unknown id deletes none). */
   delete(ids: Array<string>, signal?: AbortSignal | undefined | null): Promise<number>
   /** Makes buffered adds and deletes durable and visible. Resolves to the new generation. */
-  commit(signal?: AbortSignal | undefined | null): Promise<number>
+  commit(signal?: AbortSignal | undefined | null, stamps?: NativeStamps): Promise<number>
   /** Discards buffered adds and deletes. Resolves to how many operations were dropped. */
   rollback(signal?: AbortSignal | undefined | null): Promise<number>
   /** Searches the committed state. */
-  search(query: NativeQuery, signal?: AbortSignal | undefined | null): Promise<HybridHit[]>
+  search(query: NativeQuery, signal?: AbortSignal | undefined | null, stamps?: NativeStamps): Promise<HybridHit[]>
   /**
    * The store's built-in embedder applied to `texts`: `texts.length × dimensions` floats,
    * row-major; a text without tokens gives a row of zeros. ERR_INVALID_ARGUMENT when the store
@@ -89,7 +89,7 @@ export declare class NativeVectorIndex {
    * Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).
    * The arrays are read in place on a worker thread: do not modify them until the promise settles.
    */
-  add(ids: Float64Array, vectors: Float32Array, signal?: AbortSignal | undefined | null): Promise<void>
+  add(ids: Float64Array, vectors: Float32Array, signal?: AbortSignal | undefined | null, stamps?: NativeStamps): Promise<void>
   /** `add` on the calling thread: for small batches only (it blocks the event loop). */
   addSync(ids: Float64Array, vectors: Float32Array): void
   /** Deletes ids (all or nothing: an unknown id deletes none). Resolves to the number deleted. */
@@ -100,7 +100,7 @@ export declare class NativeVectorIndex {
    * The k nearest live vectors to `query`, closest first, packed: for `n` hits, ids in
    * `[0, n)` and their distances in `[n, 2n)`.
    */
-  search(query: Float32Array, k: number, options?: SearchOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<Float64Array>
+  search(query: Float32Array, k: number, options?: SearchOptions | undefined | null, signal?: AbortSignal | undefined | null, stamps?: NativeStamps): Promise<Float64Array>
   /** `search` on the calling thread: blocks the event loop for the search's duration. */
   searchSync(query: Float32Array, k: number, options?: SearchOptions | undefined | null): Float64Array
   /** Searches many queries (row-major in `queries`) in parallel on the engine's threads. */
@@ -151,6 +151,12 @@ export interface HybridHit {
  */
 export declare function kernelIsa(): string
 
+/**
+ * The binding's monotonic clock, in ns since an arbitrary process-wide base (for calibration
+ * against `performance.now()`; see `engine/timing.ts`).
+ */
+export declare function nativeClockNs(): number
+
 /** A document to add. */
 export interface NativeDocument {
   id: string
@@ -178,6 +184,17 @@ export interface NativeQuery {
   candidates?: number
   /** HNSW beam width of the vector leg. */
   ef?: number
+}
+
+/**
+ * The object a timed call fills as it settles (nanoseconds on `nativeClockNs()`'s clock; the
+ * worker's stamps are absent when the call was cancelled before it started).
+ */
+export interface NativeStamps {
+  queuedNs?: number
+  startedNs?: number
+  finishedNs?: number
+  cpuNs?: number
 }
 
 /**

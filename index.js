@@ -773,12 +773,13 @@ if (
   }
 }
 
-const { NativeSearchSession, NativeUnifiedSearchSystem, NativeVectorIndex, distance, kernelIsa, nativeThreadStats, noopAsync } = nativeBinding
+const { NativeSearchSession, NativeUnifiedSearchSystem, NativeVectorIndex, distance, kernelIsa, nativeClockNs, nativeThreadStats, noopAsync } = nativeBinding
 export { NativeSearchSession }
 export { NativeUnifiedSearchSystem }
 export { NativeVectorIndex }
 export { distance }
 export { kernelIsa }
+export { nativeClockNs }
 export { nativeThreadStats }
 export { noopAsync }
 export const __napiBindingTarget = __napiLoadedBindingTarget

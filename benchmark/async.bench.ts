@@ -14,8 +14,6 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
-import { Bench } from 'tinybench'
-
 import { HnswIndex, loadIndex, nativeThreadStats, noopAsync } from '../main.ts'
 import type { NativeThreadStats } from '../main.ts'
 import {
@@ -33,7 +31,9 @@ import {
   waitForQuiet,
   writeResult,
 } from './lib/common.ts'
+import { rowsOf } from './lib/data.ts'
 import { prepareDataset, specFor } from './lib/dataset.ts'
+import { type TaskStats, medianOverRounds, taskStats, timedBench } from './lib/tinybench.ts'
 
 const K = 10
 const IN_FLIGHT = 16
@@ -46,7 +46,7 @@ function asyncSpec(quick: boolean) {
 async function asyncQueries(quick: boolean): Promise<Float32Array[]> {
   const spec = asyncSpec(quick)
   const data = await prepareDataset(spec)
-  return Array.from({ length: spec.queries }, (_, q) => data.queries.slice(q * spec.dims, (q + 1) * spec.dims))
+  return rowsOf(data.queries, spec.dims)
 }
 
 async function buildIndex(
@@ -59,25 +59,15 @@ async function buildIndex(
   const ids = new Float64Array(spec.n).map((_, i) => i)
   await index.add(ids, data.base)
   await index.save(path)
-  const queries = Array.from({ length: spec.queries }, (_, q) => data.queries.slice(q * spec.dims, (q + 1) * spec.dims))
+  const queries = rowsOf(data.queries, spec.dims)
   return { index, queries, path, n: spec.n }
-}
-
-interface TaskStats {
-  name: string
-  /** mean latency per iteration, ns */
-  mean: number
-  p50: number
-  p99: number
-  rme: number
-  samples: number
 }
 
 /** One tinybench run of every call pattern, tasks in the given order. */
 async function tinyRound(index: HnswIndex, queries: Float32Array[], time: number): Promise<TaskStats[]> {
   let i = 0
   const next = () => queries[i++ % queries.length]
-  const bench = new Bench({ time, warmupTime: Math.min(200, time / 2), throws: true })
+  const bench = timedBench(time)
   bench
     .add('noopAsync()', async () => {
       await noopAsync()
@@ -102,21 +92,7 @@ async function tinyRound(index: HnswIndex, queries: Float32Array[], time: number
       for (let j = 0; j < IN_FLIGHT; j++) index.searchSync(next(), K)
     })
   await bench.run()
-  return bench.tasks.map(t => {
-    const r = t.result as unknown as {
-      latency: { mean: number; p50: number; p99: number; rme: number; samplesCount?: number }
-      totalTime: number
-    }
-    const l = r.latency
-    return {
-      name: t.name,
-      mean: l.mean * 1e6,
-      p50: l.p50 * 1e6,
-      p99: l.p99 * 1e6,
-      rme: l.rme,
-      samples: l.samplesCount ?? 0,
-    }
-  })
+  return taskStats(bench)
 }
 
 interface LoopDelay {
@@ -246,19 +222,7 @@ export async function runAsync(opts: { quick: boolean }) {
     roundsStats.push(await tinyRound(index, queries, time))
     shares.push(w.end().othersShare)
   }
-  // Median over rounds of each task's mean (rounds guard against drift: tinybench runs tasks in sequence).
-  const names = roundsStats[0].map(t => t.name)
-  const agg = names.map(name => {
-    const all = roundsStats.map(rs => rs.find(t => t.name === name)!)
-    return {
-      name,
-      mean: median(all.map(t => t.mean)),
-      p50: median(all.map(t => t.p50)),
-      p99: median(all.map(t => t.p99)),
-      rme: median(all.map(t => t.rme)),
-      samples: all.reduce((a, t) => a + t.samples, 0),
-    }
-  })
+  const agg = medianOverRounds(roundsStats)
   const get = (prefix: string) => agg.find(t => t.name.startsWith(prefix))!
   const noop1 = get('noopAsync()').mean
   const async1 = get('search() — async').mean

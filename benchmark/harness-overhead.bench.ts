@@ -37,17 +37,19 @@
  * Run from the repository root: `npx tsx benchmark/harness-overhead.bench.ts [--quick]`
  * (`--json=<file>` also writes the raw numbers).
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 
 import * as hdr from 'hdr-histogram-js'
 
 import { ConcurrentBenchmark, histogramBackend } from '../harness/index.ts'
 import type { ConcurrentTestResult, SearchTarget } from '../harness/index.ts'
+import { cpuSnapshot, loadAverage, machine, markdownTable, median, othersShare, parseFlags } from './lib/common.ts'
 
 const argv = process.argv.slice(2)
-const QUICK = argv.includes('--quick') || process.env.BENCH_QUICK === '1'
-const JSON_OUT = argv.find(a => a.startsWith('--json='))?.slice('--json='.length)
+const flags = parseFlags(argv)
+const QUICK = flags.quick
+const JSON_OUT = flags.values.get('json')
 const USERS = [1, 16, 64]
 const ROUNDS = QUICK ? 3 : 7
 /** Length of one measurement (ms); the harness runs add a warm-up excluded from its window. */
@@ -160,63 +162,25 @@ async function harnessRun(kind: 'off' | 'on', users: number): Promise<Sample> {
 
 // ---------- other processes' CPU use ----------
 
-/** Busy and total CPU ticks of the machine (/proc/stat), or null off Linux. */
-function machineTicks(): { busy: number; total: number } | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number)
-    const total = f.reduce((a, b) => a + b, 0)
-    return { busy: total - f[3] - f[4], total }
-  } catch {
-    return null
-  }
-}
-
 /** Runs `fn` and measures the CPU other processes used meanwhile, and how much this one got. */
 async function withLoad(fn: () => Promise<Sample>): Promise<Sample> {
-  const t0 = machineTicks()
+  const t0 = cpuSnapshot()
   const c0 = process.cpuUsage()
   const w0 = performance.now()
   const s = await fn()
   const wallMs = performance.now() - w0
-  const t1 = machineTicks()
+  const share = othersShare(t0, cpuSnapshot())
   const c = process.cpuUsage(c0)
-  const ownMs = (c.user + c.system) / 1000
-  s.ownCpu = ownMs / wallMs
-  if (t0 && t1 && t1.total > t0.total) {
-    // USER_HZ = 100: one tick is 10 ms of one CPU; `total` counts every CPU.
-    const busyMs = (t1.busy - t0.busy) * 10
-    s.othersCores = (Math.max(0, busyMs - ownMs) / ((t1.total - t0.total) * 10)) * os.availableParallelism()
-  }
+  s.ownCpu = (c.user + c.system) / 1000 / wallMs
+  if (Number.isFinite(share)) s.othersCores = share * os.availableParallelism()
   return s
 }
 
-// ---------- stats and formatting ----------
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
+// ---------- formatting ----------
 
 const kilo = (x: number): string => `${(x / 1000).toFixed(0)} k`
 const nsStr = (ms: number): string =>
   Math.abs(ms) < 0.01 ? `${(ms * 1e6).toFixed(0)} ns` : `${(ms * 1000).toFixed(2)} µs`
-
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
-  const line = (r: readonly string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
-  return [line(headers), `| ${widths.map(w => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n')
-}
-
-function cpuModel(): string {
-  try {
-    return (
-      /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown'
-    )
-  } catch {
-    return os.cpus()[0]?.model ?? 'unknown'
-  }
-}
 
 // ---------- main ----------
 
@@ -226,12 +190,12 @@ async function main(): Promise<void> {
   const run = (c: { kind: Kind; users: number }): Promise<Sample> =>
     withLoad(() => (c.kind === 'bare' ? bareRun(c.users) : harnessRun(c.kind, c.users)))
 
-  const load = os.loadavg()
+  const cpu = machine().cpu
   console.log(`# Harness overhead against a no-op target${QUICK ? ' (--quick)' : ''}\n`)
   console.log(
-    `machine: ${cpuModel()}, ${os.availableParallelism()} logical CPUs; Node ${process.version}; histograms: ${histogramBackend()}`,
+    `machine: ${cpu}, ${os.availableParallelism()} logical CPUs; Node ${process.version}; histograms: ${histogramBackend()}`,
   )
-  console.log(`load average before: ${load.map(x => x.toFixed(2)).join(' ')}`)
+  console.log(`load average before: ${loadAverage()}`)
   console.log(`${ROUNDS} rounds (+1 warm-up round) × ${configs.length} configurations × ${MEASURE_MS} ms\n`)
 
   // The bare loop in this process before the harness has run at all: if the later bare rounds
@@ -306,7 +270,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    table(
+    markdownTable(
       [
         'users',
         'loop',
@@ -327,7 +291,7 @@ async function main(): Promise<void> {
   )
   console.log('\nbare loop before any harness run in this process vs in the rounds (after harness runs):')
   console.log(
-    table(
+    markdownTable(
       ['users', 'fresh req/s', 'in rounds req/s', 'ratio'],
       USERS.map(users => {
         const inRounds = median((samples.get(`bare/${users}`) ?? []).map(s => s.rps))
@@ -336,12 +300,7 @@ async function main(): Promise<void> {
       }),
     ),
   )
-  console.log(
-    `\nload average after: ${os
-      .loadavg()
-      .map(x => x.toFixed(2))
-      .join(' ')}`,
-  )
+  console.log(`\nload average after: ${loadAverage()}`)
   if (JSON_OUT) {
     writeFileSync(
       JSON_OUT,
@@ -349,7 +308,7 @@ async function main(): Promise<void> {
         {
           date: new Date().toISOString(),
           command: `npx tsx benchmark/harness-overhead.bench.ts ${argv.join(' ')}`.trim(),
-          machine: { cpu: cpuModel(), cores: os.availableParallelism(), node: process.version },
+          machine: { cpu, cores: os.availableParallelism(), node: process.version },
           rounds: ROUNDS,
           measureMs: MEASURE_MS,
           freshBareRps: Object.fromEntries(fresh),

@@ -17,7 +17,18 @@ import { Index, MetricKind, ScalarKind } from 'usearch'
 
 import { HnswIndex, kernelIsa } from '../main.ts'
 import type { SearchHit } from '../main.ts'
-import { BENCH_DIR, CACHE_DIR, gc, median, nowNs, parseFlags, rss, startWindow, waitForQuiet } from './lib/common.ts'
+import {
+  BENCH_DIR,
+  CACHE_DIR,
+  gc,
+  isMain,
+  median,
+  nowNs,
+  parseFlags,
+  rss,
+  startWindow,
+  waitForQuiet,
+} from './lib/common.ts'
 import { K, prepareDataset, recallAtK, specFor } from './lib/dataset.ts'
 
 import { EF_CONSTRUCTION, EF_SWEEP, M, TARGET_RECALL } from './lib/hnsw-params.ts'
@@ -332,16 +343,5 @@ async function main(): Promise<void> {
   else console.log(JSON.stringify(result, null, 2))
 }
 
-/** QPS of `passes` runs of `fn` (each running `count` queries). */
-function _timePasses(fn: () => void, count: number, passes: number): number[] {
-  const qps: number[] = []
-  for (let r = 0; r < passes; r++) {
-    const s = nowNs()
-    fn()
-    qps.push((count / (nowNs() - s)) * 1e9)
-  }
-  return qps
-}
-
 // Only when started as a script (hnsw.bench.ts imports the types only).
-if (process.argv[1]?.replace(/\.ts$/, '').endsWith('hnsw-worker')) await main()
+if (isMain(import.meta.url)) await main()

@@ -33,9 +33,9 @@
  * Run from the repo root: `npx tsx benchmark/hybrid.bench.ts [--quick]`. Raw results:
  * benchmark/results/hybrid.json.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
@@ -45,12 +45,12 @@ import { create, insertMultiple, search } from '@orama/orama'
 
 import { FlatIndex, HnswIndex, kernelIsa, nativeThreadStats, noopAsync, UnifiedSearchSystem } from '../main.ts'
 import type { NativeThreadStats, UnifiedDocument, UnifiedSearchOptions } from '../main.ts'
-import { percentile } from './lib/common.ts'
+import { cpuSnapshot, loadAverage, othersShare, parseFlags, percentile, waitForQuiet } from './lib/common.ts'
 import { mulberry32 } from './lib/data.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
-const QUICK = process.argv.includes('--quick')
+const QUICK = parseFlags().quick
 const DIMS = 256
 const K = 10
 const SEED = 20_240_611
@@ -116,10 +116,6 @@ function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), line(w.map(n => '-'.repeat(n))), ...rows.map(r => line(r.map(String)))].join('\n')
 }
 
-const load = () =>
-  loadavg()
-    .map(x => x.toFixed(2))
-    .join(' ')
 const log = (...a: unknown[]) => console.log(...a)
 
 /** Event-loop delay and utilisation, and the main thread's GC pauses, while `fn` runs. */
@@ -157,27 +153,6 @@ async function watchLoop<T>(fn: () => Promise<T>): Promise<{
   return { value, eld: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 }, elu, gc }
 }
 
-/** Busy and total jiffies of the machine (/proc/stat) and this process's CPU time. */
-function cpuSnapshot(): { busy: number; total: number; ownUs: number } | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
-    const total = fields.reduce((a, b) => a + b, 0)
-    const idle = fields[3] + fields[4]
-    const own = process.cpuUsage()
-    return { busy: total - idle, total, ownUs: own.user + own.system }
-  } catch {
-    return null
-  }
-}
-
-/** Share of the whole machine (0 … 1) that other processes used between two snapshots. */
-function othersShare(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): number {
-  if (a === null || b === null || b.total <= a.total) return Number.NaN
-  const jiffyUs = 1e6 / 100 // USER_HZ
-  const own = (b.ownUs - a.ownUs) / jiffyUs
-  return Math.max(0, (b.busy - a.busy - own) / (b.total - a.total))
-}
-
 /** Other processes' share of the machine above which a measurement is taken again. */
 const BUSY = 0.15
 /** Attempts per measurement (the last is kept, whatever the load). */
@@ -196,15 +171,9 @@ async function untilQuiet<T extends { others: number }>(
   }
 }
 
-/** Waits (at most `maxMs`) until other processes use < 15 % of the machine; returns what they used last. */
-async function quiet(maxMs = QUICK ? 3_000 : 20_000): Promise<number> {
-  const start = performance.now()
-  for (;;) {
-    const a = cpuSnapshot()
-    await new Promise(r => globalThis.setTimeout(r, 300))
-    const share = othersShare(a, cpuSnapshot())
-    if (!(share >= BUSY) || performance.now() - start > maxMs) return share
-  }
+/** Waits (at most `maxMs`) until other processes use < BUSY of the machine; returns what they used last. */
+function quiet(maxMs = QUICK ? 3_000 : 20_000): Promise<number> {
+  return waitForQuiet('hybrid', BUSY, maxMs, 300)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,7 +435,7 @@ async function main() {
     node: process.version,
     uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
     kernelIsa: kernelIsa(),
-    loadAtStart: load(),
+    loadAtStart: loadAverage(),
   }
   log(
     `hybrid.bench${QUICK ? ' (quick)' : ''} — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, libuv pool ${machine.uvThreadpoolSize}, kernels ${machine.kernelIsa}`,
@@ -488,7 +457,7 @@ async function main() {
   const ids = emails.map(e => e.id)
 
   // Indexing ----------------------------------------------------------------------------------
-  log(`\nindexing (${CFG.indexReps} rep${CFG.indexReps > 1 ? 's' : ''} each; load ${load()})`)
+  log(`\nindexing (${CFG.indexReps} rep${CFG.indexReps > 1 ? 's' : ''} each; load ${loadAverage()})`)
   const textOnly: UnifiedDocument[] = emails.map(e => ({ id: e.id, text: e.text }))
   const oursEmbed: { total: number; add: number; commit: number; eldMax: number }[] = []
   const oursGiven: { total: number; add: number; commit: number; eldMax: number }[] = []
@@ -624,7 +593,7 @@ async function main() {
 
   // Sequential latency ------------------------------------------------------------------------
   const nq = queries.length
-  log(`\nsequential latency (one request at a time; load ${load()})`)
+  log(`\nsequential latency (one request at a time; load ${loadAverage()})`)
   const seq: Record<string, Awaited<ReturnType<typeof sequential>> & { retries: number; discarded: number[] }> = {}
   const seqCase = async (name: string, rounds: number, run: (i: number) => Promise<unknown>) => {
     seq[name] = await untilQuiet(() => sequential(nq, rounds, run))
@@ -667,7 +636,7 @@ async function main() {
   // wait for a quiet machine, so a burst of someone else's work hits one window of one level,
   // not a whole level. Per level: the median window (robust) and all windows pooled (as it came).
   log(
-    `\nthroughput (closed loop; ${CFG.windows} windows of ${CFG.windowMs / 1000} s per level, interleaved, each after ${CFG.warmUpMs} ms warm-up; load ${load()})`,
+    `\nthroughput (closed loop; ${CFG.windows} windows of ${CFG.windowMs / 1000} s per level, interleaved, each after ${CFG.warmUpMs} ms warm-up; load ${loadAverage()})`,
   )
   type Level = { name: string; workers: number; make: (w: number) => (i: number) => Promise<unknown> }
   const openSessions: { close(): void }[] = []
@@ -695,7 +664,7 @@ async function main() {
         await untilQuiet(() => closedLoop(levels[li].workers, nq, CFG.warmUpMs, CFG.windowMs, levels[li].make)),
       )
     }
-    process.stdout.write(`  pass ${pass + 1}/${CFG.windows} done (load ${load()})\n`)
+    process.stdout.write(`  pass ${pass + 1}/${CFG.windows} done (load ${loadAverage()})\n`)
   }
   const thr = levels.map((lv, li) => {
     const ws = windows[li]
@@ -845,7 +814,7 @@ async function main() {
   const oursSeq = seq['ours hybrid (system.search)']
   const theirsSeq = seq['orama hybrid (defaults)']
   const theirsSeq0 = seq['orama hybrid, similarity 0']
-  log(`\nsummary (load ${load()})`)
+  log(`\nsummary (load ${loadAverage()})`)
   const rows: (string | number)[][] = [
     [
       'indexing, ms (median; ours embeds in the engine)',
@@ -928,7 +897,7 @@ async function main() {
   const seqOut = Object.fromEntries(Object.entries(seq).map(([k, v]) => [k, { ...v, perQueryMedian: undefined }]))
   const results = {
     quick: QUICK,
-    machine: { ...machine, loadAtEnd: load() },
+    machine: { ...machine, loadAtEnd: loadAverage() },
     idleEventLoopDelay: idle.eld,
     config: { ...CFG, dims: DIMS, k: K, seed: SEED, docs: emails.length, chars },
     indexing: { oursEmbed, oursGiven, orama: oramaIdx },

@@ -15,23 +15,14 @@
  *
  * Run alone: `npx tsx result-format.bench.ts [--quick]` inside benchmark/.
  */
-import { Bench } from 'tinybench'
-
 import { FlatIndex, noopAsync } from '../main.ts'
-import { heading, isMain, median, ns, parseFlags, ratio, table, waitForQuiet, writeResult } from './lib/common.ts'
+import { heading, isMain, ns, parseFlags, ratio, table, waitForQuiet, writeResult } from './lib/common.ts'
 import { uniformVectors } from './lib/data.ts'
+import { type TaskStats, medianOverRounds, taskStats, timedBench } from './lib/tinybench.ts'
 
 export let sink = 0
 
-interface Row {
-  name: string
-  mean: number
-  p50: number
-  p99: number
-  rme: number
-}
-
-async function round(time: number): Promise<Row[]> {
+async function round(time: number): Promise<TaskStats[]> {
   const n = 100
   const index = new FlatIndex({ dimensions: 1, metric: 'l2' })
   index.addSync(
@@ -51,7 +42,7 @@ async function round(time: number): Promise<Row[]> {
     return out
   }
 
-  const bench = new Bench({ time, warmupTime: Math.min(200, time / 2), throws: true })
+  const bench = timedBench(time)
   bench
     .add('napi: searchSync k = 1 (flat, n = 100, d = 1)', () => {
       sink += index.searchSync(q(), 1).length
@@ -87,31 +78,19 @@ async function round(time: number): Promise<Row[]> {
       sink += (await index.search(q(), 10)).length
     })
   await bench.run()
-  return bench.tasks.map(t => {
-    const l = (t.result as unknown as { latency: { mean: number; p50: number; p99: number; rme: number } }).latency
-    return { name: t.name, mean: l.mean * 1e6, p50: l.p50 * 1e6, p99: l.p99 * 1e6, rme: l.rme }
-  })
+  return taskStats(bench)
 }
 
 export async function runResultFormat(opts: { quick: boolean }) {
   const rounds = opts.quick ? 1 : 3
   const time = opts.quick ? 300 : 800
   heading(`Result format: cost of {id, distance} objects — tinybench, ${rounds} round(s) × ${time} ms per task`)
-  const all: Row[][] = []
+  const all: TaskStats[][] = []
   for (let r = 0; r < rounds; r++) {
     await waitForQuiet('result-format')
     all.push(await round(time))
   }
-  const rows = all[0].map(row => {
-    const same = all.map(rs => rs.find(x => x.name === row.name)!)
-    return {
-      name: row.name,
-      mean: median(same.map(x => x.mean)),
-      p50: median(same.map(x => x.p50)),
-      p99: median(same.map(x => x.p99)),
-      rme: median(same.map(x => x.rme)),
-    }
-  })
+  const rows = medianOverRounds(all)
   table(
     ['task', 'mean', 'p50', 'p99', 'rme'],
     rows.map(r => [r.name, ns(r.mean), ns(r.p50), ns(r.p99), `±${r.rme.toFixed(1)}%`]),

@@ -4,8 +4,12 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 
+import { DEFAULT_ERROR_BUDGET, DEFAULT_REGRESSION } from '../harness/analysis/constants.ts'
 import type { ThinkTime } from '../harness/load/think-time.ts'
+import { formatPlain } from '../harness/report/format.ts'
 import type { LevelsSpec } from '../harness/sweep/levels.ts'
+import { DEFAULT_REFRESH } from '../harness/target/refresher.ts'
+import type { RefreshPolicy } from '../harness/target/refresher.ts'
 import { parseDuration, parseFraction, parseLevels, parseThinkTime } from './durations.ts'
 
 export interface ScaleOptions {
@@ -27,6 +31,8 @@ export interface ScaleOptions {
   thinkTime: ThinkTime
   /** Fraction of operations that are writes (adds of new documents). */
   writeFraction: number
+  /** When writes become visible: a group commit every N ms, every N writes, or per write. */
+  refresh: RefreshPolicy
   sloP99Ms: number | null
   maxErrorRate: number
   seed: number
@@ -48,15 +54,23 @@ export interface CompareOptions {
 
 export type ParsedCommand = ScaleOptions | CompareOptions | { command: 'help'; text: string }
 
-export const SCALE_HELP = `Usage: scale [options]            measure how many concurrent users the engine serves
-       scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression 10%]
+/** A share as a flag value is written: 0.01 → `1%`. */
+function percentFlag(fraction: number): string {
+  return `${formatPlain(fraction * 100)}%`
+}
+
+export const SCALE_HELP = `Usage: vector-native scale [options]    measure how many concurrent users the engine serves
+       vector-native scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression ${percentFlag(DEFAULT_REGRESSION)}]
 
 With no options: generates a 20k-document corpus, builds a hybrid index in a temporary
 directory, sweeps closed-model users 1..32, prints the table and the verdict, and writes
-report.json and report.html to ./reports/scale-<time>/.
+report.json and report.html to ./reports/scale-<time>/. In a clone of the repository the
+same command is: npm run scale -- [options]
 
 Corpus and index
-  --corpus FILE          JSON Lines corpus: {"id": "...", "text": "...", "vector"?: [...]} per line
+  --corpus FILE          your corpus, JSON Lines: one document per line,
+                         {"id": "a1", "text": "...", "vector"?: [0.1, ...], "metadata"?: {...}}
+                         (vectors optional, all of one length; without them the built-in embedder makes them)
   --docs N               size of the generated corpus (default 20000; --quick: 3000)
   --dimensions N         vector dimensions of the built-in embedder (default 256)
   --text-index DIR       text index directory (default: a temporary directory)
@@ -72,12 +86,14 @@ Load
   --ramp-up D            closed model: users start spread over D (default 0)
   --think T              none | 10ms | exp:20ms | uniform:5ms-20ms | pace:100ms (default none)
   --writes P             share of operations that add documents, e.g. 5% (default 0)
+  --refresh R            when writes become visible: 1s (a group commit every second, the
+                         default, as search engines refresh), 500writes, or each (a commit per write)
   --pool N               connection (session) pool size (default: one per user)
   --threads N            UV_THREADPOOL_SIZE for the run (the script restarts itself with it)
   --seed N               seed of the corpus and of every random choice (default 42)
 Verdict
   --slo p99<50ms         latency objective; the sweep stops at the first level that breaks it
-  --max-errors P         error budget (default 1%)
+  --max-errors P         error budget (default ${percentFlag(DEFAULT_ERROR_BUDGET)})
   --threshold EXPR       k6-style pass/fail check, repeatable: 'p99<50ms', 'errors<1%', 'throughput>1000/s'
 Output
   --out DIR              where report.json and report.html go (default ./reports/scale-<time>)
@@ -113,6 +129,21 @@ export function parseSlo(text: string): number {
   return parseDuration(m[1])
 }
 
+/** `--refresh`: `each`, `N writes` / `Nwrites`, or a duration (`1s`, `250ms`). */
+export function parseRefresh(text: string): RefreshPolicy {
+  const t = text.trim()
+  if (t === 'each') return 'every-write'
+  const writes = /^(\d+)\s*writes?$/.exec(t)
+  if (writes) {
+    const n = Number(writes[1])
+    if (n < 1) throw new Error('--refresh needs at least 1 write per commit')
+    return { everyWrites: n }
+  }
+  const ms = parseDuration(t)
+  if (!(ms > 0)) throw new Error('--refresh interval must be longer than 0')
+  return { intervalMs: ms }
+}
+
 /** The flags `scale` accepts (node:util parseArgs), shared by the parser and its type. */
 const SCALE_ARG_CONFIG = {
   allowPositionals: true,
@@ -132,6 +163,7 @@ const SCALE_ARG_CONFIG = {
     'ramp-up': { type: 'string' },
     think: { type: 'string' },
     writes: { type: 'string' },
+    refresh: { type: 'string' },
     pool: { type: 'string' },
     threads: { type: 'string' },
     seed: { type: 'string' },
@@ -162,7 +194,9 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
   if (parsed.positionals[0] === 'compare') {
     if (parsed.positionals.length !== 3) problems.push('compare needs two report files: compare BASE.json NEW.json')
     const regression =
-      v.regression === undefined ? 0.1 : attempt(problems, 'regression', () => parseFraction(v.regression as string))
+      v.regression === undefined
+        ? DEFAULT_REGRESSION
+        : attempt(problems, 'regression', () => parseFraction(v.regression as string))
     if (problems.length > 0) return { command: 'error', problems }
     return {
       command: 'compare',
@@ -208,10 +242,12 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
       : attempt(problems, 'think', () => parseThinkTime(v.think as string))
   const writeFraction =
     v.writes === undefined ? 0 : attempt(problems, 'writes', () => parseFraction(v.writes as string))
+  const refresh =
+    v.refresh === undefined ? DEFAULT_REFRESH : attempt(problems, 'refresh', () => parseRefresh(v.refresh as string))
   const sloP99Ms = v.slo === undefined ? null : attempt(problems, 'slo', () => parseSlo(v.slo as string))
   const maxErrorRate =
     v['max-errors'] === undefined
-      ? 0.01
+      ? DEFAULT_ERROR_BUDGET
       : attempt(problems, 'max-errors', () => parseFraction(v['max-errors'] as string))
   if (durationMs !== undefined && durationMs <= 0) problems.push('--duration must be longer than 0')
 
@@ -239,6 +275,7 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
     rampUpMs: rampUpMs as number,
     thinkTime: thinkTime as ThinkTime,
     writeFraction: writeFraction as number,
+    refresh: refresh as RefreshPolicy,
     sloP99Ms: sloP99Ms as number | null,
     maxErrorRate: maxErrorRate as number,
     seed,

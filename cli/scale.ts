@@ -7,12 +7,26 @@ import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
 import { kernelIsa } from '../engine/index.ts'
-import { ConcurrentBenchmark } from '../harness/benchmark.ts'
-import { compareReports, evaluateThresholds, parseThreshold, renderComparison } from '../harness/report/compare.ts'
+import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
+import type { EngineEnvironment } from '../harness/environment.ts'
+import {
+  compareReports,
+  evaluateThresholds,
+  parseThreshold,
+  renderComparison,
+} from '../harness/report/compare/index.ts'
 import { readReport, writeReports } from '../harness/report/files.ts'
-import { ProgressBar, renderChart, renderLevelTable, renderSummary, shouldColor } from '../harness/report/terminal.ts'
+import { ProgressBar } from '../harness/report/progress.ts'
+import {
+  renderChart,
+  renderLevelTable,
+  renderSummary,
+  renderTimeBreakdown,
+  shouldColor,
+} from '../harness/report/terminal/index.ts'
 import { sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
 import type { UnifiedQuery } from '../harness/target/index.ts'
+import type { ScalabilityReport } from '../harness/sweep/types.ts'
 import type { UnifiedDocument } from '../engine/index.ts'
 import { parseScaleArgs } from './scale-args.ts'
 import type { CompareOptions, ScaleOptions } from './scale-args.ts'
@@ -37,6 +51,15 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)
 }
 
+/** The report with the engine's own facts in its environment (the harness knows no engine). */
+function withEngine(report: ScalabilityReport, engine: EngineEnvironment): ScalabilityReport {
+  return {
+    ...report,
+    environment: { ...report.environment, engine },
+    testResults: report.testResults.map(r => ({ ...r, environment: { ...r.environment, engine } })),
+  }
+}
+
 async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
   // Thresholds are checked before any work, so a typo fails in a second, not after the sweep.
   for (const t of o.thresholds) parseThreshold(t)
@@ -57,7 +80,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     if (report.repaired) log(`the store was repaired on open: ${report.repaired.reason}`)
     for (const problem of report.problems) log(`store: ${problem}`)
 
-    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k })
+    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k, refresh: o.refresh })
     const bench = new ConcurrentBenchmark<string | UnifiedQuery, UnifiedDocument>(target)
     const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
     const progress = new ProgressBar(io.stderr, {
@@ -66,7 +89,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       slo,
     })
     const started = performance.now()
-    const result = await bench.runScalabilityTest({
+    const measured = await bench.runScalabilityTest({
       levels: o.levels,
       model: o.model,
       durationMs: o.durationMs,
@@ -77,9 +100,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       classify: (q, i) => workload.classify(typeof q === 'string' ? { text: q } : q, i),
       selection: { kind: 'zipf', exponent: 1 },
       writes:
-        o.writeFraction > 0
-          ? { fraction: o.writeFraction, makeInsert: (rng, i) => workload.makeDocument(rng, i) }
-          : undefined,
+        o.writeFraction > 0 ? { fraction: o.writeFraction, makeInsert: rng => workload.makeDocument(rng) } : undefined,
       seed: o.seed,
       poolSize: o.poolSize ?? 'level',
       poolFactory: sessionFactory(workload.system),
@@ -87,12 +108,16 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       ...progress.hooks(),
     })
     progress.done()
+    await target.close()
+    const result = withEngine(measured, { kernelIsa: kernelIsa() })
     log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
     const outDir = resolve(io.cwd, o.outDir ?? join('reports', `scale-${timestamp()}`))
     const files = await writeReports(result, outDir)
     const width = io.stdout.columns ? io.stdout.columns - 1 : 100
     io.stdout.write(`\n${renderLevelTable(result, { color, width })}\n\n`)
+    const breakdown = renderTimeBreakdown(result, { color })
+    if (breakdown) io.stdout.write(`${breakdown}\n\n`)
     io.stdout.write(`${renderChart(result, { color, width })}\n\n`)
     io.stdout.write(
       `${renderSummary(result, { color, width, files: { 'report.json': files.json, 'report.html': files.html } })}\n`,

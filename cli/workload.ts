@@ -2,6 +2,7 @@
  * The main job's workload: a corpus (generated or a user's JSON Lines) indexed into a
  * UnifiedSearchSystem, and the queries to send.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,8 +30,12 @@ export interface Workload {
   queries: UnifiedQuery[]
   /** Label per query for per-class statistics. */
   classify: (query: UnifiedQuery, index: number) => string
-  /** Documents for the write mix: new ids, texts drawn from the corpus. */
-  makeDocument: (rng: Rng, i: number) => UnifiedDocument
+  /**
+   * Documents for the write mix: texts drawn from the corpus (seeded), ids unique across the
+   * sweep's levels and across runs on the same store (a run tag and a counter, not the
+   * harness's per-level sequence number, which restarts at every level).
+   */
+  makeDocument: (rng: Rng) => UnifiedDocument
   description: string
   indexing: { documents: number; seconds: number }
   textIndexPath: string
@@ -61,7 +66,20 @@ export async function prepareWorkload(o: WorkloadOptions, log: (line: string) =>
   const cleanup = async (): Promise<void> => {
     if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true })
   }
+  try {
+    return await buildWorkload(o, log, { textIndexPath, vectorDbPath, cleanup })
+  } catch (error) {
+    // A bad corpus file (or a failed open) leaves no temporary directory behind.
+    await cleanup()
+    throw error
+  }
+}
 
+async function buildWorkload(
+  o: WorkloadOptions,
+  log: (line: string) => void,
+  { textIndexPath, vectorDbPath, cleanup }: Pick<Workload, 'textIndexPath' | 'vectorDbPath' | 'cleanup'>,
+): Promise<Workload> {
   let docs: UnifiedDocument[]
   let texts: string[]
   let labels: string[]
@@ -102,11 +120,13 @@ export async function prepareWorkload(o: WorkloadOptions, log: (line: string) =>
   const queries: UnifiedQuery[] = texts.map(text => ({ text, mode: o.mode }))
   const classOf = new Map(queries.map((q, i) => [q, labels[i]]))
   const pool = docs.map(d => d.text)
+  const runTag = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+  let writes = 0
   return {
     system,
     queries,
     classify: q => `${q.mode ?? o.mode}:${classOf.get(q) ?? 'query'}`,
-    makeDocument: (rng, i) => ({ id: `scale-write-${o.seed}-${i}`, text: pool[rng.nextInt(pool.length)] }),
+    makeDocument: rng => ({ id: `scale-write-${runTag}-${writes++}`, text: pool[rng.nextInt(pool.length)] }),
     description,
     indexing: { documents: before.docCount === 0 ? docs.length : 0, seconds },
     textIndexPath,

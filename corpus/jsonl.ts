@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline'
 
 import { z } from 'zod'
 
+import { ErrorCodes, codedError } from '../errors.ts'
+
 export const CorpusLineSchema = z.strictObject({
   id: z.string().min(1, 'id must be a non-empty string'),
   text: z.string().min(1, 'text must be a non-empty string'),
@@ -55,14 +57,10 @@ export async function loadJsonlCorpus(path: string, options: { maxProblems?: num
     if (problems.length >= maxProblems) break
   }
   if (problems.length > 0) {
-    const error = new Error(`${path}: invalid corpus:\n  ${problems.join('\n  ')}`) as Error & { code: string }
-    error.code = 'ERR_INVALID_ARGUMENT'
-    throw error
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${path}: invalid corpus:\n  ${problems.join('\n  ')}`)
   }
   if (docs.length === 0) {
-    const error = new Error(`${path}: the corpus has no documents`) as Error & { code: string }
-    error.code = 'ERR_INVALID_ARGUMENT'
-    throw error
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${path}: the corpus has no documents`)
   }
   return docs
 }

@@ -1,7 +1,7 @@
 /** The engine's public surface: indexes, their options, errors, and native diagnostics. */
 export { FlatIndex, HnswIndex, loadIndex } from './vector-index.ts'
 export { MAX_UNIFIED_K, SearchSession, UnifiedSearchSystem } from './unified-search.ts'
-export { ERROR_CODES, codedError, isCodedError } from './errors.ts'
+export { ERROR_CODES, codedError, isCodedError } from '../errors.ts'
 export { MAX_DIMENSIONS, MAX_K } from './options.ts'
 export { distance, kernelIsa, nativeThreadStats, noopAsync } from './native.ts'
 
@@ -18,6 +18,9 @@ export type {
   UnifiedStats,
   VectorIndexKind,
 } from './unified-search.ts'
-export type { CodedError, ErrorCode } from './errors.ts'
+export type { CodedError, ErrorCode } from '../errors.ts'
 export type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
 export type { NativeThreadStats } from './native.ts'
+export { nativeToPerformanceMs } from './timing.ts'
+export type { CallTiming, CallTimingListener } from './timing.ts'
+export type { WriteOptions } from './options.ts'

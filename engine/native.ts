@@ -11,6 +11,7 @@ export {
   NativeVectorIndex,
   distance,
   kernelIsa,
+  nativeClockNs,
   nativeThreadStats,
   noopAsync,
 } from '@acme/vector-native/binding'

@@ -1,6 +1,8 @@
 /** zod schemas of the engine's options: validated here, and again in Rust. */
 import { z } from 'zod'
 
+import { CallTimingListenerSchema } from './timing.ts'
+
 export const MetricSchema = z.enum(['cosine', 'l2', 'dot'])
 export type Metric = z.infer<typeof MetricSchema>
 
@@ -45,6 +47,8 @@ export const SearchOptionsSchema = z.strictObject({
   filter: IdListSchema.optional(),
   /** Cancels the search if it has not started on the thread pool yet. */
   signal: z.instanceof(AbortSignal).optional(),
+  /** Called with the call's timing (queued, started, finished, resumed, worker CPU) once it resolves. */
+  timing: CallTimingListenerSchema.optional(),
 })
 export type SearchOptions = z.input<typeof SearchOptionsSchema>
 
@@ -52,6 +56,13 @@ export const SignalOptionsSchema = z.strictObject({
   signal: z.instanceof(AbortSignal).optional(),
 })
 export type SignalOptions = z.input<typeof SignalOptionsSchema>
+
+/** Options of a write that may be timed (`add`, `commit`). */
+export const WriteOptionsSchema = SignalOptionsSchema.extend({
+  /** Called with the call's timing once it resolves. */
+  timing: CallTimingListenerSchema.optional(),
+})
+export type WriteOptions = z.input<typeof WriteOptionsSchema>
 
 /** Ids as a caller may give them. */
 export type Ids = readonly number[] | Float64Array | Uint32Array | Int32Array

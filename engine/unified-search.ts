@@ -8,7 +8,7 @@
  */
 import { z } from 'zod'
 
-import { codedError, parseOptions, withSignal } from './errors.ts'
+import { ErrorCodes, codedError, parseOptions, withSignal } from '../errors.ts'
 import { NativeUnifiedSearchSystem } from './native.ts'
 import type {
   HybridHit,
@@ -19,6 +19,9 @@ import type {
   UnifiedStats,
 } from './native.ts'
 import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
+import type { WriteOptions } from './options.ts'
+import { CallTimingListenerSchema, timed } from './timing.ts'
+import type { CallTimingListener } from './timing.ts'
 
 export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
 
@@ -99,6 +102,8 @@ export const UnifiedSearchOptionsSchema = z.strictObject({
   /** HNSW beam width of the vector leg. */
   ef: int(1, 1_000_000).optional(),
   signal: z.instanceof(AbortSignal).optional(),
+  /** Called with the native call's timing (queued, started, finished, resumed, worker CPU) once it resolves. */
+  timing: CallTimingListenerSchema.optional(),
 })
 export type UnifiedSearchOptions = z.input<typeof UnifiedSearchOptionsSchema>
 
@@ -108,10 +113,10 @@ async function nativeQuery(
   options: UnifiedSearchOptions | undefined,
   embed: Embedder | null,
   dimensions: number,
-): Promise<{ query: NativeQuery; signal?: AbortSignal }> {
+): Promise<{ query: NativeQuery; signal?: AbortSignal; timing?: CallTimingListener }> {
   if (typeof text !== 'string')
     throw codedError(
-      'ERR_INVALID_ARGUMENT',
+      ErrorCodes.INVALID_ARGUMENT,
       'the query must be a string (it may be empty in vector mode when a vector is given)',
     )
   const o = options === undefined ? {} : parseOptions(UnifiedSearchOptionsSchema, options, 'search options')
@@ -119,9 +124,10 @@ async function nativeQuery(
   const hasText = text.trim().length > 0
   let vector =
     o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
-  if (mode === 'text' && !hasText) throw codedError('ERR_INVALID_ARGUMENT', 'a text search needs a non-empty query')
+  if (mode === 'text' && !hasText)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, 'a text search needs a non-empty query')
   if (!hasText && vector === undefined)
-    throw codedError('ERR_INVALID_ARGUMENT', `a ${mode} search needs a non-empty query text or a vector`)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `a ${mode} search needs a non-empty query text or a vector`)
   if (vector === undefined && mode !== 'text' && embed !== null) {
     vector = (await embedOne(embed, text, dimensions)) as Float32Array<ArrayBuffer>
   }
@@ -130,7 +136,7 @@ async function nativeQuery(
   if (vector !== undefined) {
     if (vector.length !== dimensions)
       throw codedError(
-        'ERR_DIMENSION_MISMATCH',
+        ErrorCodes.DIMENSION_MISMATCH,
         `the query vector has ${vector.length} dimensions, the store has ${dimensions}`,
       )
     query.vector = vector
@@ -140,7 +146,7 @@ async function nativeQuery(
   if (o.alpha !== undefined) query.alpha = o.alpha
   if (o.candidates !== undefined) query.candidates = o.candidates
   if (o.ef !== undefined) query.ef = o.ef
-  return { query, signal: o.signal }
+  return { query, signal: o.signal, timing: o.timing }
 }
 
 async function embedOne(embed: Embedder, text: string, dimensions: number): Promise<Float32Array> {
@@ -153,11 +159,11 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
   try {
     out = await embed(texts)
   } catch (error) {
-    throw codedError('ERR_INVALID_ARGUMENT', `the embedder failed: ${(error as Error).message}`, error)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `the embedder failed: ${(error as Error).message}`, error)
   }
   if (!Array.isArray(out) || out.length !== texts.length) {
     throw codedError(
-      'ERR_INVALID_ARGUMENT',
+      ErrorCodes.INVALID_ARGUMENT,
       `the embedder returned ${Array.isArray(out) ? out.length : typeof out} vectors for ${texts.length} texts`,
     )
   }
@@ -165,7 +171,7 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
     const vector = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
     if (vector.length !== dimensions)
       throw codedError(
-        'ERR_DIMENSION_MISMATCH',
+        ErrorCodes.DIMENSION_MISMATCH,
         `the embedder's vector ${i} has ${vector.length} dimensions, the store has ${dimensions}`,
       )
     return vector
@@ -185,9 +191,9 @@ export class SearchSession {
 
   /** Searches exactly like `UnifiedSearchSystem.search`. */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
-    if (this.#native.closed) throw codedError('ERR_CLOSED', 'the session is closed')
-    const { query, signal } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
-    return withSignal(signal, s => this.#native.search(query, s))
+    if (this.#native.closed) throw codedError(ErrorCodes.CLOSED, 'the session is closed')
+    const { query, signal, timing } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
+    return timed(timing, stamps => withSignal(signal, s => this.#native.search(query, s, stamps)))
   }
 
   /** The committed generation the session's last search saw. */
@@ -269,17 +275,17 @@ export class UnifiedSearchSystem {
    * (within the batch, committed, or pending) are refused with ERR_DUPLICATE_ID: delete first
    * to replace a document.
    */
-  async add(docs: readonly UnifiedDocument[], options?: { signal?: AbortSignal }): Promise<number> {
+  async add(docs: readonly UnifiedDocument[], options?: WriteOptions): Promise<number> {
     if (!Array.isArray(docs) || docs.length === 0)
-      throw codedError('ERR_INVALID_ARGUMENT', 'add needs a non-empty array of documents')
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, 'add needs a non-empty array of documents')
     const d = this.dimensions
     const native = docs.map((doc, i) => {
       if (doc === null || typeof doc !== 'object')
-        throw codedError('ERR_INVALID_ARGUMENT', `document ${i} is not an object`)
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i} is not an object`)
       if (typeof doc.id !== 'string' || doc.id.length === 0)
-        throw codedError('ERR_INVALID_ARGUMENT', `document ${i}: id must be a non-empty string`)
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i}: id must be a non-empty string`)
       if (typeof doc.text !== 'string')
-        throw codedError('ERR_INVALID_ARGUMENT', `document ${JSON.stringify(doc.id)}: text must be a string`)
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${JSON.stringify(doc.id)}: text must be a string`)
       const vector =
         doc.vector === undefined
           ? undefined
@@ -288,7 +294,7 @@ export class UnifiedSearchSystem {
             : Float32Array.from(doc.vector)
       if (vector !== undefined && vector.length !== d) {
         throw codedError(
-          'ERR_DIMENSION_MISMATCH',
+          ErrorCodes.DIMENSION_MISMATCH,
           `document ${JSON.stringify(doc.id)} has a vector of ${vector.length} dimensions, the store has ${d}`,
         )
       }
@@ -312,20 +318,20 @@ export class UnifiedSearchSystem {
         })
       }
     }
-    return withSignal(options?.signal, s => this.#native.add(native, s))
+    return timed(options?.timing, stamps => withSignal(options?.signal, s => this.#native.add(native, s, stamps)))
   }
 
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
   delete(ids: readonly string[], options?: { signal?: AbortSignal }): Promise<number> {
     if (!Array.isArray(ids) || ids.length === 0 || ids.some(id => typeof id !== 'string')) {
-      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'delete needs a non-empty array of string ids'))
+      return Promise.reject(codedError(ErrorCodes.INVALID_ARGUMENT, 'delete needs a non-empty array of string ids'))
     }
     return withSignal(options?.signal, s => this.#native.delete([...ids], s))
   }
 
   /** Makes buffered writes durable and visible to searches. Resolves to the new generation. */
-  commit(options?: { signal?: AbortSignal }): Promise<number> {
-    return withSignal(options?.signal, s => this.#native.commit(s))
+  commit(options?: WriteOptions): Promise<number> {
+    return timed(options?.timing, stamps => withSignal(options?.signal, s => this.#native.commit(s, stamps)))
   }
 
   /** Drops buffered writes. Resolves to how many operations were dropped. */
@@ -341,7 +347,7 @@ export class UnifiedSearchSystem {
    */
   async embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
     if (!Array.isArray(texts) || texts.some(t => typeof t !== 'string')) {
-      throw codedError('ERR_INVALID_ARGUMENT', 'embed needs an array of strings')
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, 'embed needs an array of strings')
     }
     const d = this.dimensions
     const custom = this.embedder
@@ -356,8 +362,8 @@ export class UnifiedSearchSystem {
    * `vector`, or of the embedded text) or `'hybrid'` (both, fused by RRF or linearly).
    */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
-    const { query, signal } = await nativeQuery(text, options, this.embedder, this.dimensions)
-    return withSignal(signal, s => this.#native.search(query, s))
+    const { query, signal, timing } = await nativeQuery(text, options, this.embedder, this.dimensions)
+    return timed(timing, stamps => withSignal(signal, s => this.#native.search(query, s, stamps)))
   }
 
   /** A committed document by id, or null. */
@@ -366,7 +372,7 @@ export class UnifiedSearchSystem {
     options?: { signal?: AbortSignal },
   ): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
     if (typeof id !== 'string' || id.length === 0)
-      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
+      return Promise.reject(codedError(ErrorCodes.INVALID_ARGUMENT, 'id must be a non-empty string'))
     return withSignal(options?.signal, s => this.#native.get(id, s)).then(doc =>
       doc === null
         ? null

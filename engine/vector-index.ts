@@ -4,7 +4,7 @@
  * Every method that can take more than a millisecond returns a Promise and runs on libuv's
  * thread pool; `...Sync` forms exist for small calls and block the event loop while they run.
  */
-import { abortError, codedError, parseOptions, withSignal } from './errors.ts'
+import { ErrorCodes, abortError, codedError, parseOptions, withSignal } from '../errors.ts'
 import { NativeVectorIndex } from './native.ts'
 import type { BatchSearchResult, NativeSearchOptions } from './native.ts'
 import {
@@ -13,8 +13,19 @@ import {
   MAX_K,
   SearchOptionsSchema,
   SignalOptionsSchema,
+  WriteOptionsSchema,
 } from './options.ts'
-import type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
+import type {
+  FlatIndexOptions,
+  HnswIndexOptions,
+  Ids,
+  Metric,
+  SearchOptions,
+  SignalOptions,
+  WriteOptions,
+} from './options.ts'
+import { timed } from './timing.ts'
+import type { CallTimingListener } from './timing.ts'
 
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
@@ -45,7 +56,7 @@ function toBatchHits(result: BatchSearchResult): SearchHit[][] {
 function toIdArray(ids: Ids, what: string): Float64Array {
   if (ids instanceof Float64Array) return ids
   if (!Array.isArray(ids) && !(ids instanceof Uint32Array) && !(ids instanceof Int32Array)) {
-    throw codedError('ERR_INVALID_ARGUMENT', `${what} must be an array of integer ids or a typed array`)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} must be an array of integer ids or a typed array`)
   }
   return Float64Array.from(ids as ArrayLike<number>)
 }
@@ -57,13 +68,13 @@ function toVectorArray(
 ): Float32Array {
   if (vectors instanceof Float32Array) return vectors
   if (!Array.isArray(vectors)) {
-    throw codedError('ERR_INVALID_ARGUMENT', `${what} must be a Float32Array (row-major) or an array of vectors`)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a Float32Array (row-major) or an array of vectors`)
   }
   const flat = new Float32Array(vectors.length * dimensions)
   vectors.forEach((row: ArrayLike<number>, i: number) => {
     if (row.length !== dimensions) {
       throw codedError(
-        'ERR_DIMENSION_MISMATCH',
+        ErrorCodes.DIMENSION_MISMATCH,
         `${what}[${i}] has ${row.length} components; the index has ${dimensions} dimensions`,
       )
     }
@@ -74,7 +85,7 @@ function toVectorArray(
 
 function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
-    throw codedError('ERR_INVALID_ARGUMENT', `k must be an integer from 1 to ${MAX_K}, got ${k}`)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `k must be an integer from 1 to ${MAX_K}, got ${k}`)
   }
 }
 
@@ -130,13 +141,14 @@ abstract class VectorIndexBase {
   add(
     ids: Ids,
     vectors: Float32Array | readonly (readonly number[] | Float32Array)[],
-    options?: SignalOptions,
+    options?: WriteOptions,
   ): Promise<void> {
     try {
-      const signal = signalOf(options)
+      const parsed = options === undefined ? undefined : parseOptions(WriteOptionsSchema, options, 'options')
+      if (parsed?.signal?.aborted) throw abortError(parsed.signal)
       const idArray = toIdArray(ids, 'ids')
       const data = toVectorArray(vectors, this.dimensions, 'vectors')
-      return withSignal(signal, s => this.native.add(idArray, data, s))
+      return timed(parsed?.timing, stamps => withSignal(parsed?.signal, s => this.native.add(idArray, data, s, stamps)))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -168,8 +180,10 @@ abstract class VectorIndexBase {
     try {
       const vector = this.queryVector(query)
       checkK(k)
-      const { native, signal } = this.searchOptions(options)
-      return withSignal(signal, s => this.native.search(vector, k, native, s)).then(toHits)
+      const { native, signal, timing } = this.searchOptions(options)
+      return timed(timing, stamps => withSignal(signal, s => this.native.search(vector, k, native, s, stamps))).then(
+        toHits,
+      )
     } catch (error) {
       return Promise.reject(error)
     }
@@ -195,7 +209,7 @@ abstract class VectorIndexBase {
       const data = toVectorArray(queries, this.dimensions, 'queries')
       if (data.length === 0 || data.length % this.dimensions !== 0) {
         throw codedError(
-          'ERR_DIMENSION_MISMATCH',
+          ErrorCodes.DIMENSION_MISMATCH,
           `queries hold ${data.length} values, not a positive multiple of ${this.dimensions} dimensions`,
         )
       }
@@ -211,7 +225,7 @@ abstract class VectorIndexBase {
   save(path: string, options?: SignalOptions): Promise<void> {
     try {
       if (typeof path !== 'string' || path.length === 0) {
-        throw codedError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string')
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, 'path must be a non-empty string')
       }
       const signal = signalOf(options)
       return withSignal(signal, s => this.native.save(path, s))
@@ -223,11 +237,11 @@ abstract class VectorIndexBase {
   private queryVector(query: Float32Array | readonly number[]): Float32Array {
     const vector = query instanceof Float32Array ? query : Array.isArray(query) ? Float32Array.from(query) : null
     if (vector === null) {
-      throw codedError('ERR_INVALID_ARGUMENT', 'query must be a Float32Array or an array of numbers')
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, 'query must be a Float32Array or an array of numbers')
     }
     if (vector.length !== this.dimensions) {
       throw codedError(
-        'ERR_DIMENSION_MISMATCH',
+        ErrorCodes.DIMENSION_MISMATCH,
         `query has ${vector.length} components; the index has ${this.dimensions} dimensions`,
       )
     }
@@ -237,14 +251,15 @@ abstract class VectorIndexBase {
   private searchOptions(options: SearchOptions | undefined): {
     native: NativeSearchOptions | undefined
     signal: AbortSignal | undefined
+    timing: CallTimingListener | undefined
   } {
-    if (options === undefined) return { native: undefined, signal: undefined }
+    if (options === undefined) return { native: undefined, signal: undefined, timing: undefined }
     const parsed = parseOptions(SearchOptionsSchema, options, 'search options')
     if (parsed.signal?.aborted) throw abortError(parsed.signal)
     const native: NativeSearchOptions = {}
     if (parsed.ef !== undefined) native.ef = parsed.ef
     if (parsed.filter !== undefined) native.filter = toIdArray(parsed.filter, 'filter')
-    return { native, signal: parsed.signal }
+    return { native, signal: parsed.signal, timing: parsed.timing }
   }
 }
 
@@ -260,7 +275,7 @@ export class FlatIndex extends VectorIndexBase {
     const index = await loadIndex(path, options)
     if (!(index instanceof FlatIndex)) {
       throw codedError(
-        'ERR_INVALID_ARGUMENT',
+        ErrorCodes.INVALID_ARGUMENT,
         `${path} holds an ${index.kind} index, not a flat one: use loadIndex or HnswIndex.load`,
       )
     }
@@ -291,7 +306,7 @@ export class HnswIndex extends VectorIndexBase {
     const index = await loadIndex(path, options)
     if (!(index instanceof HnswIndex)) {
       throw codedError(
-        'ERR_INVALID_ARGUMENT',
+        ErrorCodes.INVALID_ARGUMENT,
         `${path} holds a ${index.kind} index, not an HNSW one: use loadIndex or FlatIndex.load`,
       )
     }
@@ -301,7 +316,7 @@ export class HnswIndex extends VectorIndexBase {
   /** Construction and search parameters. */
   get params(): { m: number; efConstruction: number; efSearch: number; seed: number } {
     const p = this.native.hnswParams
-    if (p == null) throw codedError('ERR_INTERNAL', 'HNSW index without parameters')
+    if (p == null) throw codedError(ErrorCodes.INTERNAL, 'HNSW index without parameters')
     return { m: p.m!, efConstruction: p.efConstruction!, efSearch: p.efSearch!, seed: p.seed! }
   }
 
@@ -312,7 +327,7 @@ export class HnswIndex extends VectorIndexBase {
 
   set efSearch(ef: number) {
     if (!Number.isInteger(ef) || ef < 1 || ef > 1_000_000) {
-      throw codedError('ERR_INVALID_ARGUMENT', `efSearch must be an integer from 1 to 1000000, got ${ef}`)
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, `efSearch must be an integer from 1 to 1000000, got ${ef}`)
     }
     this.native.setEfSearch(ef)
   }
@@ -328,7 +343,7 @@ export class HnswIndex extends VectorIndexBase {
 /** Opens any index file written by `save`, flat or HNSW (read from the file's header). */
 export async function loadIndex(path: string, options?: SignalOptions): Promise<FlatIndex | HnswIndex> {
   if (typeof path !== 'string' || path.length === 0) {
-    throw codedError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string')
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, 'path must be a non-empty string')
   }
   const signal = signalOf(options)
   const native = await withSignal(signal, s => NativeVectorIndex.load(path, s))

@@ -1,10 +1,11 @@
 /**
- * The load-testing harness: engine-independent. Drives any {@link SearchTarget} with a closed
- * or open load model, measures it with HDR histograms (coordinated omission corrected), and
- * watches it for deadlocks, stalls and a blocked event loop.
+ * `@acme/vector-native/harness`: the load-testing harness, engine-independent (importing it
+ * loads no native addon). Drives any {@link SearchTarget} with a closed or open load model,
+ * measures it with HDR histograms (coordinated omission corrected), watches it for deadlocks,
+ * stalls and a blocked event loop, and sweeps load levels into a scalability report.
  *
  * ```ts
- * import { ConcurrentBenchmark } from './harness/index.ts'
+ * import { ConcurrentBenchmark } from '@acme/vector-native/harness'
  * const bench = new ConcurrentBenchmark(target)
  * const result = await bench.runConcurrentTest({
  *   load: { model: 'closed', users: 16, durationMs: 30_000, warmUpMs: 5_000, rampUp: { durationMs: 5_000 } },
@@ -15,14 +16,29 @@
  * console.log(result.responseTime.p99, result.requestsPerSecond, result.measurementWarnings)
  * ```
  */
-export { ConcurrentBenchmark, ConcurrentTestOptionsSchema, validateConcurrentTestOptions } from './benchmark.ts'
+// The benchmark, its options and result.
+export { ConcurrentBenchmark } from './run/benchmark.ts'
+export { ConcurrentTestOptionsSchema, validateConcurrentTestOptions } from './run/options.ts'
+export { ConcurrentTestResultSchema } from './result-schema.ts'
+export { collectEnvironment } from './environment.ts'
+export { ConfigError, ErrorCodes, HarnessError, errorCodeOf } from '../errors.ts'
+// Sweeps and the report they produce.
+export { runScalabilityTest } from './sweep/sweep.ts'
+export { LevelsSchema, expandLevels, refineBetween } from './sweep/levels.ts'
+export { levelMeasurement } from './sweep/measure.ts'
+export {
+  LevelRowSchema,
+  ScalabilityReportSchema,
+  parseScalabilityReport,
+  scalabilityReportJsonSchema,
+} from './sweep/schema.ts'
+export { REPORT_SCHEMA_VERSION } from './sweep/types.ts'
+// Pool and detector.
 export { ConnectionPool } from './pool.ts'
 export { DeadlockDetector, TrackedOp } from './detector/detector.ts'
 export { HarnessLock } from './detector/lock.ts'
 export { analyzeWaitFor } from './detector/wait-for-graph.ts'
-export { ConfigError, ErrorCodes, HarnessError, errorCodeOf } from './errors.ts'
-export { collectEnvironment, readPackageVersion, uvThreadpoolSize } from './environment.ts'
-export { ConcurrentTestResultSchema } from './result-schema.ts'
+// Load models: each plans from its config alone, and runs through a LoadDriver.
 export {
   CLOSED_MODEL,
   ClosedModelConfigSchema,
@@ -30,7 +46,6 @@ export {
   planClosedModel,
   resolveClosedModel,
   runClosedModel,
-  userStartOffsets,
   validateClosedModel,
 } from './load/closed.ts'
 export {
@@ -48,17 +63,11 @@ export {
 } from './load/open.ts'
 export { DEFAULT_LATE_THRESHOLD_MS, Outcome } from './load/driver.ts'
 export { getLoadModel, loadModelNames, loadModels } from './load/models.ts'
-export { Rng, Streams, deriveSeed, mix32 } from './load/rng.ts'
-export {
-  QuerySelectionSchema,
-  querySequence,
-  searchCdf,
-  selectorFactory,
-  zipfCdf,
-  zipfProbabilities,
-} from './load/selection.ts'
-export { ThinkTimeSchema, meanThinkMs, sampleThinkMs } from './load/think-time.ts'
-export { LatencyHistogram, emptySummary, histogramBackend, mergeHistograms } from './metrics/histogram.ts'
+export { Rng } from './load/rng.ts'
+export { QuerySelectionSchema, querySequence, zipfProbabilities } from './load/selection.ts'
+export { ThinkTimeSchema, meanThinkMs } from './load/think-time.ts'
+// Metrics.
+export { LatencyHistogram, histogramBackend, mergeHistograms } from './metrics/histogram.ts'
 export {
   LITTLES_LAW_TOLERANCE,
   TimeWeightedGauge,
@@ -82,6 +91,10 @@ export type {
   WorkerThreadStats,
   WriteMix,
 } from './types.ts'
+export type { HarnessErrorCode } from '../errors.ts'
+export type { EnvironmentInfo } from './environment.ts'
+export type { LevelsSpec } from './sweep/levels.ts'
+export type { LevelRow, LevelRunner, ScalabilityReport, ScalabilityTestOptions } from './sweep/types.ts'
 export type {
   AcquireOptions,
   ConnectionPoolOptions,
@@ -105,13 +118,11 @@ export type {
 } from './detector/detector.ts'
 export type { LockAcquireOptions, LockStats } from './detector/lock.ts'
 export type { DeadlockAnalysis, WaitForEdge, WaitForResource } from './detector/wait-for-graph.ts'
-export type { EnvironmentInfo } from './environment.ts'
 export type { ClosedModelConfig, ClosedModelPlan, RampUp, ResolvedClosedModelConfig } from './load/closed.ts'
 export type { ArrivalStage, OpenModelConfig, OpenModelPlan, ResolvedOpenModelConfig } from './load/open.ts'
-export type { LoadDriver, LoadModel, MeasurementWindow } from './load/driver.ts'
-export type { LoadModelConfig, ResolvedLoadModelConfig } from './load/models.ts'
+export type { LevelSettings, LoadDriver, LoadModel, MeasurementWindow, WindowMeasures } from './load/driver.ts'
+export type { AnyLoadModel, LoadModelConfig, ResolvedLoadModelConfig } from './load/models.ts'
 export type { QuerySelection, QuerySelector } from './load/selection.ts'
 export type { ThinkTime } from './load/think-time.ts'
 export type { LatencySummary } from './metrics/histogram.ts'
 export type { LittlesLawCheck } from './metrics/stats.ts'
-export type { HarnessErrorCode } from './errors.ts'

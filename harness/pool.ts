@@ -12,7 +12,7 @@
  *   time-weighted mean of the leased count over the stats window (since construction or
  *   {@link ConnectionPool.resetStats}); wait times are kept in an HDR histogram.
  */
-import { ErrorCodes, HarnessError } from './errors.ts'
+import { ErrorCodes, HarnessError } from '../errors.ts'
 import { LatencyHistogram, emptySummary } from './metrics/histogram.ts'
 import type { LatencySummary } from './metrics/histogram.ts'
 import { TimeWeightedGauge } from './metrics/stats.ts'
@@ -514,7 +514,7 @@ export class ConnectionPool<T = { id: number }> {
           w.reject(
             err instanceof Error
               ? err
-              : new HarnessError('ERR_POOL_CREATE', `creating a resource for ${this.name} failed: ${String(err)}`),
+              : new HarnessError(ErrorCodes.POOL_CREATE, `creating a resource for ${this.name} failed: ${String(err)}`),
           )
         }
         this.#dispatch()

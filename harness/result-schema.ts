@@ -3,6 +3,8 @@
  * (reports, baselines, CI artefacts). Typed against the interface, so the two cannot drift.
  */
 import { z } from 'zod'
+import { BOTTLENECK_RESOURCES } from './analysis/bottleneck.ts'
+import { KERNEL_CPU_FLAGS } from './environment.ts'
 import type { ConcurrentTestResult } from './types.ts'
 
 const count = z.number().int().nonnegative()
@@ -12,12 +14,16 @@ const ms = z.number().nonnegative()
 export const EnvironmentInfoSchema = z.strictObject({
   cpuModel: z.string(),
   cores: z.number().int().positive(),
+  cpuFlags: z.array(z.enum(KERNEL_CPU_FLAGS)).nullable(),
   uvThreadpoolSize: z.number().int().positive(),
   nodeVersion: z.string(),
+  v8Version: z.string(),
   platform: z.string(),
   arch: z.string(),
   packageVersion: z.string().nullable(),
+  gitRevision: z.string().nullable(),
   histogramBackend: z.enum(['wasm', 'js']),
+  engine: z.strictObject({ kernelIsa: z.string() }).nullable(),
 })
 
 export const LatencySummarySchema = z.strictObject({
@@ -46,6 +52,48 @@ export const ConnectionPoolStatsSchema = z.strictObject({
   created: count,
   destroyed: count,
   windowMs: ms,
+})
+
+const percent = z.number().min(0).max(100)
+const part = z.strictObject({ mean: z.number(), p50: ms, p99: ms })
+
+/** {@link TimeBreakdown}: `other` may be slightly negative (clock calibration), so its mean is any number. */
+export const TimeBreakdownSchema = z.strictObject({
+  scheduleDelay: part,
+  poolWait: part,
+  nativeQueue: part,
+  nativeRun: part,
+  delivery: part,
+  other: part,
+  nativeRunCpu: part,
+  requests: count,
+  requestsWithNativeStamps: count,
+  coverage: z.enum(['engine', 'harness', 'mixed']),
+})
+
+export const CpuAttributionSchema = z.strictObject({
+  cores: z.number().int().positive(),
+  machineBusy: percent,
+  mainThread: percent.nullable(),
+  engineThreads: percent,
+  otherThreads: percent.nullable(),
+  otherProcesses: percent,
+  eventLoopUtilization: z.number().min(0).max(1),
+  mainThreadSource: z.enum(['thread-clock', 'procfs', 'unavailable']),
+})
+
+export const BottleneckSchema = z.strictObject({
+  resource: z.enum(BOTTLENECK_RESOURCES),
+  share: z.number().min(0),
+  evidence: z.string(),
+})
+
+export const WriteVisibilitySchema = z.strictObject({
+  policy: z.string(),
+  commits: count,
+  failedCommits: count,
+  waiting: count,
+  lag: LatencySummarySchema,
 })
 
 export const ThreadPerformanceSchema = z.strictObject({
@@ -200,6 +248,10 @@ export const ConcurrentTestResultSchema = z.strictObject({
   mainThreadCpuMs: ms,
   mainThreadCpuScope: z.enum(['thread', 'process']),
   processCpuMs: ms,
+  timeBreakdown: TimeBreakdownSchema,
+  cpu: CpuAttributionSchema,
+  bottleneck: BottleneckSchema,
+  writeVisibility: WriteVisibilitySchema.nullable(),
   environment: EnvironmentInfoSchema.extend({
     loadModel: z.enum(['closed', 'open']),
     seed: z.number().int().nonnegative(),

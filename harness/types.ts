@@ -9,7 +9,10 @@ import type { Rng } from './load/rng.ts'
 import type { QuerySelection } from './load/selection.ts'
 import type { LatencySummary } from './metrics/histogram.ts'
 import type { LittlesLawCheck } from './metrics/stats.ts'
+import type { CpuAttribution } from './metrics/cpu.ts'
+import type { NativeCallTiming, TimeBreakdown } from './metrics/time-breakdown.ts'
 import type { ConnectionPool, ConnectionPoolStats, ResourceFactory } from './pool.ts'
+import type { Bottleneck } from './analysis/bottleneck.ts'
 
 /** Options passed with every call to a target. */
 export interface TargetCallOptions {
@@ -22,6 +25,12 @@ export interface TargetCallOptions {
   signal: AbortSignal
   /** The pooled resource leased for this request. */
   connection?: unknown
+  /**
+   * For targets backed by native calls that time themselves (the engine): pass it to each
+   * call (e.g. the engine's `timing` option) so the request's time splits into native queue,
+   * run and delivery (`ConcurrentTestResult.timeBreakdown`). Optional to use.
+   */
+  readonly onNativeCall?: (timing: NativeCallTiming) => void
 }
 
 /** CPU use of one native worker thread, as reported by the target. */
@@ -43,6 +52,25 @@ export interface SearchTarget<Q = unknown, D = unknown> {
    * at the start of the measurement window (result discarded) and at its end.
    */
   drainThreadStats?(): NativeThreadStat[]
+  /**
+   * For targets whose writes become visible on a commit: commits and visibility lag since the
+   * previous call (and reset by it). Called like `drainThreadStats`.
+   */
+  drainWriteVisibility?(): WriteVisibility
+}
+
+/** How a target's acknowledged writes became visible to searches over a window. */
+export interface WriteVisibility {
+  /** The refresh policy, in words (e.g. 'a commit every 1000 ms'). */
+  policy: string
+  /** Commits that made writes visible. */
+  commits: number
+  /** Commits that failed (their writes wait for the next). */
+  failedCommits: number
+  /** Acknowledged writes still invisible at the end of the window. */
+  waiting: number
+  /** From a write's acknowledgement to the end of the commit that made it visible (ms). */
+  lag: LatencySummary
 }
 
 /** A fraction of operations that write instead of search. */
@@ -98,6 +126,12 @@ export interface ConcurrentTestOptions<Q = unknown, D = unknown> {
   detector?: DeadlockDetector | DeadlockDetectorOptions | false
   /** Single-user throughput (successful requests/s) for `scalabilityEfficiency`. */
   baselineThroughput?: number
+  /**
+   * The target's own time per request at the lightest load (ms; `nativeRun + other` of the
+   * time breakdown), so the bottleneck can tell a target that queues inside. The sweep passes
+   * its first level's.
+   */
+  baselineTargetMs?: number
   /** Package version to report (default: read from package.json). */
   packageVersion?: string
   /** Cancels the run: no new requests start; in-flight ones finish or time out. */
@@ -198,9 +232,10 @@ export interface ConcurrentTestResult {
   requestsPerSecond: number
   threadPerformance: ThreadPerformance[]
   /**
-   * Share (0–100) of measured response time spent waiting for pool leases and harness locks:
-   * 100 · Σ(pool wait + lock wait) / Σ response time, over all measured requests. 0 = nobody
-   * queued for a harness-visible resource. (Not the spread of users' latencies.)
+   * Share (0–100) of measured response time spent waiting for shared resources: pool leases,
+   * libuv's thread pool (native queue, where the target reports it) and harness locks:
+   * 100 · Σ(pool wait + native queue + lock wait) / Σ response time, over all measured
+   * requests. 0 = nobody queued. (Not the USL σ, which the sweep reports as `usl.sigma`.)
    */
   resourceContentionScore: number
   /**
@@ -257,6 +292,17 @@ export interface ConcurrentTestResult {
   mainThreadCpuScope: 'thread' | 'process'
   /** Whole-process CPU time over the window (ms). */
   processCpuMs: number
+  /**
+   * Where the successful requests' time went: response time split into additive parts (their
+   * means add up to `responseTime.mean`). See docs/time-attribution.md.
+   */
+  timeBreakdown: TimeBreakdown
+  /** CPU over the window: the machine, the JS thread, the engine's threads, other processes (percent of all cores). */
+  cpu: CpuAttribution
+  /** The resource that limits this level, with the numbers that say so. */
+  bottleneck: Bottleneck
+  /** How the target's acknowledged writes became visible (null: the target does not say). */
+  writeVisibility: WriteVisibility | null
   environment: EnvironmentInfo & { loadModel: 'closed' | 'open'; seed: number }
   /** Wall-clock start of the run (ISO 8601). */
   startedAt: string

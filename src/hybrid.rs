@@ -308,14 +308,23 @@ impl NativeUnifiedSearchSystem {
 
     /// Buffers documents (all or nothing); invisible to searches until `commit`.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn add(&self, docs: Vec<NativeDocument>, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
+    pub fn add(
+        &self,
+        env: Env,
+        docs: Vec<NativeDocument>,
+        signal: Option<AbortSignal>,
+        #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
+    ) -> AsyncTask<EngineTask<usize, u32>> {
         let system = self.system.clone();
         // Vectors are copied here, on the main thread, so the caller's arrays are free at once.
         let docs: Vec<Document> = docs
             .into_iter()
             .map(|d| Document { id: d.id, text: d.text, vector: d.vector.map(|v| v.to_vec()), metadata: d.metadata })
             .collect();
-        spawn(EngineTask::new(move || system.add(&docs).map_err(CodedError::from), finish_count), signal)
+        spawn(
+            EngineTask::new(move || system.add(&docs).map_err(CodedError::from), finish_count).stamped(&env, stamps),
+            signal,
+        )
     }
 
     /// Buffers deletions (all or nothing: an unknown id deletes none).
@@ -327,9 +336,17 @@ impl NativeUnifiedSearchSystem {
 
     /// Makes buffered adds and deletes durable and visible. Resolves to the new generation.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn commit(&self, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<u64, f64>> {
+    pub fn commit(
+        &self,
+        env: Env,
+        signal: Option<AbortSignal>,
+        #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
+    ) -> AsyncTask<EngineTask<u64, f64>> {
         let system = self.system.clone();
-        spawn(EngineTask::new(move || system.commit().map_err(CodedError::from), finish_generation), signal)
+        spawn(
+            EngineTask::new(move || system.commit().map_err(CodedError::from), finish_generation).stamped(&env, stamps),
+            signal,
+        )
     }
 
     /// Discards buffered adds and deletes. Resolves to how many operations were dropped.
@@ -343,12 +360,17 @@ impl NativeUnifiedSearchSystem {
     #[napi(ts_return_type = "Promise<HybridHit[]>")]
     pub fn search(
         &self,
+        env: Env,
         query: NativeQuery,
         signal: Option<AbortSignal>,
+        #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
     ) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
         let system = self.system.clone();
         let query = query_from_js(query);
-        spawn(EngineTask::new(move || system.search(&query?).map_err(CodedError::from), hits_to_js), signal)
+        spawn(
+            EngineTask::new(move || system.search(&query?).map_err(CodedError::from), hits_to_js).stamped(&env, stamps),
+            signal,
+        )
     }
 
     /// The store's built-in embedder applied to `texts`: `texts.length × dimensions` floats,
@@ -422,8 +444,10 @@ impl NativeSearchSession {
     #[napi(ts_return_type = "Promise<HybridHit[]>")]
     pub fn search(
         &self,
+        env: Env,
         query: NativeQuery,
         signal: Option<AbortSignal>,
+        #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
     ) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
         let session = self.session.clone();
         let query = query_from_js(query);
@@ -436,7 +460,7 @@ impl NativeSearchSession {
             },
             hits_to_js,
         );
-        spawn(task, signal)
+        spawn(task.stamped(&env, stamps), signal)
     }
 
     /// The generation the session's last search saw.

@@ -308,9 +308,11 @@ impl NativeVectorIndex {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn add(
         &self,
+        env: Env,
         ids: Float64Array,
         vectors: Float32Array,
         signal: Option<AbortSignal>,
+        #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
     ) -> AsyncTask<EngineTask<(), ()>> {
         let engine = self.engine.clone();
         let task = EngineTask::new(
@@ -320,7 +322,7 @@ impl NativeVectorIndex {
             },
             finish_unit,
         );
-        spawn(task, signal)
+        spawn(task.stamped(&env, stamps), signal)
     }
 
     /// `add` on the calling thread: for small batches only (it blocks the event loop).
@@ -360,10 +362,12 @@ impl NativeVectorIndex {
     #[napi(ts_return_type = "Promise<Float64Array>")]
     pub fn search(
         &self,
+        env: Env,
         query: Float32ArraySlice,
         k: u32,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
+        #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
     ) -> AsyncTask<EngineTask<Vec<Hit>, PackedHits>> {
         let engine = self.engine.clone();
         // The query is small: copy it now so the caller may reuse its array at once.
@@ -376,7 +380,7 @@ impl NativeVectorIndex {
             },
             finish_hits,
         );
-        spawn(task, signal)
+        spawn(task.stamped(&env, stamps), signal)
     }
 
     /// `search` on the calling thread: blocks the event loop for the search's duration.

@@ -3,7 +3,8 @@
 //! `compute` runs the closure under `catch_unwind` (a panic becomes `ERR_INTERNAL`, never a
 //! crashed process) and records which native thread ran it and the CPU time it took.
 //! The engine's error is kept aside and turned into a coded JS `Error` in `reject`, which
-//! runs on the main thread.
+//! runs on the main thread. A caller that passes a stamps object gets the task's timing
+//! written into it there too (see `timing.rs`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -12,6 +13,7 @@ use napi::{Env, Status, Task};
 
 use crate::error::{CodedError, EngineResult};
 use crate::thread_stats::measure;
+use crate::timing::{StampsRef, TaskStamps};
 
 type Work<T> = Box<dyn FnOnce() -> EngineResult<T> + Send>;
 
@@ -20,11 +22,35 @@ pub struct EngineTask<T: Send + 'static, J> {
     work: Option<Work<T>>,
     failure: Option<CodedError>,
     finish: fn(&Env, T) -> Result<J>,
+    stamps: TaskStamps,
+    stamps_ref: Option<StampsRef>,
 }
 
 impl<T: Send + 'static, J> EngineTask<T, J> {
     pub fn new(work: impl FnOnce() -> EngineResult<T> + Send + 'static, finish: fn(&Env, T) -> Result<J>) -> Self {
-        EngineTask { work: Some(Box::new(work)), failure: None, finish }
+        EngineTask {
+            work: Some(Box::new(work)),
+            failure: None,
+            finish,
+            stamps: TaskStamps::queued_now(),
+            stamps_ref: None,
+        }
+    }
+
+    /// Writes this task's timing into `stamps` (a plain JS object) when it settles. Timing is
+    /// diagnostics: if the object cannot be referenced, the call runs untimed.
+    pub fn stamped(mut self, env: &Env, stamps: Option<Object>) -> Self {
+        if let Some(target) = stamps {
+            self.stamps_ref = StampsRef::new(env, &target).ok();
+        }
+        self
+    }
+
+    fn write_stamps(&self, env: &Env) {
+        if let Some(stamps_ref) = &self.stamps_ref {
+            // Timing is diagnostics: failing to write it must not fail the call.
+            let _ = stamps_ref.write(env, &self.stamps);
+        }
     }
 }
 
@@ -63,7 +89,10 @@ impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for EngineTask<T, J> {
             Some(work) => work,
             None => return Err(Error::new(Status::GenericFailure, "task computed twice")),
         };
-        let outcome = measure(|| catch_unwind(AssertUnwindSafe(work)));
+        let (outcome, measured) = measure(|| catch_unwind(AssertUnwindSafe(work)));
+        self.stamps.started = Some(measured.started);
+        self.stamps.finished = Some(measured.finished);
+        self.stamps.cpu_ns = measured.cpu_ns;
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
@@ -78,13 +107,22 @@ impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for EngineTask<T, J> {
     }
 
     fn resolve(&mut self, env: Env, output: T) -> Result<J> {
+        self.write_stamps(&env);
         (self.finish)(&env, output)
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<J> {
+        self.write_stamps(&env);
         match self.failure.take() {
             Some(failure) => Err(failure.into_napi(&env)),
             None => Err(err),
         }
+    }
+
+    fn finally(mut self, env: Env) -> Result<()> {
+        if let Some(stamps_ref) = self.stamps_ref.take() {
+            stamps_ref.release(&env);
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use crate::cputime::{current_thread_id, thread_cpu_time_ns};
 
@@ -35,22 +36,30 @@ thread_local! {
     };
 }
 
+/// When a piece of work ran on this thread, and the thread CPU time it took.
+pub struct Measured {
+    pub started: Instant,
+    pub finished: Instant,
+    pub cpu_ns: u64,
+}
+
 /// Runs `work` and records its CPU and wall time against the current thread.
-pub fn measure<T>(work: impl FnOnce() -> T) -> T {
-    let wall = std::time::Instant::now();
+pub fn measure<T>(work: impl FnOnce() -> T) -> (T, Measured) {
+    let started = Instant::now();
     let cpu_before = thread_cpu_time_ns();
     let out = work();
     let cpu = match (cpu_before, thread_cpu_time_ns()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
-    let wall_ns = wall.elapsed().as_nanos() as u64;
+    let finished = Instant::now();
+    let wall_ns = finished.saturating_duration_since(started).as_nanos() as u64;
     SLOT.with(|slot| {
         slot.tasks.fetch_add(1, Ordering::Relaxed);
         slot.cpu_time_ns.fetch_add(cpu.unwrap_or(0), Ordering::Relaxed);
         slot.wall_time_ns.fetch_add(wall_ns, Ordering::Relaxed);
     });
-    out
+    (out, Measured { started, finished, cpu_ns: cpu.unwrap_or(0) })
 }
 
 /// A copy of every thread's cumulative counters.

@@ -2,7 +2,8 @@ import { join } from 'node:path'
 
 import test from 'ava'
 
-import { UnifiedSearchSystem, generateCorpus } from '../../main.ts'
+import { generateCorpus } from '../../corpus/index.ts'
+import { UnifiedSearchSystem } from '../../main.ts'
 import { bruteForce, randomVectors, row, tempDir } from '../helpers/engine.ts'
 
 function paths(t: { teardown: (f: () => void) => void }) {

@@ -14,6 +14,8 @@ import { parseScalabilityReport } from '../../harness/sweep/schema.ts'
 import { REPORT_SCHEMA_VERSION } from '../../harness/sweep/types.ts'
 import type { LevelRow, ScalabilityReport } from '../../harness/sweep/types.ts'
 import type { ConcurrentTestResult } from '../../harness/types.ts'
+import type { Bottleneck } from '../../harness/analysis/bottleneck.ts'
+import type { TimeBreakdown } from '../../harness/metrics/time-breakdown.ts'
 
 export interface LevelSpec {
   level: number
@@ -29,6 +31,10 @@ export interface LevelSpec {
   detector?: Partial<DetectorReport>
   littlesLaw?: Partial<LittlesLawCheck> | null
   measurementWarnings?: string[]
+  /** Mean native-queue wait (ms) in the time breakdown. @default 0 */
+  nativeQueueMeanMs?: number
+  /** The level's bottleneck. @default none */
+  bottleneck?: Bottleneck
 }
 
 function summary(count: number, p50: number, p99: number): LatencySummary {
@@ -42,6 +48,28 @@ function summary(count: number, p50: number, p99: number): LatencySummary {
     p99,
     p99_9: p99 * 1.1,
     max: p99 * 1.2,
+  }
+}
+
+/** A time breakdown whose means add up to `responseMean`, shaped by the spec. */
+function breakdown(s: LevelSpec, count: number, responseMean: number): TimeBreakdown {
+  const part = (mean: number) => ({ mean, p50: mean, p99: mean * 2 })
+  const poolWait = s.poolWaitMeanMs ?? 0
+  const nativeQueue = s.nativeQueueMeanMs ?? 0
+  const nativeRun = Math.max(0, (responseMean - poolWait - nativeQueue) * 0.8)
+  const scheduleDelay = 0.01
+  const delivery = 0.02
+  return {
+    scheduleDelay: part(scheduleDelay),
+    poolWait: part(poolWait),
+    nativeQueue: part(nativeQueue),
+    nativeRun: part(nativeRun),
+    delivery: part(delivery),
+    other: part(responseMean - scheduleDelay - poolWait - nativeQueue - nativeRun - delivery),
+    nativeRunCpu: part(nativeRun * 0.9),
+    requests: count,
+    requestsWithNativeStamps: count,
+    coverage: 'engine',
   }
 }
 
@@ -67,12 +95,16 @@ export function emptyDetector(): DetectorReport {
 const ENV = {
   cpuModel: 'Test CPU @ 3.0GHz',
   cores: 8,
+  cpuFlags: ['avx2', 'fma'] as ('avx2' | 'fma')[],
   uvThreadpoolSize: 4,
   nodeVersion: 'v22.18.0',
+  v8Version: '12.4.254.21-node.27',
   platform: 'linux',
   arch: 'x64',
   packageVersion: '0.1.0',
+  gitRevision: 'cb61685',
   histogramBackend: 'wasm' as const,
+  engine: { kernelIsa: 'avx2' },
 }
 
 /** A result for one level, consistent with its spec (counts over a 1 s window). */
@@ -177,6 +209,19 @@ export function makeResult(s: LevelSpec, model: 'closed' | 'open' = 'closed'): C
     mainThreadCpuMs: 100,
     mainThreadCpuScope: 'process',
     processCpuMs: (s.cpuUtilization ?? 0.5) * windowMs * ENV.cores,
+    timeBreakdown: breakdown(s, successful, (s.p50Ms + s.p99Ms) / 2.5),
+    cpu: {
+      cores: ENV.cores,
+      machineBusy: (s.cpuUtilization ?? 0.5) * 100,
+      mainThread: 5,
+      engineThreads: Math.max(0, (s.cpuUtilization ?? 0.5) * 100 - 6),
+      otherThreads: 1,
+      otherProcesses: 0,
+      eventLoopUtilization: 0.3,
+      mainThreadSource: 'procfs',
+    },
+    bottleneck: s.bottleneck ?? { resource: 'none', share: 0, evidence: 'no resource limits this level' },
+    writeVisibility: null,
     environment: { ...ENV, loadModel: model, seed: 42 },
     startedAt: '2026-01-02T03:04:05.000Z',
   }
@@ -208,6 +253,11 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
     cpuUtilization: s.cpuUtilization === undefined ? 0.5 : s.cpuUtilization,
     cpuMsPerRequest: s.throughput > 0 ? ((s.cpuUtilization ?? 0.5) * 1000 * ENV.cores) / s.throughput : null,
     deadlockDetected: s.deadlock ?? false,
+    responseMeanMs: (s.p50Ms + s.p99Ms) / 2.5,
+    startFailureRate: 0,
+    hungCalls: 0,
+    contention: 0,
+    bottleneck: s.bottleneck ?? { resource: 'none', share: 0, evidence: 'no resource limits this level' },
   }))
   const analysis = analyzeScalability(measurements, {
     slo: slo ?? undefined,
@@ -241,6 +291,10 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
       deadlockDetected: m.deadlockDetected,
       littlesLawConsistent: s.littlesLaw === null ? null : (s.littlesLaw?.consistent ?? true),
       droppedStarts: 0,
+      startFailureRate: 0,
+      hungCalls: 0,
+      contention: 0,
+      bottleneck: s.bottleneck?.resource ?? 'none',
       refined: s.refined ?? false,
       coolDownMs: 0.5,
     }
@@ -261,6 +315,10 @@ export function makeReport(spec: ReportSpec): ScalabilityReport {
     loadModel: model,
     seed: 42,
     slo,
+    objective: {
+      source: 'slo',
+      description: slo?.p99Ms ? `p99 ≤ ${slo.p99Ms} ms and errors ≤ 1 % (--slo)` : 'errors ≤ 1 %',
+    },
     sweep: {
       levelsPlanned: levels.filter(l => !l.refined).map(l => l.level),
       levelsMeasured: levels.map(l => l.level),

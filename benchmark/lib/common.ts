@@ -22,8 +22,9 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
   for (const arg of argv) {
     if (arg === '--quick') quick = true
     else if (arg.startsWith('--')) {
-      const [k, v] = arg.slice(2).split('=', 2)
-      values.set(k, v ?? 'true')
+      // `--out=a=b.json` keeps everything after the first `=`.
+      const eq = arg.indexOf('=')
+      values.set(eq < 0 ? arg.slice(2) : arg.slice(2, eq), eq < 0 ? 'true' : arg.slice(eq + 1))
     }
   }
   return { quick, values }
@@ -62,12 +63,17 @@ export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
-/** Prints a GitHub-flavoured markdown table (so output can be pasted into the docs). */
-export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+/** A GitHub-flavoured markdown table (so output can be pasted into the docs). */
+export function markdownTable(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = rows.map(r => r.map(String))
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map(r => (r[i] ?? '').length)))
   const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
-  const out = [line(headers), `| ${widths.map(w => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n')
+  return [line(headers), `| ${widths.map(w => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n')
+}
+
+/** Prints {@link markdownTable} and returns it. */
+export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const out = markdownTable(headers, rows)
   console.log(out)
   return out
 }
@@ -122,6 +128,14 @@ export function machine(): Machine {
     uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     hypervisor,
   }
+}
+
+/** The 1, 5 and 15 minute load averages, e.g. `0.52 0.61 0.70`. */
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map(x => x.toFixed(2))
+    .join(' ')
 }
 
 export function describeMachine(): string {
@@ -183,20 +197,36 @@ export function rss(): { rss: number; peak: number } {
 
 // ---------- other processes' CPU use (the machine is shared; 2 cores) ----------
 
-/** Busy and total CPU ticks of the whole machine, from /proc/stat (null off Linux). */
-function systemTicks(): { busy: number; total: number } | null {
+/** Busy and total CPU ticks of the whole machine (/proc/stat) and this process's CPU time. */
+export interface CpuSnapshot {
+  busy: number
+  total: number
+  /** CPU time of this process (all its threads), µs */
+  ownUs: number
+}
+
+/** A {@link CpuSnapshot} now, or null off Linux. */
+export function cpuSnapshot(): CpuSnapshot | null {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]
-    const f = line.trim().split(/\s+/).slice(1).map(Number)
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0) // user..steal
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number) // user..steal
+    const total = f.reduce((a, b) => a + b, 0)
     const idle = f[3] + f[4] // idle + iowait
-    return { busy: total - idle, total }
+    const own = process.cpuUsage()
+    return { busy: total - idle, total, ownUs: own.user + own.system }
   } catch {
     return null
   }
 }
 
-const TICK_MS = 10 // USER_HZ = 100 on Linux
+const TICK_US = 10_000 // USER_HZ = 100 on Linux: a tick is 10 ms of one CPU
+
+/** Share of the whole machine (0..1) that other processes used between two snapshots; NaN if unknown. */
+export function othersShare(a: CpuSnapshot | null, b: CpuSnapshot | null): number {
+  if (a === null || b === null || b.total <= a.total) return Number.NaN
+  const own = (b.ownUs - a.ownUs) / TICK_US
+  return Math.max(0, (b.busy - a.busy - own) / (b.total - a.total))
+}
 
 export interface Window {
   /** wall time of the window, ms */
@@ -211,34 +241,34 @@ export interface Window {
 export function startWindow(): { end: () => Window } {
   const t0 = nowNs()
   const c0 = process.cpuUsage()
-  const s0 = systemTicks()
+  const s0 = cpuSnapshot()
   return {
     end(): Window {
       const wallMs = (nowNs() - t0) / 1e6
       const c = process.cpuUsage(c0)
       const ownCpuMs = (c.user + c.system) / 1e3
-      const s1 = systemTicks()
-      let othersShare = NaN
-      if (s0 && s1 && wallMs > 50) {
-        const busyMs = (s1.busy - s0.busy) * TICK_MS
-        const capacityMs = (s1.total - s0.total) * TICK_MS
-        othersShare = capacityMs > 0 ? Math.max(0, (busyMs - ownCpuMs) / capacityMs) : NaN
-      }
-      return { wallMs, ownCpuMs, othersShare }
+      // Below ~5 ticks the share is mostly rounding.
+      const share = wallMs > 50 ? othersShare(s0, cpuSnapshot()) : Number.NaN
+      return { wallMs, ownCpuMs, othersShare: share }
     },
   }
 }
 
 /**
  * Waits (up to `maxWaitMs`) until other processes use less than `threshold` of the machine over
- * a 1 s sample. Returns the last sampled share; the caller records it with its results.
+ * a `sampleMs` sample. Returns the last sampled share; the caller records it with its results.
  */
-export async function waitForQuiet(label: string, threshold = 0.1, maxWaitMs = 60_000): Promise<number> {
+export async function waitForQuiet(
+  label: string,
+  threshold = 0.1,
+  maxWaitMs = 60_000,
+  sampleMs = 1000,
+): Promise<number> {
   const start = Date.now()
   let warned = false
   for (;;) {
     const w = startWindow()
-    await new Promise(r => setTimeout(r, 1000))
+    await new Promise(r => setTimeout(r, sampleMs))
     const share = w.end().othersShare
     if (!(share > threshold) || Date.now() - start > maxWaitMs) {
       if (share > threshold)

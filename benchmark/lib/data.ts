@@ -113,6 +113,11 @@ export function uniformVectors(count: number, dims: number, seed: number): Float
   return out
 }
 
+/** The rows of a row-major matrix with `dims` columns, as copies. */
+export function rowsOf(matrix: Float32Array, dims: number): Float32Array[] {
+  return Array.from({ length: matrix.length / dims }, (_, i) => matrix.slice(i * dims, (i + 1) * dims))
+}
+
 /** FNV-1a over the bytes of a typed array: a cheap fingerprint to check that runs used the same data. */
 export function fingerprint(a: Float32Array): string {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength)

@@ -1,4 +1,5 @@
 /** Measured scaling efficiency and the ranges derived from it: small pure functions. */
+import { LINEAR_EFFICIENCY } from './constants.ts'
 
 export interface ThroughputPoint {
   /** Concurrency level (users). */
@@ -20,9 +21,13 @@ export function scalingEfficiency(points: readonly ThroughputPoint[]): number[] 
 
 /**
  * The levels that scale linearly: the run of levels, from the smallest up, whose efficiency
- * stays at or above `threshold` (default 0.9). Null when even the second level falls below.
+ * stays at or above `threshold` (default {@link LINEAR_EFFICIENCY}). Null when even the second
+ * level falls below.
  */
-export function linearScalingRange(points: readonly ThroughputPoint[], threshold = 0.9): [number, number] | null {
+export function linearScalingRange(
+  points: readonly ThroughputPoint[],
+  threshold = LINEAR_EFFICIENCY,
+): [number, number] | null {
   const sorted = [...points].sort((a, b) => a.n - b.n)
   const eff = scalingEfficiency(sorted)
   let last = -1

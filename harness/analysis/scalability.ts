@@ -3,6 +3,17 @@
  * optimal concurrency, breaking point, contention, and a recommendation with its reasons.
  * Pure: numbers in, numbers and words out.
  */
+import { leverFor } from './bottleneck.ts'
+import type { Bottleneck } from './bottleneck.ts'
+import {
+  BREAKING_THROUGHPUT_DROP,
+  CPU_PER_REQUEST_GROWTH,
+  DEFAULT_ERROR_BUDGET,
+  OPTIMAL_THROUGHPUT_TOLERANCE,
+  SATURATION_LATENCY_GROWTH,
+  SATURATION_THROUGHPUT_TOLERANCE,
+  SERIALISED_SHARE,
+} from './constants.ts'
 import { linearScalingRange, scalingEfficiency } from './efficiency.ts'
 import { fitUsl } from './usl.ts'
 import type { UslFit } from './usl.ts'
@@ -30,14 +41,36 @@ export interface LevelMeasurement {
   cpuMsPerRequest: number | null
   /** The detector found a deadlock or a total stall. */
   deadlockDetected: boolean
+  /** Mean response time (from the intended start), ms. */
+  responseMeanMs: number
+  /** Share of scheduled starts that were dropped or issued late (open model; 0 for closed users), 0..1. */
+  startFailureRate: number
+  /** Calls that ran past the level's hang threshold (timed out and still running), at most at once. */
+  hungCalls: number
+  /** Share (0–100) of response time spent waiting for shared resources (the level's `resourceContentionScore`). */
+  contention: number
+  /** The resource limiting the level (null for results recorded before time attribution). */
+  bottleneck: Bottleneck | null
 }
 
 /** Service-level objective a level must meet. */
 export interface Slo {
   /** Highest acceptable p99 response time, ms. */
   p99Ms?: number
-  /** Highest acceptable error rate, 0..1. @default 0.01 */
+  /** Highest acceptable error rate, 0..1. @default {@link DEFAULT_ERROR_BUDGET} */
   errorRate?: number
+}
+
+/** Where a sweep's throughput stopped growing: the first level within noise of the peak, past which latency grows. */
+export interface Saturation {
+  /** The smallest level whose throughput is within {@link SATURATION_THROUGHPUT_TOLERANCE} of the peak. */
+  level: number
+  /** The peak throughput of the sweep (successful requests/s). */
+  peakThroughput: number
+  /** p50 at the most loaded level that stayed on the plateau, divided by p50 at `level`. */
+  latencyGrowth: number
+  /** The most loaded level still on the plateau. */
+  lastPlateauLevel: number
 }
 
 export interface AnalysisContext {
@@ -64,12 +97,12 @@ export interface ScalabilityRecommendation {
 export interface ScalabilityAnalysis {
   /** (users, efficiency in percent) per level, efficiency relative to the smallest level. */
   efficiencyCurve: [number, number][]
-  /** Levels (from the smallest) whose efficiency stays ≥ 90 %; null if none beyond the first. */
+  /** Levels (from the smallest) whose efficiency stays ≥ {@link LINEAR_EFFICIENCY}; null if none beyond the first. */
   linearScalingRange: [number, number] | null
   /**
-   * The smallest measured level that meets the SLO with throughput within 5 % of the best
-   * throughput among the levels meeting it (past it, more users add only latency); null when no
-   * level meets the SLO.
+   * The smallest measured level that meets the SLO with throughput within
+   * {@link OPTIMAL_THROUGHPUT_TOLERANCE} of the best throughput among the levels meeting it (past
+   * it, more users add only latency); null when no level meets the SLO.
    */
   optimalConcurrentUsers: number | null
   /** The fitted concurrency of peak throughput, N* = √((1 − σ)/κ); null without a peak. */
@@ -78,8 +111,16 @@ export interface ScalabilityAnalysis {
   scalabilityBreakingPoint: number | null
   /** Why the breaking point is where it is. */
   breakingReason: string | null
-  /** 100·σ, capped at 100: the share of work serialised by contention (USL). Null without a fit. */
+  /**
+   * Share (0–100) of response time spent waiting for shared resources (pool leases, libuv's
+   * thread pool, harness locks) at the level the run's bottleneck is named at: the same measure
+   * as each level's `resourceContentionScore`. (The USL's serial fraction is `usl.sigma`.)
+   */
   resourceContentionScore: number | null
+  /** Where throughput stopped growing while latency grew; null if it never did over the levels measured. */
+  saturation: Saturation | null
+  /** The run's bottleneck: the one at the breaking point, else at the most loaded level. */
+  bottleneck: Bottleneck
   /** κ of the USL fit: the coherency (crosstalk) cost per pair of users. Null without a fit. */
   coherencyCost: number | null
   usl: UslFit | null
@@ -89,41 +130,58 @@ export interface ScalabilityAnalysis {
   warnings: string[]
 }
 
-/** A level meets the SLO when its p99 and its error rate are within bounds. */
+/** A level meets the SLO when its p99, its error rate, its start failures and its hangs are within bounds. */
 export function meetsSlo(level: LevelMeasurement, slo: Slo | undefined): boolean {
-  const errorBudget = slo?.errorRate ?? 0.01
+  const errorBudget = slo?.errorRate ?? DEFAULT_ERROR_BUDGET
   if (level.errorRate > errorBudget) return false
+  if (level.startFailureRate > errorBudget) return false
+  if (level.hungCalls > 0) return false
   if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) return false
   return true
 }
 
 /**
- * First level (ascending) where throughput falls more than 10 % below the best so far, or the
- * SLO or error budget breaks. (10 %, not less: on a busy machine two levels past saturation
- * differ by a few percent by chance, and one noisy level must not end a sweep.)
+ * First level (ascending) where throughput falls more than {@link BREAKING_THROUGHPUT_DROP} below
+ * the best so far, a call hangs, the open model drops or delays more starts than the error
+ * budget allows, or the SLO or error budget breaks.
  */
 export function findBreakingPoint(
   levels: readonly LevelMeasurement[],
   slo: Slo | undefined,
 ): { level: number; reason: string } | null {
   let best = 0
+  const errorBudget = slo?.errorRate ?? DEFAULT_ERROR_BUDGET
   for (const level of levels) {
     if (level.deadlockDetected)
       return {
         level: level.concurrency,
         reason: `the detector found a deadlock or total stall at ${level.concurrency}`,
       }
-    const errorBudget = slo?.errorRate ?? 0.01
+    if (level.hungCalls > 0) {
+      return {
+        level: level.concurrency,
+        reason: `${level.hungCalls} call(s) hung: still running past the level's hang threshold`,
+      }
+    }
     if (level.errorRate > errorBudget) {
       return {
         level: level.concurrency,
         reason: `error rate ${(level.errorRate * 100).toFixed(2)} % exceeds the budget of ${(errorBudget * 100).toFixed(2)} %`,
       }
     }
-    if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) {
-      return { level: level.concurrency, reason: `p99 ${level.p99Ms.toFixed(2)} ms exceeds the SLO of ${slo.p99Ms} ms` }
+    if (level.startFailureRate > errorBudget) {
+      return {
+        level: level.concurrency,
+        reason: `${(level.startFailureRate * 100).toFixed(1)} % of scheduled starts were dropped or late (budget ${(errorBudget * 100).toFixed(2)} %): the system could not keep up with the offered rate`,
+      }
     }
-    if (best > 0 && level.throughput < best * 0.9) {
+    if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) {
+      return {
+        level: level.concurrency,
+        reason: `p99 ${level.p99Ms.toFixed(2)} ms exceeds the objective of ${formatObjectiveMs(slo.p99Ms)} ms`,
+      }
+    }
+    if (best > 0 && level.throughput < best * (1 - BREAKING_THROUGHPUT_DROP)) {
       return {
         level: level.concurrency,
         reason: `throughput fell to ${level.throughput.toFixed(0)}/s from a best of ${best.toFixed(0)}/s`,
@@ -134,8 +192,46 @@ export function findBreakingPoint(
   return null
 }
 
+/** An objective in ms as written in prose: whole where whole, else two decimals. */
+function formatObjectiveMs(ms: number): string {
+  return Number.isInteger(ms) ? String(ms) : ms.toFixed(2)
+}
+
 function fmt(x: number, digits = 1): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x)
+}
+
+/**
+ * Where throughput stopped growing: the smallest level within
+ * {@link SATURATION_THROUGHPUT_TOLERANCE} of the peak throughput, provided a more loaded level
+ * stayed on that plateau with its p50 at least {@link SATURATION_LATENCY_GROWTH}× higher (more
+ * users bought only latency). Null while throughput still grows at the last level.
+ */
+export function findSaturation(levels: readonly LevelMeasurement[]): Saturation | null {
+  const sorted = [...levels].sort((a, b) => a.concurrency - b.concurrency)
+  if (sorted.length < 2) return null
+  const peak = Math.max(...sorted.map(l => l.throughput))
+  if (!(peak > 0)) return null
+  const onPlateau = (l: LevelMeasurement): boolean => l.throughput >= peak * (1 - SATURATION_THROUGHPUT_TOLERANCE)
+  const first = sorted.find(onPlateau) as LevelMeasurement
+  const later = sorted.filter(l => l.concurrency > first.concurrency && onPlateau(l))
+  const last = later[later.length - 1]
+  if (!last || first.p50Ms <= 0) return null
+  const growth = last.p50Ms / first.p50Ms
+  if (growth < SATURATION_LATENCY_GROWTH) return null
+  return { level: first.concurrency, peakThroughput: peak, latencyGrowth: growth, lastPlateauLevel: last.concurrency }
+}
+
+/** The level whose bottleneck names the run's: the breaking point, else the most loaded level. */
+function bottleneckLevel(levels: readonly LevelMeasurement[], breaking: { level: number } | null): LevelMeasurement {
+  const last = levels[levels.length - 1]
+  return breaking ? (levels.find(l => l.concurrency === breaking.level) ?? last) : last
+}
+
+const UNKNOWN_BOTTLENECK: Bottleneck = {
+  resource: 'none',
+  share: 0,
+  evidence: 'no time attribution was recorded for this level',
 }
 
 function recommend(
@@ -144,87 +240,81 @@ function recommend(
   usl: UslFit | null,
   breaking: { level: number; reason: string } | null,
   optimal: number | null,
+  saturation: Saturation | null,
+  bottleneck: Bottleneck,
 ): ScalabilityRecommendation {
   const reasons: string[] = []
   const advice: string[] = []
   const last = levels[levels.length - 1]
-  const worst = breaking ? (levels.find(l => l.concurrency === breaking.level) ?? last) : last
-
-  // Where latency goes at the worst level: waiting for a lease, or being served.
-  const waitShare = worst.poolWaitMeanMs / Math.max(worst.poolWaitMeanMs + worst.serviceMeanMs, 1e-9)
-  if (worst.poolWaitMeanMs > 0) {
-    reasons.push(
-      `at ${worst.concurrency}, ${fmt(waitShare * 100, 0)} % of response time is pool wait (${fmt(worst.poolWaitMeanMs, 2)} ms) and ${fmt(100 - waitShare * 100, 0)} % service (${fmt(worst.serviceMeanMs, 2)} ms)`,
-    )
-  }
+  const at = bottleneckLevel(levels, breaking)
+  const lever = leverFor(bottleneck.resource, {
+    cores: ctx.cores,
+    threadPoolSize: ctx.threadPoolSize,
+    poolSize: ctx.poolSize,
+    saturatedAt: saturation?.level ?? optimal,
+  })
 
   if (levels.some(l => l.deadlockDetected)) {
     reasons.push('the detector reported a deadlock or a total stall: more load or hardware will not help')
     advice.push('read the detector findings in the report: they name the operations and resources in the cycle')
     return { kind: 'OptimizeCode', reasons, advice }
   }
+  if (levels.some(l => l.hungCalls > 0)) {
+    reasons.push('native or target calls hung past the hang threshold: a stuck call is a defect, not a capacity limit')
+    advice.push("read the detector's timed-out-still-running findings: they name the operations that hung")
+    return { kind: 'OptimizeCode', reasons, advice }
+  }
 
-  if (breaking === null) {
+  if (breaking === null && saturation === null) {
     reasons.push(
-      `every level up to ${last.concurrency} met the SLO${usl?.peakConcurrency ? `; the fitted peak is at ${fmt(usl.peakConcurrency)}` : ''}`,
+      `every level up to ${last.concurrency} met the objective and throughput was still growing${usl?.peakConcurrency ? `; the fitted peak is at ${fmt(usl.peakConcurrency)}` : ''}`,
     )
     advice.push(`measure beyond ${last.concurrency} users to find the limit`)
     return { kind: 'AcceptablePerformance', reasons, advice }
   }
-  reasons.push(`breaking point at ${breaking.level}: ${breaking.reason}`)
-  if (optimal !== null) reasons.push(`the best level that meets the SLO is ${optimal}`)
 
-  const cpu = worst.cpuUtilization
-  // Where the cores were busiest up to the breaking point: at the knee they may be full even if
-  // the overloaded level itself shows less (time lost to queueing, or to something else).
-  const busiest = levels
-    .filter(l => l.concurrency <= worst.concurrency && l.cpuUtilization !== null)
-    .reduce<LevelMeasurement | null>(
-      (a, b) => (a === null || (b.cpuUtilization as number) > (a.cpuUtilization as number) ? b : a),
-      null,
-    )
-  const poolBound = worst.poolSaturated && waitShare > 0.5
-  if (poolBound && cpu !== null && cpu < 0.7) {
+  if (saturation) {
     reasons.push(
-      `the pool (${ctx.poolSize ?? '?'} leases) is saturated while the CPU is only ${fmt(cpu * 100, 0)} % busy`,
+      `saturated at ${saturation.level}: throughput stayed within ${fmt(SATURATION_THROUGHPUT_TOLERANCE * 100, 0)} % of its peak (${fmt(saturation.peakThroughput, 0)}/s) up to ${saturation.lastPlateauLevel} while p50 grew ${fmt(saturation.latencyGrowth, 1)}×`,
     )
-    advice.push(`raise the connection-pool size above ${ctx.poolSize ?? 'its current size'}`)
-    if (ctx.poolSize !== null && ctx.poolSize >= ctx.threadPoolSize) {
-      advice.push(
-        `raise UV_THREADPOOL_SIZE (now ${ctx.threadPoolSize}) to at least the pool size: native calls beyond ${ctx.threadPoolSize} in flight queue inside libuv`,
-      )
-    }
-    return { kind: 'IncreaseResources', reasons, advice }
   }
-  const busyCpu = busiest?.cpuUtilization ?? null
-  if (busyCpu !== null && busyCpu >= 0.85) {
-    reasons.push(
-      busiest === worst
-        ? `the CPU is ${fmt(busyCpu * 100, 0)} % busy at the breaking point: the work, not waiting, is the limit`
-        : `the CPU was ${fmt(busyCpu * 100, 0)} % busy at ${busiest?.concurrency}, before the breaking point: the work, not waiting, is the limit`,
-    )
-    // Saturated cores alone look like contention to the USL (σ near 1 once N passes the core
-    // count). What tells hardware from overhead is whether a request costs more CPU as users grow.
-    const first = levels[0]
-    if (first.cpuMsPerRequest !== null && worst.cpuMsPerRequest !== null && first.cpuMsPerRequest > 0) {
-      const growth = worst.cpuMsPerRequest / first.cpuMsPerRequest
-      if (growth > 1.5) {
+  if (breaking) reasons.push(`breaking point at ${breaking.level}: ${breaking.reason}`)
+  if (bottleneck.resource !== 'none')
+    reasons.push(`bound by ${bottleneck.resource} at ${at.concurrency}: ${bottleneck.evidence}`)
+  if (optimal !== null) reasons.push(`the best level that meets the objective is ${optimal}`)
+
+  switch (bottleneck.resource) {
+    case 'cpu': {
+      // Saturated cores alone look like contention to the USL. What tells hardware from overhead
+      // is whether a request costs more CPU as users grow.
+      const first = levels[0]
+      if (first.cpuMsPerRequest !== null && at.cpuMsPerRequest !== null && first.cpuMsPerRequest > 0) {
+        const growth = at.cpuMsPerRequest / first.cpuMsPerRequest
+        if (growth > CPU_PER_REQUEST_GROWTH) {
+          reasons.push(
+            `a request costs ${fmt(growth, 1)}× the CPU at ${at.concurrency} users (${fmt(at.cpuMsPerRequest, 3)} ms) that it cost at ${first.concurrency} (${fmt(first.cpuMsPerRequest, 3)} ms): work grows with concurrency`,
+          )
+          advice.push(
+            'profile at high concurrency: spinning locks, cache-line sharing or per-request overhead that grows with users',
+          )
+          advice.push(lever)
+          return { kind: 'OptimizeCode', reasons, advice }
+        }
         reasons.push(
-          `a request costs ${fmt(growth, 1)}× the CPU at ${worst.concurrency} users (${fmt(worst.cpuMsPerRequest, 3)} ms) that it cost at ${first.concurrency} (${fmt(first.cpuMsPerRequest, 3)} ms): work grows with concurrency`,
+          `CPU per request stays flat (${fmt(first.cpuMsPerRequest, 3)} → ${fmt(at.cpuMsPerRequest, 3)} ms): the cores are simply full`,
         )
-        if (usl)
-          reasons.push(`USL: σ = ${fmt(usl.sigma, 3)} (contention), κ = ${usl.kappa.toExponential(2)} (coherency)`)
-        advice.push(
-          'profile at high concurrency: spinning locks, cache-line sharing or per-request overhead that grows with users',
-        )
-        return { kind: 'OptimizeCode', reasons, advice }
       }
-      reasons.push(
-        `CPU per request stays flat (${fmt(first.cpuMsPerRequest, 3)} → ${fmt(worst.cpuMsPerRequest, 3)} ms): the cores are simply full`,
-      )
+      advice.push(lever)
+      return { kind: 'IncreaseResources', reasons, advice }
     }
-    advice.push(`add cores (${ctx.cores} now) or machines; cap concurrency at ${optimal ?? breaking.level} until then`)
-    return { kind: 'IncreaseResources', reasons, advice }
+    case 'native-pool':
+    case 'connection-pool':
+    case 'event-loop':
+    case 'target':
+      advice.push(lever)
+      return { kind: 'IncreaseResources', reasons, advice }
+    case 'none':
+      break
   }
   if (usl && usl.peakConcurrency !== null && usl.peakConcurrency <= last.concurrency && usl.kappa > 0) {
     reasons.push(
@@ -233,14 +323,13 @@ function recommend(
     advice.push('look for shared locks, cache-line sharing or a single writer that readers wait on')
     return { kind: 'OptimizeCode', reasons, advice }
   }
-  if (usl && usl.sigma > 0.3) {
-    reasons.push(`σ = ${fmt(usl.sigma, 3)}: about ${fmt(usl.sigma * 100, 0)} % of each request is serialised`)
+  if (usl && usl.sigma > SERIALISED_SHARE) {
+    reasons.push(`USL σ = ${fmt(usl.sigma, 3)}: about ${fmt(usl.sigma * 100, 0)} % of each request is serialised`)
     advice.push('find the serialised section (a global lock, the event loop) and shorten or split it')
     return { kind: 'OptimizeCode', reasons, advice }
   }
-  advice.push(
-    `admit at most ${optimal ?? Math.max(1, breaking.level - 1)} concurrent requests (size the pool to it) and queue or shed the rest`,
-  )
+  const cap = saturation?.level ?? optimal ?? Math.max(1, (breaking?.level ?? last.concurrency) - 1)
+  advice.push(`admit at most ${cap} concurrent requests (size the pool to it) and queue or shed the rest`)
   return { kind: 'ReduceLoad', reasons, advice }
 }
 
@@ -266,8 +355,12 @@ export function analyzeScalability(input: readonly LevelMeasurement[], ctx: Anal
 
   const meeting = levels.filter(l => meetsSlo(l, ctx.slo) && !l.deadlockDetected && l.throughput > 0)
   const bestThroughput = Math.max(0, ...meeting.map(l => l.throughput))
-  const optimal = meeting.find(l => l.throughput >= bestThroughput * 0.95)?.concurrency ?? null
+  const optimal =
+    meeting.find(l => l.throughput >= bestThroughput * (1 - OPTIMAL_THROUGHPUT_TOLERANCE))?.concurrency ?? null
   const breaking = findBreakingPoint(levels, ctx.slo)
+  const saturation = findSaturation(levels)
+  const at = bottleneckLevel(levels, breaking)
+  const bottleneck = at.bottleneck ?? UNKNOWN_BOTTLENECK
 
   return {
     efficiencyCurve: levels.map((l, i) => [l.concurrency, efficiency[i] * 100]),
@@ -276,11 +369,13 @@ export function analyzeScalability(input: readonly LevelMeasurement[], ctx: Anal
     peakConcurrency: usl?.peakConcurrency ?? null,
     scalabilityBreakingPoint: breaking?.level ?? null,
     breakingReason: breaking?.reason ?? null,
-    resourceContentionScore: usl ? Math.min(100, usl.sigma * 100) : null,
+    resourceContentionScore: at.bottleneck ? at.contention : null,
+    saturation,
+    bottleneck,
     coherencyCost: usl?.kappa ?? null,
     usl,
     uslError,
-    recommendation: recommend(levels, ctx, usl, breaking, optimal),
+    recommendation: recommend(levels, ctx, usl, breaking, optimal, saturation, bottleneck),
     warnings,
   }
 }

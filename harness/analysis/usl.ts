@@ -7,6 +7,7 @@
  * form, so the search is over two parameters only — a log-spaced grid, then a projected
  * Levenberg–Marquardt refinement of all three. No level at N = 1 is needed.
  */
+import { USL_KNEE_REACHED, USL_MIN_R_SQUARED } from './constants.ts'
 
 export interface UslPoint {
   /** Concurrency (users, or in-flight requests). */
@@ -220,11 +221,11 @@ export function fitUsl(input: readonly UslPoint[]): UslFit {
     warnings.push(
       'throughput grew linearly over every level measured: no contention seen yet, the sweep stopped below any limit',
     )
-  else if (peakConcurrency !== null && maxN < peakConcurrency * 0.8)
+  else if (peakConcurrency !== null && maxN < peakConcurrency * USL_KNEE_REACHED)
     warnings.push(
       `the sweep stopped at ${maxN}, below the fitted peak at ${peakConcurrency.toFixed(1)}: the knee was not reached, so the peak is an extrapolation`,
     )
-  if (rSquared < 0.8)
+  if (rSquared < USL_MIN_R_SQUARED)
     warnings.push(
       `the USL fits poorly (R² = ${rSquared.toFixed(2)}): throughput is noisy or limited by something the model does not describe`,
     )

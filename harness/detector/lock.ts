@@ -5,7 +5,7 @@
  * `owner`. A wait with a timeout is marked as timed: it ends by itself, so it can never be part
  * of a deadlock.
  */
-import { ErrorCodes, HarnessError } from '../errors.ts'
+import { ErrorCodes, HarnessError } from '../../errors.ts'
 
 export interface LockAcquireOptions {
   /** Give up after this long with `ERR_LOCK_TIMEOUT` (the wait is then a timed wait). */

@@ -12,8 +12,9 @@
  * - otherwise: the moment the user became ready (previous response + think time).
  */
 import { z } from 'zod'
-import { ConfigError } from '../errors.ts'
-import { DEFAULT_LATE_THRESHOLD_MS, Outcome } from './driver.ts'
+import { ConfigError } from '../../errors.ts'
+import { littlesLawClosed } from '../metrics/stats.ts'
+import { DEFAULT_LATE_THRESHOLD_MS, Outcome, lateStartWarnings } from './driver.ts'
 import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'
 import { Rng, Streams, deriveSeed } from './rng.ts'
 import { ThinkTimeSchema, sampleThinkMs } from './think-time.ts'
@@ -224,8 +225,9 @@ async function runUser(
 }
 
 /** The closed model, as registered in `load/models.ts`. */
-export const closedModel: LoadModel<ResolvedClosedModelConfig> = {
+export const closedModel: LoadModel<ResolvedClosedModelConfig, ClosedModelConfig> = {
   name: CLOSED_MODEL,
+  hasUsers: true,
   validate: validateClosedModel,
   resolve: resolveClosedModel,
   window: c => planClosedModel(c).window,
@@ -239,4 +241,24 @@ export const closedModel: LoadModel<ResolvedClosedModelConfig> = {
         ]
       : [],
   run: runClosedModel,
+  // N = X·(R+Z): users, throughput, time in the system, idle time.
+  littlesLaw: m =>
+    littlesLawClosed({
+      users: m.meanActiveUsers,
+      throughputPerSec: m.throughputPerSec,
+      meanResponseMs: m.meanResidenceMs,
+      meanThinkMs: m.meanIdleMs,
+    }),
+  // Users wait for each other's outcome, so no start is ever dropped; with pacing one can be late.
+  startWarnings: lateStartWarnings,
+  levelConfig: (level, s) => ({
+    model: CLOSED_MODEL,
+    users: level,
+    durationMs: s.durationMs,
+    warmUpMs: s.warmUpMs,
+    ...(s.rampUpMs ? { rampUp: { durationMs: Math.min(s.rampUpMs, s.warmUpMs) } } : {}),
+    ...(s.thinkTime ? { thinkTime: s.thinkTime } : {}),
+  }),
+  levelConcurrency: level => level,
+  analysisConcurrency: configured => configured,
 }

@@ -14,6 +14,9 @@ export type LoadModelConfig = ClosedModelConfig | OpenModelConfig
 /** Any load-model config with defaults filled in. */
 export type ResolvedLoadModelConfig = ResolvedClosedModelConfig | ResolvedOpenModelConfig
 
+/** Any registered model, seen through the common interface. */
+export type AnyLoadModel = LoadModel<ResolvedLoadModelConfig, LoadModelConfig>
+
 export const loadModels = {
   closed: closedModel,
   open: openModel,
@@ -23,8 +26,8 @@ export const loadModels = {
 export const loadModelNames = Object.keys(loadModels) as Array<keyof typeof loadModels>
 
 /** The model registered under `name`, or undefined. */
-export function getLoadModel(name: unknown): LoadModel<ResolvedLoadModelConfig> | undefined {
+export function getLoadModel(name: unknown): AnyLoadModel | undefined {
   return typeof name === 'string' && Object.hasOwn(loadModels, name)
-    ? (loadModels[name as keyof typeof loadModels] as unknown as LoadModel<ResolvedLoadModelConfig>)
+    ? (loadModels[name as keyof typeof loadModels] as unknown as AnyLoadModel)
     : undefined
 }

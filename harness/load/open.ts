@@ -16,8 +16,9 @@
  * reported beside the latencies; response time is measured from the scheduled arrival.
  */
 import { z } from 'zod'
-import { ConfigError } from '../errors.ts'
-import { DEFAULT_LATE_THRESHOLD_MS } from './driver.ts'
+import { ConfigError } from '../../errors.ts'
+import { littlesLawOpen } from '../metrics/stats.ts'
+import { DEFAULT_LATE_THRESHOLD_MS, lateStartWarnings } from './driver.ts'
 import type { LoadDriver, LoadModel, MeasurementWindow } from './driver.ts'
 import { Rng, Streams, deriveSeed } from './rng.ts'
 import { now, sleepUntil, yieldIfDue } from './time.ts'
@@ -301,8 +302,9 @@ export async function runOpenModel(config: ResolvedOpenModelConfig, driver: Load
 }
 
 /** The open model, as registered in `load/models.ts`. */
-export const openModel: LoadModel<ResolvedOpenModelConfig> = {
+export const openModel: LoadModel<ResolvedOpenModelConfig, OpenModelConfig> = {
   name: OPEN_MODEL,
+  hasUsers: false,
   validate: validateOpenModel,
   resolve: resolveOpenModel,
   window: c => planOpenModel(c).window,
@@ -315,4 +317,30 @@ export const openModel: LoadModel<ResolvedOpenModelConfig> = {
       : []
   },
   run: runOpenModel,
+  // L = λ·W: mean number in the system, arrival rate, time in the system.
+  littlesLaw: m =>
+    littlesLawOpen({
+      meanInSystem: m.meanInSystem,
+      arrivalRatePerSec: m.throughputPerSec,
+      meanSojournMs: m.meanResidenceMs,
+    }),
+  startWarnings: m => [
+    ...(m.droppedStarts > 0
+      ? [
+          `${m.droppedStarts} scheduled start(s) were dropped because maxInFlight requests were in flight: the offered load was not delivered`,
+        ]
+      : []),
+    ...lateStartWarnings(m),
+  ],
+  levelConfig: (level, s) => ({
+    model: OPEN_MODEL,
+    rate: level,
+    durationMs: s.durationMs,
+    warmUpMs: s.warmUpMs,
+    arrivals: s.arrivals,
+    maxInFlight: s.maxInFlight,
+  }),
+  levelConcurrency: (_level, s) => s.maxInFlight,
+  // The rate is set, so the concurrency is an outcome: the measured mean in flight.
+  analysisConcurrency: (configured, littlesLaw) => littlesLaw?.observed ?? configured,
 }

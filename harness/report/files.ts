@@ -7,47 +7,13 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { HarnessError } from '../errors.ts'
+import { ReportError } from '../../errors.ts'
 import { ScalabilityReportSchema, scalabilityReportJsonSchema } from '../sweep/schema.ts'
 import { REPORT_SCHEMA_VERSION } from '../sweep/types.ts'
 import type { ScalabilityReport } from '../sweep/types.ts'
 import { finiteReplacer, nonFinitePaths } from './format.ts'
 import { renderHtmlReport } from './html.ts'
 import type { HtmlReportOptions } from './html.ts'
-
-/** Codes of the errors raised here. */
-export const ReportErrorCodes = {
-  /** Not valid JSON, not a report, the wrong schema version, or a report that fails its schema. */
-  INVALID_REPORT: 'ERR_INVALID_REPORT',
-} as const
-
-/** A report that cannot be written or read: says where, why, and lists the schema issues. */
-export class ReportError extends HarnessError {
-  /** The file concerned, or null for a report in memory. */
-  readonly path: string | null
-  readonly reason: 'json' | 'version' | 'schema'
-  /** One line per problem: `where: what`. */
-  readonly issues: readonly string[]
-
-  constructor(
-    reason: 'json' | 'version' | 'schema',
-    message: string,
-    options: { path?: string | null; issues?: readonly string[]; cause?: unknown } = {},
-  ) {
-    const issues = options.issues ?? []
-    const shown = issues.slice(0, 25)
-    const more = issues.length > shown.length ? `\n  … and ${issues.length - shown.length} more` : ''
-    super(
-      ReportErrorCodes.INVALID_REPORT,
-      shown.length > 0 ? `${message}:\n  - ${shown.join('\n  - ')}${more}` : message,
-      { cause: options.cause },
-    )
-    this.name = 'ReportError'
-    this.path = options.path ?? null
-    this.reason = reason
-    this.issues = issues
-  }
-}
 
 function issuePath(p: readonly PropertyKey[]): string {
   let out = ''

@@ -66,6 +66,16 @@ export function formatLevel(level: number): string {
   return groupDigits(level.toFixed(2).replace(/\.?0+$/, ''))
 }
 
+/** A relative change with its sign, one decimal: `+12.5 %`, `−3 %`. */
+export function formatSignedPercent(change: number): string {
+  return `${change >= 0 ? '+' : '−'}${formatPlain(Math.abs(change) * 100, 1)} %`
+}
+
+/** A share given as a setting (a threshold, a budget), as written: 0.05 → `5 %`, 0.001 → `0.1 %`. */
+export function formatPlainPercent(fraction: number): string {
+  return `${formatPlain(fraction * 100)} %`
+}
+
 /** A setting (SLO bound, budget): up to `decimals` decimals, trailing zeros trimmed: 30 · 0.5 · 2.25. */
 export function formatPlain(x: number | null | undefined, decimals = 3): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return MISSING
@@ -275,6 +285,9 @@ export function niceTicks(
   for (let v = lo; v <= hi + step * 1e-6; v += step) ticks.push(Number((Math.round(v / step) * step).toPrecision(12)))
   return { ticks, min: lo, max: hi, step }
 }
+
+/** Levels spanning at least this factor (first to last) read better on a log axis: geometric sweeps. */
+export const LOG_AXIS_MIN_SPAN = 32
 
 /** Log ticks at 1, 2, 5 × 10^k covering [min, max] (min > 0); thinned to 1 × 10^k for wide ranges. */
 export function logTicks(min: number, max: number): { ticks: number[]; min: number; max: number } {

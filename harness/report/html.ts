@@ -11,7 +11,9 @@ import {
   formatMs,
   formatNumber,
   formatPercent,
+  LOG_AXIS_MIN_SPAN,
   formatPlain,
+  formatPlainPercent,
   formatRate,
   formatSig,
   formatWithError,
@@ -28,9 +30,17 @@ import {
   levelResults,
   rowAt,
 } from './insights.ts'
+import {
+  LINEAR_EFFICIENCY,
+  OPTIMAL_THROUGHPUT_TOLERANCE,
+  SERIALISED_SHARE,
+  USL_MIN_R_SQUARED,
+} from '../analysis/constants.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import { barChart, lineChart } from './svg.ts'
 import type { HLine, LegendItem, VMarker } from './svg.ts'
+import { TIME_PARTS } from '../metrics/time-breakdown.ts'
+import { TIME_PART_LABELS } from './insights.ts'
 
 /** Options of {@link renderHtmlReport}. */
 export interface HtmlReportOptions {
@@ -103,6 +113,7 @@ svg.chart .bar-g:hover rect{opacity:.8}
 .tput{stroke:var(--tput);fill:var(--tput)}.fit{stroke:var(--fit);fill:var(--fit)}
 .p50{stroke:var(--p50);fill:var(--p50)}.p90{stroke:var(--p90);fill:var(--p90)}.p99{stroke:var(--p99);fill:var(--p99)}.max{stroke:var(--max);fill:var(--max)}
 .eff{stroke:var(--eff);fill:var(--eff)}.wait{stroke:var(--wait);fill:var(--wait)}.service{stroke:var(--service);fill:var(--service)}
+.part-scheduleDelay{fill:#b07cc6;stroke:#b07cc6}.part-poolWait{fill:#e8a33d;stroke:#e8a33d}.part-nativeQueue{fill:#d9534f;stroke:#d9534f}.part-nativeRun{fill:#4a90d9;stroke:#4a90d9}.part-delivery{fill:#5cb85c;stroke:#5cb85c}.part-other{fill:#9aa5b1;stroke:#9aa5b1}
 .cap{stroke:var(--cap);fill:var(--cap)}.avg{stroke:var(--avg);fill:var(--avg)}.peak{stroke:var(--peak);fill:var(--peak)}
 .good{stroke:var(--good);fill:var(--good)}.bad{stroke:var(--bad);fill:var(--bad)}.nstar{stroke:var(--nstar);fill:var(--nstar)}.slo{stroke:var(--bad);fill:var(--bad)}
 svg.chart text.good{fill:var(--good)}svg.chart text.bad,svg.chart text.slo{fill:var(--bad)}svg.chart text.fit{fill:var(--fit)}svg.chart text.eff{fill:var(--eff)}
@@ -160,10 +171,10 @@ function figure(title: string, caption: string, svg: string): string {
   return `<figure><figcaption><h3>${esc(title)}</h3><p>${caption}</p></figcaption>${svg}</figure>`
 }
 
-/** Whether the levels span enough (≥ 32×) to need a log x axis. */
+/** Whether the levels span enough ({@link LOG_AXIS_MIN_SPAN}) to need a log x axis. */
 function wantsLogX(xs: number[]): boolean {
   const pos = xs.filter(x => x > 0)
-  return pos.length > 2 && Math.max(...pos) / Math.min(...pos) >= 32
+  return pos.length > 2 && Math.max(...pos) / Math.min(...pos) >= LOG_AXIS_MIN_SPAN
 }
 
 /**
@@ -206,7 +217,7 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
       x: report.optimalConcurrentUsers,
       label: `optimal ${formatLevel(report.optimalConcurrentUsers)}`,
       cls: 'good',
-      tip: 'optimal: the smallest level within 5 % of the best throughput that meets the SLO',
+      tip: `optimal: the smallest level within ${formatPlainPercent(OPTIMAL_THROUGHPUT_TOLERANCE)} of the best throughput that meets the SLO`,
     })
   if (report.peakConcurrency !== null)
     markers.push({
@@ -323,7 +334,7 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
   out.push(
     figure(
       'Scaling efficiency',
-      `Throughput per user relative to the smallest level (100 % = perfectly linear). Levels at or above the 90 % line scale linearly${range ? `: ${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : '; none beyond the first'}.`,
+      `Throughput per user relative to the smallest level (100 % = perfectly linear). Levels at or above the ${formatPlainPercent(LINEAR_EFFICIENCY)} line scale linearly${range ? `: ${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : '; none beyond the first'}.`,
       lineChart({
         id: 'chart-efficiency',
         title: 'Scaling efficiency against load',
@@ -339,7 +350,9 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
             tips: rows.map((r, i) => `${who(r)}: ${formatNumber(eff[i]?.[1] ?? r.efficiency * 100, 1)} % efficiency`),
           },
         ],
-        hLines: [{ y: 90, label: '90 % (linear)', cls: 'eff' }],
+        hLines: [
+          { y: LINEAR_EFFICIENCY * 100, label: `${formatPlainPercent(LINEAR_EFFICIENCY)} (linear)`, cls: 'eff' },
+        ],
         bands:
           range && range[1] > range[0] ? [{ from: range[0], to: range[1], label: 'linear range', cls: 'eff' }] : [],
         legend: [{ label: 'efficiency', cls: 'eff', shape: 'line' }],
@@ -383,39 +396,34 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
     ),
   )
 
-  // 5. Where latency goes.
+  // 5. Where the time goes: the six additive parts of the mean response time, per level.
+  const results = report.testResults
   out.push(
     figure(
       'Where the time goes',
-      'Mean response time split into waiting for a pool lease and being served (from the send to the response). A growing wait share points at the pool; a growing service time at the target.',
+      `Mean response time (from the intended start) split into its parts, bottom to top as a request meets them: schedule delay (intended → actual start), pool wait, native queue (waiting for one of ${esc(String(report.environment.uvThreadpoolSize))} libuv workers), native run (on the worker), delivery (worker done → JS resumes) and other (JS work of the target and the harness). The parts add up to the bar. Each bar's tooltip names the level's bottleneck.`,
       barChart({
         id: 'chart-breakdown',
-        title: 'Pool wait and service time per level',
+        title: 'Mean response time by part, per level',
         xLabel: model === 'open' ? 'offered rate (req/s)' : 'users',
         yLabel: 'mean time (ms)',
-        groups: rows.map(r => {
-          const total = r.poolWaitMeanMs + r.serviceMeanMs
-          const share = total > 0 ? r.poolWaitMeanMs / total : 0
+        groups: rows.map((r, i) => {
+          const b = results[i]?.timeBreakdown
+          const response = results[i]?.responseTime.mean ?? 0
+          const bound = results[i]?.bottleneck
           return {
             label: levelLabel(r),
-            stack: [
-              {
-                value: r.serviceMeanMs,
-                cls: 'service',
-                tip: `${who(r)}: service ${formatMs(r.serviceMeanMs)} ms (${formatPercent(1 - share, 0)} %)`,
-              },
-              {
-                value: r.poolWaitMeanMs,
-                cls: 'wait',
-                tip: `${who(r)}: pool wait ${formatMs(r.poolWaitMeanMs)} ms (${formatPercent(share, 0)} %), p99 ${formatMs(r.poolWaitP99Ms)} ms`,
-              },
-            ],
+            stack: TIME_PARTS.map(part => {
+              const mean = b ? Math.max(0, b[part].mean) : 0
+              return {
+                value: mean,
+                cls: `part-${part}`,
+                tip: `${who(r)}: ${TIME_PART_LABELS[part]} ${formatMs(mean)} ms (${formatPercent(response > 0 ? mean / response : 0, 0)} %), p99 ${formatMs(b ? b[part].p99 : 0)} ms${bound && bound.resource !== 'none' ? ` · bound by ${bound.resource}` : ''}`,
+              }
+            }),
           }
         }),
-        legend: [
-          { label: 'service', cls: 'service', shape: 'box' },
-          { label: 'pool wait', cls: 'wait', shape: 'box' },
-        ],
+        legend: TIME_PARTS.map(part => ({ label: TIME_PART_LABELS[part], cls: `part-${part}`, shape: 'box' as const })),
       }),
     ),
   )
@@ -611,7 +619,7 @@ function summaryCards(report: ScalabilityReport): string {
     card(
       'Linear range',
       range ? `${esc(formatLevel(range[0]))} → ${esc(formatLevel(range[1]))}` : 'none',
-      'efficiency ≥ 90 %',
+      `efficiency ≥ ${formatPlainPercent(LINEAR_EFFICIENCY)}`,
     ),
   )
   if (report.resourceContentionScore !== null) {
@@ -620,7 +628,7 @@ function summaryCards(report: ScalabilityReport): string {
         'Contention σ',
         `${esc(formatNumber(report.resourceContentionScore, 1))} <small>%</small>`,
         `serialised share${report.coherencyCost !== null ? ` · coherency κ ${esc(formatSig(report.coherencyCost, 3))}` : ''}`,
-        report.resourceContentionScore > 30 ? 'warn' : '',
+        report.resourceContentionScore > SERIALISED_SHARE * 100 ? 'warn' : '',
       ),
     )
   }
@@ -630,7 +638,7 @@ function summaryCards(report: ScalabilityReport): string {
         'USL fit R²',
         esc(formatNumber(report.usl.rSquared, 3)),
         `λ ${esc(formatWithError(report.usl.lambda, report.usl.standardErrors.lambda))} req/s`,
-        report.usl.rSquared < 0.8 ? 'warn' : '',
+        report.usl.rSquared < USL_MIN_R_SQUARED ? 'warn' : '',
       ),
     )
   return `<section class="cards">${cards.join('')}</section>`
@@ -722,10 +730,14 @@ function environmentPanel(report: ScalabilityReport): string {
   ])}</section><section class="panel"><h2>Environment</h2>${kv([
     ['CPU', e.cpuModel],
     ['cores', String(e.cores)],
+    ['CPU flags', e.cpuFlags === null ? 'unknown' : e.cpuFlags.join(', ') || 'none'],
+    ['kernels', e.engine?.kernelIsa ?? 'not reported'],
     ['UV_THREADPOOL_SIZE', String(e.uvThreadpoolSize)],
     ['Node.js', e.nodeVersion],
+    ['V8', e.v8Version],
     ['platform', `${e.platform} ${e.arch}`],
     ['package version', e.packageVersion ?? 'unknown'],
+    ['git revision', e.gitRevision ?? 'none'],
     ['histograms', e.histogramBackend],
     ['report schema', `v${report.schemaVersion}`],
   ])}</section></section>`

@@ -4,19 +4,10 @@
  * two reports with k6-style thresholds. Pure functions from a `ScalabilityReport` to strings,
  * plus the few that write files.
  */
-export {
-  ProgressBar,
-  renderChart,
-  renderLevelDone,
-  renderLevelTable,
-  renderProgress,
-  renderSummary,
-  shouldColor,
-} from './terminal.ts'
+export { renderChart, renderLevelTable, renderSummary, shouldColor } from './terminal/index.ts'
+export { ProgressBar, renderLevelDone, renderProgress } from './progress.ts'
 export { renderHtmlReport } from './html.ts'
 export {
-  ReportError,
-  ReportErrorCodes,
   parseReportJson,
   readReport,
   reportSchemaJson,
@@ -27,28 +18,20 @@ export {
   writeReports,
 } from './files.ts'
 export {
-  THRESHOLD_ERROR_CODE,
   THRESHOLD_METRICS,
-  ThresholdError,
   compareReports,
   evaluateThreshold,
   evaluateThresholds,
   formatMetric,
   parseThreshold,
   renderComparison,
-} from './compare.ts'
+} from './compare/index.ts'
 export { collectWarnings, describeFinding, detectorCallouts } from './insights.ts'
 export { formatMs, formatPercent, formatRate, niceTicks } from './format.ts'
+export { ReportError, ReportErrorCodes, THRESHOLD_ERROR_CODE, ThresholdError } from '../../errors.ts'
 
-export type {
-  ChartOptions,
-  LevelTableOptions,
-  ProgressBarOptions,
-  ProgressLineOptions,
-  ProgressStream,
-  SummaryOptions,
-  TerminalOptions,
-} from './terminal.ts'
+export type { ChartOptions, LevelTableOptions, SummaryOptions, TerminalOptions } from './terminal/index.ts'
+export type { ProgressBarOptions, ProgressLineOptions, ProgressStream } from './progress.ts'
 export type { HtmlReportOptions } from './html.ts'
 export type { WriteReportsOptions } from './files.ts'
 export type {
@@ -60,5 +43,5 @@ export type {
   Threshold,
   ThresholdOperator,
   ThresholdResult,
-} from './compare.ts'
+} from './compare/index.ts'
 export type { DetectorCallout, ReportWarning } from './insights.ts'

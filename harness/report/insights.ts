@@ -5,6 +5,8 @@
 import type { ScalabilityRecommendationKind } from '../analysis/scalability.ts'
 import type { LevelRow, ScalabilityReport } from '../sweep/types.ts'
 import type { ConcurrentTestResult } from '../types.ts'
+import type { TimePart } from '../metrics/time-breakdown.ts'
+import { DEFAULT_ERROR_BUDGET, SLOW_COOL_DOWN_MS } from '../analysis/constants.ts'
 import { formatLevel, formatMs, formatNumber, formatPercent, listLevels } from './format.ts'
 
 /** Each row with its full result (null if the report does not carry it). */
@@ -19,9 +21,9 @@ export function levelResults(report: ScalabilityReport): Array<{ row: LevelRow; 
   })
 }
 
-/** Error budget in force: the SLO's, or the analysis default of 1 %. */
+/** Error budget in force: the SLO's, or the analysis default {@link DEFAULT_ERROR_BUDGET}. */
 export function errorBudget(report: Pick<ScalabilityReport, 'slo'>): number {
-  return report.slo?.errorRate ?? 0.01
+  return report.slo?.errorRate ?? DEFAULT_ERROR_BUDGET
 }
 
 /** Short human wording of each recommendation kind. */
@@ -182,7 +184,7 @@ export function collectWarnings(report: ScalabilityReport): ReportWarning[] {
         kind: 'measurement',
       })
     }
-    if (row.coolDownMs > 1000) {
+    if (row.coolDownMs > SLOW_COOL_DOWN_MS) {
       out.push({
         text: `the cool-down after ${formatLevel(row.level)} waited ${formatMs(row.coolDownMs)} ms for timed-out work to drain`,
         levels: [row.level],
@@ -209,4 +211,14 @@ export function bestThroughput(report: ScalabilityReport): { level: number; thro
 /** The row of a level, if measured. */
 export function rowAt(report: ScalabilityReport, level: number | null): LevelRow | undefined {
   return level === null ? undefined : report.levels.find(r => r.level === level || r.concurrency === level)
+}
+
+/** Names of the time breakdown's parts, as the renderers show them (in the order a request meets them). */
+export const TIME_PART_LABELS: Record<TimePart, string> = {
+  scheduleDelay: 'schedule',
+  poolWait: 'pool wait',
+  nativeQueue: 'native queue',
+  nativeRun: 'native run',
+  delivery: 'delivery',
+  other: 'other',
 }

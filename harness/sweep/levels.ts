@@ -1,6 +1,8 @@
 /** Sweep levels: a list, an arithmetic range, or a geometric series. Pure and validated. */
 import { z } from 'zod'
 
+import { REFINE_RATE_RESOLUTION } from '../analysis/constants.ts'
+
 export const LevelsSchema = z.union([
   z.array(z.number().positive()).min(1),
   z.strictObject({ start: z.number().positive(), max: z.number().positive(), step: z.number().positive() }),
@@ -34,7 +36,7 @@ export function expandLevels(spec: LevelsSpec, integer = true): number[] {
 
 /**
  * The next level to try between the last good and the first bad one (bisection), or null when
- * they are adjacent (for integers) or within 5 % (for rates).
+ * they are adjacent (for integers) or within {@link REFINE_RATE_RESOLUTION} of each other (for rates).
  */
 export function refineBetween(good: number, bad: number, integer = true): number | null {
   if (bad <= good) return null
@@ -43,5 +45,5 @@ export function refineBetween(good: number, bad: number, integer = true): number
     const m = Math.floor(mid)
     return m > good && m < bad ? m : null
   }
-  return (bad - good) / good > 0.05 ? mid : null
+  return (bad - good) / good > REFINE_RATE_RESOLUTION ? mid : null
 }

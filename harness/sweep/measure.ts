@@ -1,10 +1,13 @@
 /** From one level's `ConcurrentTestResult` to what the scalability analysis needs. */
 import type { LevelMeasurement } from '../analysis/scalability.ts'
+import { getLoadModel } from '../load/models.ts'
+import type { AnyLoadModel } from '../load/models.ts'
 import type { ConcurrentTestResult } from '../types.ts'
 
 /**
- * Concurrency: users in the closed model; in the open model the measured mean number of
- * requests in the system (Little's L), since there the rate, not the concurrency, is set.
+ * Concurrency: the model's (`LoadModel.analysisConcurrency`): users in the closed model; in the
+ * open model the measured mean number of requests in the system (Little's L), since there the
+ * rate, not the concurrency, is set.
  * CPU: the whole process's CPU time (main thread, libuv workers, engine threads, GC) over the
  * window, as a share of every core.
  */
@@ -12,8 +15,8 @@ export function levelMeasurement(result: ConcurrentTestResult, cores: number): L
   const windowMs = Math.max(result.window.durationMs, 1e-9)
   const failures = result.failedRequests + result.timeoutRequests
   const pool = result.connectionPoolUsage
-  const concurrency =
-    result.loadModel === 'closed' ? result.concurrentUsers : (result.littlesLaw?.observed ?? result.concurrentUsers)
+  const model = getLoadModel(result.loadModel) as AnyLoadModel
+  const concurrency = model.analysisConcurrency(result.concurrentUsers, result.littlesLaw)
   return {
     concurrency,
     throughput: result.successfulRequestsPerSecond,
@@ -26,5 +29,19 @@ export function levelMeasurement(result: ConcurrentTestResult, cores: number): L
     cpuUtilization: cores > 0 ? Math.min(1, result.processCpuMs / (windowMs * cores)) : null,
     cpuMsPerRequest: result.successfulRequests > 0 ? result.processCpuMs / result.successfulRequests : null,
     deadlockDetected: result.deadlockDetected,
+    responseMeanMs: result.responseTime.mean,
+    startFailureRate: startFailureRate(result),
+    hungCalls: result.inFlightAfterTimeout.peak,
+    contention: result.resourceContentionScore,
+    bottleneck: result.bottleneck,
   }
+}
+
+/**
+ * Open model: the share of scheduled starts that were dropped (`maxInFlight` reached) or issued
+ * late: the offered load the system did not take on time. Both count against the objective.
+ */
+export function startFailureRate(result: ConcurrentTestResult): number {
+  const scheduled = result.totalRequests + result.droppedStarts
+  return scheduled > 0 ? (result.droppedStarts + result.lateStarts) / scheduled : 0
 }

@@ -5,7 +5,8 @@
 import { z } from 'zod'
 
 import { RECOMMENDATIONS } from '../analysis/scalability.ts'
-import { ConcurrentTestResultSchema, EnvironmentInfoSchema } from '../result-schema.ts'
+import { BottleneckSchema, ConcurrentTestResultSchema, EnvironmentInfoSchema } from '../result-schema.ts'
+import { BOTTLENECK_RESOURCES } from '../analysis/bottleneck.ts'
 import { REPORT_SCHEMA_VERSION } from './types.ts'
 import type { ScalabilityReport } from './types.ts'
 
@@ -35,6 +36,10 @@ export const LevelRowSchema = z.strictObject({
   deadlockDetected: z.boolean(),
   littlesLawConsistent: z.boolean().nullable(),
   droppedStarts: nonneg,
+  startFailureRate: z.number().min(0).max(1),
+  hungCalls: nonneg,
+  contention: z.number().min(0).max(100),
+  bottleneck: z.enum(BOTTLENECK_RESOURCES),
   refined: z.boolean(),
   coolDownMs: nonneg,
 })
@@ -62,6 +67,7 @@ export const ScalabilityReportSchema = z.strictObject({
   slo: z
     .strictObject({ p99Ms: z.number().positive().optional(), errorRate: z.number().min(0).max(1).optional() })
     .nullable(),
+  objective: z.strictObject({ source: z.enum(['slo', 'derived']), description: z.string() }),
   sweep: z.strictObject({
     levelsPlanned: z.array(z.number().positive()),
     levelsMeasured: z.array(z.number().positive()),
@@ -80,6 +86,15 @@ export const ScalabilityReportSchema = z.strictObject({
   breakingReason: z.string().nullable(),
   resourceContentionScore: z.number().min(0).max(100).nullable(),
   coherencyCost: nullableNum,
+  saturation: z
+    .strictObject({
+      level: z.number().positive(),
+      peakThroughput: nonneg,
+      latencyGrowth: nonneg,
+      lastPlateauLevel: z.number().positive(),
+    })
+    .nullable(),
+  bottleneck: BottleneckSchema,
   usl: UslFitSchema.nullable(),
   uslError: z.string().nullable(),
   recommendation: z.strictObject({

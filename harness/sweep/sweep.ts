@@ -8,39 +8,78 @@
  */
 import { performance } from 'node:perf_hooks'
 
+import { targetTimeMs } from '../analysis/bottleneck.ts'
+import { DEFAULT_ERROR_BUDGET, DEFAULT_OBJECTIVE_P99_FACTOR, HANG_SHARE_OF_LEVEL } from '../analysis/constants.ts'
 import { analyzeScalability, findBreakingPoint, meetsSlo } from '../analysis/scalability.ts'
+import type { Slo } from '../analysis/scalability.ts'
 import { scalingEfficiency } from '../analysis/efficiency.ts'
 import { uslThroughput } from '../analysis/usl.ts'
-import type { ConcurrentBenchmark } from '../benchmark.ts'
 import { collectEnvironment } from '../environment.ts'
-import { ConfigError } from '../errors.ts'
-import type { LoadModelConfig } from '../load/models.ts'
+import { ConfigError } from '../../errors.ts'
+import { CLOSED_MODEL } from '../load/closed.ts'
+import type { LevelSettings } from '../load/driver.ts'
+import { getLoadModel, loadModelNames } from '../load/models.ts'
+import type { AnyLoadModel } from '../load/models.ts'
 import type { ConcurrentTestOptions, ConcurrentTestResult } from '../types.ts'
 import { expandLevels, refineBetween } from './levels.ts'
 import { levelMeasurement } from './measure.ts'
 import { REPORT_SCHEMA_VERSION } from './types.ts'
-import type { LevelRow, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
+import type { LevelRow, LevelRunner, ScalabilityReport, ScalabilityTestOptions } from './types.ts'
 
-function loadConfig(o: ScalabilityTestOptions<unknown, unknown>, level: number): LoadModelConfig {
-  const warmUpMs = o.warmUpMs ?? 1000
-  const durationMs = warmUpMs + o.durationMs
-  if ((o.model ?? 'closed') === 'closed') {
-    return {
-      model: 'closed',
-      users: level,
-      durationMs,
-      warmUpMs,
-      ...(o.rampUpMs ? { rampUp: { durationMs: Math.min(o.rampUpMs, warmUpMs) } } : {}),
-      ...(o.thinkTime ? { thinkTime: o.thinkTime } : {}),
-    }
-  }
+/** The model a sweep uses when none is named. */
+const DEFAULT_MODEL = CLOSED_MODEL
+/** Warm-up of each level, ms. */
+const DEFAULT_WARM_UP_MS = 1000
+/** Sweep defaults for rate-driven models (wider than a single test's: a sweep probes overload). */
+const DEFAULT_ARRIVALS = 'poisson'
+const DEFAULT_MAX_IN_FLIGHT = 256
+
+/** Bounds of the default per-request timeout, which is the hang threshold of a level (ms). */
+const MIN_HANG_THRESHOLD_MS = 1000
+const MAX_HANG_THRESHOLD_MS = 10_000
+
+/**
+ * A call still running {@link HANG_SHARE_OF_LEVEL} of a level's measured duration after it
+ * started is hung: the default request timeout, so it times out, is counted, and the detector
+ * names it (timed out, still running) inside the level instead of after the sweep.
+ */
+export function hangThresholdMs(durationMs: number): number {
+  return Math.min(MAX_HANG_THRESHOLD_MS, Math.max(MIN_HANG_THRESHOLD_MS, durationMs * HANG_SHARE_OF_LEVEL))
+}
+
+/**
+ * The objective levels are held to: the caller's SLO when it bounds p99, else p99 ≤
+ * {@link DEFAULT_OBJECTIVE_P99_FACTOR} × the p99 measured at the lightest level (the caller's
+ * error budget, or the default one, either way).
+ */
+export function deriveObjective(
+  slo: Slo | undefined,
+  lightest: { level: number; p99Ms: number; noun: string } | null,
+): { slo: Slo | undefined; source: 'slo' | 'derived'; description: string } {
+  const errorRate = slo?.errorRate ?? DEFAULT_ERROR_BUDGET
+  const budget = `errors ≤ ${+(errorRate * 100).toFixed(2)} %`
+  if (slo?.p99Ms !== undefined)
+    return { slo, source: 'slo', description: `p99 ≤ ${slo.p99Ms} ms and ${budget} (--slo)` }
+  if (lightest === null || !(lightest.p99Ms > 0))
+    return { slo, source: 'derived', description: `${budget}; no p99 bound (nothing measured to derive one from)` }
+  const p99Ms = +(lightest.p99Ms * DEFAULT_OBJECTIVE_P99_FACTOR).toFixed(3)
   return {
-    model: 'open',
-    rate: level,
-    durationMs,
+    slo: { p99Ms, errorRate },
+    source: 'derived',
+    description: `p99 ≤ ${p99Ms} ms (${DEFAULT_OBJECTIVE_P99_FACTOR} × the ${lightest.p99Ms.toFixed(2)} ms measured at ${lightest.level} ${lightest.noun}) and ${budget}; set --slo to choose your own`,
+  }
+}
+
+/** The knobs every level of the sweep shares, for the model to build each level's config. */
+function levelSettings(o: ScalabilityTestOptions<unknown, unknown>): LevelSettings {
+  const warmUpMs = o.warmUpMs ?? DEFAULT_WARM_UP_MS
+  return {
+    durationMs: warmUpMs + o.durationMs,
     warmUpMs,
-    arrivals: o.arrivals ?? 'poisson',
-    maxInFlight: o.maxInFlight ?? 256,
+    rampUpMs: o.rampUpMs,
+    thinkTime: o.thinkTime,
+    arrivals: o.arrivals ?? DEFAULT_ARRIVALS,
+    maxInFlight: o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
   }
 }
 
@@ -49,8 +88,8 @@ function validate(o: ScalabilityTestOptions<unknown, unknown>): string[] {
   if (!(Number.isFinite(o.durationMs) && o.durationMs > 0))
     problems.push('durationMs must be a positive number of milliseconds')
   if (o.warmUpMs !== undefined && !(o.warmUpMs >= 0)) problems.push('warmUpMs must be 0 or more')
-  if (o.model !== undefined && o.model !== 'closed' && o.model !== 'open')
-    problems.push(`model must be 'closed' or 'open', got ${String(o.model)}`)
+  if (o.model !== undefined && getLoadModel(o.model) === undefined)
+    problems.push(`model must be ${loadModelNames.map(n => `'${n}'`).join(' or ')}, got ${String(o.model)}`)
   if (o.poolSize !== undefined && o.poolSize !== 'level' && !(Number.isInteger(o.poolSize) && o.poolSize >= 1))
     problems.push("poolSize must be a positive integer or 'level'")
   if (o.refineSteps !== undefined && !(Number.isInteger(o.refineSteps) && o.refineSteps >= 0))
@@ -61,62 +100,87 @@ function validate(o: ScalabilityTestOptions<unknown, unknown>): string[] {
   return problems
 }
 
-/** Runs the sweep with `bench` and returns the report. */
+/** Runs the sweep, each level through `runner`, and returns the report. */
 export async function runScalabilityTest<Q, D>(
-  bench: ConcurrentBenchmark<Q, D>,
+  runner: LevelRunner<Q, D>,
   options: ScalabilityTestOptions<Q, D>,
 ): Promise<ScalabilityReport> {
   const o = options as ScalabilityTestOptions<unknown, unknown>
   const problems = validate(o)
   let planned: number[] = []
-  const integer = (o.model ?? 'closed') === 'closed'
+  const known = getLoadModel(o.model ?? DEFAULT_MODEL)
+  // Levels are user counts (whole numbers) for a model with users, else arrival rates.
+  const integer = known?.hasUsers ?? false
   try {
     planned = expandLevels(o.levels, integer)
   } catch (error) {
     problems.push(`levels: ${(error as Error).message}`)
   }
   if (problems.length > 0) throw new ConfigError('scalability test options', problems)
+  const model = known as AnyLoadModel
 
   const environment = collectEnvironment()
   const cores = o.cores ?? environment.cores
   const threadPoolSize = o.threadPoolSize ?? environment.uvThreadpoolSize
   const seed = o.seed ?? (Math.random() * 0x100000000) >>> 0
   const stopOnBreach = o.stopOnBreach ?? true
+  const settings = levelSettings(o)
   const results = new Map<number, { result: ConcurrentTestResult; coolDownMs: number; refined: boolean }>()
   let baseline: number | undefined
+  let baselineTargetMs: number | undefined
   let stoppedEarly: string | null = null
+  /** The objective: the caller's, or derived once the lightest level is measured. */
+  let objective = deriveObjective(o.slo, null)
+  const hangMs = hangThresholdMs(o.durationMs)
 
   const measure = async (level: number, index: number, refining: boolean): Promise<void> => {
     o.onLevelStart?.({ level, index, planned: planned.length, refining })
     const testOptions: ConcurrentTestOptions<unknown, unknown> = {
-      load: loadConfig(o, level),
+      load: model.levelConfig(level, settings),
       queries: o.queries,
       classify: o.classify,
       selection: o.selection,
       writes: o.writes,
       seed,
-      requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+      requestTimeoutMs: o.requestTimeoutMs ?? hangMs,
       pool: {
         size:
           o.poolSize === undefined || o.poolSize === 'level'
-            ? Math.ceil(integer ? level : (o.maxInFlight ?? 256))
+            ? Math.ceil(model.levelConcurrency(level, settings))
             : o.poolSize,
         ...(o.poolFactory ? { factory: o.poolFactory, name: 'sessions' } : {}),
       },
-      detector: o.detector ?? {},
+      detector: o.detector ?? { stallAfterMs: hangMs },
       baselineThroughput: baseline,
+      baselineTargetMs,
       signal: o.signal,
       onProgress: o.onProgress ? progress => o.onProgress?.({ level, progress }) : undefined,
     }
     for (const key of Object.keys(testOptions) as (keyof typeof testOptions)[]) {
       if (testOptions[key] === undefined) delete testOptions[key]
     }
-    const result = await (bench as ConcurrentBenchmark<unknown, unknown>).runConcurrentTest(testOptions)
+    const result = await (runner as LevelRunner<unknown, unknown>).runConcurrentTest(testOptions)
     const coolStart = performance.now()
-    await bench.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
+    await runner.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
     const coolDownMs = performance.now() - coolStart
     if (baseline === undefined && integer && level === 1 && result.successfulRequestsPerSecond > 0)
       baseline = result.successfulRequestsPerSecond
+    if (baselineTargetMs === undefined && result.successfulRequests > 0) {
+      // The lightest level (levels are measured in ascending order first) sets the baselines.
+      baselineTargetMs = targetTimeMs({
+        scheduleDelay: result.timeBreakdown.scheduleDelay.mean,
+        poolWait: result.timeBreakdown.poolWait.mean,
+        nativeQueue: result.timeBreakdown.nativeQueue.mean,
+        nativeRun: result.timeBreakdown.nativeRun.mean,
+        delivery: result.timeBreakdown.delivery.mean,
+        other: result.timeBreakdown.other.mean,
+      })
+      objective = deriveObjective(o.slo, {
+        level,
+        p99Ms: result.responseTime.p99,
+        noun: integer ? (level === 1 ? 'user' : 'users') : 'requests/s',
+      })
+    }
     results.set(level, { result, coolDownMs, refined: refining })
     o.onLevelEnd?.({ level, result, row: rowOf(level, result, coolDownMs, refining) })
   }
@@ -146,6 +210,10 @@ export async function runScalabilityTest<Q, D>(
       deadlockDetected: result.deadlockDetected,
       littlesLawConsistent: result.littlesLaw?.consistent ?? null,
       droppedStarts: result.droppedStarts,
+      startFailureRate: m.startFailureRate,
+      hungCalls: m.hungCalls,
+      contention: m.contention,
+      bottleneck: result.bottleneck.resource,
       refined,
       coolDownMs,
     }
@@ -162,7 +230,7 @@ export async function runScalabilityTest<Q, D>(
       const measured = [...results.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([, r]) => levelMeasurement(r.result, cores))
-      const breach = findBreakingPoint(measured, o.slo)
+      const breach = findBreakingPoint(measured, objective.slo)
       if (breach !== null && i < planned.length - 1) {
         stoppedEarly = `stopped after ${planned[i]}: ${breach.reason}`
         break
@@ -176,7 +244,7 @@ export async function runScalabilityTest<Q, D>(
     const measured = sorted.map(l =>
       levelMeasurement((results.get(l) as { result: ConcurrentTestResult }).result, cores),
     )
-    const breach = findBreakingPoint(measured, o.slo)
+    const breach = findBreakingPoint(measured, objective.slo)
     if (breach === null) break
     const badIndex = sorted.indexOf(
       sorted.find(l => levelMeasurement(results.get(l)!.result, cores).concurrency === breach.level) ?? -1,
@@ -191,7 +259,7 @@ export async function runScalabilityTest<Q, D>(
   const entries = levels.map(l => results.get(l)!)
   const measurements = entries.map(e => levelMeasurement(e.result, cores))
   const analysis = analyzeScalability(measurements, {
-    slo: o.slo,
+    slo: objective.slo,
     cores,
     threadPoolSize,
     poolSize: o.poolSize === undefined || o.poolSize === 'level' ? null : o.poolSize,
@@ -200,7 +268,7 @@ export async function runScalabilityTest<Q, D>(
   const rows = entries.map((e, i) => {
     const row = rowOf(levels[i], e.result, e.coolDownMs, e.refined)
     row.efficiency = efficiency[i]
-    row.sloMet = meetsSlo(measurements[i], o.slo) && !measurements[i].deadlockDetected
+    row.sloMet = meetsSlo(measurements[i], objective.slo) && !measurements[i].deadlockDetected
     return row
   })
   const maxN = Math.max(...measurements.map(m => m.concurrency), analysis.peakConcurrency ?? 0)
@@ -218,14 +286,15 @@ export async function runScalabilityTest<Q, D>(
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: new Date().toISOString(),
-    target: bench.target.name,
-    loadModel: o.model ?? 'closed',
+    target: runner.target.name,
+    loadModel: model.name,
     seed,
-    slo: o.slo ?? null,
+    slo: objective.slo ?? null,
+    objective: { source: objective.source, description: objective.description },
     sweep: {
       levelsPlanned: planned,
       levelsMeasured: levels,
-      warmUpMs: o.warmUpMs ?? 1000,
+      warmUpMs: settings.warmUpMs,
       durationMs: o.durationMs,
       stoppedEarly,
     },

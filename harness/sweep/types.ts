@@ -1,14 +1,32 @@
-/** Options and result of a scalability sweep (`ConcurrentBenchmark.runScalabilityTest`). */
+/** Options, result, and level runner of a scalability sweep (`ConcurrentBenchmark.runScalabilityTest`). */
+import type { BottleneckResource } from '../analysis/bottleneck.ts'
 import type { ScalabilityAnalysis, Slo } from '../analysis/scalability.ts'
 import type { DeadlockDetectorOptions } from '../detector/detector.ts'
 import type { EnvironmentInfo } from '../environment.ts'
 import type { QuerySelection } from '../load/selection.ts'
 import type { ThinkTime } from '../load/think-time.ts'
 import type { ResourceFactory } from '../pool.ts'
-import type { ConcurrentTestResult, LiveProgress, WriteMix } from '../types.ts'
+import type { ConcurrentTestOptions, ConcurrentTestResult, LiveProgress, WriteMix } from '../types.ts'
 import type { LevelsSpec } from './levels.ts'
 
-export const REPORT_SCHEMA_VERSION = 1
+export const REPORT_SCHEMA_VERSION = 2
+
+/**
+ * What a sweep needs from whoever runs its levels. `ConcurrentBenchmark` is one and passes
+ * itself; the interface lives here, with its consumer, so the sweep does not import the class
+ * that calls it.
+ */
+export interface LevelRunner<Q = unknown, D = unknown> {
+  /** The target measured (its name goes into the report). */
+  readonly target: { readonly name: string }
+  /** Runs one level: one concurrent test. */
+  runConcurrentTest(options: ConcurrentTestOptions<Q, D>): Promise<ConcurrentTestResult>
+  /**
+   * The cool-down: waits up to `timeoutMs` for timed-out calls still running to settle.
+   * Resolves to the number still running.
+   */
+  drain(options: { timeoutMs?: number; signal?: AbortSignal }): Promise<number>
+}
 
 export interface ScalabilityTestOptions<Q = unknown, D = unknown> {
   /** Users (closed model) or arrival rates per second (open model) to measure. */
@@ -83,6 +101,14 @@ export interface LevelRow {
   deadlockDetected: boolean
   littlesLawConsistent: boolean | null
   droppedStarts: number
+  /** Dropped + late starts over scheduled starts (open model), 0..1. */
+  startFailureRate: number
+  /** Calls still running past the level's hang threshold, at most at once. */
+  hungCalls: number
+  /** Share (0–100) of response time waiting for shared resources (pool, native queue, locks). */
+  contention: number
+  /** The resource limiting the level. */
+  bottleneck: BottleneckResource
   /** The level was added by refinement between a good and a bad level. */
   refined: boolean
   /** Time the cool-down waited for timed-out work to drain, ms. */
@@ -96,7 +122,10 @@ export interface ScalabilityReport extends Omit<ScalabilityAnalysis, 'efficiency
   target: string
   loadModel: 'closed' | 'open'
   seed: number
+  /** The objective every level was held to: the `--slo` given, or one derived from the lightest level. */
   slo: Slo | null
+  /** Where the objective came from, in words (e.g. 'p99 ≤ 5 × the 0.61 ms measured at 1 user'). */
+  objective: { source: 'slo' | 'derived'; description: string }
   sweep: {
     levelsPlanned: number[]
     levelsMeasured: number[]

@@ -3,6 +3,8 @@
  * inserts are documents (added and committed). The connection pool should hold search
  * sessions ({@link sessionFactory}): a request then searches through its leased session.
  */
+import { performance } from 'node:perf_hooks'
+
 import type {
   SearchMode,
   SearchSession,
@@ -13,6 +15,8 @@ import type {
 import type { ResourceFactory } from '../pool.ts'
 import type { SearchTarget } from '../types.ts'
 import { nativeThreadStatsDrain } from './native-thread-stats.ts'
+import { DEFAULT_REFRESH, Refresher } from './refresher.ts'
+import type { RefreshPolicy } from './refresher.ts'
 
 /** A query of a mixed workload: its own mode overrides the target's. */
 export interface UnifiedQuery {
@@ -27,8 +31,18 @@ export interface UnifiedSearchTargetOptions {
   k?: number
   /** Extra search options (fusion, candidates, ef ...). */
   search?: Omit<UnifiedSearchOptions, 'mode' | 'k' | 'signal'>
-  /** Commit after every insert (else inserts stay invisible until someone commits). @default true */
-  commitInserts?: boolean
+  /**
+   * When inserts become visible: a group commit every `intervalMs` (search engines' refresh),
+   * or every `everyWrites` writes, a commit inside each insert, or none. Call `close()` at the
+   * end to commit what waits. @default { intervalMs: 1000 }
+   */
+  refresh?: RefreshPolicy
+  /**
+   * Time each native call (queue, run, delivery) for the harness's time breakdown. Costs a
+   * stamps object and a few property writes per call (measured in docs/time-attribution.md).
+   * @default true
+   */
+  nativeTiming?: boolean
   /** @default `unified-${mode}` */
   name?: string
 }
@@ -51,29 +65,48 @@ function isSession(value: unknown): value is SearchSession {
   )
 }
 
+/** A target over a store, with the refresher its writes go through. */
+export type UnifiedSearchTarget = SearchTarget<string | UnifiedQuery, UnifiedDocument> & {
+  /** Stops the refresher and commits the writes that wait. */
+  close(): Promise<void>
+}
+
 export function unifiedSearchTarget(
   system: UnifiedSearchSystem,
   options: UnifiedSearchTargetOptions = {},
-): SearchTarget<string | UnifiedQuery, UnifiedDocument> {
+): UnifiedSearchTarget {
   const mode = options.mode ?? 'hybrid'
   const k = options.k ?? 10
-  const commitInserts = options.commitInserts ?? true
+  const refresher = new Refresher(() => system.commit(), options.refresh ?? DEFAULT_REFRESH)
+  const timeCalls = options.nativeTiming ?? true
   return {
     name: options.name ?? `unified-${mode}`,
-    search: (query, { signal, connection }) => {
+    search: (query, opts) => {
+      const { signal, connection } = opts
       const text = typeof query === 'string' ? query : query.text
       const searchOptions: UnifiedSearchOptions = {
         ...options.search,
         mode: typeof query === 'string' ? mode : (query.mode ?? mode),
         k,
         signal,
+        timing: timeCalls ? opts.onNativeCall : undefined,
       }
       return isSession(connection) ? connection.search(text, searchOptions) : system.search(text, searchOptions)
     },
-    insert: async (doc, { signal }) => {
-      await system.add([doc], { signal })
-      if (commitInserts) await system.commit({ signal })
+    insert: async (doc, opts) => {
+      const { signal } = opts
+      const timing = timeCalls ? opts.onNativeCall : undefined
+      await system.add([doc], { signal, timing })
+      const added = performance.now()
+      if (refresher.commitsEachWrite) {
+        await system.commit({ signal, timing })
+        refresher.committedInline(performance.now() - added)
+      } else {
+        refresher.acknowledged(added)
+      }
     },
     drainThreadStats: nativeThreadStatsDrain(),
+    drainWriteVisibility: () => refresher.drain(),
+    close: () => refresher.close(),
   }
 }

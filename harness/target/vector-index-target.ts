@@ -26,8 +26,9 @@ export function vectorIndexTarget(
   const searchOptions = options.ef === undefined ? {} : { ef: options.ef }
   return {
     name: options.name ?? `${index.kind}-index`,
-    search: (query, { signal }) => index.search(query, k, { ...searchOptions, signal }),
-    insert: (doc, { signal }) => index.add([doc.id], doc.vector, { signal }),
+    search: (query, { signal, onNativeCall }) =>
+      index.search(query, k, { ...searchOptions, signal, timing: onNativeCall }),
+    insert: (doc, { signal, onNativeCall }) => index.add([doc.id], doc.vector, { signal, timing: onNativeCall }),
     drainThreadStats: nativeThreadStatsDrain(),
   }
 }

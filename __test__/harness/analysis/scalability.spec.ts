@@ -3,6 +3,13 @@ import test from 'ava'
 import { analyzeScalability, findBreakingPoint, meetsSlo } from '../../../harness/analysis/scalability.ts'
 import type { AnalysisContext, LevelMeasurement } from '../../../harness/analysis/scalability.ts'
 import { uslThroughput } from '../../../harness/analysis/usl.ts'
+import type { Bottleneck } from '../../../harness/analysis/bottleneck.ts'
+
+const bound = (resource: Bottleneck['resource'], evidence = 'the numbers'): Bottleneck => ({
+  resource,
+  share: 0.9,
+  evidence,
+})
 
 const ctx: AnalysisContext = { cores: 2, threadPoolSize: 4, poolSize: 8, slo: { p99Ms: 50, errorRate: 0.01 } }
 
@@ -19,6 +26,11 @@ function level(concurrency: number, throughput: number, extra: Partial<LevelMeas
     cpuUtilization: 0.5,
     cpuMsPerRequest: 0.5,
     deadlockDetected: false,
+    responseMeanMs: 1.5,
+    startFailureRate: 0,
+    hungCalls: 0,
+    contention: 0,
+    bottleneck: null,
     ...extra,
   }
 }
@@ -46,6 +58,8 @@ test("a USL-shaped sweep: optimal users, peak, breaking point, contention score 
       cpuUtilization: Math.min(1, n / 10),
       cpuMsPerRequest: 0.5 * (1 + 0.1 * n),
       p99Ms: n * 2,
+      contention: n,
+      bottleneck: bound(n >= 8 ? 'cpu' : 'none'),
     }),
   )
   const a = analyzeScalability(levels, { ...ctx, slo: { p99Ms: 50 } })
@@ -53,7 +67,9 @@ test("a USL-shaped sweep: optimal users, peak, breaking point, contention score 
   t.is(a.optimalConcurrentUsers, 8)
   t.true(Math.abs(a.peakConcurrency! - Math.sqrt(0.95 / 0.01)) < 0.01)
   t.is(a.scalabilityBreakingPoint, 32) // 16 is 8 % below the best (within noise); 32 breaks p99 ≤ 50 ms
-  t.true(Math.abs(a.resourceContentionScore! - 5) < 0.01)
+  // Contention is the waiting share at the level the bottleneck is named at (the breaking point).
+  t.is(a.resourceContentionScore, 32)
+  t.is(a.bottleneck.resource, 'cpu')
   t.deepEqual(a.efficiencyCurve[0], [1, 100])
   t.deepEqual(a.linearScalingRange, [1, 2])
   // Busy CPU, but each request costs 3.8× more CPU at 32 users than at 1: overhead, not hardware.
@@ -85,18 +101,31 @@ test('a saturated pool with idle CPU means IncreaseResources with pool and threa
   const levels = [
     level(1, 100),
     level(2, 200),
-    level(4, 210, { p99Ms: 60, poolSaturated: true, poolWaitMeanMs: 9, serviceMeanMs: 1, cpuUtilization: 0.3 }),
+    level(4, 210, {
+      p99Ms: 60,
+      poolSaturated: true,
+      poolWaitMeanMs: 9,
+      serviceMeanMs: 1,
+      cpuUtilization: 0.3,
+      bottleneck: bound(
+        'connection-pool',
+        '90 % of response time (9.00 ms of 10.0 ms) was spent waiting for one of 8 pool leases',
+      ),
+    }),
   ]
   const a = analyzeScalability(levels, ctx)
   t.is(a.recommendation.kind, 'IncreaseResources')
-  t.true(a.recommendation.advice.some(x => /connection-pool size/.test(x)))
-  t.true(a.recommendation.advice.some(x => /UV_THREADPOOL_SIZE/.test(x)))
-  t.true(a.recommendation.reasons.some(x => /90 % of response time is pool wait/.test(x)))
+  t.is(a.bottleneck.resource, 'connection-pool')
+  t.true(a.recommendation.advice.some(x => /raise --pool above 8/.test(x)))
+  t.true(a.recommendation.reasons.some(x => /bound by connection-pool at 4: 90 % of response time/.test(x)))
 })
 
 test('a busy CPU with little contention means IncreaseResources (more cores)', t => {
   const levels = [1, 2, 4, 8].map(n =>
-    level(n, Math.min(n, 2) * 500 * (n > 2 ? 0.85 : 1), { cpuUtilization: Math.min(1, n / 2) }),
+    level(n, Math.min(n, 2) * 500 * (n > 2 ? 0.85 : 1), {
+      cpuUtilization: Math.min(1, n / 2),
+      bottleneck: bound(n >= 2 ? 'cpu' : 'none'),
+    }),
   )
   const a = analyzeScalability(levels, { ...ctx, slo: undefined })
   t.is(a.scalabilityBreakingPoint, 4)
@@ -109,13 +138,13 @@ test('cores full at the knee (not at the overloaded level) with flat CPU per req
     level(1, 1600, { cpuUtilization: 0.49, cpuMsPerRequest: 0.6 }),
     level(2, 2500, { cpuUtilization: 0.73, cpuMsPerRequest: 0.58 }),
     level(4, 3500, { cpuUtilization: 0.92, cpuMsPerRequest: 0.53 }),
-    level(8, 2900, { cpuUtilization: 0.8, cpuMsPerRequest: 0.55 }),
+    level(8, 2900, { cpuUtilization: 0.8, cpuMsPerRequest: 0.55, bottleneck: bound('cpu') }),
   ]
   const a = analyzeScalability(levels, { ...ctx, slo: undefined })
   t.is(a.scalabilityBreakingPoint, 8)
   t.is(a.recommendation.kind, 'IncreaseResources')
   t.true(
-    a.recommendation.reasons.some(x => /92 % busy at 4, before the breaking point/.test(x)),
+    a.recommendation.reasons.some(x => /CPU per request stays flat \(0.600 → 0.550 ms\)/.test(x)),
     a.recommendation.reasons.join(' | '),
   )
 })
@@ -138,4 +167,50 @@ test('edge cases: one level, every request failing', t => {
   t.is(failing.scalabilityBreakingPoint, 1)
   t.true(failing.warnings.some(w => /every request failed/.test(w)))
   t.throws(() => analyzeScalability([], ctx), { instanceOf: RangeError })
+})
+
+test('a plateau with growing latency is saturation, named with its bottleneck, never "measure beyond"', t => {
+  // The default run on 2 cores: throughput flat from 8 users while p50 grows with the users.
+  const shape: [number, number, number][] = [
+    [1, 1600, 0.6],
+    [2, 2500, 0.8],
+    [4, 3600, 1.1],
+    [8, 4100, 1.9],
+    [16, 4200, 3.8],
+    [32, 4150, 7.7],
+  ]
+  const levels = shape.map(([n, x, p50]) =>
+    level(n, x, {
+      p50Ms: p50,
+      p99Ms: p50 * 2,
+      bottleneck: bound(n >= 8 ? 'cpu' : 'none', 'the 2 cores were 98 % busy'),
+    }),
+  )
+  const a = analyzeScalability(levels, { ...ctx, slo: undefined })
+  t.deepEqual(a.saturation, { level: 8, peakThroughput: 4200, latencyGrowth: 7.7 / 1.9, lastPlateauLevel: 32 })
+  t.is(a.scalabilityBreakingPoint, null)
+  t.is(a.bottleneck.resource, 'cpu')
+  t.is(a.recommendation.kind, 'IncreaseResources')
+  t.true(a.recommendation.reasons.some(x => /^saturated at 8: throughput stayed within 10 %/.test(x)))
+  t.true(a.recommendation.reasons.some(x => /bound by cpu at 32: the 2 cores were 98 % busy/.test(x)))
+  t.false(a.recommendation.advice.some(x => /measure beyond/.test(x)))
+  t.true(a.recommendation.advice.some(x => /add cores \(2 now\).*at most 8/.test(x)))
+})
+
+test('throughput still growing is not saturation', t => {
+  const levels = [1, 2, 4, 8].map(n => level(n, 100 * n, { p50Ms: n }))
+  t.is(analyzeScalability(levels, ctx).saturation, null)
+})
+
+test('dropped or late starts and hung calls break the objective', t => {
+  t.false(meetsSlo(level(1, 10, { startFailureRate: 0.05 }), undefined))
+  t.regex(
+    findBreakingPoint([level(1, 100), level(2, 190, { startFailureRate: 0.2 })], undefined)!.reason,
+    /20.0 % of scheduled starts were dropped or late/,
+  )
+  t.false(meetsSlo(level(1, 10, { hungCalls: 1 }), undefined))
+  const hung = analyzeScalability([level(1, 100), level(2, 190, { hungCalls: 1 })], ctx)
+  t.is(hung.scalabilityBreakingPoint, 2)
+  t.regex(hung.breakingReason!, /1 call\(s\) hung/)
+  t.is(hung.recommendation.kind, 'OptimizeCode')
 })

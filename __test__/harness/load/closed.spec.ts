@@ -2,11 +2,13 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import {
+  closedModel,
   planClosedModel,
   resolveClosedModel,
   userStartOffsets,
   validateClosedModel,
 } from '../../../harness/load/closed.ts'
+import type { WindowMeasures } from '../../../harness/load/driver.ts'
 
 test('closed plan: no ramp-up starts every user at 0', t => {
   const c = resolveClosedModel({ model: 'closed', users: 5, durationMs: 1000 })
@@ -102,4 +104,40 @@ test('closed-model validation collects every problem in plain words', t => {
   t.throws(() => resolveClosedModel({ model: 'closed', users: -1, durationMs: 1 }), {
     message: /users must be at least 1/,
   })
+})
+
+const measured = (over: Partial<WindowMeasures> = {}): WindowMeasures => ({
+  requests: 1000,
+  throughputPerSec: 400,
+  meanResidenceMs: 15,
+  meanIdleMs: 5,
+  meanActiveUsers: 8,
+  meanInSystem: 6,
+  droppedStarts: 0,
+  lateStarts: 0,
+  maxStartLagMs: 0,
+  ...over,
+})
+
+test('the closed model summarises a run: N = X·(R+Z) over users, late starts beyond 1 % of starts', t => {
+  const law = closedModel.littlesLaw(measured())
+  t.is(law.law, 'N = X·(R+Z)')
+  t.is(law.observed, 8) // the time-averaged active users, not the number in the system
+  t.true(Math.abs(law.predicted - 8) < 1e-9) // 400/s · (15 + 5) ms
+  t.true(law.consistent)
+  t.deepEqual(closedModel.startWarnings(measured({ lateStarts: 10 })), []) // 1 %: the timer's granularity
+  const [late] = closedModel.startWarnings(measured({ lateStarts: 11, maxStartLagMs: 7.25 }))
+  t.is(late, '11 start(s) were issued late (max lag 7.3 ms): the load generator could not keep the schedule')
+  t.true(closedModel.hasUsers)
+})
+
+test('the closed model builds a sweep level: users = level, ramp-up within the warm-up, concurrency = users', t => {
+  const settings = { durationMs: 6000, warmUpMs: 1000, arrivals: 'poisson' as const, maxInFlight: 256 }
+  t.deepEqual(closedModel.levelConfig(8, settings), { model: 'closed', users: 8, durationMs: 6000, warmUpMs: 1000 })
+  const ramped = closedModel.levelConfig(8, { ...settings, rampUpMs: 5000, thinkTime: { kind: 'constant', ms: 3 } })
+  t.deepEqual(ramped.rampUp, { durationMs: 1000 })
+  t.deepEqual(ramped.thinkTime, { kind: 'constant', ms: 3 })
+  t.deepEqual(validateClosedModel(ramped), [])
+  t.is(closedModel.levelConcurrency(8, settings), 8)
+  t.is(closedModel.analysisConcurrency(8, closedModel.littlesLaw(measured())), 8)
 })

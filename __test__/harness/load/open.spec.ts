@@ -3,12 +3,14 @@ import test from 'ava'
 import {
   ArrivalSchedule,
   expectedArrivals,
+  openModel,
   planArrivals,
   planOpenModel,
   rateAt,
   resolveOpenModel,
   validateOpenModel,
 } from '../../../harness/load/open.ts'
+import type { WindowMeasures } from '../../../harness/load/driver.ts'
 
 test('open plan: constant spacing at a constant rate', t => {
   const c = resolveOpenModel({ model: 'open', rate: 100, durationMs: 1000 })
@@ -101,4 +103,48 @@ test('open-model validation collects every problem in plain words', t => {
     ),
   )
   t.deepEqual(validateOpenModel({ model: 'open', rate: 10, durationMs: 1000, arrivals: 'poisson' }), [])
+})
+
+const measured = (over: Partial<WindowMeasures> = {}): WindowMeasures => ({
+  requests: 1000,
+  throughputPerSec: 400,
+  meanResidenceMs: 15,
+  meanIdleMs: 5,
+  meanActiveUsers: 1,
+  meanInSystem: 6,
+  droppedStarts: 0,
+  lateStarts: 0,
+  maxStartLagMs: 0,
+  ...over,
+})
+
+test('the open model summarises a run: L = λ·W over the number in flight, dropped and late starts', t => {
+  const law = openModel.littlesLaw(measured())
+  t.is(law.law, 'L = λ·W')
+  t.is(law.observed, 6)
+  t.true(Math.abs(law.predicted - 6) < 1e-9) // 400/s · 15 ms: idle time plays no part
+  t.deepEqual(openModel.startWarnings(measured()), [])
+  const warnings = openModel.startWarnings(measured({ droppedStarts: 3, lateStarts: 20, maxStartLagMs: 4 }))
+  t.deepEqual(warnings, [
+    '3 scheduled start(s) were dropped because maxInFlight requests were in flight: the offered load was not delivered',
+    '20 start(s) were issued late (max lag 4.0 ms): the load generator could not keep the schedule',
+  ])
+  t.false(openModel.hasUsers)
+})
+
+test('the open model builds a sweep level: rate = level, concurrency measured (Little L), else the bound', t => {
+  const settings = { durationMs: 6000, warmUpMs: 1000, rampUpMs: 500, arrivals: 'poisson' as const, maxInFlight: 64 }
+  const config = openModel.levelConfig(250.5, settings)
+  t.deepEqual(config, {
+    model: 'open',
+    rate: 250.5,
+    durationMs: 6000,
+    warmUpMs: 1000,
+    arrivals: 'poisson',
+    maxInFlight: 64,
+  })
+  t.deepEqual(validateOpenModel(config), [])
+  t.is(openModel.levelConcurrency(250.5, settings), 64)
+  t.is(openModel.analysisConcurrency(64, openModel.littlesLaw(measured())), 6)
+  t.is(openModel.analysisConcurrency(64, null), 64)
 })

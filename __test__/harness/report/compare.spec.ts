@@ -71,7 +71,7 @@ test('p99 rises, error-rate rises, an earlier breaking point and fewer optimal u
   t.deepEqual([worse.breakingPoint.baseline, worse.breakingPoint.current], [16, 8])
   t.true(
     worse.failures.some(f =>
-      f.startsWith('the breaking point came earlier: 16 users → 8 users (p99 80.00 ms exceeds the SLO of 50 ms)'),
+      f.startsWith('the breaking point came earlier: 16 users → 8 users (p99 80.00 ms exceeds the objective of 50 ms)'),
     ),
   )
   t.true(worse.optimal.regressed)

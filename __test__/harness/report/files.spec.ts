@@ -30,7 +30,7 @@ test('write → read round trip; only the two files remain; writing again replac
     const back = await readReport(written.json)
     t.deepEqual(back, report)
     const text = await readFile(written.json, 'utf8')
-    t.true(text.startsWith('{\n  "schemaVersion": 1,'), 'pretty JSON')
+    t.true(text.startsWith(`{\n  "schemaVersion": ${REPORT_SCHEMA_VERSION},`), 'pretty JSON')
     t.true(text.endsWith('}\n'))
     t.regex(await readFile(written.html, 'utf8'), /^<!doctype html>/)
 

@@ -65,9 +65,9 @@ test('one SVG per chart, with axes, units and the verdict markers', t => {
     'pool wait per level',
   )
   t.is(
-    (svg('chart-breakdown').match(/data-tip="[^"]*: service /g) ?? []).length,
+    (svg('chart-breakdown').match(/data-tip="[^"]*: native run /g) ?? []).length,
     report.levels.length,
-    'service per level',
+    'native run per level',
   )
 })
 
@@ -154,4 +154,26 @@ test('the latency axis is log when percentiles span more than 30×, or as asked'
   const narrow = makeReport({ levels: standardLevels().map(l => ({ ...l, p50Ms: 10, p99Ms: 20 })) })
   t.notRegex(latency(renderHtmlReport(narrow)), />0\.5<\/text>/)
   t.regex(latency(renderHtmlReport(narrow, { latencyScale: 'log' })), />10<\/text>/)
+})
+
+test('the environment shows the CPU flags, the kernels, V8 and the git revision, or says they are unknown', t => {
+  const report = standardReport()
+  const html = renderHtmlReport(report)
+  for (const v of [
+    '<dt>CPU flags</dt><dd>avx2, fma</dd>',
+    '<dt>kernels</dt><dd>avx2</dd>',
+    '<dt>git revision</dt><dd>cb61685</dd>',
+  ])
+    t.true(html.includes(v), v)
+  t.true(html.includes(`<dt>V8</dt><dd>${report.environment.v8Version}</dd>`))
+  const bare = renderHtmlReport({
+    ...report,
+    environment: { ...report.environment, cpuFlags: null, engine: null, gitRevision: null },
+  })
+  for (const v of [
+    '<dt>CPU flags</dt><dd>unknown</dd>',
+    '<dt>kernels</dt><dd>not reported</dd>',
+    '<dt>git revision</dt><dd>none</dd>',
+  ])
+    t.true(bare.includes(v), v)
 })

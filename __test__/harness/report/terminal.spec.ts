@@ -31,12 +31,12 @@ test('the level table has one row per level with the right numbers, units and ma
   const table = renderLevelTable(report, { width: 120 })
   t.false(ANSI.test(table), 'no ANSI codes without color')
   const header = table.split('\n')[0]
-  for (const h of ['users', 'throughput', 'p50', 'p99', 'errors', 'eff.', 'pool wait', 'CPU', 'SLO'])
+  for (const h of ['users', 'throughput', 'p50', 'p99', 'errors', 'eff.', 'pool wait', 'CPU', 'bound by', 'SLO'])
     t.true(header.includes(h), h)
   t.true(table.split('\n')[1].includes('req/s'))
-  // users, throughput, p50, p99, errors %, eff %, pool wait, CPU %, SLO, notes
-  t.deepEqual(cells(lineOf(table, /^\s+1\s/)), ['1', '1,000', '0.412', '1.23', '0', '100', '0', '50.0', '✓'])
-  t.deepEqual(cells(lineOf(table, /^\s+2\s/)), ['2', '1,980', '0.455', '1.50', '0', '99', '0.012', '50.0', '✓'])
+  // users, throughput, p50, p99, errors %, eff %, pool wait, CPU %, bound by, SLO, notes
+  t.deepEqual(cells(lineOf(table, /^\s+1\s/)), ['1', '1,000', '0.412', '1.23', '0', '100', '0', '50.0', '–', '✓'])
+  t.deepEqual(cells(lineOf(table, /^\s+2\s/)), ['2', '1,980', '0.455', '1.50', '0', '99', '0.012', '50.0', '–', '✓'])
   t.deepEqual(cells(lineOf(table, /^\s+8\s/)), [
     '8',
     '4,210',
@@ -46,6 +46,7 @@ test('the level table has one row per level with the right numbers, units and ma
     '53',
     '0.400',
     '50.0',
+    '–',
     '✓',
     'optimal',
   ])
@@ -60,6 +61,7 @@ test('the level table has one row per level with the right numbers, units and ma
     '24',
     '1.00',
     '50.0',
+    '–',
     '✗',
     'breaking',
     'point',
@@ -120,6 +122,15 @@ test('the summary states the verdict with its numbers', t => {
   for (const a of report.recommendation.advice) t.true(s.includes(`→ ${a}`), a)
   t.regex(s, /Files\n\s+json\s+\/out\/report\.json\n\s+html\s+\/out\/report\.html/)
   t.false(/Detector/.test(s), 'no detector section without findings')
+})
+
+test('the summary in colour is the plain summary plus colour codes', t => {
+  for (const report of [standardReport(), standardReport({ slo: null })]) {
+    const colored = renderSummary(report, { color: true, files: { json: '/out/report.json' } })
+    t.true(ANSI.test(colored))
+    t.false(colored.includes('\ufffd'), 'no escape sequence is mangled into replacement characters')
+    t.is(colored.replace(/\u001b\[[0-9;]*m/g, ''), renderSummary(report, { files: { json: '/out/report.json' } }))
+  }
 })
 
 test('the summary calls out deadlocks with operations and resources, and Little-law mismatches with numbers', t => {
@@ -183,7 +194,7 @@ test('the summary calls out deadlocks with operations and resources, and Little-
   )
   t.regex(s, /event loop lagged \(at 2 and 4\)/, 'identical warnings are merged with their levels')
   t.regex(renderLevelTable(report), /DEADLOCK/)
-  t.regex(renderLevelTable(report), /Little's law off/)
+  t.regex(renderLevelTable(report, { width: 200 }), /Little's law off/)
 })
 
 test('the chart: bars per level with values and the SLO, or braille plots; legible in ASCII', t => {

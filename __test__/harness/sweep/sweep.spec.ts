@@ -1,12 +1,7 @@
 import test from 'ava'
 
-import {
-  ConcurrentBenchmark,
-  HnswIndex,
-  parseScalabilityReport,
-  scalabilityReportJsonSchema,
-  vectorIndexTarget,
-} from '../../../main.ts'
+import { parseScalabilityReport, scalabilityReportJsonSchema } from '../../../harness/index.ts'
+import { ConcurrentBenchmark, HnswIndex, vectorIndexTarget } from '../../../main.ts'
 import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
 import { randomVectors, row } from '../../helpers/engine.ts'
 

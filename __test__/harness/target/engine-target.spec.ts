@@ -7,12 +7,12 @@ import {
   HnswIndex,
   UnifiedSearchSystem,
   functionTarget,
-  generateCorpus,
   sessionFactory,
   unifiedSearchTarget,
   vectorIndexTarget,
 } from '../../../main.ts'
 import type { VectorInsert } from '../../../main.ts'
+import { generateCorpus } from '../../../corpus/index.ts'
 import { randomVectors, row, tempDir } from '../../helpers/engine.ts'
 
 test('the real engine as target: counters add up, native worker CPU is reported, writes land', async t => {
@@ -92,24 +92,28 @@ test('the UnifiedSearchSystem as target, searching through pooled sessions', asy
       return factory.create()
     },
   }
-  const result = await new ConcurrentBenchmark(unifiedSearchTarget(system, { mode: 'hybrid', k: 5 })).runConcurrentTest(
-    {
-      load: { model: 'closed', users: 3, durationMs: 800, warmUpMs: 200 },
-      queries: corpus.queries.map(q => ({
-        text: q.text,
-        mode: q.class === 'keyword' ? ('text' as const) : ('hybrid' as const),
-      })),
-      classify: q => (typeof q === 'string' ? 'hybrid' : (q.mode ?? 'hybrid')),
-      pool: { size: 2, factory: counting, name: 'sessions' },
-      writes: { fraction: 0.02, makeInsert: (_rng, i) => ({ id: `new-${i}`, text: `fresh document number ${i}` }) },
-      seed: 3,
-    },
-  )
+  const target = unifiedSearchTarget(system, { mode: 'hybrid', k: 5 })
+  const result = await new ConcurrentBenchmark(target).runConcurrentTest({
+    load: { model: 'closed', users: 3, durationMs: 800, warmUpMs: 200 },
+    queries: corpus.queries.map(q => ({
+      text: q.text,
+      mode: q.class === 'keyword' ? ('text' as const) : ('hybrid' as const),
+    })),
+    classify: q => (typeof q === 'string' ? 'hybrid' : (q.mode ?? 'hybrid')),
+    pool: { size: 2, factory: counting, name: 'sessions' },
+    writes: { fraction: 0.02, makeInsert: (_rng, i) => ({ id: `new-${i}`, text: `fresh document number ${i}` }) },
+    seed: 3,
+  })
   t.is(result.failedRequests + result.timeoutRequests, 0, JSON.stringify(result.errorsByCode))
   t.true(result.successfulRequests > 20)
   t.true(created >= 1 && created <= 2, `${created} sessions for a pool of 2`)
   t.true(result.connectionPoolUsage.peakUsage <= 2)
   t.is(result.connectionPoolUsage.leaked, 0)
   t.truthy(result.classes.text && result.classes.hybrid)
+  // Writes are acknowledged before they are visible; closing the target commits what waits.
+  await target.close()
+  const visibility = target.drainWriteVisibility?.()
+  t.truthy(visibility)
+  t.is(visibility?.waiting, 0)
   t.true((await system.stats()).docCount > 800, 'inserts were committed')
 })

@@ -14,10 +14,10 @@ import {
   resolveClosedModel,
   validateConcurrentTestOptions,
   runClosedModel,
-} from '../../harness/index.ts'
-import type { LoadDriver, SearchTarget, TargetCallOptions } from '../../harness/index.ts'
-import { createFixtureTarget } from '../fixtures/fixture-target.ts'
-import { assertConsistent } from '../helpers/harness.ts'
+} from '../../../harness/index.ts'
+import type { LoadDriver, SearchTarget, TargetCallOptions } from '../../../harness/index.ts'
+import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
+import { assertConsistent } from '../../helpers/harness.ts'
 
 const near = (got: number, want: number, rel: number): boolean => Math.abs(got - want) <= rel * want
 

@@ -1,8 +1,8 @@
 import test from 'ava'
 
-import { ConcurrentBenchmark, LatencyHistogram } from '../../harness/index.ts'
-import { createFixtureTarget } from '../fixtures/fixture-target.ts'
-import { assertConsistent } from '../helpers/harness.ts'
+import { ConcurrentBenchmark, LatencyHistogram } from '../../../harness/index.ts'
+import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
+import { assertConsistent } from '../../helpers/harness.ts'
 
 // Gil Tene's scenario: users pace requests on a fixed schedule; the system freezes for 1 s.
 // Measuring from the actual send (service time) hides the freeze: only the few requests caught

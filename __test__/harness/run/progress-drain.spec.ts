@@ -1,8 +1,8 @@
 import test from 'ava'
 
-import { ConcurrentBenchmark, functionTarget } from '../../main.ts'
-import type { LiveProgress } from '../../main.ts'
-import { createFixtureTarget } from '../fixtures/fixture-target.ts'
+import { ConcurrentBenchmark, functionTarget } from '../../../main.ts'
+import type { LiveProgress } from '../../../harness/index.ts'
+import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
 
 test('onProgress reports live throughput near c/S and the phase', async t => {
   const target = createFixtureTarget({ slots: 2, serviceTimeMs: 10 })

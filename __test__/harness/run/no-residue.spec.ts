@@ -2,8 +2,8 @@ import { setImmediate as tick } from 'node:timers/promises'
 
 import test from 'ava'
 
-import { ConcurrentBenchmark, DeadlockDetector } from '../../harness/index.ts'
-import type { SearchTarget } from '../../harness/index.ts'
+import { ConcurrentBenchmark, DeadlockDetector } from '../../../harness/index.ts'
+import type { SearchTarget } from '../../../harness/index.ts'
 
 // On Node 20 an enabled AsyncLocalStorage runs promise hooks on every promise in the process,
 // and every one of them loops over all enabled storages. The harness once left one enabled per

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import test from 'ava'
 
-import { DeadlineEntry, DeadlineQueue } from '../../harness/deadlines.ts'
+import { DeadlineEntry, DeadlineQueue } from '../../../harness/run/deadlines.ts'
 
 class Entry extends DeadlineEntry {
   readonly name: string

@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import test from 'ava'
 
-import { ConcurrentBenchmark, ErrorCodes } from '../../harness/index.ts'
-import type { SearchTarget, TargetCallOptions } from '../../harness/index.ts'
-import { assertConsistent } from '../helpers/harness.ts'
+import { ConcurrentBenchmark, ErrorCodes } from '../../../harness/index.ts'
+import type { SearchTarget, TargetCallOptions } from '../../../harness/index.ts'
+import { assertConsistent } from '../../helpers/harness.ts'
 
-// Per-request timeouts are served by one shared deadline timer (harness/deadlines.ts) and the
+// Per-request timeouts are served by one shared deadline timer (harness/run/deadlines.ts) and the
 // signal's AbortController is made on first read. These tests pin down that the semantics are
 // those of a timer per request.
 
