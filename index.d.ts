@@ -34,6 +34,8 @@ export declare class NativeUnifiedSearchSystem {
   get openReport(): OpenReportInfo
   get dimensions(): number
   get metric(): string
+  /** `"hnsw"` or `"flat"`: the kind the store was created with. */
+  get vectorIndex(): string
   /** The committed generation searches see. */
   get generation(): number
   /** Buffers documents (all or nothing); invisible to searches until `commit`. */
@@ -255,6 +257,8 @@ export interface UnifiedOpenOptions {
   dimensions: number
   /** `"cosine"` (default), `"l2"` or `"dot"`. */
   metric?: string
+  /** `"hnsw"` or `"flat"` (exact). Default: the store's kind; `"hnsw"` for a new store. */
+  vectorIndex?: string
   m?: number
   efConstruction?: number
   efSearch?: number
@@ -273,6 +277,8 @@ export interface UnifiedStats {
   generation: number
   dimensions: number
   metric: string
+  /** `"hnsw"` or `"flat"`. */
+  vectorIndex: string
   textIndexBytes: number
   vectorIndexBytes: number
 }

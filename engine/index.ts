@@ -16,6 +16,7 @@ export type {
   UnifiedOpenOptions,
   UnifiedSearchOptions,
   UnifiedStats,
+  VectorIndexKind,
 } from './unified-search.ts'
 export type { CodedError, ErrorCode } from '../errors.ts'
 export type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'

@@ -33,6 +33,9 @@ export const MAX_UNIFIED_K = 10_000
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max)
 
+export const VectorIndexKindSchema = z.enum(['hnsw', 'flat'])
+export type VectorIndexKind = z.infer<typeof VectorIndexKindSchema>
+
 export const UnifiedOpenOptionsSchema = z.strictObject({
   /** Directory of the text index (the source of truth); created when absent. */
   textIndexPath: z.string().min(1),
@@ -41,6 +44,12 @@ export const UnifiedOpenOptionsSchema = z.strictObject({
   dimensions: int(1, MAX_DIMENSIONS),
   /** @default 'cosine' */
   metric: MetricSchema.default('cosine'),
+  /**
+   * `'hnsw'` (approximate, sub-linear) or `'flat'` (exact: every search compares the query with
+   * every vector). A store keeps the kind it was created with: omit it to open an existing store
+   * as it is; naming another kind is ERR_INVALID_ARGUMENT. @default 'hnsw' for a new store
+   */
+  vectorIndex: VectorIndexKindSchema.optional(),
   /** HNSW parameters of a new vector index. */
   m: int(2, 256).optional(),
   efConstruction: int(1, 1_000_000).optional(),
@@ -224,6 +233,7 @@ export class UnifiedSearchSystem {
           vectorDbPath: o.vectorDbPath,
           dimensions: o.dimensions,
           metric: o.metric,
+          vectorIndex: o.vectorIndex,
           m: o.m,
           efConstruction: o.efConstruction,
           efSearch: o.efSearch,
@@ -248,6 +258,11 @@ export class UnifiedSearchSystem {
 
   get metric(): 'cosine' | 'l2' | 'dot' {
     return this.#native.metric as 'cosine' | 'l2' | 'dot'
+  }
+
+  /** The vector index the store was created with. */
+  get vectorIndex(): VectorIndexKind {
+    return this.#native.vectorIndex as VectorIndexKind
   }
 
   /** The committed generation searches see (one more per commit that changed something). */

@@ -9,7 +9,8 @@ use napi::Env;
 use napi_derive::napi;
 use parking_lot::Mutex;
 use vn_hybrid::{
-    Document, EmbedderConfig, Fusion, HnswParams, Metric, OpenOptions, Query, SearchMode, Session, UnifiedSearchSystem,
+    Document, EmbedderConfig, Fusion, HnswParams, IndexKind, Metric, OpenOptions, Query, SearchMode, Session,
+    UnifiedSearchSystem,
 };
 
 use crate::error::{CodedError, EngineResult};
@@ -23,6 +24,8 @@ pub struct UnifiedOpenOptions {
     pub dimensions: u32,
     /// `"cosine"` (default), `"l2"` or `"dot"`.
     pub metric: Option<String>,
+    /// `"hnsw"` or `"flat"` (exact). Default: the store's kind; `"hnsw"` for a new store.
+    pub vector_index: Option<String>,
     pub m: Option<u32>,
     pub ef_construction: Option<u32>,
     pub ef_search: Option<u32>,
@@ -111,6 +114,8 @@ pub struct UnifiedStats {
     pub generation: f64,
     pub dimensions: u32,
     pub metric: String,
+    /// `"hnsw"` or `"flat"`.
+    pub vector_index: String,
     pub text_index_bytes: f64,
     pub vector_index_bytes: f64,
 }
@@ -120,6 +125,9 @@ fn open_options(o: UnifiedOpenOptions) -> EngineResult<OpenOptions> {
         OpenOptions::new(PathBuf::from(o.text_index_path), PathBuf::from(o.vector_db_path), o.dimensions as usize);
     if let Some(metric) = o.metric {
         options.metric = metric.parse::<Metric>().map_err(CodedError::from)?;
+    }
+    if let Some(kind) = o.vector_index {
+        options.vector_index = Some(kind.parse::<IndexKind>().map_err(CodedError::from)?);
     }
     let d = HnswParams::default();
     options.hnsw = HnswParams {
@@ -227,6 +235,7 @@ fn finish_stats(_env: &Env, s: vn_hybrid::Stats) -> Result<UnifiedStats> {
         generation: s.generation as f64,
         dimensions: s.dimensions as u32,
         metric: s.metric.as_str().to_string(),
+        vector_index: s.vector_index.as_str().to_string(),
         text_index_bytes: s.text_index_bytes as f64,
         vector_index_bytes: s.vector_index_bytes as f64,
     })
@@ -283,6 +292,12 @@ impl NativeUnifiedSearchSystem {
     #[napi(getter)]
     pub fn metric(&self) -> &'static str {
         self.system.metric().as_str()
+    }
+
+    /// `"hnsw"` or `"flat"`: the kind the store was created with.
+    #[napi(getter)]
+    pub fn vector_index(&self) -> &'static str {
+        self.system.vector_index().as_str()
     }
 
     /// The committed generation searches see.

@@ -105,7 +105,7 @@ fn ids_from_js(ids: &[f64]) -> EngineResult<Vec<u64>> {
     ids.iter()
         .enumerate()
         .map(|(i, &id)| {
-            if id.is_finite() && id >= 0.0 && id <= MAX_SAFE_ID && id.fract() == 0.0 {
+            if (0.0..=MAX_SAFE_ID).contains(&id) && id.fract() == 0.0 {
                 Ok(id as u64)
             } else {
                 Err(CodedError::invalid_argument(format!(

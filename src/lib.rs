@@ -18,6 +18,7 @@ use napi_derive::napi;
 
 pub use hybrid::{NativeSearchSession, NativeUnifiedSearchSystem};
 pub use index::{BatchSearchResult, HnswOptions, NativeVectorIndex, PackedHits, SearchOptions};
+pub use timing::native_clock_ns;
 
 /// The instruction set the distance kernels dispatched to on this CPU
 /// (`"avx512f"`, `"avx2+fma"`, `"neon"` or `"scalar"`).

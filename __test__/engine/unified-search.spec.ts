@@ -4,7 +4,7 @@ import test from 'ava'
 
 import { generateCorpus } from '../../corpus/index.ts'
 import { UnifiedSearchSystem } from '../../main.ts'
-import { tempDir } from '../helpers/engine.ts'
+import { bruteForce, randomVectors, row, tempDir } from '../helpers/engine.ts'
 
 function paths(t: { teardown: (f: () => void) => void }) {
   const { dir, cleanup } = tempDir('vn-unified-')
@@ -25,6 +25,7 @@ test('text, vector and hybrid search with per-leg scores and ranks; metadata rou
   t.true(system.openReport.created)
   t.is(system.dimensions, 64)
   t.is(system.metric, 'cosine')
+  t.is(system.vectorIndex, 'hnsw', 'the default for a new store')
   t.is(await system.add(DOCS), 4)
   t.deepEqual(await system.search('solar'), [], 'uncommitted adds are invisible')
   const generation = await system.commit()
@@ -90,6 +91,46 @@ test('reopen after commit gives the same results; uncommitted work is gone, not 
   await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 48 }), {
     code: 'ERR_INVALID_ARGUMENT',
     message: /48/,
+  })
+})
+
+test('a flat vector index returns the exact neighbours and keeps its kind across a reopen', async t => {
+  const p = paths(t)
+  const [n, d, queryCount] = [2000, 24, 20]
+  const data = randomVectors(n, d, 7)
+  const ids = Array.from({ length: n }, (_, i) => i)
+  const queries = randomVectors(queryCount, d, 8)
+  const expected = Array.from({ length: queryCount }, (_, q) =>
+    bruteForce('cosine', data, ids, d, row(queries, q, d), 10).map(h => `doc-${h.id}`),
+  )
+  // ef: 10 would cost an HNSW graph some recall; a flat index ignores it and stays exact.
+  const searchAll = (s: UnifiedSearchSystem) =>
+    Promise.all(
+      expected.map(async (_, q) =>
+        (await s.search('', { mode: 'vector', vector: row(queries, q, d), k: 10, ef: 10 })).map(h => h.id),
+      ),
+    )
+
+  let system = await UnifiedSearchSystem.open({ ...p, dimensions: d, vectorIndex: 'flat', embedder: 'none' })
+  t.is(system.vectorIndex, 'flat')
+  await system.add(ids.map(i => ({ id: `doc-${i}`, text: `document ${i}`, vector: row(data, i, d) })))
+  await system.commit()
+  t.deepEqual(await searchAll(system), expected)
+  await system.close()
+
+  system = await UnifiedSearchSystem.open({ ...p, dimensions: d, embedder: 'none' })
+  t.is(system.vectorIndex, 'flat', 'reopened without naming a kind: the store keeps its own')
+  t.is((await system.stats()).vectorIndex, 'flat')
+  t.is(system.openReport.repaired, undefined)
+  t.deepEqual(await searchAll(system), expected)
+  await system.close()
+
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: d, vectorIndex: 'hnsw' }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /flat vector index/,
+  })
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: d, vectorIndex: 'ivf' as 'flat' }), {
+    code: 'ERR_INVALID_ARGUMENT',
   })
 })
 

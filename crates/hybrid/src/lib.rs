@@ -1,5 +1,5 @@
-//! Hybrid search: BM25 full text ([`vn_text`], on tantivy) and HNSW vectors ([`vn_index`]),
-//! fused, over a pair of stores kept crash-consistent.
+//! Hybrid search: BM25 full text ([`vn_text`], on tantivy) and vectors ([`vn_index`]: HNSW
+//! by default, or an exact flat index), fused, over a pair of stores kept crash-consistent.
 //!
 //! ```
 //! use vn_hybrid::{Document, OpenOptions, Query, SearchMode, UnifiedSearchSystem};
@@ -56,26 +56,36 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+// Bottom to top: each module uses only modules listed before it (the graph is a DAG);
+// `system` is the façade on top.
+mod commit;
 pub mod consistency;
+mod document;
 mod embed;
 mod error;
 pub mod fusion;
+mod open;
+mod options;
 mod query;
+mod search;
 mod session;
+mod snapshot;
+mod state;
 mod system;
 mod write;
+mod writer;
 
+#[cfg(any(test, feature = "fault-injection"))]
+pub use commit::Fault;
 pub use consistency::{OpenReport, RepairReport};
+pub use document::{Document, MAX_ID_BYTES};
 pub use embed::{Embedder, EmbedderConfig, FeatureHashingEmbedder};
 pub use error::{HybridError, Result};
+pub use options::{OpenOptions, DEFAULT_WRITER_MEMORY, MAX_DIMENSIONS};
 pub use query::{Fusion, Hit, Query, SearchMode, DEFAULT_CANDIDATES, MAX_K};
 pub use session::Session;
-pub use system::{
-    Document, OpenOptions, Stats, UnifiedSearchSystem, DEFAULT_WRITER_MEMORY, MAX_DIMENSIONS, MAX_ID_BYTES,
-};
-pub use vn_index::{HnswParams, Metric};
-#[cfg(any(test, feature = "fault-injection"))]
-pub use write::Fault;
+pub use system::{Stats, UnifiedSearchSystem};
+pub use vn_index::{HnswParams, IndexKind, Metric};
 
 #[cfg(test)]
 mod tests {

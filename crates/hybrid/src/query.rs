@@ -66,7 +66,8 @@ pub struct Query {
     /// Hybrid only: how many candidates each leg contributes to the fusion (`k ..= MAX_K`;
     /// default `max(k, DEFAULT_CANDIDATES)`). Single-leg modes fetch exactly `k`.
     pub candidates: Option<usize>,
-    /// HNSW beam width for the vector leg (default: the index's `ef_search`).
+    /// HNSW beam width for the vector leg (default: the index's `ef_search`). A flat index is
+    /// exact and ignores it.
     pub ef: Option<usize>,
 }
 

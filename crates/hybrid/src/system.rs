@@ -1,100 +1,23 @@
-//! [`UnifiedSearchSystem`]: opening a store, writes (buffered until commit), the two-step
-//! commit, and the committed snapshot that searches read.
+//! [`UnifiedSearchSystem`]: the façade over a store — open, buffered writes, commit, searches,
+//! sessions, counters, close. The work is done by the modules below it (`open`, `write`,
+//! `commit`, `search`, `session`).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use parking_lot::{Mutex, RwLock};
-use vn_index::{HnswIndex, HnswParams, Metric, VectorIndex};
-use vn_text::{TextIndex, TextSnapshot};
+use vn_index::{IndexKind, Metric};
 
-use crate::consistency::{self, OpenReport, Payload, TextState};
-use crate::embed::{check_embedded, is_zero, Embedder, EmbedderConfig, FeatureHashingEmbedder};
+#[cfg(any(test, feature = "fault-injection"))]
+use crate::commit::Fault;
+use crate::consistency::{self, OpenReport};
+use crate::document::Document;
+use crate::options::OpenOptions;
 use crate::query::{Hit, Query};
-use crate::session::{execute, Session};
-use crate::write::{Pending, WriterState};
-use crate::{HybridError, Result};
-
-/// Longest accepted document id, in bytes.
-pub const MAX_ID_BYTES: usize = 4096;
-/// Largest accepted dimensions (as `vn-index`).
-pub const MAX_DIMENSIONS: usize = 65_536;
-/// Default indexing memory of the text writer (one indexing thread).
-pub const DEFAULT_WRITER_MEMORY: usize = 50_000_000;
-
-/// How to open (or create) a store.
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    /// Directory of the text index (the source of truth); created when absent. It must be a
-    /// new or empty directory, or hold a store's text index.
-    pub text_index_path: PathBuf,
-    /// Directory of the vector index (`vectors.vnidx` and `manifest.json`); created when
-    /// absent. Must differ from `text_index_path`.
-    pub vector_db_path: PathBuf,
-    /// Vector length (1 ..= 65 536). Must match an existing store.
-    pub dimensions: usize,
-    /// Distance metric. Must match an existing store.
-    pub metric: Metric,
-    /// HNSW parameters for a new (or rebuilt) vector index; an existing one keeps its own.
-    pub hnsw: HnswParams,
-    /// Embedder for documents and queries without a vector.
-    pub embedder: EmbedderConfig,
-    /// Indexing memory of the text writer in bytes (at least 15 MB); past it, a segment is
-    /// flushed to disk, still invisible until a commit.
-    pub writer_memory: usize,
-}
-
-impl OpenOptions {
-    /// Options with the defaults: cosine, default HNSW parameters, the feature-hashing
-    /// embedder, 50 MB of writer memory.
-    pub fn new(text_index_path: impl Into<PathBuf>, vector_db_path: impl Into<PathBuf>, dimensions: usize) -> Self {
-        OpenOptions {
-            text_index_path: text_index_path.into(),
-            vector_db_path: vector_db_path.into(),
-            dimensions,
-            metric: Metric::Cosine,
-            hnsw: HnswParams::default(),
-            embedder: EmbedderConfig::default(),
-            writer_memory: DEFAULT_WRITER_MEMORY,
-        }
-    }
-}
-
-/// A document to add (and, from [`UnifiedSearchSystem::get`], as stored).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Document {
-    /// The caller's id: non-empty, at most [`MAX_ID_BYTES`] bytes, unique in the store.
-    pub id: String,
-    /// The searchable text: must contain a non-whitespace character.
-    pub text: String,
-    /// The document's vector (store dimensions, finite, non-zero under cosine). Without one,
-    /// the system's embedder embeds `text`; without an embedder (or when the text has no
-    /// tokens) the document is text-only: found by text search, never by vector search.
-    pub vector: Option<Vec<f32>>,
-    /// A JSON string stored with the document (validated as JSON, never indexed).
-    pub metadata: Option<String>,
-}
-
-impl Document {
-    /// A document without vector or metadata.
-    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Document {
-        Document { id: id.into(), text: text.into(), vector: None, metadata: None }
-    }
-
-    /// The same document with a vector.
-    pub fn with_vector(mut self, vector: Vec<f32>) -> Document {
-        self.vector = Some(vector);
-        self
-    }
-
-    /// The same document with metadata (a JSON string).
-    pub fn with_metadata(mut self, metadata: impl Into<String>) -> Document {
-        self.metadata = Some(metadata.into());
-        self
-    }
-}
+use crate::search::execute;
+use crate::session::Session;
+use crate::state::Inner;
+use crate::{commit, open, write, HybridError, Result};
 
 /// Counters of a system.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,92 +36,12 @@ pub struct Stats {
     pub dimensions: usize,
     /// Distance metric.
     pub metric: Metric,
+    /// The vector index's kind.
+    pub vector_index: IndexKind,
     /// Bytes of the text index's files.
     pub text_index_bytes: u64,
     /// Bytes of the vector file.
     pub vector_index_bytes: u64,
-}
-
-/// One committed state as searches see it.
-pub(crate) struct Snapshot {
-    /// Bumped on every publication (sessions compare it).
-    pub version: u64,
-    /// The commit generation.
-    pub generation: u64,
-    pub text: TextSnapshot,
-    /// Internal ids at or above this were assigned after this state: never returned from it.
-    pub watermark: u64,
-}
-
-/// Shared by the system and its sessions.
-pub(crate) struct Inner {
-    pub text: TextIndex,
-    pub hnsw: HnswIndex,
-    pub dims: usize,
-    pub metric: Metric,
-    pub embedder: Option<Arc<dyn Embedder>>,
-    pub vector_dir: PathBuf,
-    snapshot: RwLock<Arc<Snapshot>>,
-    pub snapshot_version: AtomicU64,
-    /// Committed internal id → caller's id. Entries appear before the commit that added them
-    /// is published (hence [`Snapshot::watermark`]) and vanish when a delete is committed.
-    pub resolver: RwLock<HashMap<u64, Arc<str>>>,
-    pub closed: AtomicBool,
-    pub writer: Mutex<Option<WriterState>>,
-    report: OpenReport,
-}
-
-impl Inner {
-    pub fn check_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(HybridError::Closed)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn current_snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.read().clone()
-    }
-
-    /// Reloads the text reader and makes its state the one searches see.
-    pub fn publish(&self, generation: u64, watermark: u64) -> Result<()> {
-        self.text.reload()?;
-        let text = self.text.snapshot()?;
-        let mut slot = self.snapshot.write();
-        let version = slot.version + 1;
-        *slot = Arc::new(Snapshot { version, generation, text, watermark });
-        self.snapshot_version.store(version, Ordering::Release);
-        Ok(())
-    }
-
-    /// The embedder's vectors of `texts`, checked: one per text, each of the store's dimensions
-    /// and finite. `InvalidArgument` when the store has no embedder.
-    pub fn embed_checked(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let e = self.embedder.as_ref().ok_or_else(|| {
-            HybridError::InvalidArgument(
-                "this store has no built-in embedder (open it with embedder 'feature-hashing')".into(),
-            )
-        })?;
-        let vectors = e.embed(texts);
-        if vectors.len() != texts.len() {
-            return Err(HybridError::InvalidArgument(format!(
-                "the embedder returned {} vectors for {} texts",
-                vectors.len(),
-                texts.len()
-            )));
-        }
-        for v in &vectors {
-            check_embedded(v, self.dims)?;
-        }
-        Ok(vectors)
-    }
-
-    /// Embeds one query text; `None` for a text without tokens (zero vector).
-    pub fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>> {
-        let v = self.embed_checked(&[text])?.pop().expect("one vector per text");
-        Ok(if is_zero(&v) { None } else { Some(v) })
-    }
 }
 
 /// A text index and a vector index kept in step, searched by BM25, by vector, or both fused.
@@ -232,35 +75,6 @@ impl std::fmt::Debug for UnifiedSearchSystem {
     }
 }
 
-fn new_store_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    h.write_u128(now.as_nanos());
-    h.write_u32(std::process::id());
-    format!("{:016x}", h.finish())
-}
-
-fn prepare_vector_dir(path: &Path) -> Result<()> {
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(HybridError::InvalidArgument(format!(
-            "the vector db path {} is a file, not a directory",
-            path.display()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(path)
-            .map_err(|e| HybridError::io(format!("creating the vector db directory {}", path.display()), e)),
-        Err(e) => Err(HybridError::io(format!("reading {}", path.display()), e)),
-    }
-}
-
-fn same_path(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
 impl UnifiedSearchSystem {
     /// Opens the store at the two paths, creating it when absent, and repairs the vector
     /// index from the text index if they are out of step ([`open_report`](Self::open_report)
@@ -272,116 +86,56 @@ impl UnifiedSearchSystem {
     /// or foreign (it cannot be repaired: it is the source of truth); `Io` when a directory
     /// cannot be created or read, or another open system holds the store.
     pub fn open(options: OpenOptions) -> Result<UnifiedSearchSystem> {
-        let OpenOptions { text_index_path, vector_db_path, dimensions, metric, hnsw, embedder, writer_memory } =
-            options;
-        if dimensions == 0 || dimensions > MAX_DIMENSIONS {
-            return Err(HybridError::InvalidArgument(format!(
-                "dimensions must be between 1 and {MAX_DIMENSIONS}, got {dimensions}"
-            )));
-        }
-        // Checked before anything is created: HNSW parameters, writer memory.
-        HnswIndex::new(dimensions, metric, hnsw)?;
-        if writer_memory < vn_text::MIN_WRITER_MEMORY {
-            return Err(HybridError::InvalidArgument(format!(
-                "writer_memory must be at least {} bytes, got {writer_memory}",
-                vn_text::MIN_WRITER_MEMORY
-            )));
-        }
-        if same_path(&text_index_path, &vector_db_path) {
-            return Err(HybridError::InvalidArgument(format!(
-                "the text index and the vector db need two different directories, both are {}",
-                text_index_path.display()
-            )));
-        }
-        prepare_vector_dir(&vector_db_path)?;
-        let (text, created) = TextIndex::open_or_create(&text_index_path)?;
-        let mut writer = text.writer(writer_memory)?;
-        let payload = match text.committed_payload()? {
-            Some(s) => Payload::decode(&s)?,
-            None => {
-                if text.snapshot()?.num_docs() > 0 {
-                    return Err(HybridError::Corrupt(format!(
-                        "the text index at {} holds documents but no vn-hybrid commit",
-                        text_index_path.display()
-                    )));
-                }
-                // A new index (or one whose creation stopped before its first commit).
-                let p = Payload::new(new_store_id(), 0, dimensions, metric, 0);
-                writer.commit(&p.encode())?;
-                text.reload()?;
-                p
-            }
-        };
-        let stored_metric = payload.metric()?;
-        if payload.dimensions != dimensions || stored_metric != metric {
-            return Err(HybridError::InvalidArgument(format!(
-                "the store at {} has {} dimensions and the {} metric; it was opened with {} dimensions and the {} \
-                 metric",
-                text_index_path.display(),
-                payload.dimensions,
-                stored_metric.as_str(),
-                dimensions,
-                metric.as_str()
-            )));
-        }
-        text.reload()?;
-        let snapshot = text.snapshot()?;
-        let keys = snapshot.keys()?;
-        let text_next = keys.iter().map(|k| k.internal_id + 1).max().unwrap_or(0).max(payload.next_internal_id);
-        let doc_count = snapshot.num_docs();
-        let side = consistency::open_vectors(
-            &vector_db_path,
-            &TextState { payload: &payload, snapshot: &snapshot, keys: &keys, doc_count, next_internal_id: text_next },
-            hnsw,
-        )?;
-        let mut by_id = HashMap::with_capacity(keys.len());
-        let mut resolver = HashMap::with_capacity(keys.len());
-        for k in keys {
-            let id: Arc<str> = k.id.into();
-            resolver.insert(k.internal_id, id.clone());
-            by_id.insert(id, k.internal_id);
-        }
-        let embedder: Option<Arc<dyn Embedder>> = match embedder {
-            EmbedderConfig::FeatureHashing => Some(Arc::new(FeatureHashingEmbedder::new(dimensions))),
-            EmbedderConfig::None => None,
-            EmbedderConfig::Custom(e) => Some(e),
-        };
-        let report = OpenReport {
-            created,
-            text_generation: payload.generation,
-            vector_generation: side.vector_generation,
-            repaired: side.repaired,
-            problems: side.problems,
-        };
-        let next_internal_id = side.next_internal_id;
-        let inner = Inner {
-            hnsw: side.hnsw,
-            dims: dimensions,
-            metric,
-            embedder,
-            vector_dir: vector_db_path,
-            snapshot: RwLock::new(Arc::new(Snapshot {
-                version: 0,
-                generation: payload.generation,
-                text: snapshot,
-                watermark: next_internal_id,
-            })),
-            snapshot_version: AtomicU64::new(0),
-            resolver: RwLock::new(resolver),
-            closed: AtomicBool::new(false),
-            writer: Mutex::new(Some(WriterState {
-                text: writer,
-                store_id: payload.store_id,
-                generation: payload.generation,
-                next_internal_id,
-                by_id,
-                doc_count,
-                pending: Pending::default(),
-            })),
-            report,
-            text,
-        };
-        Ok(UnifiedSearchSystem { inner: Arc::new(inner) })
+        Ok(UnifiedSearchSystem { inner: Arc::new(open::open(options)?) })
+    }
+
+    /// Validates every document, then buffers them all (or none). Documents without a vector
+    /// are embedded with the system's embedder. Returns how many were added.
+    ///
+    /// Errors: `InvalidArgument` (empty id or text, an id over [`MAX_ID_BYTES`](crate::MAX_ID_BYTES), metadata that
+    /// is not JSON, a non-finite vector, a zero vector under cosine), `DimensionMismatch`,
+    /// `DuplicateId` (twice in the batch, already pending, or committed and not pending
+    /// deletion), `Closed`.
+    pub fn add(&self, docs: &[Document]) -> Result<usize> {
+        write::add(&self.inner, docs)
+    }
+
+    /// Buffers the deletion of each id (committed, or pending: a pending add is simply
+    /// dropped). All or nothing; an id listed twice counts once. Returns how many documents
+    /// will be gone.
+    ///
+    /// Errors: `UnknownId` (neither committed nor pending, or already pending deletion),
+    /// `Closed`.
+    pub fn delete<S: AsRef<str>>(&self, ids: &[S]) -> Result<usize> {
+        write::delete(&self.inner, ids)
+    }
+
+    /// Makes every pending change durable and visible, and returns the new generation (the
+    /// same one when nothing was pending).
+    ///
+    /// On failure the pending work is discarded, the vector index is brought back in step
+    /// with what the text index holds durably, and the error is returned; if even that fails
+    /// the system closes itself (reopen it: open repairs). If only the final reload of the
+    /// text reader fails, the commit is durable but the error is returned and searches keep
+    /// the previous state until the next successful commit.
+    ///
+    /// Cost: the vector index is saved whole (`vn-index` writes one file), so a commit costs
+    /// time proportional to the store's size: commit batches, not single documents.
+    pub fn commit(&self) -> Result<u64> {
+        commit::commit(&self.inner, |_| Ok(()))
+    }
+
+    /// [`commit`](Self::commit), stopped at `fault`: a simulated crash leaves the files as a
+    /// killed process would and closes the system (drop it and reopen); an injected error
+    /// takes the normal failure path.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn commit_with_fault(&self, fault: Fault) -> Result<u64> {
+        commit::commit(&self.inner, |at| fault.checkpoint(at))
+    }
+
+    /// Discards every pending add and delete. Returns how many there were.
+    pub fn rollback(&self) -> Result<usize> {
+        write::rollback(&self.inner)
     }
 
     /// What [`open`](Self::open) found and repaired.
@@ -397,6 +151,11 @@ impl UnifiedSearchSystem {
     /// Distance metric.
     pub fn metric(&self) -> Metric {
         self.inner.metric
+    }
+
+    /// The vector index's kind (the one the store was created with).
+    pub fn vector_index(&self) -> IndexKind {
+        self.inner.vectors.kind()
     }
 
     /// The generation searches currently see.
@@ -416,7 +175,7 @@ impl UnifiedSearchSystem {
     pub fn search(&self, query: &Query) -> Result<Vec<Hit>> {
         self.inner.check_open()?;
         let snapshot = self.inner.current_snapshot();
-        execute(&self.inner, &snapshot, query, |v, p| self.inner.hnsw.search(v, p))
+        execute(&self.inner, &snapshot, query, |v, p| self.inner.vectors.search(v, p))
     }
 
     /// The store's embedder applied to `texts`: one row of [`dimensions`](Self::dimensions)
@@ -451,12 +210,13 @@ impl UnifiedSearchSystem {
         let vector_index_bytes = std::fs::metadata(self.vector_file_path()).map(|m| m.len()).unwrap_or(0);
         Ok(Stats {
             doc_count: snapshot.text.num_docs(),
-            vector_count: self.inner.hnsw.len(),
+            vector_count: self.inner.vectors.len(),
             pending_adds,
             pending_deletes,
             generation: snapshot.generation,
             dimensions: self.inner.dims,
             metric: self.inner.metric,
+            vector_index: self.inner.vectors.kind(),
             text_index_bytes: self.inner.text.size_on_disk()?,
             vector_index_bytes,
         })

@@ -187,6 +187,54 @@ fn a_corrupted_vector_file_is_rebuilt_and_reported() {
 }
 
 #[test]
+fn a_different_valid_vector_file_of_the_same_length_is_detected_and_rebuilt() {
+    let dir = TempDir::new("swapped-file");
+    let docs = corpus(30, DIMS, true, 23);
+    committed_store(&dir, &docs);
+    // Another valid file of exactly the same length: the first two stored vectors swapped,
+    // the trailing CRC-32 recomputed. It loads fine; only the manifest can tell it apart.
+    let path = dir.vectors().join("vectors.vnidx");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let len = bytes.len();
+    let vecs = bytes.windows(4).position(|w| w == b"VECS").unwrap() + 12; // tag, u64 length
+    let row = DIMS * 4;
+    let (first, second) = bytes[vecs..vecs + 2 * row].split_at_mut(row);
+    first.swap_with_slice(second);
+    let crc = crc32fast::hash(&bytes[..len - 4]);
+    bytes[len - 4..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(vn_index::load_index(&path).unwrap().len(), docs.len());
+
+    let s = dir.open(DIMS);
+    let repair = s.open_report().repaired.clone().expect("a repair");
+    assert!(repair.rebuilt && repair.vectors_added == docs.len(), "{repair:?}");
+    assert!(repair.reason.contains("does not match its manifest"), "{}", repair.reason);
+    assert!(s.open_report().problems.contains(&repair.reason), "{:?}", s.open_report());
+    assert_all_findable(&s, &docs);
+}
+
+#[test]
+fn a_manifest_of_the_first_format_is_trusted_on_its_length_and_rewritten() {
+    let dir = TempDir::new("manifest-v1");
+    let docs = corpus(20, DIMS, true, 24);
+    committed_store(&dir, &docs);
+    let manifest = dir.vectors().join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    let checksum = m["vector_file_crc32"].clone();
+    // What format 1 recorded: the CRC of the whole file, the same for every valid file.
+    m["format"] = 1.into();
+    m["vector_file_crc32"] = 0x2144_df1c_u32.into();
+    std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+
+    let s = dir.open(DIMS);
+    assert_eq!(s.open_report().repaired, None);
+    assert!(s.open_report().problems.is_empty(), "{:?}", s.open_report());
+    assert_all_findable(&s, &docs);
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    assert_eq!((m["format"].clone(), m["vector_file_crc32"].clone()), (2.into(), checksum));
+}
+
+#[test]
 fn a_damaged_or_missing_manifest_is_rebuilt_and_reported() {
     let dir = TempDir::new("manifest");
     let docs = corpus(30, DIMS, true, 16);
@@ -220,6 +268,49 @@ fn vector_files_of_another_store_are_not_trusted() {
     assert!(repair.rebuilt);
     assert!(repair.reason.contains("another store"), "{}", repair.reason);
     assert_all_findable(&s, &docs_a);
+}
+
+#[test]
+fn temporary_files_of_killed_saves_are_removed_on_open_and_reported() {
+    let dir = TempDir::new("stale-temps");
+    let docs = corpus(20, DIMS, true, 22);
+    committed_store(&dir, &docs);
+    let dead = {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let stale = [
+        format!(".vectors.vnidx.{dead}.0.tmp"),
+        format!(".vectors.vnidx.{dead}.1.tmp"),
+        format!(".manifest.json.{dead}.2.tmp"),
+        format!(".vectors.vnidx.{}.{}.tmp", std::process::id(), u64::MAX), // an earlier process with our pid
+        "manifest.json.tmp".to_string(),                                   // earlier versions' fixed name
+    ];
+    #[cfg(unix)]
+    let live_writer = Some(format!(".vectors.vnidx.{}.0.tmp", std::os::unix::process::parent_id()));
+    #[cfg(not(unix))]
+    let live_writer: Option<String> = None;
+    let kept: Vec<String> =
+        ["notes.txt".to_string(), format!(".notes.txt.{dead}.0.tmp")].into_iter().chain(live_writer).collect();
+    for name in stale.iter().chain(&kept) {
+        std::fs::write(dir.vectors().join(name), vec![7u8; 4096]).unwrap();
+    }
+
+    let s = dir.open(DIMS);
+    let report = s.open_report();
+    assert_eq!(report.repaired, None, "{report:?}");
+    assert!(report.problems.iter().any(|p| p == "removed 5 temporary files left by interrupted saves"), "{report:?}");
+    let mut expected: Vec<String> = kept.clone();
+    expected.extend(["manifest.json".to_string(), "vectors.vnidx".to_string()]);
+    expected.sort();
+    assert_eq!(common::entries(&dir.vectors()), expected);
+    assert_all_findable(&s, &docs);
 }
 
 #[test]

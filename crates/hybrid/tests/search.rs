@@ -5,7 +5,7 @@ mod common;
 
 use common::{corpus, ids, Rng, TempDir};
 use vn_hybrid::fusion::{linear, rrf, LegHit};
-use vn_hybrid::{Document, Fusion, Metric, Query, SearchMode, UnifiedSearchSystem};
+use vn_hybrid::{Document, Fusion, IndexKind, Metric, OpenOptions, Query, SearchMode, UnifiedSearchSystem};
 
 const DIMS: usize = 16;
 
@@ -395,4 +395,67 @@ fn embed_gives_the_vectors_the_store_indexes_and_searches_with() {
     let err = s.embed(&["x"]).unwrap_err();
     assert_eq!(err.code(), "ERR_INVALID_ARGUMENT");
     assert!(err.to_string().contains("no built-in embedder"), "{err}");
+}
+
+/// The ids of the `k` documents nearest to `q` by cosine distance, by brute force in f64.
+fn exact_cosine_neighbours(docs: &[Document], q: &[f32], k: usize) -> Vec<String> {
+    let cos = |v: &[f32]| {
+        let dot: f64 = v.iter().zip(q).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+        let norm = |x: &[f32]| x.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
+        dot / (norm(v) * norm(q))
+    };
+    let mut scored: Vec<(f64, &str)> =
+        docs.iter().map(|d| (1.0 - cos(d.vector.as_ref().unwrap()), d.id.as_str())).collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored.into_iter().take(k).map(|(_, id)| id.to_string()).collect()
+}
+
+#[test]
+fn a_flat_store_returns_the_exact_neighbours_and_keeps_its_kind() {
+    let dir = TempDir::new("flat");
+    let docs = corpus(400, DIMS, true, 31);
+    let mut rng = Rng(77);
+    let queries: Vec<Vec<f32>> = (0..25).map(|_| rng.vector(DIMS)).collect();
+    let flat = || OpenOptions { vector_index: Some(IndexKind::Flat), ..dir.options(DIMS) };
+    let check = |s: &UnifiedSearchSystem| {
+        for q in &queries {
+            let hits = s.search(&Query { k: 10, ..Query::vector(q.clone()) }).unwrap();
+            assert_eq!(ids(&hits), exact_cosine_neighbours(&docs, q, 10));
+        }
+        let mut session = s.session();
+        let hits = session.search(&Query { k: 10, ..Query::vector(queries[0].clone()) }).unwrap();
+        assert_eq!(ids(&hits), exact_cosine_neighbours(&docs, &queries[0], 10));
+    };
+
+    let s = UnifiedSearchSystem::open(flat()).unwrap();
+    assert_eq!(s.vector_index(), IndexKind::Flat);
+    s.add(&docs).unwrap();
+    s.commit().unwrap();
+    check(&s);
+    s.close().unwrap();
+
+    // Reopened without naming a kind: still flat, nothing repaired, the same answers.
+    let s = dir.open(DIMS);
+    assert_eq!((s.vector_index(), s.stats().unwrap().vector_index), (IndexKind::Flat, IndexKind::Flat));
+    assert_eq!(s.open_report().repaired, None);
+    check(&s);
+    s.close().unwrap();
+
+    // Naming the other kind is refused, naming both.
+    let e = UnifiedSearchSystem::open(OpenOptions { vector_index: Some(IndexKind::Hnsw), ..dir.options(DIMS) })
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_INVALID_ARGUMENT");
+    assert!(e.to_string().contains("has a flat vector index") && e.to_string().contains("hnsw"), "{e}");
+
+    // A lost vector file is rebuilt as flat.
+    std::fs::remove_file(dir.vectors().join("vectors.vnidx")).unwrap();
+    let s = UnifiedSearchSystem::open(flat()).unwrap();
+    assert!(s.open_report().repaired.as_ref().unwrap().rebuilt);
+    assert_eq!(vn_index::read_index_kind(&dir.vectors().join("vectors.vnidx")).unwrap(), IndexKind::Flat);
+    check(&s);
+    s.close().unwrap();
+
+    // The default for a new store is HNSW.
+    let other = TempDir::new("default-kind");
+    assert_eq!(other.open(DIMS).vector_index(), IndexKind::Hnsw);
 }

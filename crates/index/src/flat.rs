@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::aligned::AlignedRows;
 use crate::distance::distance;
 use crate::idmap::IdMap;
-use crate::persist::{self, Encoder, Header, Loaded, TempFile};
+use crate::persist::{self, Encoder, FileChecksum, Header, Loaded};
 use crate::select::TopK;
 use crate::validate;
 use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
@@ -190,9 +190,8 @@ impl VectorIndex for FlatIndex {
             .collect()
     }
 
-    fn save(&self, path: &Path) -> Result<()> {
-        let mut tmp = TempFile::create(path)?;
-        {
+    fn save_checksummed(&self, path: &Path) -> Result<FileChecksum> {
+        crate::write_atomically(path, |w| {
             let rows = self.rows.read();
             let n = rows.ids.len() as u64;
             let header = Header {
@@ -205,7 +204,7 @@ impl VectorIndex for FlatIndex {
                 entry: None,
                 rng_state: 0,
             };
-            let mut e = Encoder::new(tmp.writer());
+            let mut e = Encoder::new(w);
             e.header(&header)?;
             e.section(persist::TAG_IDS, n * 8)?;
             for &id in &rows.ids {
@@ -228,9 +227,8 @@ impl VectorIndex for FlatIndex {
                 e.u64(id)?;
                 e.u64(row as u64)?;
             }
-            e.finish()?;
-        }
-        tmp.commit()
+            Ok(e.finish()?.1)
+        })
     }
 
     fn as_any(&self) -> &dyn Any {

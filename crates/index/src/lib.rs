@@ -12,8 +12,9 @@
 //! and saves may run concurrently with them. Batch adds and [`VectorIndex::search_batch`] run
 //! on rayon's global pool; single calls stay on the calling thread.
 //!
-//! [`VectorIndex::save`] writes one checksummed file atomically (temporary file, `fsync`,
-//! rename); [`load_index`] (or [`read_index_kind`] and the concrete `load`) opens it again.
+//! [`VectorIndex::save`] writes one checksummed file atomically ([`write_atomically`]:
+//! temporary file, `fsync`, rename; the temporary files of killed writers are removed on the
+//! next save); [`load_index`] (or [`read_index_kind`] and the concrete `load`) opens it again.
 //!
 //! # Example
 //!
@@ -38,6 +39,7 @@
 #![warn(missing_docs)]
 
 mod aligned;
+mod atomic;
 mod distance;
 mod error;
 mod flat;
@@ -47,10 +49,11 @@ mod persist;
 mod select;
 mod validate;
 
+pub use atomic::{remove_stale_temp_files, write_atomically};
 pub use error::{IndexError, Result};
 pub use flat::FlatIndex;
 pub use hnsw::{HnswIndex, HnswScratch};
-pub use persist::FORMAT_VERSION;
+pub use persist::{FileChecksum, FORMAT_VERSION};
 
 use std::any::Any;
 use std::collections::HashSet;
@@ -158,6 +161,19 @@ impl IndexKind {
     }
 }
 
+impl std::str::FromStr for IndexKind {
+    type Err = IndexError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "flat" => Ok(IndexKind::Flat),
+            "hnsw" => Ok(IndexKind::Hnsw),
+            other => Err(IndexError::InvalidArgument(format!(
+                "unknown vector index {other:?}: expected \"hnsw\" or \"flat\""
+            ))),
+        }
+    }
+}
+
 /// What every index does: exact and approximate are swappable.
 pub trait VectorIndex: Send + Sync {
     /// Which algorithm this is.
@@ -185,7 +201,12 @@ pub trait VectorIndex: Send + Sync {
     /// [`search`](Self::search) for each row of `queries` (row-major), in parallel.
     fn search_batch(&self, queries: &[f32], params: &SearchParams) -> Result<Vec<Vec<Hit>>>;
     /// Writes the index to `path` atomically: the old file (if any) stays intact on failure.
-    fn save(&self, path: &Path) -> Result<()>;
+    fn save(&self, path: &Path) -> Result<()> {
+        self.save_checksummed(path).map(drop)
+    }
+    /// [`save`](Self::save), returning the written file's [`FileChecksum`] (what
+    /// [`read_file_checksum`] reads back from it).
+    fn save_checksummed(&self, path: &Path) -> Result<FileChecksum>;
     /// For downcasting a `dyn VectorIndex` to [`FlatIndex`] or [`HnswIndex`].
     fn as_any(&self) -> &dyn Any;
 }
@@ -207,6 +228,14 @@ impl std::fmt::Debug for dyn VectorIndex {
 /// `UnsupportedVersion` for a file from a newer format.
 pub fn read_index_kind(path: &Path) -> Result<IndexKind> {
     persist::read_kind(path)
+}
+
+/// The [`FileChecksum`] of an index file: its length and the CRC-32 it ends with, read from the
+/// last four bytes without reading the rest (loading the file verifies that CRC).
+///
+/// Errors: `Io` if the file cannot be read, `Corrupt` if it is shorter than a checksum.
+pub fn read_file_checksum(path: &Path) -> Result<FileChecksum> {
+    persist::read_checksum(path)
 }
 
 /// Opens whatever index file it is given (flat or HNSW, read from its header).

@@ -41,14 +41,12 @@
 //!
 //! # Writing
 //!
-//! [`TempFile`] writes into a fresh file beside the target, `sync_all`s it, renames it over
-//! the target and (on Unix) fsyncs the directory. Until the rename the old file is untouched;
-//! on any failure the temporary file is removed.
+//! [`Encoder`] writes through a CRC-32 into [`write_atomically`](crate::write_atomically)'s
+//! temporary file, which is renamed over the target only once complete and synced.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 
 use crate::{HnswParams, IndexError, IndexKind, Metric, Result};
 
@@ -110,20 +108,34 @@ fn kind_code(k: IndexKind) -> u8 {
 
 // ---------------------------------------------------------------- writing
 
+/// What identifies one index file: its length and the CRC-32 it ends with (the CRC of every
+/// byte before it). Two files with the same checksum are the same file (up to a CRC-32
+/// collision); unlike a CRC of the whole file, which is the same constant for every valid
+/// file (the CRC-32 residue), it tells one valid file from another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileChecksum {
+    /// Length of the file in bytes.
+    pub len: u64,
+    /// The CRC-32 stored in the file's last four bytes.
+    pub crc32: u32,
+}
+
 /// Writes bytes through a CRC-32 and counts them.
 pub(crate) struct Encoder<W: Write> {
     w: W,
     crc: crc32fast::Hasher,
+    len: u64,
     section_left: u64,
 }
 
 impl<W: Write> Encoder<W> {
     pub(crate) fn new(w: W) -> Self {
-        Encoder { w, crc: crc32fast::Hasher::new(), section_left: 0 }
+        Encoder { w, crc: crc32fast::Hasher::new(), len: 0, section_left: 0 }
     }
 
     pub(crate) fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
         self.crc.update(b);
+        self.len += b.len() as u64;
         self.section_left = self.section_left.wrapping_sub(b.len() as u64);
         self.w.write_all(b)
     }
@@ -189,101 +201,14 @@ impl<W: Write> Encoder<W> {
         Ok(())
     }
 
-    /// Appends the checksum (not itself checksummed) and returns the writer.
-    pub(crate) fn finish(mut self) -> io::Result<W> {
+    /// Appends the checksum (not itself checksummed); returns the writer and the file's
+    /// [`FileChecksum`].
+    pub(crate) fn finish(mut self) -> io::Result<(W, FileChecksum)> {
         self.check_section_done()?;
-        let crc = self.crc.clone().finalize();
-        self.w.write_all(&crc.to_le_bytes())?;
-        Ok(self.w)
+        let crc32 = self.crc.clone().finalize();
+        self.w.write_all(&crc32.to_le_bytes())?;
+        Ok((self.w, FileChecksum { len: self.len + 4, crc32 }))
     }
-}
-
-/// A temporary file beside the target; removed on drop unless [`commit`](Self::commit)ted.
-pub(crate) struct TempFile {
-    tmp: PathBuf,
-    target: PathBuf,
-    writer: Option<BufWriter<File>>,
-}
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-impl TempFile {
-    /// Creates `.<name>.<pid>.<n>.tmp` in the target's directory (`create_new`: never reuses a
-    /// file). A missing or unwritable directory is an `Io` error and leaves nothing behind.
-    pub(crate) fn create(target: &Path) -> Result<Self> {
-        let name = target.file_name().ok_or_else(|| {
-            IndexError::Io(std::sync::Arc::new(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} does not name a file", target.display()),
-            )))
-        })?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        loop {
-            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let mut tmp_name = std::ffi::OsString::from(".");
-            tmp_name.push(name);
-            tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
-            let tmp = dir.join(tmp_name);
-            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(file) => {
-                    return Ok(TempFile {
-                        tmp,
-                        target: target.to_path_buf(),
-                        writer: Some(BufWriter::with_capacity(1 << 20, file)),
-                    })
-                }
-                // A leftover of a crashed process with the same pid: pick the next name.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
-    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
-        self.writer.as_mut().expect("writer present until commit")
-    }
-
-    /// Flushes, `sync_all`s, renames over the target, then makes the rename durable.
-    pub(crate) fn commit(mut self) -> Result<()> {
-        let writer = self.writer.take().expect("writer present until commit");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.target)?;
-        // The temporary name is gone: nothing for Drop to remove any more.
-        self.tmp = PathBuf::new();
-        sync_dir(&self.target)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.tmp.as_os_str().is_empty() {
-            drop(self.writer.take());
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// Makes a rename in `target`'s directory durable.
-#[cfg(unix)]
-fn sync_dir(target: &Path) -> Result<()> {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()?;
-    Ok(())
-}
-
-/// Windows cannot open a directory as a file to flush it; `MoveFileEx` (behind
-/// `std::fs::rename`) on a file that was `sync_all`ed is what durability it offers.
-#[cfg(not(unix))]
-fn sync_dir(_target: &Path) -> Result<()> {
-    Ok(())
 }
 
 // ---------------------------------------------------------------- reading
@@ -488,6 +413,19 @@ pub(crate) fn read_kind(path: &Path) -> Result<IndexKind> {
     read_kind_byte(&mut d)
 }
 
+/// Reads a file's length and trailing CRC-32 (without verifying it: [`read_file`] does).
+pub(crate) fn read_checksum(path: &Path) -> Result<FileChecksum> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len < 4 {
+        return Err(corrupt(format!("not a vector-native index file (only {len} bytes)")));
+    }
+    file.seek(SeekFrom::End(-4))?;
+    let mut b = [0u8; 4];
+    file.read_exact(&mut b)?;
+    Ok(FileChecksum { len, crc32: u32::from_le_bytes(b) })
+}
+
 /// Reads a whole index from `r`, which holds exactly `len` bytes.
 pub(crate) fn read_from<R: Read>(r: R, len: u64) -> Result<Loaded> {
     let mut d = Decoder::new(r, len);
@@ -618,7 +556,7 @@ mod tests {
             e.u64([5, 6, 7][node as usize]).unwrap();
             e.u64(node).unwrap();
         }
-        e.finish().unwrap()
+        e.finish().unwrap().0
     }
 
     fn read(bytes: &[u8]) -> Result<Loaded> {

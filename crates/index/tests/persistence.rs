@@ -9,8 +9,8 @@ use common::{clustered, TestDir};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use vn_index::{
-    load_index, read_index_kind, FlatIndex, HnswIndex, HnswParams, IndexError, IndexKind, Metric, SearchParams,
-    VectorIndex,
+    load_index, read_file_checksum, read_index_kind, FlatIndex, HnswIndex, HnswParams, IndexError, IndexKind, Metric,
+    SearchParams, VectorIndex,
 };
 
 const D: usize = 12;
@@ -251,4 +251,29 @@ fn io_failures_leave_nothing_behind() {
     index.save(&path).unwrap();
     assert_eq!(read_index_kind(&path).unwrap(), IndexKind::Hnsw);
     assert_eq!(dir.entries(), ["index.vnidx", "taken"]);
+}
+
+#[test]
+fn the_checksum_of_a_save_identifies_that_file() {
+    let dir = TestDir::new("checksum");
+    for kind in [IndexKind::Flat, IndexKind::Hnsw] {
+        let index = build(kind, Metric::L2, 50);
+        let path = dir.path("a.vnidx");
+        let saved = index.save_checksummed(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(saved, read_file_checksum(&path).unwrap());
+        assert_eq!(saved.len, bytes.len() as u64);
+        assert_eq!(saved.crc32, crc32fast::hash(&bytes[..bytes.len() - 4]));
+        // Why the trailer and not a CRC of the whole file: that is the same constant (the
+        // CRC-32 residue) for every valid file.
+        assert_eq!(crc32fast::hash(&bytes), 0x2144_df1c);
+
+        // Another valid file of the same index (one vector fewer): another checksum.
+        index.remove(&[1]).unwrap();
+        let other = index.save_checksummed(&dir.path("b.vnidx")).unwrap();
+        assert_ne!(other.crc32, saved.crc32, "{kind:?}");
+    }
+    std::fs::write(dir.path("short"), b"ab").unwrap();
+    assert_eq!(read_file_checksum(&dir.path("short")).unwrap_err().code(), "ERR_CORRUPT_INDEX");
+    assert_eq!(read_file_checksum(&dir.path("missing")).unwrap_err().code(), "ERR_IO");
 }

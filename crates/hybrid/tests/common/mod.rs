@@ -97,3 +97,11 @@ pub fn ids(hits: &[vn_hybrid::Hit]) -> Vec<&str> {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Names of the entries of a directory, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}

@@ -29,7 +29,7 @@ use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 
 use crate::idmap::IdMap;
-use crate::persist::{self, Encoder, Header, Loaded, TempFile};
+use crate::persist::{self, Encoder, FileChecksum, Header, Loaded};
 use crate::validate;
 use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
 use graph::{EntryPoint, Layout, NodeStore, MAX_LEVEL};
@@ -223,9 +223,8 @@ impl HnswIndex {
         Ok(self.search_prepared(q, params, work))
     }
 
-    fn save_to(&self, path: &Path) -> Result<()> {
-        let mut tmp = TempFile::create(path)?;
-        {
+    fn save_to(&self, path: &Path) -> Result<FileChecksum> {
+        crate::write_atomically(path, |w| {
             // Writers wait while the snapshot is serialized; searches go on.
             let _writers = self.writers.write();
             let reg = self.registry.read();
@@ -240,7 +239,7 @@ impl HnswIndex {
                 entry: self.entry.load().map(|(node, level)| (node, level as u32)),
                 rng_state: reg.rng,
             };
-            let mut e = Encoder::new(tmp.writer());
+            let mut e = Encoder::new(w);
             e.header(&header)?;
             e.section(persist::TAG_IDS, u64::from(n) * 8)?;
             for i in 0..n {
@@ -262,9 +261,8 @@ impl HnswIndex {
                 e.u64(id)?;
                 e.u64(u64::from(node))?;
             }
-            e.finish()?;
-        }
-        tmp.commit()
+            Ok(e.finish()?.1)
+        })
     }
 }
 
@@ -369,7 +367,7 @@ impl VectorIndex for HnswIndex {
             .collect()
     }
 
-    fn save(&self, path: &Path) -> Result<()> {
+    fn save_checksummed(&self, path: &Path) -> Result<FileChecksum> {
         self.save_to(path)
     }
 
