@@ -85,7 +85,8 @@ export declare class NativeVectorIndex {
   has(id: number): boolean
   /**
    * Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).
-   * The arrays are read in place on a worker thread: do not modify them until the promise settles.
+   * Both arrays are copied before this returns: the caller may reuse, modify or transfer them
+   * at once.
    */
   add(ids: Float64Array, vectors: Float32Array, signal?: AbortSignal | undefined | null): Promise<void>
   /** `add` on the calling thread: for small batches only (it blocks the event loop). */

@@ -125,7 +125,8 @@ abstract class VectorIndexBase {
   /**
    * Adds vectors with caller-given ids, all or nothing (a duplicate id rejects the whole batch).
    * `vectors` is one row-major `Float32Array` of `ids.length × dimensions` values, or an array of
-   * vectors. A `Float32Array` is read in place: do not modify it until the promise settles.
+   * vectors. The arrays are copied before this returns: they may be reused, modified or
+   * transferred at once.
    */
   add(
     ids: Ids,

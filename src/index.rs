@@ -137,9 +137,11 @@ impl QueryPlan {
     }
 }
 
-fn split_options(options: Option<SearchOptions>) -> (Option<u32>, Option<Float64Array>) {
+/// `ef` and a copy of the filter: the copy is taken on the main thread, before the task is
+/// queued, so the caller may transfer the filter's buffer at once.
+fn split_options(options: Option<SearchOptions>) -> (Option<u32>, Option<Vec<f64>>) {
     match options {
-        Some(o) => (o.ef, o.filter),
+        Some(o) => (o.ef, o.filter.map(|f| f.to_vec())),
         None => (None, None),
     }
 }
@@ -304,28 +306,28 @@ impl NativeVectorIndex {
     }
 
     /// Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).
-    /// The arrays are read in place on a worker thread: do not modify them until the promise settles.
+    /// Both arrays are copied before this returns: the caller may reuse, modify or transfer them
+    /// at once.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn add(
         &self,
-        ids: Float64Array,
-        vectors: Float32Array,
+        ids: Float64ArraySlice,
+        vectors: Float32ArraySlice,
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<(), ()>> {
         let engine = self.engine.clone();
-        let task = EngineTask::new(
-            move || {
-                let ids = ids_from_js(&ids)?;
-                engine.as_dyn().add(&ids, &vectors).map_err(CodedError::from)
-            },
-            finish_unit,
-        );
+        // Copied here, on the main thread: a reference to the JS array would keep the object
+        // alive but not its memory, which a transfer (`postMessage`, `structuredClone`) moves
+        // away while the task waits in the queue.
+        let ids = ids_from_js(&ids);
+        let vectors = vectors.to_vec();
+        let task = EngineTask::new(move || engine.as_dyn().add(&ids?, &vectors).map_err(CodedError::from), finish_unit);
         spawn(task, signal)
     }
 
     /// `add` on the calling thread: for small batches only (it blocks the event loop).
     #[napi]
-    pub fn add_sync(&self, env: Env, ids: Float64Array, vectors: Float32Array) -> Result<()> {
+    pub fn add_sync(&self, env: Env, ids: Float64ArraySlice, vectors: Float32ArraySlice) -> Result<()> {
         run_sync(&env, || {
             let ids = ids_from_js(&ids)?;
             self.engine.as_dyn().add(&ids, &vectors).map_err(CodedError::from)
@@ -334,21 +336,17 @@ impl NativeVectorIndex {
 
     /// Deletes ids (all or nothing: an unknown id deletes none). Resolves to the number deleted.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn remove(&self, ids: Float64Array, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
+    pub fn remove(&self, ids: Float64ArraySlice, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
         let engine = self.engine.clone();
-        let task = EngineTask::new(
-            move || {
-                let ids = ids_from_js(&ids)?;
-                engine.as_dyn().remove(&ids).map_err(CodedError::from)
-            },
-            finish_count,
-        );
+        // Converted (copied) now: the caller may transfer the array while the task is queued.
+        let ids = ids_from_js(&ids);
+        let task = EngineTask::new(move || engine.as_dyn().remove(&ids?).map_err(CodedError::from), finish_count);
         spawn(task, signal)
     }
 
     /// `remove` on the calling thread.
     #[napi]
-    pub fn remove_sync(&self, env: Env, ids: Float64Array) -> Result<u32> {
+    pub fn remove_sync(&self, env: Env, ids: Float64ArraySlice) -> Result<u32> {
         run_sync(&env, || {
             let ids = ids_from_js(&ids)?;
             self.engine.as_dyn().remove(&ids).map(|n| n as u32).map_err(CodedError::from)
@@ -366,7 +364,7 @@ impl NativeVectorIndex {
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<Vec<Hit>, PackedHits>> {
         let engine = self.engine.clone();
-        // The query is small: copy it now so the caller may reuse its array at once.
+        // Query and filter are copied now, so the caller may reuse or transfer its arrays at once.
         let query: Vec<f32> = query.to_vec();
         let (ef, filter) = split_options(options);
         let task = EngineTask::new(
@@ -400,12 +398,14 @@ impl NativeVectorIndex {
     #[napi(ts_return_type = "Promise<BatchSearchResult>")]
     pub fn search_batch(
         &self,
-        queries: Float32Array,
+        queries: Float32ArraySlice,
         k: u32,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<Vec<Vec<Hit>>, BatchSearchResult>> {
         let engine = self.engine.clone();
+        // Copied now, like `add`'s vectors: the caller may transfer the array while the task waits.
+        let queries = queries.to_vec();
         let (ef, filter) = split_options(options);
         let task = EngineTask::new(
             move || {
