@@ -367,7 +367,9 @@ impl<R: Read> Decoder<R> {
         if len > self.remaining {
             return Err(corrupt(format!("truncated file: it ends inside the {what}")));
         }
-        let mut out = vec![0u8; len as usize];
+        let mut out = Vec::new();
+        reserve(&mut out, len, what)?;
+        out.resize(len as usize, 0);
         self.exact(&mut out, what)?;
         Ok(out)
     }
@@ -468,6 +470,17 @@ fn read_header<R: Read>(d: &mut Decoder<R>) -> Result<Header> {
     Ok(Header { kind, metric, dims, params, node_count, live_count, entry, rng_state })
 }
 
+/// Reserves `count` items whose number was read from the file (and checked against its size):
+/// a (sparse) file larger than memory is an error, never an abort of the process.
+fn reserve<T>(v: &mut Vec<T>, count: u64, what: &str) -> Result<()> {
+    usize::try_from(count).ok().and_then(|n| v.try_reserve_exact(n).ok()).ok_or_else(|| {
+        IndexError::Io(std::sync::Arc::new(io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!("the {what} holds {count} entries, more than can be allocated"),
+        )))
+    })
+}
+
 fn checked_len(count: u64, size: u64, what: &str) -> Result<u64> {
     count.checked_mul(size).ok_or_else(|| corrupt(format!("the {what} section length overflows")))
 }
@@ -503,7 +516,8 @@ pub(crate) fn read_from<R: Read>(r: R, len: u64) -> Result<Loaded> {
 
     let vec_len = checked_len(n, header.dims as u64 * 4, "VECS")?;
     let vec_len = d.section(TAG_VECS, Some(vec_len))?;
-    let mut vectors = Vec::with_capacity((vec_len / 4) as usize);
+    let mut vectors = Vec::new();
+    reserve(&mut vectors, vec_len / 4, "VECS section")?;
     let mut left = vec_len;
     let mut buf = vec![0u8; 1 << 16];
     while left > 0 {

@@ -49,12 +49,16 @@ impl From<io::Error> for TextError {
     }
 }
 
-/// Folds tantivy's errors into the four kinds above: damaged data and foreign indexes are
-/// `Corrupt`, lock contention is `Locked`, bad arguments stay `InvalidArgument`, and everything
-/// else (file-system trouble, a failed indexing thread) is `Io`.
+/// Folds tantivy's errors into the four kinds above: damaged data (including I/O errors of the
+/// kinds that mean undecodable bytes) and foreign indexes are `Corrupt`, lock contention is
+/// `Locked`, bad arguments stay `InvalidArgument`, and everything else (file-system trouble, a
+/// failed indexing thread) is `Io`.
 impl From<TantivyError> for TextError {
     fn from(e: TantivyError) -> Self {
         match e {
+            // tantivy reports bytes it cannot decode (a bad footer, a truncated block) as I/O
+            // errors of these kinds: that is damage, not the OS refusing.
+            TantivyError::IoError(io) if crate::index::is_damage(io.kind()) => TextError::Corrupt(io.to_string()),
             TantivyError::IoError(io) => TextError::Io(io),
             TantivyError::DataCorruption(c) => TextError::Corrupt(format!("{c:?}")),
             TantivyError::IncompatibleIndex(i) => TextError::Corrupt(format!("{i:?}")),
@@ -65,6 +69,11 @@ impl From<TantivyError> for TextError {
                 TextError::Corrupt(format!("a file of the index is missing: {}", p.display()))
             }
             TantivyError::OpenReadError(OpenReadError::IncompatibleIndex(i)) => TextError::Corrupt(format!("{i:?}")),
+            TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath })
+                if crate::index::is_damage(io_error.kind()) =>
+            {
+                TextError::Corrupt(format!("{}: {io_error}", filepath.display()))
+            }
             TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
                 TextError::io(format!("reading {}", filepath.display()), clone_io(&io_error))
             }
