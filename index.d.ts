@@ -81,7 +81,7 @@ export declare class NativeVectorIndex {
   get hnswParams(): HnswOptions | null
   /** Sets the default search beam width of an HNSW index. */
   setEfSearch(ef: number): void
-  /** Whether `id` is live in the index. */
+  /** Whether `id` is live in the index; ERR_INVALID_ARGUMENT for a number that is not an id. */
   has(id: number): boolean
   /**
    * Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).

@@ -19,6 +19,7 @@ import type {
   UnifiedStats,
 } from './native.ts'
 import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
+import { describeValue } from './validate.ts'
 
 export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
 
@@ -163,6 +164,43 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
   })
 }
 
+/** A document's metadata as the JSON string stored with it; what JSON cannot hold is refused. */
+function metadataJson(doc: UnifiedDocument): string | undefined {
+  if (doc.metadata === undefined) return undefined
+  let json: string | undefined
+  try {
+    json = JSON.stringify(doc.metadata)
+  } catch (error) {
+    // Circular structures and BigInts.
+    throw codedError(
+      'ERR_INVALID_ARGUMENT',
+      `document ${JSON.stringify(doc.id)}: its metadata cannot be stored as JSON (${(error as Error).message})`,
+      error,
+    )
+  }
+  if (json === undefined) {
+    throw codedError(
+      'ERR_INVALID_ARGUMENT',
+      `document ${JSON.stringify(doc.id)}: its metadata is ${describeValue(doc.metadata)}, which JSON cannot hold`,
+    )
+  }
+  return json
+}
+
+/** Parses stored metadata; text that is not JSON can only come from a damaged store. */
+function parseStoredMetadata(id: string, json: string | null | undefined): unknown {
+  if (json === undefined || json === null) return undefined
+  try {
+    return JSON.parse(json)
+  } catch (error) {
+    throw codedError(
+      'ERR_CORRUPT_INDEX',
+      `the stored metadata of document ${JSON.stringify(id)} is not JSON (${(error as Error).message})`,
+      error,
+    )
+  }
+}
+
 /** A search session: reuses per-session scratch state; what a connection pool holds. */
 export class SearchSession {
   readonly #native: NativeSearchSession
@@ -277,12 +315,7 @@ export class UnifiedSearchSystem {
           `document ${JSON.stringify(doc.id)} has a vector of ${vector.length} dimensions, the store has ${d}`,
         )
       }
-      return {
-        id: doc.id,
-        text: doc.text,
-        vector,
-        metadata: doc.metadata === undefined ? undefined : JSON.stringify(doc.metadata),
-      }
+      return { id: doc.id, text: doc.text, vector, metadata: metadataJson(doc) }
     })
     if (this.embedder !== null) {
       const missing = native.filter(doc => doc.vector === undefined && doc.text.trim().length > 0)
@@ -353,12 +386,7 @@ export class UnifiedSearchSystem {
     if (typeof id !== 'string' || id.length === 0)
       return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
     return withSignal(options?.signal, s => this.#native.get(id, s)).then(doc =>
-      doc === null
-        ? null
-        : {
-            ...doc,
-            metadata: doc.metadata === undefined || doc.metadata === null ? undefined : JSON.parse(doc.metadata),
-          },
+      doc === null ? null : { ...doc, metadata: parseStoredMetadata(id, doc.metadata) },
     )
   }
 

@@ -15,6 +15,7 @@ import {
   SignalOptionsSchema,
 } from './options.ts'
 import type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
+import { checkId } from './validate.ts'
 
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
@@ -117,9 +118,9 @@ abstract class VectorIndexBase {
     return this.native.size
   }
 
-  /** Whether `id` is live in the index. */
+  /** Whether `id` is live in the index. A value that is not an id is ERR_INVALID_ARGUMENT. */
   has(id: number): boolean {
-    return this.native.has(id)
+    return this.native.has(checkId(id, 'id'))
   }
 
   /**

@@ -296,13 +296,11 @@ impl NativeVectorIndex {
         }
     }
 
-    /// Whether `id` is live in the index.
+    /// Whether `id` is live in the index; ERR_INVALID_ARGUMENT for a number that is not an id.
     #[napi]
-    pub fn has(&self, id: f64) -> bool {
-        match ids_from_js(&[id]) {
-            Ok(ids) => self.engine.as_dyn().contains(ids[0]),
-            Err(_) => false,
-        }
+    pub fn has(&self, env: Env, id: f64) -> Result<bool> {
+        let ids = to_js(&env, ids_from_js(&[id]))?;
+        Ok(self.engine.as_dyn().contains(ids[0]))
     }
 
     /// Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).

@@ -255,6 +255,28 @@ test('bad input gets coded errors and changes nothing', async t => {
   await system.close()
 })
 
+test('metadata JSON cannot hold is refused with ERR_INVALID_ARGUMENT naming the document', async t => {
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 8 })
+  t.teardown(() => system.close())
+  const circular: Record<string, unknown> = {}
+  circular.self = circular
+  for (const [what, metadata] of [
+    ['circular', circular],
+    ['BigInt', { n: 10n }],
+    ['function', () => 1],
+    ['symbol', Symbol('s')],
+  ] as const) {
+    await t.throwsAsync(system.add([{ id: `m-${what}`, text: 'words', metadata }]), {
+      code: 'ERR_INVALID_ARGUMENT',
+      message: new RegExp(`m-${what}`),
+    })
+  }
+  t.is((await system.stats()).pendingAdds, 0)
+  await system.add([{ id: 'ok', text: 'words', metadata: { n: 1, list: [1, 'two'] } }])
+  await system.commit()
+  t.deepEqual((await system.get('ok'))?.metadata, { n: 1, list: [1, 'two'] })
+})
+
 test('many concurrent searches while a writer adds and commits: every hit exists', async t => {
   const corpus = generateCorpus({ documents: 1500, queries: 100, seed: 4 })
   const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 64 })

@@ -16,6 +16,10 @@ import {
 
 const METRICS = ['cosine', 'l2', 'dot'] as const
 
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
 function ids(n: number, offset = 0): number[] {
   return Array.from({ length: n }, (_, i) => i + offset)
 }
@@ -217,6 +221,26 @@ test('the wrong class for a file, corrupt, truncated, foreign and missing files 
   t.false(existsSync(join(dir, 'no-such-dir')))
   // The failed save changed nothing: the good file still loads.
   t.is((await loadIndex(path)).size, 2)
+})
+
+test('I/O errors of save and load name the path', async t => {
+  const { dir, cleanup } = tempDir()
+  t.teardown(cleanup)
+  const index = new FlatIndex({ dimensions: 2 })
+  const missing = join(dir, 'missing.vnidx')
+  await t.throwsAsync(loadIndex(missing), { code: 'ERR_IO', message: new RegExp(escapeRegExp(missing)) })
+  const target = join(dir, 'no-such-dir', 'x.vnidx')
+  await t.throwsAsync(index.save(target), { code: 'ERR_IO', message: new RegExp(escapeRegExp(target)) })
+})
+
+test('has() refuses a value that is not an id with ERR_INVALID_ARGUMENT', t => {
+  const index = new FlatIndex({ dimensions: 2 })
+  index.addSync([7], [[1, 2]])
+  t.true(index.has(7))
+  t.false(index.has(8))
+  for (const bad of ['abc', undefined, null, '7', true, -1, 1.5, NaN, Infinity, 2 ** 53, 7n, {}]) {
+    t.throws(() => index.has(bad as number), { code: 'ERR_INVALID_ARGUMENT' }, String(bad))
+  }
 })
 
 test('a file from a newer format version is refused with ERR_UNSUPPORTED_VERSION', async t => {

@@ -48,6 +48,9 @@ pub enum HybridError {
     /// crash).
     #[error("the search system is closed")]
     Closed,
+    /// A failure inside the engine that no input should cause (please report it).
+    #[error("internal error (please report): {0}")]
+    Internal(String),
     /// An error of the vector index, with its own code (`ERR_UNSUPPORTED_VERSION` among them).
     #[error(transparent)]
     Index(IndexError),
@@ -64,6 +67,7 @@ impl HybridError {
             HybridError::Corrupt(_) => "ERR_CORRUPT_INDEX",
             HybridError::Io(_) => "ERR_IO",
             HybridError::Closed => "ERR_CLOSED",
+            HybridError::Internal(_) => "ERR_INTERNAL",
             HybridError::Index(e) => e.code(),
         }
     }
@@ -97,6 +101,7 @@ impl From<TextError> for HybridError {
                 format!("the text index is locked by another writer: {s}"),
             ))),
             TextError::Io(e) => HybridError::Io(e),
+            TextError::Internal(s) => HybridError::Internal(format!("text index: {s}")),
         }
     }
 }

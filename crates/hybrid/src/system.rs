@@ -433,10 +433,18 @@ impl UnifiedSearchSystem {
     }
 
     /// The committed document with this id, as stored.
+    ///
+    /// Errors: `Corrupt` when its stored metadata is not JSON (every add checks it is).
     pub fn get(&self, id: &str) -> Result<Option<Document>> {
         self.inner.check_open()?;
         let snapshot = self.inner.current_snapshot();
-        Ok(snapshot.text.get(id)?.map(|d| Document { id: d.id, text: d.text, vector: d.vector, metadata: d.metadata }))
+        let Some(d) = snapshot.text.get(id)? else { return Ok(None) };
+        if let Some(m) = &d.metadata {
+            serde_json::from_str::<serde::de::IgnoredAny>(m).map_err(|e| {
+                HybridError::Corrupt(format!("text index: the stored metadata of document {id:?} is not JSON ({e})"))
+            })?;
+        }
+        Ok(Some(Document { id: d.id, text: d.text, vector: d.vector, metadata: d.metadata }))
     }
 
     /// Counters; waits for a running commit.

@@ -191,6 +191,16 @@ impl VectorIndex for FlatIndex {
     }
 
     fn save(&self, path: &Path) -> Result<()> {
+        self.save_to(path).map_err(|e| persist::at_path(e, "writing", path))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl FlatIndex {
+    fn save_to(&self, path: &Path) -> Result<()> {
         let mut tmp = TempFile::create(path)?;
         {
             let rows = self.rows.read();
@@ -231,9 +241,5 @@ impl VectorIndex for FlatIndex {
             e.finish()?;
         }
         tmp.commit()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }

@@ -214,7 +214,7 @@ impl TempFile {
         let name = target.file_name().ok_or_else(|| {
             IndexError::Io(std::sync::Arc::new(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("{} does not name a file", target.display()),
+                "the path does not name a file".to_string(),
             )))
         })?;
         let dir = match target.parent() {
@@ -485,20 +485,38 @@ fn checked_len(count: u64, size: u64, what: &str) -> Result<u64> {
     count.checked_mul(size).ok_or_else(|| corrupt(format!("the {what} section length overflows")))
 }
 
+/// `e` with `path` in its message: an I/O error says which file the OS refused and while doing
+/// what, a damaged file which file it is.
+pub(crate) fn at_path(e: IndexError, doing: &str, path: &Path) -> IndexError {
+    match e {
+        IndexError::Io(io) => {
+            IndexError::Io(std::sync::Arc::new(io::Error::new(io.kind(), format!("{doing} {}: {io}", path.display()))))
+        }
+        IndexError::Corrupt(msg) => IndexError::Corrupt(format!("{}: {msg}", path.display())),
+        other => other,
+    }
+}
+
 /// Reads a whole index file.
 pub(crate) fn read_file(path: &Path) -> Result<Loaded> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    read_from(BufReader::with_capacity(1 << 20, file), len)
+    (|| {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        read_from(BufReader::with_capacity(1 << 20, file), len)
+    })()
+    .map_err(|e| at_path(e, "reading", path))
 }
 
 /// Reads only the header's kind.
 pub(crate) fn read_kind(path: &Path) -> Result<IndexKind> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    let mut d = Decoder::new(BufReader::new(file), len);
-    read_preamble(&mut d)?;
-    read_kind_byte(&mut d)
+    (|| {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        let mut d = Decoder::new(BufReader::new(file), len);
+        read_preamble(&mut d)?;
+        read_kind_byte(&mut d)
+    })()
+    .map_err(|e| at_path(e, "reading", path))
 }
 
 /// Reads a whole index from `r`, which holds exactly `len` bytes.

@@ -222,10 +222,11 @@ fn io_failures_leave_nothing_behind() {
     let dir = TestDir::new("io");
     let index = build(IndexKind::Hnsw, Metric::L2, 100);
 
-    // A directory that does not exist.
+    // A directory that does not exist. Every I/O error names the path.
     let e = index.save(&dir.path("missing/sub/index.vnidx")).unwrap_err();
     assert!(matches!(e, IndexError::Io(_)), "{e:?}");
     assert_eq!(e.code(), "ERR_IO");
+    assert!(e.to_string().contains(&*dir.path("missing/sub/index.vnidx").to_string_lossy()), "{e}");
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
 
     // The target is a (non-empty) directory: the rename fails, the temp file is removed and
@@ -234,6 +235,7 @@ fn io_failures_leave_nothing_behind() {
     std::fs::write(dir.path("taken/keep"), b"old").unwrap();
     let e = index.save(&dir.path("taken")).unwrap_err();
     assert_eq!(e.code(), "ERR_IO", "{e:?}");
+    assert!(e.to_string().contains(&*dir.path("taken").to_string_lossy()), "{e}");
     assert_eq!(dir.entries(), ["taken"]);
     assert_eq!(std::fs::read(dir.path("taken/keep")).unwrap(), b"old");
 
@@ -243,7 +245,10 @@ fn io_failures_leave_nothing_behind() {
     // Loading what is not there.
     let e = load_index(&dir.path("nope.vnidx")).err().unwrap();
     assert!(matches!(e, IndexError::Io(_)), "{e:?}");
-    assert_eq!(read_index_kind(&dir.path("nope.vnidx")).unwrap_err().code(), "ERR_IO");
+    assert!(e.to_string().contains(&*dir.path("nope.vnidx").to_string_lossy()), "{e}");
+    let e = read_index_kind(&dir.path("nope.vnidx")).unwrap_err();
+    assert_eq!(e.code(), "ERR_IO");
+    assert!(e.to_string().contains("nope.vnidx"), "{e}");
 
     // Replacing an existing file works and leaves one file.
     let path = dir.path("index.vnidx");

@@ -129,10 +129,11 @@ impl TextIndex {
             Err(e) => return Err(TextError::io(format!("reading {}", path.display()), e)),
         };
         if create {
-            let index = Index::create_in_dir(path, schema::build_schema().0)?;
+            let index =
+                Index::create_in_dir(path, schema::build_schema().0).map_err(|e| TextError::from(e).at(Some(path)))?;
             return Ok((Self::from_index(index, Some(path.to_path_buf()))?, true));
         }
-        let index = Index::open_in_dir(path)?;
+        let index = Index::open_in_dir(path).map_err(|e| TextError::from(e).at(Some(path)))?;
         // Before any segment is opened: tantivy trusts its files (a damaged length becomes a
         // huge allocation, a damaged offset a panic), so damage must be found first.
         verify_segment_files(&index, path)?;
@@ -173,8 +174,8 @@ impl TextIndex {
                 "the writer's memory budget must be at least {MIN_WRITER_MEMORY} bytes, got {memory_budget}"
             )));
         }
-        let writer = self.index.writer_with_num_threads(1, memory_budget)?;
-        Ok(TextWriter { writer, fields: self.fields })
+        let writer = self.index.writer_with_num_threads(1, memory_budget).map_err(|e| self.err(e))?;
+        Ok(TextWriter { writer, fields: self.fields, path: self.path.clone() })
     }
 
     /// Checks the document counts meta.json records against the segments' own files (meta.json
@@ -231,12 +232,17 @@ impl TextIndex {
 
     /// The payload of the last commit, read from disk (`None` before the first commit with one).
     pub fn committed_payload(&self) -> Result<Option<String>> {
-        Ok(self.index.load_metas()?.payload)
+        Ok(self.index.load_metas().map_err(|e| self.err(e))?.payload)
     }
 
     /// Makes later snapshots see the last commit.
     pub fn reload(&self) -> Result<()> {
-        Ok(self.reader.reload()?)
+        self.reader.reload().map_err(|e| self.err(e))
+    }
+
+    /// A tantivy error of this index, with its directory named.
+    fn err(&self, e: TantivyError) -> TextError {
+        TextError::from(e).at(self.path.as_deref())
     }
 
     /// The committed state the reader currently holds.
@@ -326,6 +332,8 @@ fn ensure_no_foreign_files(path: &Path) -> Result<()> {
 pub struct TextWriter {
     writer: IndexWriter<TantivyDocument>,
     fields: Fields,
+    /// The index's directory, named in errors (`None` in memory).
+    path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for TextWriter {
@@ -349,7 +357,7 @@ impl TextWriter {
         if let Some(m) = doc.metadata {
             d.add_text(f.metadata, m);
         }
-        self.writer.add_document(d)?;
+        self.writer.add_document(d).map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -362,22 +370,28 @@ impl TextWriter {
     /// Makes every buffered change durable, atomically, with `payload` recorded in the commit
     /// (read it back with [`TextIndex::committed_payload`]).
     pub fn commit(&mut self, payload: &str) -> Result<()> {
-        let mut prepared = self.writer.prepare_commit()?;
+        let path = self.path.clone();
+        let mut prepared = self.writer.prepare_commit().map_err(|e| TextError::from(e).at(path.as_deref()))?;
         prepared.set_payload(payload);
-        prepared.commit()?;
+        prepared.commit().map_err(|e| TextError::from(e).at(path.as_deref()))?;
         Ok(())
     }
 
     /// Discards every buffered change.
     pub fn rollback(&mut self) -> Result<()> {
-        self.writer.rollback()?;
+        self.writer.rollback().map_err(|e| self.err(e))?;
         Ok(())
     }
 
     /// Waits for background merges and releases the writer lock.
     pub fn finish(self) -> Result<()> {
-        self.writer.wait_merging_threads()?;
-        Ok(())
+        let path = self.path;
+        self.writer.wait_merging_threads().map_err(|e| TextError::from(e).at(path.as_deref()))
+    }
+
+    /// A tantivy error of this writer's index, with its directory named.
+    fn err(&self, e: TantivyError) -> TextError {
+        TextError::from(e).at(self.path.as_deref())
     }
 }
 

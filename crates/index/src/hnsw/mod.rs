@@ -370,7 +370,7 @@ impl VectorIndex for HnswIndex {
     }
 
     fn save(&self, path: &Path) -> Result<()> {
-        self.save_to(path)
+        self.save_to(path).map_err(|e| persist::at_path(e, "writing", path))
     }
 
     fn as_any(&self) -> &dyn Any {
