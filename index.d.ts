@@ -122,7 +122,10 @@ export interface BatchSearchResult {
  */
 export declare function distance(metric: string, a: Float32Array, b: Float32Array): number
 
-/** HNSW construction options (all optional; defaults as in hnswlib). */
+/**
+ * HNSW construction options (all optional; defaults as in hnswlib). Numbers are taken as
+ * `f64` and checked, never wrapped into `u32`.
+ */
 export interface HnswOptions {
   /** Links per node on upper layers (layer 0 has 2·M). Default 16. */
   m?: number
@@ -130,7 +133,7 @@ export interface HnswOptions {
   efConstruction?: number
   /** Default beam width while searching. Default 100. */
   efSearch?: number
-  /** Seed of the level generator: the same seed and insertion order give the same graph. Default 100. */
+  /** Seed of the level generator (0 … 2^32 − 1): the same seed and insertion order give the same graph. Default 100. */
   seed?: number
 }
 
@@ -152,6 +155,7 @@ export declare function kernelIsa(): string
 
 /** A document to add. */
 export interface NativeDocument {
+  /** Read as UTF-16 so that an id with a lone surrogate is refused, not rewritten. */
   id: string
   text: string
   vector?: Float32Array
@@ -232,7 +236,10 @@ export interface StoredDocument {
   metadata?: string
 }
 
-/** Options of `NativeUnifiedSearchSystem.open`. */
+/**
+ * Options of `NativeUnifiedSearchSystem.open`. Numbers are taken as `f64` and checked, never
+ * wrapped into `u32`.
+ */
 export interface UnifiedOpenOptions {
   textIndexPath: string
   vectorDbPath: string

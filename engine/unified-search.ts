@@ -19,7 +19,7 @@ import type {
   UnifiedStats,
 } from './native.ts'
 import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
-import { describeValue } from './validate.ts'
+import { checkStringId, describeValue, toVector } from './validate.ts'
 
 export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
 
@@ -109,8 +109,7 @@ async function nativeQuery(
   const o = options === undefined ? {} : parseOptions(UnifiedSearchOptionsSchema, options, 'search options')
   const mode = o.mode ?? 'hybrid'
   const hasText = text.trim().length > 0
-  let vector =
-    o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
+  let vector = o.vector === undefined ? undefined : toVector(o.vector, 'the query vector')
   if (mode === 'text' && !hasText) throw codedError('ERR_INVALID_ARGUMENT', 'a text search needs a non-empty query')
   if (!hasText && vector === undefined)
     throw codedError('ERR_INVALID_ARGUMENT', `a ${mode} search needs a non-empty query text or a vector`)
@@ -154,7 +153,7 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
     )
   }
   return out.map((v, i) => {
-    const vector = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
+    const vector = toVector(v, `the embedder's vector ${i}`)
     if (vector.length !== dimensions)
       throw codedError(
         'ERR_DIMENSION_MISMATCH',
@@ -299,16 +298,10 @@ export class UnifiedSearchSystem {
     const native = docs.map((doc, i) => {
       if (doc === null || typeof doc !== 'object')
         throw codedError('ERR_INVALID_ARGUMENT', `document ${i} is not an object`)
-      if (typeof doc.id !== 'string' || doc.id.length === 0)
-        throw codedError('ERR_INVALID_ARGUMENT', `document ${i}: id must be a non-empty string`)
+      checkStringId(doc.id, `document ${i}: id`)
       if (typeof doc.text !== 'string')
         throw codedError('ERR_INVALID_ARGUMENT', `document ${JSON.stringify(doc.id)}: text must be a string`)
-      const vector =
-        doc.vector === undefined
-          ? undefined
-          : doc.vector instanceof Float32Array
-            ? doc.vector
-            : Float32Array.from(doc.vector)
+      const vector = doc.vector === undefined ? undefined : toVector(doc.vector, `the vector of document ${i}`)
       if (vector !== undefined && vector.length !== d) {
         throw codedError(
           'ERR_DIMENSION_MISMATCH',
@@ -335,8 +328,13 @@ export class UnifiedSearchSystem {
 
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
   delete(ids: readonly string[], options?: { signal?: AbortSignal }): Promise<number> {
-    if (!Array.isArray(ids) || ids.length === 0 || ids.some(id => typeof id !== 'string')) {
-      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'delete needs a non-empty array of string ids'))
+    try {
+      if (!Array.isArray(ids) || ids.length === 0) {
+        throw codedError('ERR_INVALID_ARGUMENT', 'delete needs a non-empty array of string ids')
+      }
+      for (const [i, id] of ids.entries()) checkStringId(id, `ids[${i}]`)
+    } catch (error) {
+      return Promise.reject(error)
     }
     return withSignal(options?.signal, s => this.#native.delete([...ids], s))
   }
@@ -383,8 +381,11 @@ export class UnifiedSearchSystem {
     id: string,
     options?: { signal?: AbortSignal },
   ): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
-    if (typeof id !== 'string' || id.length === 0)
-      return Promise.reject(codedError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string'))
+    try {
+      checkStringId(id, 'id')
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return withSignal(options?.signal, s => this.#native.get(id, s)).then(doc =>
       doc === null ? null : { ...doc, metadata: parseStoredMetadata(id, doc.metadata) },
     )

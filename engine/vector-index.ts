@@ -15,7 +15,7 @@ import {
   SignalOptionsSchema,
 } from './options.ts'
 import type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
-import { checkId } from './validate.ts'
+import { checkId, toIdArray, toVector, toVectorRows } from './validate.ts'
 
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
@@ -41,36 +41,6 @@ function toBatchHits(result: BatchSearchResult): SearchHit[][] {
     out[q] = hits
   }
   return out
-}
-
-function toIdArray(ids: Ids, what: string): Float64Array {
-  if (ids instanceof Float64Array) return ids
-  if (!Array.isArray(ids) && !(ids instanceof Uint32Array) && !(ids instanceof Int32Array)) {
-    throw codedError('ERR_INVALID_ARGUMENT', `${what} must be an array of integer ids or a typed array`)
-  }
-  return Float64Array.from(ids as ArrayLike<number>)
-}
-
-function toVectorArray(
-  vectors: Float32Array | readonly (readonly number[] | Float32Array)[],
-  dimensions: number,
-  what: string,
-): Float32Array {
-  if (vectors instanceof Float32Array) return vectors
-  if (!Array.isArray(vectors)) {
-    throw codedError('ERR_INVALID_ARGUMENT', `${what} must be a Float32Array (row-major) or an array of vectors`)
-  }
-  const flat = new Float32Array(vectors.length * dimensions)
-  vectors.forEach((row: ArrayLike<number>, i: number) => {
-    if (row.length !== dimensions) {
-      throw codedError(
-        'ERR_DIMENSION_MISMATCH',
-        `${what}[${i}] has ${row.length} components; the index has ${dimensions} dimensions`,
-      )
-    }
-    flat.set(row, i * dimensions)
-  })
-  return flat
 }
 
 function checkK(k: number): void {
@@ -137,7 +107,7 @@ abstract class VectorIndexBase {
     try {
       const signal = signalOf(options)
       const idArray = toIdArray(ids, 'ids')
-      const data = toVectorArray(vectors, this.dimensions, 'vectors')
+      const data = toVectorRows(vectors, this.dimensions, 'vectors')
       return withSignal(signal, s => this.native.add(idArray, data, s))
     } catch (error) {
       return Promise.reject(error)
@@ -146,7 +116,7 @@ abstract class VectorIndexBase {
 
   /** `add` on the calling thread; blocks the event loop (use for small batches). */
   addSync(ids: Ids, vectors: Float32Array | readonly (readonly number[] | Float32Array)[]): void {
-    this.native.addSync(toIdArray(ids, 'ids'), toVectorArray(vectors, this.dimensions, 'vectors'))
+    this.native.addSync(toIdArray(ids, 'ids'), toVectorRows(vectors, this.dimensions, 'vectors'))
   }
 
   /** Deletes ids, all or nothing (an unknown id deletes none). Resolves to the number deleted. */
@@ -194,7 +164,7 @@ abstract class VectorIndexBase {
     options?: SearchOptions,
   ): Promise<SearchHit[][]> {
     try {
-      const data = toVectorArray(queries, this.dimensions, 'queries')
+      const data = toVectorRows(queries, this.dimensions, 'queries')
       if (data.length === 0 || data.length % this.dimensions !== 0) {
         throw codedError(
           'ERR_DIMENSION_MISMATCH',
@@ -223,10 +193,7 @@ abstract class VectorIndexBase {
   }
 
   private queryVector(query: Float32Array | readonly number[]): Float32Array {
-    const vector = query instanceof Float32Array ? query : Array.isArray(query) ? Float32Array.from(query) : null
-    if (vector === null) {
-      throw codedError('ERR_INVALID_ARGUMENT', 'query must be a Float32Array or an array of numbers')
-    }
+    const vector = toVector(query, 'query')
     if (vector.length !== this.dimensions) {
       throw codedError(
         'ERR_DIMENSION_MISMATCH',

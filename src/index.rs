@@ -12,6 +12,7 @@ use napi::Env;
 use napi_derive::napi;
 use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
 
+use crate::args::{count, optional_count, uint32};
 use crate::error::{to_js, CodedError, EngineResult};
 use crate::task::{run_sync, spawn, EngineTask};
 
@@ -34,24 +35,25 @@ impl Engine {
     }
 }
 
-/// HNSW construction options (all optional; defaults as in hnswlib).
+/// HNSW construction options (all optional; defaults as in hnswlib). Numbers are taken as
+/// `f64` and checked, never wrapped into `u32`.
 #[napi(object)]
 pub struct HnswOptions {
     /// Links per node on upper layers (layer 0 has 2·M). Default 16.
-    pub m: Option<u32>,
+    pub m: Option<f64>,
     /// Beam width while inserting. Default 200.
-    pub ef_construction: Option<u32>,
+    pub ef_construction: Option<f64>,
     /// Default beam width while searching. Default 100.
-    pub ef_search: Option<u32>,
-    /// Seed of the level generator: the same seed and insertion order give the same graph. Default 100.
-    pub seed: Option<u32>,
+    pub ef_search: Option<f64>,
+    /// Seed of the level generator (0 … 2^32 − 1): the same seed and insertion order give the same graph. Default 100.
+    pub seed: Option<f64>,
 }
 
 /// Per-query options.
 #[napi(object)]
 pub struct SearchOptions {
     /// HNSW beam width for this query (ignored by flat indexes).
-    pub ef: Option<u32>,
+    pub ef: Option<f64>,
     /// Only these ids may be returned.
     pub filter: Option<Float64Array>,
 }
@@ -124,12 +126,12 @@ struct QueryPlan {
 }
 
 impl QueryPlan {
-    fn new(k: u32, ef: Option<u32>, filter: Option<&[f64]>) -> EngineResult<Self> {
+    fn new(k: f64, ef: Option<f64>, filter: Option<&[f64]>) -> EngineResult<Self> {
         let filter = match filter {
             Some(ids) => Some(ids_from_js(ids)?.into_iter().collect()),
             None => None,
         };
-        Ok(QueryPlan { k: k as usize, ef: ef.map(|e| e as usize), filter })
+        Ok(QueryPlan { k: count("k", k)?, ef: optional_count("ef", ef)?, filter })
     }
 
     fn params(&self) -> SearchParams<'_> {
@@ -139,7 +141,7 @@ impl QueryPlan {
 
 /// `ef` and a copy of the filter: the copy is taken on the main thread, before the task is
 /// queued, so the caller may transfer the filter's buffer at once.
-fn split_options(options: Option<SearchOptions>) -> (Option<u32>, Option<Vec<f64>>) {
+fn split_options(options: Option<SearchOptions>) -> (Option<f64>, Option<Vec<f64>>) {
     match options {
         Some(o) => (o.ef, o.filter.map(|f| f.to_vec())),
         None => (None, None),
@@ -192,12 +194,12 @@ pub struct NativeVectorIndex {
 impl NativeVectorIndex {
     /// An exact index: every search compares against every live vector.
     #[napi(factory)]
-    pub fn create_flat(env: Env, dimensions: u32, metric: String) -> Result<Self> {
+    pub fn create_flat(env: Env, dimensions: f64, metric: String) -> Result<Self> {
         to_js(
             &env,
             (|| {
                 let metric = parse_metric(&metric)?;
-                Ok(Engine::Flat(Arc::new(FlatIndex::new(dimensions as usize, metric)?)))
+                Ok(Engine::Flat(Arc::new(FlatIndex::new(count("dimensions", dimensions)?, metric)?)))
             })(),
         )
         .map(|engine| NativeVectorIndex { engine })
@@ -205,7 +207,7 @@ impl NativeVectorIndex {
 
     /// An HNSW graph index (approximate, fast).
     #[napi(factory)]
-    pub fn create_hnsw(env: Env, dimensions: u32, metric: String, options: Option<HnswOptions>) -> Result<Self> {
+    pub fn create_hnsw(env: Env, dimensions: f64, metric: String, options: Option<HnswOptions>) -> Result<Self> {
         to_js(
             &env,
             (|| {
@@ -213,14 +215,15 @@ impl NativeVectorIndex {
                 let defaults = HnswParams::default();
                 let params = match options {
                     Some(o) => HnswParams {
-                        m: o.m.map_or(defaults.m, |v| v as usize),
-                        ef_construction: o.ef_construction.map_or(defaults.ef_construction, |v| v as usize),
-                        ef_search: o.ef_search.map_or(defaults.ef_search, |v| v as usize),
-                        seed: o.seed.map_or(defaults.seed, u64::from),
+                        m: optional_count("m", o.m)?.unwrap_or(defaults.m),
+                        ef_construction: optional_count("efConstruction", o.ef_construction)?
+                            .unwrap_or(defaults.ef_construction),
+                        ef_search: optional_count("efSearch", o.ef_search)?.unwrap_or(defaults.ef_search),
+                        seed: o.seed.map(|s| uint32("seed", s)).transpose()?.map_or(defaults.seed, u64::from),
                     },
                     None => defaults,
                 };
-                Ok(Engine::Hnsw(Arc::new(HnswIndex::new(dimensions as usize, metric, params)?)))
+                Ok(Engine::Hnsw(Arc::new(HnswIndex::new(count("dimensions", dimensions)?, metric, params)?)))
             })(),
         )
         .map(|engine| NativeVectorIndex { engine })
@@ -276,10 +279,10 @@ impl NativeVectorIndex {
             Engine::Hnsw(index) => {
                 let p = index.params();
                 Some(HnswOptions {
-                    m: Some(p.m as u32),
-                    ef_construction: Some(p.ef_construction as u32),
-                    ef_search: Some(p.ef_search as u32),
-                    seed: Some(p.seed as u32),
+                    m: Some(p.m as f64),
+                    ef_construction: Some(p.ef_construction as f64),
+                    ef_search: Some(p.ef_search as f64),
+                    seed: Some(p.seed as f64),
                 })
             }
         }
@@ -287,12 +290,14 @@ impl NativeVectorIndex {
 
     /// Sets the default search beam width of an HNSW index.
     #[napi]
-    pub fn set_ef_search(&self, env: Env, ef: u32) -> Result<()> {
+    pub fn set_ef_search(&self, env: Env, ef: f64) -> Result<()> {
         match &self.engine {
             Engine::Flat(_) => {
                 Err(CodedError::invalid_argument("efSearch applies to HNSW indexes only").into_napi(&env))
             }
-            Engine::Hnsw(index) => to_js(&env, index.set_ef_search(ef as usize).map_err(CodedError::from)),
+            Engine::Hnsw(index) => {
+                to_js(&env, count("efSearch", ef).and_then(|ef| index.set_ef_search(ef).map_err(CodedError::from)))
+            }
         }
     }
 
@@ -357,7 +362,7 @@ impl NativeVectorIndex {
     pub fn search(
         &self,
         query: Float32ArraySlice,
-        k: u32,
+        k: f64,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<Vec<Hit>, PackedHits>> {
@@ -381,7 +386,7 @@ impl NativeVectorIndex {
         &self,
         env: Env,
         query: Float32ArraySlice,
-        k: u32,
+        k: f64,
         options: Option<SearchOptions>,
     ) -> Result<PackedHits> {
         let (ef, filter) = split_options(options);
@@ -397,7 +402,7 @@ impl NativeVectorIndex {
     pub fn search_batch(
         &self,
         queries: Float32ArraySlice,
-        k: u32,
+        k: f64,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<Vec<Vec<Hit>>, BatchSearchResult>> {

@@ -60,6 +60,7 @@ pub mod consistency;
 mod embed;
 mod error;
 pub mod fusion;
+mod lock;
 mod query;
 mod session;
 mod system;
@@ -68,6 +69,7 @@ mod write;
 pub use consistency::{OpenReport, RepairReport};
 pub use embed::{Embedder, EmbedderConfig, FeatureHashingEmbedder};
 pub use error::{HybridError, Result};
+pub use lock::LOCK_FILE;
 pub use query::{Fusion, Hit, Query, SearchMode, DEFAULT_CANDIDATES, MAX_K};
 pub use session::Session;
 pub use system::{

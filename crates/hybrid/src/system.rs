@@ -12,6 +12,7 @@ use vn_text::{TextIndex, TextSnapshot};
 
 use crate::consistency::{self, OpenReport, Payload, TextState};
 use crate::embed::{check_embedded, is_zero, Embedder, EmbedderConfig, FeatureHashingEmbedder};
+use crate::lock::VectorDirLock;
 use crate::query::{Hit, Query};
 use crate::session::{execute, Session};
 use crate::write::{Pending, WriterState};
@@ -269,8 +270,9 @@ impl UnifiedSearchSystem {
     /// Errors: `InvalidArgument` for bad options, dimensions or metric other than the store's
     /// (the message names both), equal paths, a file where a directory is expected, or a
     /// non-empty directory that is not a text index; `Corrupt` when the text index is damaged
-    /// or foreign (it cannot be repaired: it is the source of truth); `Io` when a directory
-    /// cannot be created or read, or another open system holds the store.
+    /// or foreign (it cannot be repaired: it is the source of truth); `Locked` when another
+    /// open system holds the text index or the vector directory; `Io` when a directory cannot
+    /// be created or read.
     pub fn open(options: OpenOptions) -> Result<UnifiedSearchSystem> {
         let OpenOptions { text_index_path, vector_db_path, dimensions, metric, hnsw, embedder, writer_memory } =
             options;
@@ -294,6 +296,8 @@ impl UnifiedSearchSystem {
             )));
         }
         prepare_vector_dir(&vector_db_path)?;
+        // Before anything is read or repaired: another open store may be writing these files.
+        let vector_lock = VectorDirLock::acquire(&vector_db_path)?;
         let (text, created) = TextIndex::open_or_create(&text_index_path)?;
         let mut writer = text.writer(writer_memory)?;
         let payload = match text.committed_payload()? {
@@ -371,6 +375,7 @@ impl UnifiedSearchSystem {
             closed: AtomicBool::new(false),
             writer: Mutex::new(Some(WriterState {
                 text: writer,
+                _vector_lock: vector_lock,
                 store_id: payload.store_id,
                 generation: payload.generation,
                 next_internal_id,

@@ -497,10 +497,31 @@ pub(crate) fn at_path(e: IndexError, doing: &str, path: &Path) -> IndexError {
     }
 }
 
+/// Opens `path` for reading if it is a regular file. Anything else is refused before it is
+/// opened: opening a FIFO for reading blocks until a writer appears (a thread of the pool hung
+/// for good), and a directory or a device holds no index.
+fn open_regular(path: &Path) -> Result<File> {
+    let not_regular = |m: &std::fs::Metadata| {
+        let what = if m.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+        IndexError::InvalidArgument(format!("{} is {what}: an index is a regular file", path.display()))
+    };
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let file = File::open(path)?;
+    // Again on the opened file: the path may name something else by now.
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
 /// Reads a whole index file.
 pub(crate) fn read_file(path: &Path) -> Result<Loaded> {
     (|| {
-        let file = File::open(path)?;
+        let file = open_regular(path)?;
         let len = file.metadata()?.len();
         read_from(BufReader::with_capacity(1 << 20, file), len)
     })()
@@ -510,7 +531,7 @@ pub(crate) fn read_file(path: &Path) -> Result<Loaded> {
 /// Reads only the header's kind.
 pub(crate) fn read_kind(path: &Path) -> Result<IndexKind> {
     (|| {
-        let file = File::open(path)?;
+        let file = open_regular(path)?;
         let len = file.metadata()?.len();
         let mut d = Decoder::new(BufReader::new(file), len);
         read_preamble(&mut d)?;

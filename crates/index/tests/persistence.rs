@@ -257,3 +257,27 @@ fn io_failures_leave_nothing_behind() {
     assert_eq!(read_index_kind(&path).unwrap(), IndexKind::Hnsw);
     assert_eq!(dir.entries(), ["index.vnidx", "taken"]);
 }
+
+#[test]
+fn only_regular_files_are_opened() {
+    let dir = TestDir::new("not-regular");
+    // A directory.
+    let e = load_index(&dir.0).err().unwrap();
+    assert_eq!(e.code(), "ERR_INVALID_ARGUMENT", "{e}");
+    assert!(e.to_string().contains("a directory"), "{e}");
+    // A FIFO: opening it for reading would block until a writer comes, for ever.
+    #[cfg(unix)]
+    {
+        let fifo = dir.path("fifo.vnidx");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        let (done, finished) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let results = [load_index(&path).err().unwrap().code(), read_index_kind(&path).unwrap_err().code()];
+            let _ = done.send(results);
+        });
+        let codes = finished.recv_timeout(std::time::Duration::from_secs(10)).expect("loading a FIFO hung");
+        assert_eq!(codes, ["ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT"]);
+    }
+}

@@ -37,7 +37,8 @@ impl TextError {
         match self {
             TextError::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
             TextError::Corrupt(_) => "ERR_CORRUPT_INDEX",
-            TextError::Locked(_) | TextError::Io(_) => "ERR_IO",
+            TextError::Locked(_) => "ERR_LOCKED",
+            TextError::Io(_) => "ERR_IO",
             TextError::Internal(_) => "ERR_INTERNAL",
         }
     }
