@@ -28,6 +28,8 @@ export const ErrorCodes = {
   UNSUPPORTED_VERSION: 'ERR_UNSUPPORTED_VERSION',
   /** The file system said no. */
   IO: 'ERR_IO',
+  /** Another open store (in this process or another) holds the store's lock. */
+  LOCKED: 'ERR_LOCKED',
   /** The caller's `AbortSignal` fired before the operation finished (engine and harness). */
   ABORTED: 'ERR_ABORTED',
   /** A closed `UnifiedSearchSystem` or session. */
@@ -65,6 +67,7 @@ export const ERROR_CODES = [
   ErrorCodes.CORRUPT_INDEX,
   ErrorCodes.UNSUPPORTED_VERSION,
   ErrorCodes.IO,
+  ErrorCodes.LOCKED,
   ErrorCodes.ABORTED,
   ErrorCodes.CLOSED,
   ErrorCodes.INTERNAL,

@@ -83,11 +83,12 @@ export declare class NativeVectorIndex {
   get hnswParams(): HnswOptions | null
   /** Sets the default search beam width of an HNSW index. */
   setEfSearch(ef: number): void
-  /** Whether `id` is live in the index. */
+  /** Whether `id` is live in the index; ERR_INVALID_ARGUMENT for a number that is not an id. */
   has(id: number): boolean
   /**
    * Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).
-   * The arrays are read in place on a worker thread: do not modify them until the promise settles.
+   * Both arrays are copied before this returns: the caller may reuse, modify or transfer them
+   * at once.
    */
   add(ids: Float64Array, vectors: Float32Array, signal?: AbortSignal | undefined | null, stamps?: NativeStamps): Promise<void>
   /** `add` on the calling thread: for small batches only (it blocks the event loop). */
@@ -123,7 +124,10 @@ export interface BatchSearchResult {
  */
 export declare function distance(metric: string, a: Float32Array, b: Float32Array): number
 
-/** HNSW construction options (all optional; defaults as in hnswlib). */
+/**
+ * HNSW construction options (all optional; defaults as in hnswlib). Numbers are taken as
+ * `f64` and checked, never wrapped into `u32`.
+ */
 export interface HnswOptions {
   /** Links per node on upper layers (layer 0 has 2·M). Default 16. */
   m?: number
@@ -131,7 +135,7 @@ export interface HnswOptions {
   efConstruction?: number
   /** Default beam width while searching. Default 100. */
   efSearch?: number
-  /** Seed of the level generator: the same seed and insertion order give the same graph. Default 100. */
+  /** Seed of the level generator (0 … 2^32 − 1): the same seed and insertion order give the same graph. Default 100. */
   seed?: number
 }
 
@@ -159,6 +163,7 @@ export declare function nativeClockNs(): number
 
 /** A document to add. */
 export interface NativeDocument {
+  /** Read as UTF-16 so that an id with a lone surrogate is refused, not rewritten. */
   id: string
   text: string
   vector?: Float32Array
@@ -250,7 +255,10 @@ export interface StoredDocument {
   metadata?: string
 }
 
-/** Options of `NativeUnifiedSearchSystem.open`. */
+/**
+ * Options of `NativeUnifiedSearchSystem.open`. Numbers are taken as `f64` and checked, never
+ * wrapped into `u32`.
+ */
 export interface UnifiedOpenOptions {
   textIndexPath: string
   vectorDbPath: string

@@ -22,6 +22,7 @@ import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
 import type { WriteOptions } from './options.ts'
 import { CallTimingListenerSchema, timed } from './timing.ts'
 import type { CallTimingListener } from './timing.ts'
+import { checkStringId, describeValue, toVector } from './validate.ts'
 
 export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
 
@@ -122,8 +123,7 @@ async function nativeQuery(
   const o = options === undefined ? {} : parseOptions(UnifiedSearchOptionsSchema, options, 'search options')
   const mode = o.mode ?? 'hybrid'
   const hasText = text.trim().length > 0
-  let vector =
-    o.vector === undefined ? undefined : o.vector instanceof Float32Array ? o.vector : Float32Array.from(o.vector)
+  let vector = o.vector === undefined ? undefined : toVector(o.vector, 'the query vector')
   if (mode === 'text' && !hasText)
     throw codedError(ErrorCodes.INVALID_ARGUMENT, 'a text search needs a non-empty query')
   if (!hasText && vector === undefined)
@@ -168,7 +168,7 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
     )
   }
   return out.map((v, i) => {
-    const vector = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
+    const vector = toVector(v, `the embedder's vector ${i}`)
     if (vector.length !== dimensions)
       throw codedError(
         ErrorCodes.DIMENSION_MISMATCH,
@@ -176,6 +176,43 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
       )
     return vector
   })
+}
+
+/** A document's metadata as the JSON string stored with it; what JSON cannot hold is refused. */
+function metadataJson(doc: UnifiedDocument): string | undefined {
+  if (doc.metadata === undefined) return undefined
+  let json: string | undefined
+  try {
+    json = JSON.stringify(doc.metadata)
+  } catch (error) {
+    // Circular structures and BigInts.
+    throw codedError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `document ${JSON.stringify(doc.id)}: its metadata cannot be stored as JSON (${(error as Error).message})`,
+      error,
+    )
+  }
+  if (json === undefined) {
+    throw codedError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `document ${JSON.stringify(doc.id)}: its metadata is ${describeValue(doc.metadata)}, which JSON cannot hold`,
+    )
+  }
+  return json
+}
+
+/** Parses stored metadata; text that is not JSON can only come from a damaged store. */
+function parseStoredMetadata(id: string, json: string | null | undefined): unknown {
+  if (json === undefined || json === null) return undefined
+  try {
+    return JSON.parse(json)
+  } catch (error) {
+    throw codedError(
+      ErrorCodes.CORRUPT_INDEX,
+      `the stored metadata of document ${JSON.stringify(id)} is not JSON (${(error as Error).message})`,
+      error,
+    )
+  }
 }
 
 /** A search session: reuses per-session scratch state; what a connection pool holds. */
@@ -282,28 +319,17 @@ export class UnifiedSearchSystem {
     const native = docs.map((doc, i) => {
       if (doc === null || typeof doc !== 'object')
         throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i} is not an object`)
-      if (typeof doc.id !== 'string' || doc.id.length === 0)
-        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i}: id must be a non-empty string`)
+      checkStringId(doc.id, `document ${i}: id`)
       if (typeof doc.text !== 'string')
         throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${JSON.stringify(doc.id)}: text must be a string`)
-      const vector =
-        doc.vector === undefined
-          ? undefined
-          : doc.vector instanceof Float32Array
-            ? doc.vector
-            : Float32Array.from(doc.vector)
+      const vector = doc.vector === undefined ? undefined : toVector(doc.vector, `the vector of document ${i}`)
       if (vector !== undefined && vector.length !== d) {
         throw codedError(
           ErrorCodes.DIMENSION_MISMATCH,
           `document ${JSON.stringify(doc.id)} has a vector of ${vector.length} dimensions, the store has ${d}`,
         )
       }
-      return {
-        id: doc.id,
-        text: doc.text,
-        vector,
-        metadata: doc.metadata === undefined ? undefined : JSON.stringify(doc.metadata),
-      }
+      return { id: doc.id, text: doc.text, vector, metadata: metadataJson(doc) }
     })
     if (this.embedder !== null) {
       const missing = native.filter(doc => doc.vector === undefined && doc.text.trim().length > 0)
@@ -323,8 +349,13 @@ export class UnifiedSearchSystem {
 
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
   delete(ids: readonly string[], options?: { signal?: AbortSignal }): Promise<number> {
-    if (!Array.isArray(ids) || ids.length === 0 || ids.some(id => typeof id !== 'string')) {
-      return Promise.reject(codedError(ErrorCodes.INVALID_ARGUMENT, 'delete needs a non-empty array of string ids'))
+    try {
+      if (!Array.isArray(ids) || ids.length === 0) {
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, 'delete needs a non-empty array of string ids')
+      }
+      for (const [i, id] of ids.entries()) checkStringId(id, `ids[${i}]`)
+    } catch (error) {
+      return Promise.reject(error)
     }
     return withSignal(options?.signal, s => this.#native.delete([...ids], s))
   }
@@ -371,15 +402,13 @@ export class UnifiedSearchSystem {
     id: string,
     options?: { signal?: AbortSignal },
   ): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
-    if (typeof id !== 'string' || id.length === 0)
-      return Promise.reject(codedError(ErrorCodes.INVALID_ARGUMENT, 'id must be a non-empty string'))
+    try {
+      checkStringId(id, 'id')
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return withSignal(options?.signal, s => this.#native.get(id, s)).then(doc =>
-      doc === null
-        ? null
-        : {
-            ...doc,
-            metadata: doc.metadata === undefined || doc.metadata === null ? undefined : JSON.parse(doc.metadata),
-          },
+      doc === null ? null : { ...doc, metadata: parseStoredMetadata(id, doc.metadata) },
     )
   }
 

@@ -26,6 +26,7 @@ import type {
 } from './options.ts'
 import { timed } from './timing.ts'
 import type { CallTimingListener } from './timing.ts'
+import { checkId, toIdArray, toVector, toVectorRows } from './validate.ts'
 
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
@@ -51,36 +52,6 @@ function toBatchHits(result: BatchSearchResult): SearchHit[][] {
     out[q] = hits
   }
   return out
-}
-
-function toIdArray(ids: Ids, what: string): Float64Array {
-  if (ids instanceof Float64Array) return ids
-  if (!Array.isArray(ids) && !(ids instanceof Uint32Array) && !(ids instanceof Int32Array)) {
-    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} must be an array of integer ids or a typed array`)
-  }
-  return Float64Array.from(ids as ArrayLike<number>)
-}
-
-function toVectorArray(
-  vectors: Float32Array | readonly (readonly number[] | Float32Array)[],
-  dimensions: number,
-  what: string,
-): Float32Array {
-  if (vectors instanceof Float32Array) return vectors
-  if (!Array.isArray(vectors)) {
-    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a Float32Array (row-major) or an array of vectors`)
-  }
-  const flat = new Float32Array(vectors.length * dimensions)
-  vectors.forEach((row: ArrayLike<number>, i: number) => {
-    if (row.length !== dimensions) {
-      throw codedError(
-        ErrorCodes.DIMENSION_MISMATCH,
-        `${what}[${i}] has ${row.length} components; the index has ${dimensions} dimensions`,
-      )
-    }
-    flat.set(row, i * dimensions)
-  })
-  return flat
 }
 
 function checkK(k: number): void {
@@ -128,15 +99,16 @@ abstract class VectorIndexBase {
     return this.native.size
   }
 
-  /** Whether `id` is live in the index. */
+  /** Whether `id` is live in the index. A value that is not an id is ERR_INVALID_ARGUMENT. */
   has(id: number): boolean {
-    return this.native.has(id)
+    return this.native.has(checkId(id, 'id'))
   }
 
   /**
    * Adds vectors with caller-given ids, all or nothing (a duplicate id rejects the whole batch).
    * `vectors` is one row-major `Float32Array` of `ids.length × dimensions` values, or an array of
-   * vectors. A `Float32Array` is read in place: do not modify it until the promise settles.
+   * vectors. The arrays are copied before this returns: they may be reused, modified or
+   * transferred at once.
    */
   add(
     ids: Ids,
@@ -147,7 +119,7 @@ abstract class VectorIndexBase {
       const parsed = options === undefined ? undefined : parseOptions(WriteOptionsSchema, options, 'options')
       if (parsed?.signal?.aborted) throw abortError(parsed.signal)
       const idArray = toIdArray(ids, 'ids')
-      const data = toVectorArray(vectors, this.dimensions, 'vectors')
+      const data = toVectorRows(vectors, this.dimensions, 'vectors')
       return timed(parsed?.timing, stamps => withSignal(parsed?.signal, s => this.native.add(idArray, data, s, stamps)))
     } catch (error) {
       return Promise.reject(error)
@@ -156,7 +128,7 @@ abstract class VectorIndexBase {
 
   /** `add` on the calling thread; blocks the event loop (use for small batches). */
   addSync(ids: Ids, vectors: Float32Array | readonly (readonly number[] | Float32Array)[]): void {
-    this.native.addSync(toIdArray(ids, 'ids'), toVectorArray(vectors, this.dimensions, 'vectors'))
+    this.native.addSync(toIdArray(ids, 'ids'), toVectorRows(vectors, this.dimensions, 'vectors'))
   }
 
   /** Deletes ids, all or nothing (an unknown id deletes none). Resolves to the number deleted. */
@@ -206,7 +178,7 @@ abstract class VectorIndexBase {
     options?: SearchOptions,
   ): Promise<SearchHit[][]> {
     try {
-      const data = toVectorArray(queries, this.dimensions, 'queries')
+      const data = toVectorRows(queries, this.dimensions, 'queries')
       if (data.length === 0 || data.length % this.dimensions !== 0) {
         throw codedError(
           ErrorCodes.DIMENSION_MISMATCH,
@@ -235,10 +207,7 @@ abstract class VectorIndexBase {
   }
 
   private queryVector(query: Float32Array | readonly number[]): Float32Array {
-    const vector = query instanceof Float32Array ? query : Array.isArray(query) ? Float32Array.from(query) : null
-    if (vector === null) {
-      throw codedError(ErrorCodes.INVALID_ARGUMENT, 'query must be a Float32Array or an array of numbers')
-    }
+    const vector = toVector(query, 'query')
     if (vector.length !== this.dimensions) {
       throw codedError(
         ErrorCodes.DIMENSION_MISMATCH,

@@ -13,33 +13,36 @@ use vn_hybrid::{
     UnifiedSearchSystem,
 };
 
+use crate::args::{count, optional_count, string_id, uint32};
 use crate::error::{CodedError, EngineResult};
 use crate::task::{spawn, EngineTask};
 
-/// Options of `NativeUnifiedSearchSystem.open`.
+/// Options of `NativeUnifiedSearchSystem.open`. Numbers are taken as `f64` and checked, never
+/// wrapped into `u32`.
 #[napi(object)]
 pub struct UnifiedOpenOptions {
     pub text_index_path: String,
     pub vector_db_path: String,
-    pub dimensions: u32,
+    pub dimensions: f64,
     /// `"cosine"` (default), `"l2"` or `"dot"`.
     pub metric: Option<String>,
     /// `"hnsw"` or `"flat"` (exact). Default: the store's kind; `"hnsw"` for a new store.
     pub vector_index: Option<String>,
-    pub m: Option<u32>,
-    pub ef_construction: Option<u32>,
-    pub ef_search: Option<u32>,
-    pub seed: Option<u32>,
+    pub m: Option<f64>,
+    pub ef_construction: Option<f64>,
+    pub ef_search: Option<f64>,
+    pub seed: Option<f64>,
     /// `"feature-hashing"` (default: lexical, built in) or `"none"` (callers bring vectors).
     pub embedder: Option<String>,
     /// Bytes the text writer buffers before flushing a segment (default 50 MB).
-    pub writer_memory: Option<u32>,
+    pub writer_memory: Option<f64>,
 }
 
 /// A document to add.
 #[napi(object)]
 pub struct NativeDocument {
-    pub id: String,
+    /// Read as UTF-16 so that an id with a lone surrogate is refused, not rewritten.
+    pub id: Utf16String,
     pub text: String,
     pub vector: Option<Float32Array>,
     /// A JSON string stored with the document.
@@ -63,17 +66,17 @@ pub struct NativeQuery {
     /// `"text"`, `"vector"` or `"hybrid"` (default).
     pub mode: Option<String>,
     /// Default 10.
-    pub k: Option<u32>,
+    pub k: Option<f64>,
     /// `"rrf"` (default) or `"linear"`.
     pub fusion: Option<String>,
     /// RRF damping constant (default 60).
-    pub rrf_k: Option<u32>,
+    pub rrf_k: Option<f64>,
     /// Linear fusion: weight of the text leg in [0, 1] (default 0.5).
     pub alpha: Option<f64>,
     /// Hybrid: candidates per leg (default max(k, 50)).
-    pub candidates: Option<u32>,
+    pub candidates: Option<f64>,
     /// HNSW beam width of the vector leg.
-    pub ef: Option<u32>,
+    pub ef: Option<f64>,
 }
 
 /// One fused result; each leg's score and 1-based rank when the document came from it.
@@ -121,8 +124,11 @@ pub struct UnifiedStats {
 }
 
 fn open_options(o: UnifiedOpenOptions) -> EngineResult<OpenOptions> {
-    let mut options =
-        OpenOptions::new(PathBuf::from(o.text_index_path), PathBuf::from(o.vector_db_path), o.dimensions as usize);
+    let mut options = OpenOptions::new(
+        PathBuf::from(o.text_index_path),
+        PathBuf::from(o.vector_db_path),
+        count("dimensions", o.dimensions)?,
+    );
     if let Some(metric) = o.metric {
         options.metric = metric.parse::<Metric>().map_err(CodedError::from)?;
     }
@@ -131,10 +137,10 @@ fn open_options(o: UnifiedOpenOptions) -> EngineResult<OpenOptions> {
     }
     let d = HnswParams::default();
     options.hnsw = HnswParams {
-        m: o.m.map_or(d.m, |v| v as usize),
-        ef_construction: o.ef_construction.map_or(d.ef_construction, |v| v as usize),
-        ef_search: o.ef_search.map_or(d.ef_search, |v| v as usize),
-        seed: o.seed.map_or(d.seed, u64::from),
+        m: optional_count("m", o.m)?.unwrap_or(d.m),
+        ef_construction: optional_count("efConstruction", o.ef_construction)?.unwrap_or(d.ef_construction),
+        ef_search: optional_count("efSearch", o.ef_search)?.unwrap_or(d.ef_search),
+        seed: o.seed.map(|s| uint32("seed", s)).transpose()?.map_or(d.seed, u64::from),
     };
     options.embedder = match o.embedder.as_deref() {
         None | Some("feature-hashing") => EmbedderConfig::FeatureHashing,
@@ -145,8 +151,8 @@ fn open_options(o: UnifiedOpenOptions) -> EngineResult<OpenOptions> {
             )))
         }
     };
-    if let Some(bytes) = o.writer_memory {
-        options.writer_memory = bytes as usize;
+    if let Some(bytes) = optional_count("writerMemory", o.writer_memory)? {
+        options.writer_memory = bytes;
     }
     Ok(options)
 }
@@ -163,7 +169,7 @@ fn query_from_js(q: NativeQuery) -> EngineResult<Query> {
         }
     };
     let fusion = match q.fusion.as_deref() {
-        None | Some("rrf") => Fusion::Rrf { k: q.rrf_k.unwrap_or(60) },
+        None | Some("rrf") => Fusion::Rrf { k: q.rrf_k.map(|k| uint32("rrfK", k)).transpose()?.unwrap_or(60) },
         Some("linear") => Fusion::Linear { alpha: q.alpha.unwrap_or(0.5) },
         Some(other) => {
             return Err(CodedError::invalid_argument(format!(
@@ -176,10 +182,10 @@ fn query_from_js(q: NativeQuery) -> EngineResult<Query> {
         // The query vector is small: copied here so the caller may reuse its array at once.
         vector: q.vector.map(|v| v.to_vec()),
         mode,
-        k: q.k.map_or(10, |k| k as usize),
+        k: optional_count("k", q.k)?.unwrap_or(10),
         fusion,
-        candidates: q.candidates.map(|c| c as usize),
-        ef: q.ef.map(|e| e as usize),
+        candidates: optional_count("candidates", q.candidates)?,
+        ef: optional_count("ef", q.ef)?,
     })
 }
 
@@ -317,21 +323,29 @@ impl NativeUnifiedSearchSystem {
     ) -> AsyncTask<EngineTask<usize, u32>> {
         let system = self.system.clone();
         // Vectors are copied here, on the main thread, so the caller's arrays are free at once.
-        let docs: Vec<Document> = docs
+        let docs: EngineResult<Vec<Document>> = docs
             .into_iter()
-            .map(|d| Document { id: d.id, text: d.text, vector: d.vector.map(|v| v.to_vec()), metadata: d.metadata })
+            .map(|d| {
+                Ok(Document {
+                    id: string_id("document id", &d.id)?,
+                    text: d.text,
+                    vector: d.vector.map(|v| v.to_vec()),
+                    metadata: d.metadata,
+                })
+            })
             .collect();
         spawn(
-            EngineTask::new(move || system.add(&docs).map_err(CodedError::from), finish_count).stamped(&env, stamps),
+            EngineTask::new(move || system.add(&docs?).map_err(CodedError::from), finish_count).stamped(&env, stamps),
             signal,
         )
     }
 
     /// Buffers deletions (all or nothing: an unknown id deletes none).
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn delete(&self, ids: Vec<String>, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
+    pub fn delete(&self, ids: Vec<Utf16String>, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
         let system = self.system.clone();
-        spawn(EngineTask::new(move || system.delete(&ids).map_err(CodedError::from), finish_count), signal)
+        let ids: EngineResult<Vec<String>> = ids.iter().map(|id| string_id("id", id)).collect();
+        spawn(EngineTask::new(move || system.delete(&ids?).map_err(CodedError::from), finish_count), signal)
     }
 
     /// Makes buffered adds and deletes durable and visible. Resolves to the new generation.
@@ -399,11 +413,12 @@ impl NativeUnifiedSearchSystem {
     #[napi(ts_return_type = "Promise<StoredDocument | null>")]
     pub fn get(
         &self,
-        id: String,
+        id: Utf16String,
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<Option<Document>, Option<StoredDocument>>> {
         let system = self.system.clone();
-        spawn(EngineTask::new(move || system.get(&id).map_err(CodedError::from), finish_document), signal)
+        let id = string_id("id", &id);
+        spawn(EngineTask::new(move || system.get(&id?).map_err(CodedError::from), finish_document), signal)
     }
 
     /// Counts, generation, sizes on disk.

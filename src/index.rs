@@ -12,6 +12,7 @@ use napi::Env;
 use napi_derive::napi;
 use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
 
+use crate::args::{count, optional_count, uint32};
 use crate::error::{to_js, CodedError, EngineResult};
 use crate::task::{run_sync, spawn, EngineTask};
 
@@ -34,24 +35,25 @@ impl Engine {
     }
 }
 
-/// HNSW construction options (all optional; defaults as in hnswlib).
+/// HNSW construction options (all optional; defaults as in hnswlib). Numbers are taken as
+/// `f64` and checked, never wrapped into `u32`.
 #[napi(object)]
 pub struct HnswOptions {
     /// Links per node on upper layers (layer 0 has 2·M). Default 16.
-    pub m: Option<u32>,
+    pub m: Option<f64>,
     /// Beam width while inserting. Default 200.
-    pub ef_construction: Option<u32>,
+    pub ef_construction: Option<f64>,
     /// Default beam width while searching. Default 100.
-    pub ef_search: Option<u32>,
-    /// Seed of the level generator: the same seed and insertion order give the same graph. Default 100.
-    pub seed: Option<u32>,
+    pub ef_search: Option<f64>,
+    /// Seed of the level generator (0 … 2^32 − 1): the same seed and insertion order give the same graph. Default 100.
+    pub seed: Option<f64>,
 }
 
 /// Per-query options.
 #[napi(object)]
 pub struct SearchOptions {
     /// HNSW beam width for this query (ignored by flat indexes).
-    pub ef: Option<u32>,
+    pub ef: Option<f64>,
     /// Only these ids may be returned.
     pub filter: Option<Float64Array>,
 }
@@ -124,12 +126,12 @@ struct QueryPlan {
 }
 
 impl QueryPlan {
-    fn new(k: u32, ef: Option<u32>, filter: Option<&[f64]>) -> EngineResult<Self> {
+    fn new(k: f64, ef: Option<f64>, filter: Option<&[f64]>) -> EngineResult<Self> {
         let filter = match filter {
             Some(ids) => Some(ids_from_js(ids)?.into_iter().collect()),
             None => None,
         };
-        Ok(QueryPlan { k: k as usize, ef: ef.map(|e| e as usize), filter })
+        Ok(QueryPlan { k: count("k", k)?, ef: optional_count("ef", ef)?, filter })
     }
 
     fn params(&self) -> SearchParams<'_> {
@@ -137,9 +139,11 @@ impl QueryPlan {
     }
 }
 
-fn split_options(options: Option<SearchOptions>) -> (Option<u32>, Option<Float64Array>) {
+/// `ef` and a copy of the filter: the copy is taken on the main thread, before the task is
+/// queued, so the caller may transfer the filter's buffer at once.
+fn split_options(options: Option<SearchOptions>) -> (Option<f64>, Option<Vec<f64>>) {
     match options {
-        Some(o) => (o.ef, o.filter),
+        Some(o) => (o.ef, o.filter.map(|f| f.to_vec())),
         None => (None, None),
     }
 }
@@ -190,12 +194,12 @@ pub struct NativeVectorIndex {
 impl NativeVectorIndex {
     /// An exact index: every search compares against every live vector.
     #[napi(factory)]
-    pub fn create_flat(env: Env, dimensions: u32, metric: String) -> Result<Self> {
+    pub fn create_flat(env: Env, dimensions: f64, metric: String) -> Result<Self> {
         to_js(
             &env,
             (|| {
                 let metric = parse_metric(&metric)?;
-                Ok(Engine::Flat(Arc::new(FlatIndex::new(dimensions as usize, metric)?)))
+                Ok(Engine::Flat(Arc::new(FlatIndex::new(count("dimensions", dimensions)?, metric)?)))
             })(),
         )
         .map(|engine| NativeVectorIndex { engine })
@@ -203,7 +207,7 @@ impl NativeVectorIndex {
 
     /// An HNSW graph index (approximate, fast).
     #[napi(factory)]
-    pub fn create_hnsw(env: Env, dimensions: u32, metric: String, options: Option<HnswOptions>) -> Result<Self> {
+    pub fn create_hnsw(env: Env, dimensions: f64, metric: String, options: Option<HnswOptions>) -> Result<Self> {
         to_js(
             &env,
             (|| {
@@ -211,14 +215,15 @@ impl NativeVectorIndex {
                 let defaults = HnswParams::default();
                 let params = match options {
                     Some(o) => HnswParams {
-                        m: o.m.map_or(defaults.m, |v| v as usize),
-                        ef_construction: o.ef_construction.map_or(defaults.ef_construction, |v| v as usize),
-                        ef_search: o.ef_search.map_or(defaults.ef_search, |v| v as usize),
-                        seed: o.seed.map_or(defaults.seed, u64::from),
+                        m: optional_count("m", o.m)?.unwrap_or(defaults.m),
+                        ef_construction: optional_count("efConstruction", o.ef_construction)?
+                            .unwrap_or(defaults.ef_construction),
+                        ef_search: optional_count("efSearch", o.ef_search)?.unwrap_or(defaults.ef_search),
+                        seed: o.seed.map(|s| uint32("seed", s)).transpose()?.map_or(defaults.seed, u64::from),
                     },
                     None => defaults,
                 };
-                Ok(Engine::Hnsw(Arc::new(HnswIndex::new(dimensions as usize, metric, params)?)))
+                Ok(Engine::Hnsw(Arc::new(HnswIndex::new(count("dimensions", dimensions)?, metric, params)?)))
             })(),
         )
         .map(|engine| NativeVectorIndex { engine })
@@ -274,10 +279,10 @@ impl NativeVectorIndex {
             Engine::Hnsw(index) => {
                 let p = index.params();
                 Some(HnswOptions {
-                    m: Some(p.m as u32),
-                    ef_construction: Some(p.ef_construction as u32),
-                    ef_search: Some(p.ef_search as u32),
-                    seed: Some(p.seed as u32),
+                    m: Some(p.m as f64),
+                    ef_construction: Some(p.ef_construction as f64),
+                    ef_search: Some(p.ef_search as f64),
+                    seed: Some(p.seed as f64),
                 })
             }
         }
@@ -285,49 +290,49 @@ impl NativeVectorIndex {
 
     /// Sets the default search beam width of an HNSW index.
     #[napi]
-    pub fn set_ef_search(&self, env: Env, ef: u32) -> Result<()> {
+    pub fn set_ef_search(&self, env: Env, ef: f64) -> Result<()> {
         match &self.engine {
             Engine::Flat(_) => {
                 Err(CodedError::invalid_argument("efSearch applies to HNSW indexes only").into_napi(&env))
             }
-            Engine::Hnsw(index) => to_js(&env, index.set_ef_search(ef as usize).map_err(CodedError::from)),
+            Engine::Hnsw(index) => {
+                to_js(&env, count("efSearch", ef).and_then(|ef| index.set_ef_search(ef).map_err(CodedError::from)))
+            }
         }
     }
 
-    /// Whether `id` is live in the index.
+    /// Whether `id` is live in the index; ERR_INVALID_ARGUMENT for a number that is not an id.
     #[napi]
-    pub fn has(&self, id: f64) -> bool {
-        match ids_from_js(&[id]) {
-            Ok(ids) => self.engine.as_dyn().contains(ids[0]),
-            Err(_) => false,
-        }
+    pub fn has(&self, env: Env, id: f64) -> Result<bool> {
+        let ids = to_js(&env, ids_from_js(&[id]))?;
+        Ok(self.engine.as_dyn().contains(ids[0]))
     }
 
     /// Adds `ids.length` vectors stored row-major in `vectors` (all or nothing).
-    /// The arrays are read in place on a worker thread: do not modify them until the promise settles.
+    /// Both arrays are copied before this returns: the caller may reuse, modify or transfer them
+    /// at once.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn add(
         &self,
         env: Env,
-        ids: Float64Array,
-        vectors: Float32Array,
+        ids: Float64ArraySlice,
+        vectors: Float32ArraySlice,
         signal: Option<AbortSignal>,
         #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
     ) -> AsyncTask<EngineTask<(), ()>> {
         let engine = self.engine.clone();
-        let task = EngineTask::new(
-            move || {
-                let ids = ids_from_js(&ids)?;
-                engine.as_dyn().add(&ids, &vectors).map_err(CodedError::from)
-            },
-            finish_unit,
-        );
+        // Copied here, on the main thread: a reference to the JS array would keep the object
+        // alive but not its memory, which a transfer (`postMessage`, `structuredClone`) moves
+        // away while the task waits in the queue.
+        let ids = ids_from_js(&ids);
+        let vectors = vectors.to_vec();
+        let task = EngineTask::new(move || engine.as_dyn().add(&ids?, &vectors).map_err(CodedError::from), finish_unit);
         spawn(task.stamped(&env, stamps), signal)
     }
 
     /// `add` on the calling thread: for small batches only (it blocks the event loop).
     #[napi]
-    pub fn add_sync(&self, env: Env, ids: Float64Array, vectors: Float32Array) -> Result<()> {
+    pub fn add_sync(&self, env: Env, ids: Float64ArraySlice, vectors: Float32ArraySlice) -> Result<()> {
         run_sync(&env, || {
             let ids = ids_from_js(&ids)?;
             self.engine.as_dyn().add(&ids, &vectors).map_err(CodedError::from)
@@ -336,21 +341,17 @@ impl NativeVectorIndex {
 
     /// Deletes ids (all or nothing: an unknown id deletes none). Resolves to the number deleted.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn remove(&self, ids: Float64Array, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
+    pub fn remove(&self, ids: Float64ArraySlice, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
         let engine = self.engine.clone();
-        let task = EngineTask::new(
-            move || {
-                let ids = ids_from_js(&ids)?;
-                engine.as_dyn().remove(&ids).map_err(CodedError::from)
-            },
-            finish_count,
-        );
+        // Converted (copied) now: the caller may transfer the array while the task is queued.
+        let ids = ids_from_js(&ids);
+        let task = EngineTask::new(move || engine.as_dyn().remove(&ids?).map_err(CodedError::from), finish_count);
         spawn(task, signal)
     }
 
     /// `remove` on the calling thread.
     #[napi]
-    pub fn remove_sync(&self, env: Env, ids: Float64Array) -> Result<u32> {
+    pub fn remove_sync(&self, env: Env, ids: Float64ArraySlice) -> Result<u32> {
         run_sync(&env, || {
             let ids = ids_from_js(&ids)?;
             self.engine.as_dyn().remove(&ids).map(|n| n as u32).map_err(CodedError::from)
@@ -364,13 +365,13 @@ impl NativeVectorIndex {
         &self,
         env: Env,
         query: Float32ArraySlice,
-        k: u32,
+        k: f64,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
         #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
     ) -> AsyncTask<EngineTask<Vec<Hit>, PackedHits>> {
         let engine = self.engine.clone();
-        // The query is small: copy it now so the caller may reuse its array at once.
+        // Query and filter are copied now, so the caller may reuse or transfer its arrays at once.
         let query: Vec<f32> = query.to_vec();
         let (ef, filter) = split_options(options);
         let task = EngineTask::new(
@@ -389,7 +390,7 @@ impl NativeVectorIndex {
         &self,
         env: Env,
         query: Float32ArraySlice,
-        k: u32,
+        k: f64,
         options: Option<SearchOptions>,
     ) -> Result<PackedHits> {
         let (ef, filter) = split_options(options);
@@ -404,12 +405,14 @@ impl NativeVectorIndex {
     #[napi(ts_return_type = "Promise<BatchSearchResult>")]
     pub fn search_batch(
         &self,
-        queries: Float32Array,
-        k: u32,
+        queries: Float32ArraySlice,
+        k: f64,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<Vec<Vec<Hit>>, BatchSearchResult>> {
         let engine = self.engine.clone();
+        // Copied now, like `add`'s vectors: the caller may transfer the array while the task waits.
+        let queries = queries.to_vec();
         let (ef, filter) = split_options(options);
         let task = EngineTask::new(
             move || {

@@ -4,6 +4,7 @@
 //! an [`task::EngineTask`], engine errors become JS `Error`s with a stable `code`.
 #![deny(clippy::all)]
 
+mod args;
 mod cputime;
 mod error;
 mod hybrid;

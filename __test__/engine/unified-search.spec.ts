@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { generateCorpus } from '../../corpus/index.ts'
+import { NativeUnifiedSearchSystem } from '../../engine/native.ts'
 import { UnifiedSearchSystem } from '../../main.ts'
 import { bruteForce, randomVectors, row, tempDir } from '../helpers/engine.ts'
 
@@ -295,6 +296,92 @@ test('bad input gets coded errors and changes nothing', async t => {
   t.is((await system.stats()).pendingAdds, 0)
   t.is((await system.search('alpha'))[0].id, 'a')
   await system.close()
+})
+
+test('metadata JSON cannot hold is refused with ERR_INVALID_ARGUMENT naming the document', async t => {
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 8 })
+  t.teardown(() => system.close())
+  const circular: Record<string, unknown> = {}
+  circular.self = circular
+  for (const [what, metadata] of [
+    ['circular', circular],
+    ['BigInt', { n: 10n }],
+    ['function', () => 1],
+    ['symbol', Symbol('s')],
+  ] as const) {
+    await t.throwsAsync(system.add([{ id: `m-${what}`, text: 'words', metadata }]), {
+      code: 'ERR_INVALID_ARGUMENT',
+      message: new RegExp(`m-${what}`),
+    })
+  }
+  t.is((await system.stats()).pendingAdds, 0)
+  await system.add([{ id: 'ok', text: 'words', metadata: { n: 1, list: [1, 'two'] } }])
+  await system.commit()
+  t.deepEqual((await system.get('ok'))?.metadata, { n: 1, list: [1, 'two'] })
+})
+
+test('ids with a lone surrogate are refused, not rewritten into one another', async t => {
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 8 })
+  t.teardown(() => system.close())
+  for (const id of ['x\uD800', 'x\uDC00', '\uDFFFy']) {
+    await t.throwsAsync(system.add([{ id, text: 'words' }]), {
+      code: 'ERR_INVALID_ARGUMENT',
+      message: /lone surrogate/,
+    })
+    await t.throwsAsync(system.get(id), { code: 'ERR_INVALID_ARGUMENT' })
+    await t.throwsAsync(system.delete([id]), { code: 'ERR_INVALID_ARGUMENT' })
+  }
+  // The binding refuses them too (napi's string conversion would read them as 'x\uFFFD').
+  const other = paths(t)
+  const raw = await NativeUnifiedSearchSystem.open({ ...other, dimensions: 8 })
+  await t.throwsAsync(raw.add([{ id: 'x\uD800', text: 'words' }]), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(raw.get('x\uD800'), { code: 'ERR_INVALID_ARGUMENT' })
+  await t.throwsAsync(raw.delete(['x\uDC00']), { code: 'ERR_INVALID_ARGUMENT' })
+  await raw.close()
+  await system.add([
+    { id: 'x\uFFFD', text: 'words' },
+    { id: '😀', text: 'emoji' },
+  ])
+  await system.commit()
+  t.is((await system.get('x\uFFFD'))?.id, 'x\uFFFD')
+  t.is((await system.get('😀'))?.id, '😀')
+})
+
+test('null vector components and wrapped numbers are refused', async t => {
+  const p = paths(t)
+  const system = await UnifiedSearchSystem.open({ ...p, dimensions: 2, embedder: 'none' })
+  t.teardown(() => system.close())
+  await t.throwsAsync(system.add([{ id: 'a', text: 'words', vector: [1, null as unknown as number] }]), {
+    code: 'ERR_INVALID_ARGUMENT',
+  })
+  await system.add([{ id: 'b', text: 'words', vector: [1, 0] }])
+  await system.commit()
+  await t.throwsAsync(system.search('', { mode: 'vector', vector: [1, null as unknown as number] }), {
+    code: 'ERR_INVALID_ARGUMENT',
+  })
+  // Straight to the binding: 2^32 + 1 is not 1, 2^32 + 2 dimensions are not 2.
+  await t.throwsAsync(
+    NativeUnifiedSearchSystem.open({ ...p, vectorDbPath: `${p.vectorDbPath}-2`, dimensions: 2 ** 32 + 2 }),
+    {
+      code: 'ERR_INVALID_ARGUMENT',
+    },
+  )
+})
+
+test('two open stores cannot share a vector db: the second is refused with ERR_LOCKED', async t => {
+  const p = paths(t)
+  const first = await UnifiedSearchSystem.open({ ...p, dimensions: 8 })
+  await first.add([{ id: 'a', text: 'alpha words' }])
+  await first.commit()
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, textIndexPath: `${p.textIndexPath}-other`, dimensions: 8 }), {
+    code: 'ERR_LOCKED',
+  })
+  await t.throwsAsync(UnifiedSearchSystem.open({ ...p, dimensions: 8 }), { code: 'ERR_LOCKED' })
+  await first.close()
+  const again = await UnifiedSearchSystem.open({ ...p, dimensions: 8 })
+  t.is(again.openReport.repaired, undefined)
+  t.is((await again.search('alpha'))[0]?.id, 'a')
+  await again.close()
 })
 
 test('many concurrent searches while a writer adds and commits: every hit exists', async t => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -5,6 +6,7 @@ import test from 'ava'
 
 import { FlatIndex, HnswIndex, distance, kernelIsa, loadIndex, nativeThreadStats, noopAsync } from '../../main.ts'
 import type { SearchHit } from '../../main.ts'
+import { NativeVectorIndex } from '../../engine/native.ts'
 import {
   bruteForce,
   clusteredVectors,
@@ -15,6 +17,10 @@ import {
 } from '../helpers/engine.ts'
 
 const METRICS = ['cosine', 'l2', 'dot'] as const
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
 
 function ids(n: number, offset = 0): number[] {
   return Array.from({ length: n }, (_, i) => i + offset)
@@ -217,6 +223,81 @@ test('the wrong class for a file, corrupt, truncated, foreign and missing files 
   t.false(existsSync(join(dir, 'no-such-dir')))
   // The failed save changed nothing: the good file still loads.
   t.is((await loadIndex(path)).size, 2)
+})
+
+test('I/O errors of save and load name the path', async t => {
+  const { dir, cleanup } = tempDir()
+  t.teardown(cleanup)
+  const index = new FlatIndex({ dimensions: 2 })
+  const missing = join(dir, 'missing.vnidx')
+  await t.throwsAsync(loadIndex(missing), { code: 'ERR_IO', message: new RegExp(escapeRegExp(missing)) })
+  const target = join(dir, 'no-such-dir', 'x.vnidx')
+  await t.throwsAsync(index.save(target), { code: 'ERR_IO', message: new RegExp(escapeRegExp(target)) })
+})
+
+test('has() refuses a value that is not an id with ERR_INVALID_ARGUMENT', t => {
+  const index = new FlatIndex({ dimensions: 2 })
+  index.addSync([7], [[1, 2]])
+  t.true(index.has(7))
+  t.false(index.has(8))
+  for (const bad of ['abc', undefined, null, '7', true, -1, 1.5, NaN, Infinity, 2 ** 53, 7n, {}]) {
+    t.throws(() => index.has(bad as number), { code: 'ERR_INVALID_ARGUMENT' }, String(bad))
+  }
+})
+
+test('ids and vector components are never coerced: strings, booleans and null are refused', async t => {
+  const index = new FlatIndex({ dimensions: 2, metric: 'l2' })
+  index.addSync([1], [[1, 1]])
+  for (const bad of ['9', true, null, undefined, 9n, [9]] as unknown[]) {
+    await t.throwsAsync(index.add([bad as number], [[1, 2]]), { code: 'ERR_INVALID_ARGUMENT' }, String(bad))
+    t.throws(() => index.addSync([bad as number], [[1, 2]]), { code: 'ERR_INVALID_ARGUMENT' }, String(bad))
+    await t.throwsAsync(index.remove([bad as number]), { code: 'ERR_INVALID_ARGUMENT' }, String(bad))
+    await t.throwsAsync(index.search([1, 1], 1, { filter: [bad as number] }), { code: 'ERR_INVALID_ARGUMENT' })
+  }
+  for (const component of [null, '1', true, undefined]) {
+    const row = [1, component] as number[]
+    await t.throwsAsync(index.add([2], [row]), { code: 'ERR_INVALID_ARGUMENT' }, String(component))
+    await t.throwsAsync(index.search(row, 1), { code: 'ERR_INVALID_ARGUMENT' }, String(component))
+    await t.throwsAsync(index.searchBatch([row], 1), { code: 'ERR_INVALID_ARGUMENT' }, String(component))
+  }
+  t.is(index.size, 1)
+  t.deepEqual(await index.search([1, 1], 5), [{ id: 1, distance: 0 }])
+})
+
+test('binding numbers are range-checked, not wrapped to 32 bits', async t => {
+  const native = NativeVectorIndex.createFlat(2, 'l2')
+  native.addSync(new Float64Array([1, 2]), new Float32Array([0, 0, 5, 5]))
+  const query = new Float32Array([0, 0])
+  t.is((await native.search(query, 1)).length, 2) // one hit: [id, distance]
+  for (const k of [2 ** 32 + 1, -1, 1.5, NaN, Infinity]) {
+    await t.throwsAsync(native.search(query, k), { code: 'ERR_INVALID_ARGUMENT' }, `k = ${k}`)
+    t.throws(() => native.searchSync(query, k), { code: 'ERR_INVALID_ARGUMENT' }, `k = ${k}`)
+  }
+  await t.throwsAsync(native.search(query, 1, { ef: 2 ** 32 + 16 }), { code: 'ERR_INVALID_ARGUMENT' })
+  t.throws(() => NativeVectorIndex.createFlat(2 ** 32 + 2, 'l2'), { code: 'ERR_INVALID_ARGUMENT' })
+  t.throws(() => NativeVectorIndex.createHnsw(2, 'l2', { m: 2 ** 32 + 16 }), { code: 'ERR_INVALID_ARGUMENT' })
+  t.throws(() => NativeVectorIndex.createHnsw(2, 'l2', { seed: 2 ** 32 }), { code: 'ERR_INVALID_ARGUMENT' })
+  const hnsw = NativeVectorIndex.createHnsw(2, 'l2', { efSearch: 50 })
+  t.throws(() => hnsw.setEfSearch(2 ** 32 + 7), { code: 'ERR_INVALID_ARGUMENT' })
+  t.is(hnsw.hnswParams?.efSearch, 50)
+})
+
+test('loadIndex refuses a directory or a FIFO at once instead of hanging a pool thread', async t => {
+  const { dir, cleanup } = tempDir()
+  t.teardown(cleanup)
+  await t.throwsAsync(loadIndex(dir), { code: 'ERR_INVALID_ARGUMENT', message: /directory/ })
+  if (process.platform === 'win32') return
+  const fifo = join(dir, 'fifo.vnidx')
+  execFileSync('mkfifo', [fifo])
+  const hang = new Promise(resolve => setTimeout(resolve, 10_000, 'hung')).then(() => 'hung')
+  const outcome = await Promise.race([
+    loadIndex(fifo).then(
+      () => 'loaded',
+      (error: { code?: string }) => error.code,
+    ),
+    hang,
+  ])
+  t.is(outcome, 'ERR_INVALID_ARGUMENT')
 })
 
 test('a file from a newer format version is refused with ERR_UNSUPPORTED_VERSION', async t => {

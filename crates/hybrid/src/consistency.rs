@@ -135,6 +135,11 @@ impl Payload {
                 p.format
             )));
         }
+        // A payload no commit writes is damage, not a caller's mistake (ERR_CORRUPT_INDEX).
+        if p.format == 0 || p.dimensions == 0 || p.dimensions > crate::MAX_DIMENSIONS || p.store_id.is_empty() {
+            return Err(HybridError::Corrupt(format!("the text index's commit payload is damaged: {s:?}")));
+        }
+        p.metric()?;
         Ok(p)
     }
 
@@ -441,7 +446,12 @@ fn add_stored_vectors(
     let mut added = 0;
     let mut flush = |ids: &mut Vec<u64>, flat: &mut Vec<f32>| -> Result<()> {
         if !ids.is_empty() {
-            index.add(ids, flat)?;
+            // Every stored vector was checked when it was added: one the index refuses now
+            // (non-finite, zero under cosine, a duplicate id) is damage of the text index.
+            index.add(ids, flat).map_err(|e| match e {
+                vn_index::IndexError::Io(_) => HybridError::Index(e),
+                e => HybridError::Corrupt(format!("text index: its stored vectors cannot be indexed: {e}")),
+            })?;
             added += ids.len();
             ids.clear();
             flat.clear();

@@ -41,13 +41,20 @@ pub enum HybridError {
     /// A store that cannot be repaired: a damaged or foreign text index (the source of truth).
     #[error("corrupt store: {0}")]
     Corrupt(String),
-    /// An operating-system error (including another writer holding the store's lock).
+    /// An operating-system error.
     #[error("I/O error: {0}")]
     Io(Arc<io::Error>),
+    /// Another open store (in this process or another) holds the text index's writer lock or
+    /// the vector directory's lock.
+    #[error("the store is locked: {0}")]
+    Locked(String),
     /// An operation after [`close`](crate::UnifiedSearchSystem::close) (or after a simulated
     /// crash).
     #[error("the search system is closed")]
     Closed,
+    /// A failure inside the engine that no input should cause (please report it).
+    #[error("internal error (please report): {0}")]
+    Internal(String),
     /// An error of the vector index, with its own code (`ERR_UNSUPPORTED_VERSION` among them).
     #[error(transparent)]
     Index(IndexError),
@@ -63,7 +70,9 @@ impl HybridError {
             HybridError::UnknownId(_) => "ERR_UNKNOWN_ID",
             HybridError::Corrupt(_) => "ERR_CORRUPT_INDEX",
             HybridError::Io(_) => "ERR_IO",
+            HybridError::Locked(_) => "ERR_LOCKED",
             HybridError::Closed => "ERR_CLOSED",
+            HybridError::Internal(_) => "ERR_INTERNAL",
             HybridError::Index(e) => e.code(),
         }
     }
@@ -92,11 +101,9 @@ impl From<TextError> for HybridError {
         match e {
             TextError::InvalidArgument(s) => HybridError::InvalidArgument(s),
             TextError::Corrupt(s) => HybridError::Corrupt(format!("text index: {s}")),
-            TextError::Locked(s) => HybridError::Io(Arc::new(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                format!("the text index is locked by another writer: {s}"),
-            ))),
+            TextError::Locked(s) => HybridError::Locked(format!("the text index is in use by another writer: {s}")),
             TextError::Io(e) => HybridError::Io(e),
+            TextError::Internal(s) => HybridError::Internal(format!("text index: {s}")),
         }
     }
 }
@@ -114,7 +121,7 @@ mod tests {
             "ERR_UNSUPPORTED_VERSION"
         );
         assert_eq!(HybridError::from(TextError::Corrupt("x".into())).code(), "ERR_CORRUPT_INDEX");
-        assert_eq!(HybridError::from(TextError::Locked("x".into())).code(), "ERR_IO");
+        assert_eq!(HybridError::from(TextError::Locked("x".into())).code(), "ERR_LOCKED");
         let e = HybridError::DimensionMismatch { expected: 4, got: 3, context: "the query vector".into() };
         assert_eq!(e.to_string(), "dimension mismatch: the query vector has 3 dimensions, the store has 4");
     }

@@ -13,6 +13,7 @@ use vn_text::TextIndex;
 
 use crate::consistency::{self, OpenReport, Payload, TextState};
 use crate::embed::{Embedder, EmbedderConfig, FeatureHashingEmbedder};
+use crate::lock::VectorDirLock;
 use crate::options::{OpenOptions, MAX_DIMENSIONS};
 use crate::snapshot::SnapshotSlot;
 use crate::state::Inner;
@@ -51,6 +52,8 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
         )));
     }
     prepare_vector_dir(&vector_db_path)?;
+    // Before anything is read or repaired: another open store may be writing these files.
+    let vector_lock = VectorDirLock::acquire(&vector_db_path)?;
     let (text, created) = TextIndex::open_or_create(&text_index_path)?;
     let mut writer = text.writer(writer_memory)?;
     let payload = match text.committed_payload()? {
@@ -132,6 +135,7 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
         closed: AtomicBool::new(false),
         writer: Mutex::new(Some(WriterState {
             text: writer,
+            _vector_lock: vector_lock,
             store_id: payload.store_id,
             generation: payload.generation,
             next_internal_id,

@@ -83,8 +83,9 @@ impl UnifiedSearchSystem {
     /// Errors: `InvalidArgument` for bad options, dimensions or metric other than the store's
     /// (the message names both), equal paths, a file where a directory is expected, or a
     /// non-empty directory that is not a text index; `Corrupt` when the text index is damaged
-    /// or foreign (it cannot be repaired: it is the source of truth); `Io` when a directory
-    /// cannot be created or read, or another open system holds the store.
+    /// or foreign (it cannot be repaired: it is the source of truth); `Locked` when another
+    /// open system holds the text index or the vector directory; `Io` when a directory cannot
+    /// be created or read.
     pub fn open(options: OpenOptions) -> Result<UnifiedSearchSystem> {
         Ok(UnifiedSearchSystem { inner: Arc::new(open::open(options)?) })
     }
@@ -192,10 +193,18 @@ impl UnifiedSearchSystem {
     }
 
     /// The committed document with this id, as stored.
+    ///
+    /// Errors: `Corrupt` when its stored metadata is not JSON (every add checks it is).
     pub fn get(&self, id: &str) -> Result<Option<Document>> {
         self.inner.check_open()?;
         let snapshot = self.inner.current_snapshot();
-        Ok(snapshot.text.get(id)?.map(|d| Document { id: d.id, text: d.text, vector: d.vector, metadata: d.metadata }))
+        let Some(d) = snapshot.text.get(id)? else { return Ok(None) };
+        if let Some(m) = &d.metadata {
+            serde_json::from_str::<serde::de::IgnoredAny>(m).map_err(|e| {
+                HybridError::Corrupt(format!("text index: the stored metadata of document {id:?} is not JSON ({e})"))
+            })?;
+        }
+        Ok(Some(Document { id: d.id, text: d.text, vector: d.vector, metadata: d.metadata }))
     }
 
     /// Counters; waits for a running commit.

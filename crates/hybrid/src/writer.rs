@@ -9,6 +9,8 @@ use vn_text::TextWriter;
 /// Writer-side state, behind the writer mutex.
 pub(crate) struct WriterState {
     pub text: TextWriter,
+    /// The vector directory's lock: released with the writer (close, drop, a simulated crash).
+    pub _vector_lock: crate::lock::VectorDirLock,
     pub store_id: String,
     /// Last committed generation.
     pub generation: u64,

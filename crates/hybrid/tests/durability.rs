@@ -307,7 +307,8 @@ fn temporary_files_of_killed_saves_are_removed_on_open_and_reported() {
     assert_eq!(report.repaired, None, "{report:?}");
     assert!(report.problems.iter().any(|p| p == "removed 5 temporary files left by interrupted saves"), "{report:?}");
     let mut expected: Vec<String> = kept.clone();
-    expected.extend(["manifest.json".to_string(), "vectors.vnidx".to_string()]);
+    // The lock file of the open store is there too (it is never a temporary file).
+    expected.extend(["manifest.json".to_string(), "vectors.vnidx".to_string(), vn_hybrid::LOCK_FILE.to_string()]);
     expected.sort();
     assert_eq!(common::entries(&dir.vectors()), expected);
     assert_all_findable(&s, &docs);
@@ -376,4 +377,27 @@ fn paths_that_cannot_hold_a_store_are_refused() {
     let deep = dir.0.join("a").join("b");
     let s = UnifiedSearchSystem::open(vn_hybrid::OpenOptions::new(deep.join("t"), deep.join("v"), DIMS)).unwrap();
     assert!(s.open_report().created && s.open_report().repaired.is_none());
+}
+
+#[test]
+fn a_vector_db_shared_by_two_open_stores_is_refused() {
+    let dir = TempDir::new("shared-vectors");
+    let docs = corpus(10, DIMS, true, 30);
+    let first = dir.open(DIMS);
+    first.add(&docs).unwrap();
+    first.commit().unwrap();
+    // Another text index, the same vector directory: refused while the first is open.
+    let other_text = dir.0.join("other-text");
+    let err = UnifiedSearchSystem::open(vn_hybrid::OpenOptions::new(&other_text, dir.vectors(), DIMS)).unwrap_err();
+    assert_eq!(err.code(), "ERR_LOCKED", "{err}");
+    assert!(err.to_string().contains(&*dir.vectors().to_string_lossy()), "{err}");
+    // The first store's vector index was not touched: it reopens without a repair.
+    first.close().unwrap();
+    let again = dir.open(DIMS);
+    assert!(again.open_report().repaired.is_none(), "{:?}", again.open_report());
+    assert_all_findable(&again, &docs);
+    // A closed store's lock is gone (the file stays; the OS lock is what counts).
+    drop(again);
+    assert!(dir.vectors().join(vn_hybrid::LOCK_FILE).exists());
+    dir.open(DIMS);
 }

@@ -323,7 +323,7 @@ fn open_refuses_other_dimensions_or_metric_naming_both() {
     // A second system on the same store while the first is open.
     let first = dir.open(DIMS);
     let err = UnifiedSearchSystem::open(dir.options(DIMS)).unwrap_err();
-    assert_eq!(err.code(), "ERR_IO");
+    assert_eq!(err.code(), "ERR_LOCKED");
     assert!(err.to_string().contains("locked"), "{err}");
     first.close().unwrap();
     dir.open(DIMS);

@@ -191,6 +191,16 @@ impl VectorIndex for FlatIndex {
     }
 
     fn save_checksummed(&self, path: &Path) -> Result<FileChecksum> {
+        self.save_to(path).map_err(|e| persist::at_path(e, "writing", path))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl FlatIndex {
+    fn save_to(&self, path: &Path) -> Result<FileChecksum> {
         crate::write_atomically(path, |w| {
             let rows = self.rows.read();
             let n = rows.ids.len() as u64;
@@ -229,9 +239,5 @@ impl VectorIndex for FlatIndex {
             }
             Ok(e.finish()?.1)
         })
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }

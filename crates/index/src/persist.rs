@@ -292,7 +292,9 @@ impl<R: Read> Decoder<R> {
         if len > self.remaining {
             return Err(corrupt(format!("truncated file: it ends inside the {what}")));
         }
-        let mut out = vec![0u8; len as usize];
+        let mut out = Vec::new();
+        reserve(&mut out, len, what)?;
+        out.resize(len as usize, 0);
         self.exact(&mut out, what)?;
         Ok(out)
     }
@@ -393,37 +395,90 @@ fn read_header<R: Read>(d: &mut Decoder<R>) -> Result<Header> {
     Ok(Header { kind, metric, dims, params, node_count, live_count, entry, rng_state })
 }
 
+/// Reserves `count` items whose number was read from the file (and checked against its size):
+/// a (sparse) file larger than memory is an error, never an abort of the process.
+fn reserve<T>(v: &mut Vec<T>, count: u64, what: &str) -> Result<()> {
+    usize::try_from(count).ok().and_then(|n| v.try_reserve_exact(n).ok()).ok_or_else(|| {
+        IndexError::Io(std::sync::Arc::new(io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!("the {what} holds {count} entries, more than can be allocated"),
+        )))
+    })
+}
+
 fn checked_len(count: u64, size: u64, what: &str) -> Result<u64> {
     count.checked_mul(size).ok_or_else(|| corrupt(format!("the {what} section length overflows")))
 }
 
+/// `e` with `path` in its message: an I/O error says which file the OS refused and while doing
+/// what, a damaged file which file it is.
+pub(crate) fn at_path(e: IndexError, doing: &str, path: &Path) -> IndexError {
+    match e {
+        IndexError::Io(io) => {
+            IndexError::Io(std::sync::Arc::new(io::Error::new(io.kind(), format!("{doing} {}: {io}", path.display()))))
+        }
+        IndexError::Corrupt(msg) => IndexError::Corrupt(format!("{}: {msg}", path.display())),
+        other => other,
+    }
+}
+
+/// Opens `path` for reading if it is a regular file. Anything else is refused before it is
+/// opened: opening a FIFO for reading blocks until a writer appears (a thread of the pool hung
+/// for good), and a directory or a device holds no index.
+fn open_regular(path: &Path) -> Result<File> {
+    let not_regular = |m: &std::fs::Metadata| {
+        let what = if m.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+        IndexError::InvalidArgument(format!("{} is {what}: an index is a regular file", path.display()))
+    };
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let file = File::open(path)?;
+    // Again on the opened file: the path may name something else by now.
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
 /// Reads a whole index file.
 pub(crate) fn read_file(path: &Path) -> Result<Loaded> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    read_from(BufReader::with_capacity(1 << 20, file), len)
+    (|| {
+        let file = open_regular(path)?;
+        let len = file.metadata()?.len();
+        read_from(BufReader::with_capacity(1 << 20, file), len)
+    })()
+    .map_err(|e| at_path(e, "reading", path))
 }
 
 /// Reads only the header's kind.
 pub(crate) fn read_kind(path: &Path) -> Result<IndexKind> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    let mut d = Decoder::new(BufReader::new(file), len);
-    read_preamble(&mut d)?;
-    read_kind_byte(&mut d)
+    (|| {
+        let file = open_regular(path)?;
+        let len = file.metadata()?.len();
+        let mut d = Decoder::new(BufReader::new(file), len);
+        read_preamble(&mut d)?;
+        read_kind_byte(&mut d)
+    })()
+    .map_err(|e| at_path(e, "reading", path))
 }
 
 /// Reads a file's length and trailing CRC-32 (without verifying it: [`read_file`] does).
 pub(crate) fn read_checksum(path: &Path) -> Result<FileChecksum> {
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
-    if len < 4 {
-        return Err(corrupt(format!("not a vector-native index file (only {len} bytes)")));
-    }
-    file.seek(SeekFrom::End(-4))?;
-    let mut b = [0u8; 4];
-    file.read_exact(&mut b)?;
-    Ok(FileChecksum { len, crc32: u32::from_le_bytes(b) })
+    (|| {
+        let mut file = open_regular(path)?;
+        let len = file.metadata()?.len();
+        if len < 4 {
+            return Err(corrupt(format!("not a vector-native index file (only {len} bytes)")));
+        }
+        file.seek(SeekFrom::End(-4))?;
+        let mut b = [0u8; 4];
+        file.read_exact(&mut b)?;
+        Ok(FileChecksum { len, crc32: u32::from_le_bytes(b) })
+    })()
+    .map_err(|e| at_path(e, "reading", path))
 }
 
 /// Reads a whole index from `r`, which holds exactly `len` bytes.
@@ -441,7 +496,8 @@ pub(crate) fn read_from<R: Read>(r: R, len: u64) -> Result<Loaded> {
 
     let vec_len = checked_len(n, header.dims as u64 * 4, "VECS")?;
     let vec_len = d.section(TAG_VECS, Some(vec_len))?;
-    let mut vectors = Vec::with_capacity((vec_len / 4) as usize);
+    let mut vectors = Vec::new();
+    reserve(&mut vectors, vec_len / 4, "VECS section")?;
     let mut left = vec_len;
     let mut buf = vec![0u8; 1 << 16];
     while left > 0 {

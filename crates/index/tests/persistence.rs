@@ -222,10 +222,11 @@ fn io_failures_leave_nothing_behind() {
     let dir = TestDir::new("io");
     let index = build(IndexKind::Hnsw, Metric::L2, 100);
 
-    // A directory that does not exist.
+    // A directory that does not exist. Every I/O error names the path.
     let e = index.save(&dir.path("missing/sub/index.vnidx")).unwrap_err();
     assert!(matches!(e, IndexError::Io(_)), "{e:?}");
     assert_eq!(e.code(), "ERR_IO");
+    assert!(e.to_string().contains(&*dir.path("missing/sub/index.vnidx").to_string_lossy()), "{e}");
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
 
     // The target is a (non-empty) directory: the rename fails, the temp file is removed and
@@ -234,6 +235,7 @@ fn io_failures_leave_nothing_behind() {
     std::fs::write(dir.path("taken/keep"), b"old").unwrap();
     let e = index.save(&dir.path("taken")).unwrap_err();
     assert_eq!(e.code(), "ERR_IO", "{e:?}");
+    assert!(e.to_string().contains(&*dir.path("taken").to_string_lossy()), "{e}");
     assert_eq!(dir.entries(), ["taken"]);
     assert_eq!(std::fs::read(dir.path("taken/keep")).unwrap(), b"old");
 
@@ -243,7 +245,10 @@ fn io_failures_leave_nothing_behind() {
     // Loading what is not there.
     let e = load_index(&dir.path("nope.vnidx")).err().unwrap();
     assert!(matches!(e, IndexError::Io(_)), "{e:?}");
-    assert_eq!(read_index_kind(&dir.path("nope.vnidx")).unwrap_err().code(), "ERR_IO");
+    assert!(e.to_string().contains(&*dir.path("nope.vnidx").to_string_lossy()), "{e}");
+    let e = read_index_kind(&dir.path("nope.vnidx")).unwrap_err();
+    assert_eq!(e.code(), "ERR_IO");
+    assert!(e.to_string().contains("nope.vnidx"), "{e}");
 
     // Replacing an existing file works and leaves one file.
     let path = dir.path("index.vnidx");
@@ -276,4 +281,28 @@ fn the_checksum_of_a_save_identifies_that_file() {
     std::fs::write(dir.path("short"), b"ab").unwrap();
     assert_eq!(read_file_checksum(&dir.path("short")).unwrap_err().code(), "ERR_CORRUPT_INDEX");
     assert_eq!(read_file_checksum(&dir.path("missing")).unwrap_err().code(), "ERR_IO");
+}
+
+#[test]
+fn only_regular_files_are_opened() {
+    let dir = TestDir::new("not-regular");
+    // A directory.
+    let e = load_index(&dir.0).err().unwrap();
+    assert_eq!(e.code(), "ERR_INVALID_ARGUMENT", "{e}");
+    assert!(e.to_string().contains("a directory"), "{e}");
+    // A FIFO: opening it for reading would block until a writer comes, for ever.
+    #[cfg(unix)]
+    {
+        let fifo = dir.path("fifo.vnidx");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        let (done, finished) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let results = [load_index(&path).err().unwrap().code(), read_index_kind(&path).unwrap_err().code()];
+            let _ = done.send(results);
+        });
+        let codes = finished.recv_timeout(std::time::Duration::from_secs(10)).expect("loading a FIFO hung");
+        assert_eq!(codes, ["ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT"]);
+    }
 }

@@ -25,6 +25,10 @@ pub enum TextError {
     /// An operating-system error.
     #[error("I/O error: {0}")]
     Io(Arc<io::Error>),
+    /// A state tantivy reports as a bug of its own or of its caller (a poisoned lock, a dead
+    /// indexing thread, an internal invariant).
+    #[error("internal error in the text index (please report): {0}")]
+    Internal(String),
 }
 
 impl TextError {
@@ -33,7 +37,20 @@ impl TextError {
         match self {
             TextError::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
             TextError::Corrupt(_) => "ERR_CORRUPT_INDEX",
-            TextError::Locked(_) | TextError::Io(_) => "ERR_IO",
+            TextError::Locked(_) => "ERR_LOCKED",
+            TextError::Io(_) => "ERR_IO",
+            TextError::Internal(_) => "ERR_INTERNAL",
+        }
+    }
+
+    /// The same error with `path` named: which index the OS refused, or which one is damaged.
+    pub(crate) fn at(self, path: Option<&std::path::Path>) -> Self {
+        match (self, path) {
+            (TextError::Io(e), Some(p)) => TextError::io(format!("text index at {}", p.display()), clone_io(&e)),
+            (TextError::Corrupt(m), Some(p)) if !m.contains(&*p.to_string_lossy()) => {
+                TextError::Corrupt(format!("{}: {m}", p.display()))
+            }
+            (other, _) => other,
         }
     }
 
@@ -49,12 +66,16 @@ impl From<io::Error> for TextError {
     }
 }
 
-/// Folds tantivy's errors into the four kinds above: damaged data and foreign indexes are
-/// `Corrupt`, lock contention is `Locked`, bad arguments stay `InvalidArgument`, and everything
-/// else (file-system trouble, a failed indexing thread) is `Io`.
+/// Folds tantivy's errors into the kinds above: damaged data (including I/O errors of the kinds
+/// that mean undecodable bytes) and foreign indexes are `Corrupt`, lock contention is `Locked`,
+/// bad arguments stay `InvalidArgument`, what the OS refused (files, threads) is `Io`, and
+/// tantivy's own failures (poisoned locks, a dead indexing thread, internal errors) `Internal`.
 impl From<TantivyError> for TextError {
     fn from(e: TantivyError) -> Self {
         match e {
+            // tantivy reports bytes it cannot decode (a bad footer, a truncated block) as I/O
+            // errors of these kinds: that is damage, not the OS refusing.
+            TantivyError::IoError(io) if crate::index::is_damage(io.kind()) => TextError::Corrupt(io.to_string()),
             TantivyError::IoError(io) => TextError::Io(io),
             TantivyError::DataCorruption(c) => TextError::Corrupt(format!("{c:?}")),
             TantivyError::IncompatibleIndex(i) => TextError::Corrupt(format!("{i:?}")),
@@ -65,6 +86,11 @@ impl From<TantivyError> for TextError {
                 TextError::Corrupt(format!("a file of the index is missing: {}", p.display()))
             }
             TantivyError::OpenReadError(OpenReadError::IncompatibleIndex(i)) => TextError::Corrupt(format!("{i:?}")),
+            TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath })
+                if crate::index::is_damage(io_error.kind()) =>
+            {
+                TextError::Corrupt(format!("{}: {io_error}", filepath.display()))
+            }
             TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
                 TextError::io(format!("reading {}", filepath.display()), clone_io(&io_error))
             }
@@ -78,7 +104,14 @@ impl From<TantivyError> for TextError {
                 TextError::io("taking the writer lock", clone_io(&io))
             }
             TantivyError::InvalidArgument(s) => TextError::InvalidArgument(s),
-            other => TextError::Io(Arc::new(io::Error::other(other.to_string()))),
+            TantivyError::IndexAlreadyExists => TextError::InvalidArgument("a text index already exists there".into()),
+            // Segments that need plugins this build does not have: not an index of ours.
+            e @ (TantivyError::MissingPlugin(_) | TantivyError::UnexpectedPlugin(_)) => {
+                TextError::Corrupt(e.to_string())
+            }
+            TantivyError::OpenWriteError(e) => TextError::Io(Arc::new(io::Error::other(e.to_string()))),
+            TantivyError::SystemError(s) => TextError::Io(Arc::new(io::Error::other(s))),
+            other => TextError::Internal(other.to_string()),
         }
     }
 }

@@ -7,9 +7,14 @@ use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::directory::error::OpenReadError;
+use tantivy::index::SegmentComponent;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::Directory;
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term,
+};
 
 use crate::schema::{self, Fields};
 use crate::tokenizer::{analyzer, for_each_token, TOKENIZER_NAME};
@@ -123,9 +128,18 @@ impl TextIndex {
             }
             Err(e) => return Err(TextError::io(format!("reading {}", path.display()), e)),
         };
-        let index =
-            if create { Index::create_in_dir(path, schema::build_schema().0)? } else { Index::open_in_dir(path)? };
-        Ok((Self::from_index(index, Some(path.to_path_buf()))?, create))
+        if create {
+            let index =
+                Index::create_in_dir(path, schema::build_schema().0).map_err(|e| TextError::from(e).at(Some(path)))?;
+            return Ok((Self::from_index(index, Some(path.to_path_buf()))?, true));
+        }
+        let index = Index::open_in_dir(path).map_err(|e| TextError::from(e).at(Some(path)))?;
+        // Before any segment is opened: tantivy trusts its files (a damaged length becomes a
+        // huge allocation, a damaged offset a panic), so damage must be found first.
+        verify_segment_files(&index, path)?;
+        let text = Self::from_index(index, Some(path.to_path_buf()))?;
+        text.verify_segment_counts()?;
+        Ok((text, false))
     }
 
     /// A new index in memory (for tests and throw-away use).
@@ -160,18 +174,75 @@ impl TextIndex {
                 "the writer's memory budget must be at least {MIN_WRITER_MEMORY} bytes, got {memory_budget}"
             )));
         }
-        let writer = self.index.writer_with_num_threads(1, memory_budget)?;
-        Ok(TextWriter { writer, fields: self.fields })
+        let writer = self.index.writer_with_num_threads(1, memory_budget).map_err(|e| self.err(e))?;
+        Ok(TextWriter { writer, fields: self.fields, path: self.path.clone() })
+    }
+
+    /// Checks the document counts meta.json records against the segments' own files (meta.json
+    /// has no checksum): the fast-field columns and the field norms hold one row per document,
+    /// the alive bitset one bit, and meta.json's deleted count must match the bitset.
+    fn verify_segment_counts(&self) -> Result<()> {
+        let metas = self.index.searchable_segment_metas()?;
+        let searcher = self.reader.searcher();
+        for seg in searcher.segment_readers() {
+            let id = seg.segment_id().uuid_string();
+            let max_doc = seg.max_doc();
+            let mismatch = |what: &str, found: u32| {
+                TextError::Corrupt(format!(
+                    "segment {id}: meta.json records {max_doc} documents (max_doc), its {what} holds {found}"
+                ))
+            };
+            let ff = seg.fast_fields();
+            let columns = [
+                ("internal_id column (.fast)", ff.u64(schema::INTERNAL_ID)?.num_docs()),
+                ("has_vector column (.fast)", ff.bool(schema::HAS_VECTOR)?.num_docs()),
+                (
+                    "id column (.fast)",
+                    ff.str(schema::ID)?
+                        .ok_or_else(|| TextError::Corrupt(format!("segment {id} has no id column")))?
+                        .ords()
+                        .num_docs(),
+                ),
+                ("text field norms (.fieldnorm)", seg.get_fieldnorms_reader(self.fields.text)?.num_docs()),
+            ];
+            for (what, found) in columns {
+                if found != max_doc {
+                    return Err(mismatch(what, found));
+                }
+            }
+            let meta = metas
+                .iter()
+                .find(|m| m.id() == seg.segment_id())
+                .ok_or_else(|| TextError::Corrupt(format!("segment {id} is not in meta.json")))?;
+            if let Some(alive) = seg.alive_bitset() {
+                if alive.bitset().max_value() != max_doc {
+                    return Err(mismatch("alive bitset (.del)", alive.bitset().max_value()));
+                }
+                let deleted = max_doc - seg.num_docs();
+                if meta.num_deleted_docs() != deleted {
+                    return Err(TextError::Corrupt(format!(
+                        "segment {id}: meta.json records {} deleted documents, its alive bitset (.del) {deleted}",
+                        meta.num_deleted_docs()
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The payload of the last commit, read from disk (`None` before the first commit with one).
     pub fn committed_payload(&self) -> Result<Option<String>> {
-        Ok(self.index.load_metas()?.payload)
+        Ok(self.index.load_metas().map_err(|e| self.err(e))?.payload)
     }
 
     /// Makes later snapshots see the last commit.
     pub fn reload(&self) -> Result<()> {
-        Ok(self.reader.reload()?)
+        self.reader.reload().map_err(|e| self.err(e))
+    }
+
+    /// A tantivy error of this index, with its directory named.
+    fn err(&self, e: TantivyError) -> TextError {
+        TextError::from(e).at(self.path.as_deref())
     }
 
     /// The committed state the reader currently holds.
@@ -194,6 +265,48 @@ impl TextIndex {
         }
         Ok(total)
     }
+}
+
+/// The files of every segment. Each ends with tantivy's footer, which holds a CRC-32 of the rest.
+const SEGMENT_FILES: [SegmentComponent; 6] = [
+    SegmentComponent::Postings,
+    SegmentComponent::Positions,
+    SegmentComponent::Terms,
+    SegmentComponent::FieldNorms,
+    SegmentComponent::FastFields,
+    SegmentComponent::Store,
+];
+
+/// Checks every file of every committed segment against the CRC-32 in its footer (a missing
+/// file, a damaged footer or other bytes than were written are `Corrupt`, naming the file).
+/// Reads each file once (mmap): the cost is proportional to the index's size.
+fn verify_segment_files(index: &Index, path: &Path) -> Result<()> {
+    let directory = index.directory();
+    for meta in index.searchable_segment_metas()? {
+        let mut files: Vec<PathBuf> = SEGMENT_FILES.iter().map(|c| meta.relative_path(c.clone())).collect();
+        if meta.has_deletes() {
+            files.push(meta.relative_path(SegmentComponent::Delete));
+        }
+        for file in files {
+            let shown = path.join(&file);
+            let problem = match directory.validate_checksum(&file).and_then(|ok| {
+                // The footer's format version is not under the checksum.
+                directory.open_read(&file)?;
+                Ok(ok)
+            }) {
+                Ok(true) => continue,
+                Err(OpenReadError::IncompatibleIndex(i)) => format!("its footer names another format: {i:?}"),
+                Ok(false) => "its content does not match the checksum in its footer".to_string(),
+                Err(OpenReadError::FileDoesNotExist(_)) => "it is missing".to_string(),
+                Err(OpenReadError::IoError { io_error, .. }) if is_damage(io_error.kind()) => {
+                    format!("its footer is damaged ({io_error})")
+                }
+                Err(other) => return Err(TextError::from(TantivyError::from(other))),
+            };
+            return Err(TextError::Corrupt(format!("segment file {}: {problem}", shown.display())));
+        }
+    }
+    Ok(())
 }
 
 fn ensure_no_foreign_files(path: &Path) -> Result<()> {
@@ -219,6 +332,8 @@ fn ensure_no_foreign_files(path: &Path) -> Result<()> {
 pub struct TextWriter {
     writer: IndexWriter<TantivyDocument>,
     fields: Fields,
+    /// The index's directory, named in errors (`None` in memory).
+    path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for TextWriter {
@@ -242,7 +357,7 @@ impl TextWriter {
         if let Some(m) = doc.metadata {
             d.add_text(f.metadata, m);
         }
-        self.writer.add_document(d)?;
+        self.writer.add_document(d).map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -255,22 +370,28 @@ impl TextWriter {
     /// Makes every buffered change durable, atomically, with `payload` recorded in the commit
     /// (read it back with [`TextIndex::committed_payload`]).
     pub fn commit(&mut self, payload: &str) -> Result<()> {
-        let mut prepared = self.writer.prepare_commit()?;
+        let path = self.path.clone();
+        let mut prepared = self.writer.prepare_commit().map_err(|e| TextError::from(e).at(path.as_deref()))?;
         prepared.set_payload(payload);
-        prepared.commit()?;
+        prepared.commit().map_err(|e| TextError::from(e).at(path.as_deref()))?;
         Ok(())
     }
 
     /// Discards every buffered change.
     pub fn rollback(&mut self) -> Result<()> {
-        self.writer.rollback()?;
+        self.writer.rollback().map_err(|e| self.err(e))?;
         Ok(())
     }
 
     /// Waits for background merges and releases the writer lock.
     pub fn finish(self) -> Result<()> {
-        self.writer.wait_merging_threads()?;
-        Ok(())
+        let path = self.path;
+        self.writer.wait_merging_threads().map_err(|e| TextError::from(e).at(path.as_deref()))
+    }
+
+    /// A tantivy error of this writer's index, with its directory named.
+    fn err(&self, e: TantivyError) -> TextError {
+        TextError::from(e).at(self.path.as_deref())
     }
 }
 
@@ -407,11 +528,13 @@ impl TextSnapshot {
 
     /// The keys of every live document, read from fast fields only (no document-store reads).
     pub fn keys(&self) -> Result<Vec<DocKey>> {
-        let mut out = Vec::with_capacity(self.num_docs() as usize);
+        let mut out = Vec::new();
+        reserve(&mut out, self.num_docs(), "the document keys")?;
         for (seg, cols) in self.searcher.segment_readers().iter().zip(self.columns.iter()) {
             // All ids of the segment in ordinal order: one pass over the dictionary instead of
-            // a lookup per document.
-            let mut names = Vec::with_capacity(cols.id.num_terms());
+            // a lookup per document. A segment has at most one id per document.
+            let mut names = Vec::new();
+            reserve(&mut names, (cols.id.num_terms() as u64).min(u64::from(seg.max_doc())), "the id dictionary")?;
             let mut stream = cols.id.dictionary().stream()?;
             while stream.advance() {
                 let key = std::str::from_utf8(stream.key())
@@ -508,4 +631,16 @@ impl TextSnapshot {
             id,
         })
     }
+}
+
+/// Reserves room for `count` items, counted in damaged-or-not data: a count no allocation can
+/// hold is a damaged index (`Corrupt`), never an abort of the process.
+fn reserve<T>(v: &mut Vec<T>, count: u64, what: &str) -> Result<()> {
+    let count = usize::try_from(count).map_err(|_| TextError::Corrupt(format!("{what}: {count} entries")))?;
+    v.try_reserve(count).map_err(|_| TextError::Corrupt(format!("{what}: {count} entries do not fit in memory")))
+}
+
+/// I/O error kinds that mean "the bytes are wrong", not "the OS refused".
+pub(crate) fn is_damage(kind: std::io::ErrorKind) -> bool {
+    matches!(kind, std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof)
 }

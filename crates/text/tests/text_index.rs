@@ -170,7 +170,7 @@ fn second_writer_is_refused_while_the_first_lives() {
     let (index, _) = TextIndex::open_or_create(&dir.0).unwrap();
     let w = index.writer(20_000_000).unwrap();
     let err = index.writer(20_000_000).unwrap_err();
-    assert_eq!(err.code(), "ERR_IO");
+    assert_eq!(err.code(), "ERR_LOCKED");
     assert!(err.to_string().contains("locked"), "{err}");
     w.finish().unwrap();
     index.writer(20_000_000).unwrap();

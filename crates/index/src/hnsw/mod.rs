@@ -368,7 +368,7 @@ impl VectorIndex for HnswIndex {
     }
 
     fn save_checksummed(&self, path: &Path) -> Result<FileChecksum> {
-        self.save_to(path)
+        self.save_to(path).map_err(|e| persist::at_path(e, "writing", path))
     }
 
     fn as_any(&self) -> &dyn Any {
