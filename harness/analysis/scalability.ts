@@ -43,7 +43,7 @@ export interface LevelMeasurement {
   deadlockDetected: boolean
   /** Mean response time (from the intended start), ms. */
   responseMeanMs: number
-  /** Share of scheduled starts that were dropped or issued late (open model; 0 for closed users), 0..1. */
+  /** Share of scheduled starts that were dropped (open model; 0 for closed users), 0..1. */
   startFailureRate: number
   /** Calls that ran past the level's hang threshold (timed out and still running), at most at once. */
   hungCalls: number
@@ -142,8 +142,8 @@ export function meetsSlo(level: LevelMeasurement, slo: Slo | undefined): boolean
 
 /**
  * First level (ascending) where throughput falls more than {@link BREAKING_THROUGHPUT_DROP} below
- * the best so far, a call hangs, the open model drops or delays more starts than the error
- * budget allows, or the SLO or error budget breaks.
+ * the best so far, a call hangs, the open model drops more starts than the error budget allows,
+ * or the SLO or error budget breaks.
  */
 export function findBreakingPoint(
   levels: readonly LevelMeasurement[],
@@ -172,7 +172,7 @@ export function findBreakingPoint(
     if (level.startFailureRate > errorBudget) {
       return {
         level: level.concurrency,
-        reason: `${(level.startFailureRate * 100).toFixed(1)} % of scheduled starts were dropped or late (budget ${(errorBudget * 100).toFixed(2)} %): the system could not keep up with the offered rate`,
+        reason: `${(level.startFailureRate * 100).toFixed(1)} % of scheduled starts were dropped (budget ${(errorBudget * 100).toFixed(2)} %): the system could not keep up with the offered rate`,
       }
     }
     if (slo?.p99Ms !== undefined && level.p99Ms > slo.p99Ms) {

@@ -101,7 +101,7 @@ export interface LevelRow {
   deadlockDetected: boolean
   littlesLawConsistent: boolean | null
   droppedStarts: number
-  /** Dropped + late starts over scheduled starts (open model), 0..1. */
+  /** Dropped starts over scheduled starts (open model), 0..1. */
   startFailureRate: number
   /** Calls still running past the level's hang threshold, at most at once. */
   hungCalls: number
