@@ -85,7 +85,7 @@ test('a target that burns 2 ms of JS-thread CPU per request is bound by the even
 })
 
 test('a sleeping target with 4 slots and 16 users is bound by the target itself', async t => {
-  const target = createFixtureTarget({ slots: 4, serviceTimeMs: 5 })
+  const target = createFixtureTarget({ slots: 4, serviceTimeMs: 20 })
   const report = await new ConcurrentBenchmark(target).runScalabilityTest({
     levels: [1, 16],
     durationMs: 1000,
