@@ -1,7 +1,7 @@
 /** zod schema of {@link EnhancedPerformanceMetrics} (per level), typed against the interface. */
 import { z } from 'zod'
 
-import { FINDING_KINDS } from './enhanced.ts'
+import { METRIC_FINDING_KINDS } from './enhanced.ts'
 import type { EnhancedPerformanceMetrics } from './enhanced.ts'
 
 const count = z.number().int().nonnegative()
@@ -74,6 +74,6 @@ export const EnhancedPerformanceMetricsSchema = z.strictObject({
   recall: RecallStatsSchema.nullable(),
   resources: ResourceStatsSchema.nullable(),
   findings: z.array(
-    z.strictObject({ kind: z.enum(FINDING_KINDS), value: z.number(), threshold: z.number(), message: z.string() }),
+    z.strictObject({ kind: z.enum(METRIC_FINDING_KINDS), value: z.number(), threshold: z.number(), message: z.string() }),
   ),
 }) satisfies z.ZodType<EnhancedPerformanceMetrics>

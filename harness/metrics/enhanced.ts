@@ -8,12 +8,12 @@ import { GC_TIME_SHARE, RECALL_DROP_THRESHOLD, RSS_GROWTH_MIN_MB, RSS_GROWTH_MIN
 import type { RecallStats } from './recall.ts'
 import type { ResourceStats } from './resources.ts'
 
-export const FINDING_KINDS = ['recall-drop', 'rss-growth', 'gc-time'] as const
-export type FindingKind = (typeof FINDING_KINDS)[number]
+export const METRIC_FINDING_KINDS = ['recall-drop', 'rss-growth', 'gc-time'] as const
+export type MetricFindingKind = (typeof METRIC_FINDING_KINDS)[number]
 
 /** Something a level's figures say is wrong, with the number and the threshold it crossed. */
 export interface MetricFinding {
-  kind: FindingKind
+  kind: MetricFindingKind
   /** The measured figure (recall drop, MB grown over the window, GC share of wall time). */
   value: number
   threshold: number
