@@ -74,6 +74,11 @@ export const EnhancedPerformanceMetricsSchema = z.strictObject({
   recall: RecallStatsSchema.nullable(),
   resources: ResourceStatsSchema.nullable(),
   findings: z.array(
-    z.strictObject({ kind: z.enum(METRIC_FINDING_KINDS), value: z.number(), threshold: z.number(), message: z.string() }),
+    z.strictObject({
+      kind: z.enum(METRIC_FINDING_KINDS),
+      value: z.number(),
+      threshold: z.number(),
+      message: z.string(),
+    }),
   ),
 }) satisfies z.ZodType<EnhancedPerformanceMetrics>
