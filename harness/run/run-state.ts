@@ -111,6 +111,8 @@ export class RunState implements LoadDriver {
    * instead of being recorded per request.
    */
   #recordClassHist = true
+  /** The recall probe threw once (warned once, not per sample). */
+  #probeFailed = false
 
   constructor(init: {
     t0: number
@@ -432,7 +434,9 @@ export class RunState implements LoadDriver {
       try {
         recall.sampler.add(recall.probe.capture(this.#queries[call.qi], value))
       } catch (err) {
-        this.warnings.push(`the target's recall probe threw (${errorCodeOf(err)}): recall is incomplete`)
+        if (!this.#probeFailed)
+          this.warnings.push(`the target's recall probe threw (${errorCodeOf(err)}): recall is incomplete`)
+        this.#probeFailed = true
       }
     }
   }
