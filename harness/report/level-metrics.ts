@@ -49,7 +49,9 @@ export function levelMetricRows(
       : MISSING
     const cells = [
       formatLevel(level),
-      main ? `${formatNumber(main.mean, 3)}${rec?.recall ? '' : ' fused'} (${main.samples})` : MISSING,
+      main
+        ? `${formatNumber(main.mean, 3)}${rec?.recall ? '' : ' fused'}${rec?.vectorLeg ? `, leg ${formatNumber(rec.vectorLeg.mean, 3)}` : ''} (${main.samples})`
+        : MISSING,
       main ? formatNumber(main.worst1Percent, 3) : MISSING,
       idle ? formatNumber(idle.mean, 3) : MISSING,
       res ? formatNumber(res.memory.rssEndMb, 0) : MISSING,
