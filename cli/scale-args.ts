@@ -6,6 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util'
 
 import { DEFAULT_ERROR_BUDGET, DEFAULT_REGRESSION } from '../harness/analysis/constants.ts'
 import type { ThinkTime } from '../harness/load/think-time.ts'
+import { DEFAULT_RECALL_SAMPLE_RATE } from '../harness/metrics/recall.ts'
 import { formatPlain } from '../harness/report/format.ts'
 import type { LevelsSpec } from '../harness/sweep/levels.ts'
 import { DEFAULT_REFRESH } from '../harness/target/refresher.ts'
@@ -42,6 +43,10 @@ export interface ScaleOptions {
   thresholds: string[]
   quick: boolean
   color: boolean | null
+  /** Share of searches checked against exact search per level (0: recall not measured). */
+  recallRate: number
+  /** Run the performance-isolation scenario instead of the sweep. */
+  isolation: boolean
 }
 
 export interface CompareOptions {
@@ -91,6 +96,12 @@ Load
   --pool N               connection (session) pool size (default: one per user)
   --threads N            UV_THREADPOOL_SIZE for the run (the script restarts itself with it)
   --seed N               seed of the corpus and of every random choice (default 42)
+  --recall P             share of searches checked against exact search, per level (default 1%,
+                         at most 300 a level; 0 turns recall off)
+  --isolation            instead of the sweep: heavy users (hybrid, k 100, 1000 candidates) and light
+                         users (--mode, --k) alone, on one shared pool (--pool, default 6), and with
+                         all but one lease reserved for the light class; per-class latency and
+                         interference ratios, written to isolation.json
 Verdict
   --slo p99<50ms         latency objective; the sweep stops at the first level that breaks it
   --max-errors P         error budget (default ${percentFlag(DEFAULT_ERROR_BUDGET)})
@@ -167,6 +178,8 @@ const SCALE_ARG_CONFIG = {
     pool: { type: 'string' },
     threads: { type: 'string' },
     seed: { type: 'string' },
+    recall: { type: 'string' },
+    isolation: { type: 'boolean' },
     slo: { type: 'string' },
     'max-errors': { type: 'string' },
     threshold: { type: 'string', multiple: true },
@@ -249,6 +262,10 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
     v['max-errors'] === undefined
       ? DEFAULT_ERROR_BUDGET
       : attempt(problems, 'max-errors', () => parseFraction(v['max-errors'] as string))
+  const recallRate =
+    v.recall === undefined
+      ? DEFAULT_RECALL_SAMPLE_RATE
+      : attempt(problems, 'recall', () => parseFraction(v.recall as string))
   if (durationMs !== undefined && durationMs <= 0) problems.push('--duration must be longer than 0')
 
   const documents = int('docs', v.docs, 10, 10_000_000, problems) ?? (quick ? 3000 : 20_000)
@@ -285,5 +302,7 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
     thresholds: v.threshold ?? [],
     quick,
     color: v.color ? true : v['no-color'] ? false : null,
+    recallRate: recallRate as number,
+    isolation: v.isolation === true,
   }
 }

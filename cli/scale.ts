@@ -19,12 +19,14 @@ import { readReport, writeReports } from '../harness/report/files.ts'
 import { ProgressBar } from '../harness/report/progress.ts'
 import {
   renderChart,
+  renderLevelMetrics,
   renderLevelTable,
   renderSummary,
   renderTimeBreakdown,
   shouldColor,
 } from '../harness/report/terminal/index.ts'
-import { sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
+import { UnifiedGroundTruth, sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
+import { runIsolation } from './isolation.ts'
 import type { UnifiedQuery } from '../harness/target/index.ts'
 import type { ScalabilityReport } from '../harness/sweep/types.ts'
 import type { UnifiedDocument } from '../engine/index.ts'
@@ -80,7 +82,18 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     if (report.repaired) log(`the store was repaired on open: ${report.repaired.reason}`)
     for (const problem of report.problems) log(`store: ${problem}`)
 
-    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k, refresh: o.refresh })
+    if (o.isolation) return await runIsolation(o, workload, io, log)
+    let groundTruth: UnifiedGroundTruth | undefined
+    if (o.recallRate > 0 && o.mode !== 'text') {
+      if (workload.indexing.documents > 0) {
+        const t0 = performance.now()
+        groundTruth = await UnifiedGroundTruth.build(workload.system, workload.documents)
+        log(
+          `exact ground truth for recall: ${workload.documents.length} vectors in a flat index, built in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${+(o.recallRate * 100).toFixed(2)} % of searches checked per level`,
+        )
+      } else log('recall not measured: the store was reused, so its exact ground truth is not known')
+    }
+    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k, refresh: o.refresh, groundTruth })
     const bench = new ConcurrentBenchmark<string | UnifiedQuery, UnifiedDocument>(target)
     const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
     const progress = new ProgressBar(io.stderr, {
@@ -105,6 +118,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       poolSize: o.poolSize ?? 'level',
       poolFactory: sessionFactory(workload.system),
       slo,
+      recall: o.recallRate > 0 ? { sampleRate: o.recallRate } : false,
       ...progress.hooks(),
     })
     progress.done()
@@ -118,6 +132,8 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     io.stdout.write(`\n${renderLevelTable(result, { color, width })}\n\n`)
     const breakdown = renderTimeBreakdown(result, { color })
     if (breakdown) io.stdout.write(`${breakdown}\n\n`)
+    const levelMetrics = renderLevelMetrics(result, { color })
+    if (levelMetrics) io.stdout.write(`${levelMetrics}\n\n`)
     io.stdout.write(`${renderChart(result, { color, width })}\n\n`)
     io.stdout.write(
       `${renderSummary(result, { color, width, files: { 'report.json': files.json, 'report.html': files.html } })}\n`,

@@ -37,6 +37,8 @@ export interface Workload {
    */
   makeDocument: (rng: Rng) => UnifiedDocument
   description: string
+  /** The corpus the store was built from (for the exact ground truth of recall). */
+  documents: UnifiedDocument[]
   indexing: { documents: number; seconds: number }
   textIndexPath: string
   vectorDbPath: string
@@ -128,6 +130,7 @@ async function buildWorkload(
     classify: q => `${q.mode ?? o.mode}:${classOf.get(q) ?? 'query'}`,
     makeDocument: rng => ({ id: `scale-write-${runTag}-${writes++}`, text: pool[rng.nextInt(pool.length)] }),
     description,
+    documents: docs,
     indexing: { documents: before.docCount === 0 ? docs.length : 0, seconds },
     textIndexPath,
     vectorDbPath,

@@ -33,6 +33,12 @@ export {
   scalabilityReportJsonSchema,
 } from './sweep/schema.ts'
 export { REPORT_SCHEMA_VERSION } from './sweep/types.ts'
+// Recall under load, resource metrics, the per-level summary, performance isolation.
+export { EnhancedPerformanceMetricsSchema } from './metrics/enhanced-schema.ts'
+export { METRIC_FINDING_KINDS, metricFindings } from './metrics/enhanced.ts'
+export { RecallSampler, recallAt, recallDistribution } from './metrics/recall.ts'
+export { ResourceSampler, openFileHandles } from './metrics/resources.ts'
+export { ISOLATION_PHASES, IsolationReportSchema, interference, runIsolationScenario } from './isolation/index.ts'
 // Pool and detector.
 export { ConnectionPool } from './pool.ts'
 export { DeadlockDetector, TrackedOp } from './detector/detector.ts'
@@ -95,6 +101,17 @@ export type {
   WriteMix,
 } from './types.ts'
 export type { HarnessErrorCode } from '../errors.ts'
+export type { EnhancedPerformanceMetrics, MetricFindingKind, MetricFinding } from './metrics/enhanced.ts'
+export type { RecallDistribution, RecallOptions, RecallProbe, RecallSample, RecallStats } from './metrics/recall.ts'
+export type { EngineMemory, EventLoopStats, GcStats, MemoryStats, ResourceStats } from './metrics/resources.ts'
+export type {
+  ClassOutcome,
+  InterferenceRatio,
+  IsolationClass,
+  IsolationOptions,
+  IsolationPhaseName,
+  IsolationReport,
+} from './isolation/index.ts'
 export type { EnvironmentInfo } from './environment.ts'
 export type { LevelsSpec } from './sweep/levels.ts'
 export type { LevelRow, LevelRunner, ScalabilityReport, ScalabilityTestOptions } from './sweep/types.ts'

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { BOTTLENECK_RESOURCES } from './analysis/bottleneck.ts'
 import { KERNEL_CPU_FLAGS } from './environment.ts'
+import { EnhancedPerformanceMetricsSchema } from './metrics/enhanced-schema.ts'
 import type { ConcurrentTestResult } from './types.ts'
 
 const count = z.number().int().nonnegative()
@@ -257,6 +258,7 @@ export const ConcurrentTestResultSchema = z.strictObject({
     seed: z.number().int().nonnegative(),
   }),
   startedAt: z.string(),
+  enhancedMetrics: EnhancedPerformanceMetricsSchema.optional(),
 }) satisfies z.ZodType<unknown>
 
 /**

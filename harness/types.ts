@@ -13,6 +13,9 @@ import type { CpuAttribution } from './metrics/cpu.ts'
 import type { NativeCallTiming, TimeBreakdown } from './metrics/time-breakdown.ts'
 import type { ConnectionPool, ConnectionPoolStats, ResourceFactory } from './pool.ts'
 import type { Bottleneck } from './analysis/bottleneck.ts'
+import type { EnhancedPerformanceMetrics } from './metrics/enhanced.ts'
+import type { RecallOptions, RecallProbe, RecallStats } from './metrics/recall.ts'
+import type { EngineMemory } from './metrics/resources.ts'
 
 /** Options passed with every call to a target. */
 export interface TargetCallOptions {
@@ -57,6 +60,13 @@ export interface SearchTarget<Q = unknown, D = unknown> {
    * previous call (and reset by it). Called like `drainThreadStats`.
    */
   drainWriteVisibility?(): WriteVisibility
+  /**
+   * Exact ground truth for recall under load (docs/metrics.md): the harness samples searches and
+   * hands their query and response to it; exact searches run after the level.
+   */
+  recallProbe?: RecallProbe<Q>
+  /** The engine's own memory (index, graph, text segments), read at the end of each window. */
+  engineMemory?(): EngineMemory | null | Promise<EngineMemory | null>
 }
 
 /** How a target's acknowledged writes became visible to searches over a window. */
@@ -140,6 +150,14 @@ export interface ConcurrentTestOptions<Q = unknown, D = unknown> {
   onProgress?: (progress: LiveProgress) => void
   /** @default 250 */
   progressIntervalMs?: number
+  /**
+   * Recall under load, when the target has a `recallProbe` (`false`: off). `idle` is the idle
+   * recall to compare with (the sweep passes its first level's); when absent it is measured
+   * before the run, one search at a time.
+   */
+  recall?: (RecallOptions & { idle?: RecallStats['idle'] }) | false
+  /** Resource metrics (memory, GC, event loop, file handles); `false`: off. @default { intervalMs: 100 } */
+  resources?: { intervalMs?: number } | false
 }
 
 /** What a running test looks like right now (over the last progress interval). */
@@ -306,4 +324,10 @@ export interface ConcurrentTestResult {
   environment: EnvironmentInfo & { loadModel: 'closed' | 'open'; seed: number }
   /** Wall-clock start of the run (ISO 8601). */
   startedAt: string
+  /**
+   * The level in one object (the sketch's `EnhancedPerformanceMetrics`): throughput, latency,
+   * errors, CPU, recall under load, memory, GC, event loop, file handles, engine memory, and
+   * the findings they raise. Absent in reports written before it existed.
+   */
+  enhancedMetrics?: EnhancedPerformanceMetrics
 }

@@ -98,3 +98,17 @@ export const DEFAULT_OBJECTIVE_P99_FACTOR = 5
 
 /** A call still running this share of a level's measured duration after it started counts as hung. */
 export const HANG_SHARE_OF_LEVEL = 0.5
+
+// --- recall, memory, GC (per level; see docs/metrics.md) -------------------------------------------
+
+/** Drop of mean recall@k under load below the idle recall of the same target that is a finding. */
+export const RECALL_DROP_THRESHOLD = 0.01
+
+/** A level's RSS "keeps growing" when a line fits its samples this well (R²) ... */
+export const RSS_GROWTH_MIN_R2 = 0.8
+
+/** ... and the fitted growth over the window is at least this many MB. */
+export const RSS_GROWTH_MIN_MB = 16
+
+/** Share of a level's wall time spent in GC pauses that is a finding. */
+export const GC_TIME_SHARE = 0.05

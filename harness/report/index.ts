@@ -4,7 +4,14 @@
  * two reports with k6-style thresholds. Pure functions from a `ScalabilityReport` to strings,
  * plus the few that write files.
  */
-export { renderChart, renderLevelTable, renderSummary, shouldColor } from './terminal/index.ts'
+export {
+  renderChart,
+  renderIsolation,
+  renderLevelMetrics,
+  renderLevelTable,
+  renderSummary,
+  shouldColor,
+} from './terminal/index.ts'
 export { ProgressBar, renderLevelDone, renderProgress } from './progress.ts'
 export { renderHtmlReport } from './html.ts'
 export {

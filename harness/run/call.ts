@@ -47,6 +47,8 @@ export class Call extends DeadlineEntry {
   readonly classId: number
   readonly op: TrackedOp | null
   tSend: number
+  /** Index of the query searched (-1: a write). */
+  qi = -1
   lease: Lease<unknown> | null = null
   state: CallState = CallState.pending
   /** Resolves the promise the load model awaits (set when sent). */

@@ -74,6 +74,20 @@ export const ConcurrentTestOptionsSchema = z.strictObject({
   signal: z.custom<AbortSignal>(v => v instanceof AbortSignal, { message: 'must be an AbortSignal' }).optional(),
   onProgress: fnSchema.optional(),
   progressIntervalMs: z.number().int().min(10).max(60_000).optional(),
+  recall: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        sampleRate: z.number().min(0).max(1).optional(),
+        maxSamples: z.number().int().min(0).max(100_000).optional(),
+        idleQueries: z.number().int().min(0).max(100_000).optional(),
+        idle: z.custom<unknown>(v => v === null || (typeof v === 'object' && v !== null)).optional(),
+      }),
+    ])
+    .optional(),
+  resources: z
+    .union([z.literal(false), z.strictObject({ intervalMs: z.number().int().min(10).max(60_000).optional() })])
+    .optional(),
 })
 
 /**

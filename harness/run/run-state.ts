@@ -23,6 +23,7 @@ import { now } from '../load/time.ts'
 import { cpuAttribution, cpuSnapshot } from '../metrics/cpu.ts'
 import type { CpuAttribution, CpuSnapshot } from '../metrics/cpu.ts'
 import { LatencyHistogram } from '../metrics/histogram.ts'
+import type { RecallProbe, RecallSampler } from '../metrics/recall.ts'
 import { TimeBreakdownRecorder } from '../metrics/time-breakdown.ts'
 import { TimeWeightedGauge } from '../metrics/stats.ts'
 import type { ConnectionPool, ConnectionPoolStats, Lease } from '../pool.ts'
@@ -85,6 +86,8 @@ export class RunState implements LoadDriver {
   cpuStartSnapshot: CpuSnapshot | null = null
   cpu: CpuAttribution | null = null
   writeVisibility: WriteVisibility | null = null
+  /** Recall sampling (null: off, or the target has no probe). */
+  readonly recall: { probe: RecallProbe; sampler: RecallSampler } | null
 
   readonly #target: SearchTarget<unknown, unknown>
   readonly #queries: readonly unknown[]
@@ -108,6 +111,8 @@ export class RunState implements LoadDriver {
    * instead of being recorded per request.
    */
   #recordClassHist = true
+  /** The recall probe threw once (warned once, not per sample). */
+  #probeFailed = false
 
   constructor(init: {
     t0: number
@@ -125,7 +130,9 @@ export class RunState implements LoadDriver {
     detector: DeadlockDetector | null
     users: number
     window: { startMs: number; endMs: number }
+    recall?: { probe: RecallProbe; sampler: RecallSampler } | null
   }) {
+    this.recall = init.recall ?? null
     this.t0 = init.t0
     this.seed = init.seed
     this.signal = init.signal
@@ -351,6 +358,7 @@ export class RunState implements LoadDriver {
         })
       : null
     const call = new Call(user, measured, intendedAt, tBegin, classId, op)
+    call.qi = qi
     // A free lease is granted synchronously (no promise, no microtask turn); otherwise wait.
     const lease = this.#pool.tryAcquire(op ?? undefined, tBegin)
     if (lease === undefined) return this.#acquireThenSend(call, isWrite, qi, payload)
@@ -411,13 +419,26 @@ export class RunState implements LoadDriver {
 
   /** Waits for the target (a promise, a thenable, or a plain value) and settles the call. */
   async #watch(call: Call, pending: unknown): Promise<void> {
+    let value: unknown
     try {
-      await pending
+      value = await pending
     } catch (err) {
       this.#settle(call, true, err)
       return
     }
     this.#settle(call, false, undefined)
+    // After the outcome is recorded and handed on: a sampled search's ids are copied for the
+    // exact check that runs after the level (off the measured path).
+    const recall = this.recall
+    if (recall !== null && call.measured && call.qi >= 0 && call.state === CallState.settled && recall.sampler.take()) {
+      try {
+        recall.sampler.add(recall.probe.capture(this.#queries[call.qi], value))
+      } catch (err) {
+        if (!this.#probeFailed)
+          this.warnings.push(`the target's recall probe threw (${errorCodeOf(err)}): recall is incomplete`)
+        this.#probeFailed = true
+      }
+    }
   }
 
   /** The target settled: return the lease, and give the outcome unless the call already timed out. */

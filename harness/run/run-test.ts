@@ -13,6 +13,7 @@ import { resolveTestOptions } from './options.ts'
 import { startProgress } from './progress.ts'
 import { buildResult } from './result.ts'
 import { RunState } from './run-state.ts'
+import { levelMetrics } from './level-metrics.ts'
 
 /**
  * Runs one test against `target`. `onUnsettled` gets the run's state if it ended with
@@ -54,7 +55,9 @@ export async function runTest<Q, D>(
       if (o.signal.aborted) controller.abort(o.signal.reason)
       else o.signal.addEventListener('abort', onAbort, { once: true })
     }
+    const metrics = await levelMetrics.prepare(target, options as ConcurrentTestOptions<unknown, unknown>, o.queries)
     const run = new RunState({
+      recall: metrics.recallSampling,
       t0: now(),
       seed: o.seed,
       signal: controller.signal,
@@ -72,16 +75,24 @@ export async function runTest<Q, D>(
       window,
     })
     state = run
+    const openWindow = (): void => {
+      run.openWindow()
+      metrics.windowOpened()
+    }
+    const closeWindow = (): void => {
+      run.closeWindow()
+      metrics.windowClosed()
+    }
     if (o.onProgress) progressTimer = startProgress(run, o.onProgress, o.progressIntervalMs, window)
-    if (window.startMs <= 0) run.openWindow()
-    else openTimer = setTimeout(() => run.openWindow(), window.startMs)
-    closeTimer = setTimeout(() => run.closeWindow(), window.endMs)
+    if (window.startMs <= 0) openWindow()
+    else openTimer = setTimeout(openWindow, window.startMs)
+    closeTimer = setTimeout(closeWindow, window.endMs)
 
     await model.run(load, run)
     clearTimeout(openTimer)
     clearTimeout(closeTimer)
     clearInterval(progressTimer)
-    run.closeWindow()
+    closeWindow()
     if (run.inFlightAfterTimeout > 0) onUnsettled(run)
 
     let poolStats = run.poolStats as ConnectionPoolStats
@@ -96,8 +107,10 @@ export async function runTest<Q, D>(
       detector.check()
       detectorReport = ownDetector ? await detector.stop() : detector.report()
     }
+    // Off the measured path: the exact searches for the sampled ones run now, after the level.
+    const measuredExtras = await metrics.finish(run)
     finished = true
-    return buildResult({
+    const result = buildResult({
       state: run,
       model,
       load,
@@ -114,6 +127,8 @@ export async function runTest<Q, D>(
       packageVersion: o.packageVersion,
       aborted: controller.signal.aborted,
     })
+    result.enhancedMetrics = levelMetrics.summarize(result, measuredExtras)
+    return result
   } finally {
     clearTimeout(openTimer)
     clearTimeout(closeTimer)

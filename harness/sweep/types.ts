@@ -73,6 +73,10 @@ export interface ScalabilityTestOptions<Q = unknown, D = unknown> {
   onProgress?: (info: { level: number; progress: LiveProgress }) => void
   onLevelEnd?: (info: { level: number; result: ConcurrentTestResult; row: LevelRow }) => void
   signal?: AbortSignal
+  /** Recall under load per level (when the target has a recall probe); `false`: off. */
+  recall?: ConcurrentTestOptions['recall']
+  /** Resource metrics per level; `false`: off. */
+  resources?: ConcurrentTestOptions['resources']
 }
 
 /** One row of the per-level table: what a person reads first. */

@@ -14,6 +14,9 @@ import type {
 } from '../../engine/index.ts'
 import type { ResourceFactory } from '../pool.ts'
 import type { SearchTarget } from '../types.ts'
+import { unifiedEngineMemory } from './engine-memory.ts'
+import { unifiedRecallProbe } from './ground-truth.ts'
+import type { UnifiedGroundTruth } from './ground-truth.ts'
 import { nativeThreadStatsDrain } from './native-thread-stats.ts'
 import { DEFAULT_REFRESH, Refresher } from './refresher.ts'
 import type { RefreshPolicy } from './refresher.ts'
@@ -45,6 +48,11 @@ export interface UnifiedSearchTargetOptions {
   nativeTiming?: boolean
   /** @default `unified-${mode}` */
   name?: string
+  /**
+   * Exact ground truth for recall under load (`UnifiedGroundTruth.build` over the store's
+   * documents). The target tells it which inserts each commit made visible.
+   */
+  groundTruth?: UnifiedGroundTruth
 }
 
 /** Sessions for the harness's connection pool: one per lease, closed when the pool destroys it. */
@@ -77,7 +85,21 @@ export function unifiedSearchTarget(
 ): UnifiedSearchTarget {
   const mode = options.mode ?? 'hybrid'
   const k = options.k ?? 10
-  const refresher = new Refresher(() => system.commit(), options.refresh ?? DEFAULT_REFRESH)
+  const gt = options.groundTruth ?? null
+  const commit =
+    gt === null
+      ? () => system.commit()
+      : async () => {
+          const batch = gt.takeAdded()
+          try {
+            await system.commit()
+          } catch (error) {
+            gt.requeue(batch)
+            throw error
+          }
+          gt.committed(batch)
+        }
+  const refresher = new Refresher(commit, options.refresh ?? DEFAULT_REFRESH)
   const timeCalls = options.nativeTiming ?? true
   return {
     name: options.name ?? `unified-${mode}`,
@@ -98,8 +120,11 @@ export function unifiedSearchTarget(
       const timing = timeCalls ? opts.onNativeCall : undefined
       await system.add([doc], { signal, timing })
       const added = performance.now()
+      gt?.added(doc)
       if (refresher.commitsEachWrite) {
+        const batch = gt?.takeAdded() ?? []
         await system.commit({ signal, timing })
+        gt?.committed(batch)
         refresher.committedInline(performance.now() - added)
       } else {
         refresher.acknowledged(added)
@@ -107,6 +132,8 @@ export function unifiedSearchTarget(
     },
     drainThreadStats: nativeThreadStatsDrain(),
     drainWriteVisibility: () => refresher.drain(),
+    engineMemory: () => unifiedEngineMemory(system),
+    ...(gt === null ? {} : { recallProbe: unifiedRecallProbe(system, gt, { k, mode, search: options.search ?? {} }) }),
     close: () => refresher.close(),
   }
 }

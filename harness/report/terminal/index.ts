@@ -8,6 +8,8 @@ export { renderTimeBreakdown } from './breakdown.ts'
 export { renderChart } from './chart.ts'
 export { renderSummary } from './summary.ts'
 export { renderLevelTable } from './table.ts'
+export { renderLevelMetrics } from './metrics.ts'
+export { renderIsolation } from './isolation.ts'
 
 export type { TerminalOptions } from './ansi.ts'
 export type { ChartOptions } from './chart.ts'

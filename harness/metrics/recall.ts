@@ -1,0 +1,174 @@
+/**
+ * Recall under load: a sampled share of a level's searches is checked against exact ground
+ * truth for the same query on the same snapshot of the data, off the measured path.
+ *
+ * The harness knows no engine: the target provides a {@link RecallProbe}. On the measured path
+ * the harness only decides whether a search is sampled (a counter) and, after the search's
+ * outcome is recorded, hands the query and the response to `probe.capture`, which copies what
+ * it needs (the returned ids, the k, a marker of the data snapshot). The exact searches run in
+ * `probe.evaluate`, after the level's window closed, before its result is built.
+ */
+
+/** What one sampled search scored against exact ground truth (each 0..1, null: not measured). */
+export interface RecallSample {
+  /** recall@k of what the search returned: |returned ∩ exact top-k| / |exact top-k|. */
+  recall: number
+  /** Hybrid search: recall@k of its vector leg alone. */
+  vectorLeg?: number | null
+  /** Hybrid search: overlap of the fused top-k with the top-k fused from the exact vector leg. */
+  fusedOverlap?: number | null
+}
+
+/**
+ * Ground-truth hook a target provides (see `harness/target/`). `capture` runs on the JS thread
+ * right after a sampled search settled, so it must be cheap (copy ids, no engine calls);
+ * `evaluate` runs after the level, off the measured path.
+ */
+export interface RecallProbe<Q = unknown> {
+  /** Results per search (the k of recall@k). */
+  readonly k: number
+  /** A token for `evaluate`, or null when this search has no vector ground truth (e.g. text-only). */
+  capture(query: Q, response: unknown): unknown
+  /** Scores the captured searches (one entry per token, null when it could not be scored). */
+  evaluate(tokens: readonly unknown[]): Promise<Array<RecallSample | null>>
+}
+
+/** Recall sampling settings. */
+export interface RecallOptions {
+  /** Share of successful measured searches checked (0..1). @default 0.01 */
+  sampleRate?: number
+  /** At most this many per level. @default 300 */
+  maxSamples?: number
+  /** Searches run one at a time, before the first level, to measure the idle recall. @default 50 */
+  idleQueries?: number
+}
+
+export const DEFAULT_RECALL_SAMPLE_RATE = 0.01
+export const DEFAULT_RECALL_MAX_SAMPLES = 300
+export const DEFAULT_IDLE_RECALL_QUERIES = 50
+
+/** Distribution of one recall figure over a level's samples. */
+export interface RecallDistribution {
+  samples: number
+  mean: number
+  /** The worst 1 %: the 1st percentile (99 % of sampled searches did at least this well). */
+  worst1Percent: number
+  min: number
+}
+
+/** Recall of a level (or of the idle measurement). */
+export interface RecallStats {
+  k: number
+  /** Searches sampled (captured) in the window. */
+  sampled: number
+  /** recall@k of what the searches returned (null when no sample could be scored). */
+  recall: RecallDistribution | null
+  /** Hybrid: the vector leg's recall@k. */
+  vectorLeg: RecallDistribution | null
+  /** Hybrid: overlap of the fused top-k with the exact-vector fused top-k. */
+  fusedOverlap: RecallDistribution | null
+  /** The same figures measured idle (one search at a time, before the first level). */
+  idle: { recall: RecallDistribution | null; fusedOverlap: RecallDistribution | null } | null
+  /** idle mean − loaded mean of the headline figure (recall, or fused overlap when only that exists); null without both. */
+  drop: number | null
+  /** Time the exact searches took after the level (ms): what measuring recall cost, off the window. */
+  evaluationMs: number
+}
+
+/** Picks which searches are sampled: every `1/rate`-th, from the middle of the first stride, up to `max`. */
+export class RecallSampler {
+  readonly #stride: number
+  readonly #max: number
+  #seen = 0
+  readonly tokens: unknown[] = []
+
+  constructor(rate: number, max: number) {
+    this.#stride = rate > 0 ? Math.max(1, Math.round(1 / Math.min(1, rate))) : 0
+    this.#max = Math.max(0, Math.floor(max))
+  }
+
+  /** Counts one successful measured search; true if it is to be captured. */
+  take(): boolean {
+    if (this.#stride === 0 || this.tokens.length >= this.#max) return false
+    const n = this.#seen++
+    return n % this.#stride === this.#stride >> 1
+  }
+
+  add(token: unknown): void {
+    if (token !== null && token !== undefined) this.tokens.push(token)
+  }
+}
+
+/** Mean, 1st percentile (nearest rank) and minimum; null for no values. */
+export function recallDistribution(values: readonly number[]): RecallDistribution | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  const sum = sorted.reduce((s, v) => s + v, 0)
+  const rank = Math.max(0, Math.ceil(0.01 * sorted.length) - 1)
+  return { samples: sorted.length, mean: sum / sorted.length, worst1Percent: sorted[rank], min: sorted[0] }
+}
+
+/** Scores of one evaluation, split by figure. */
+export function splitSamples(scored: ReadonlyArray<RecallSample | null>): {
+  recall: number[]
+  vectorLeg: number[]
+  fusedOverlap: number[]
+} {
+  const recall: number[] = []
+  const vectorLeg: number[] = []
+  const fusedOverlap: number[] = []
+  for (const s of scored) {
+    if (s === null) continue
+    if (Number.isFinite(s.recall)) recall.push(s.recall)
+    if (typeof s.vectorLeg === 'number') vectorLeg.push(s.vectorLeg)
+    if (typeof s.fusedOverlap === 'number') fusedOverlap.push(s.fusedOverlap)
+  }
+  return { recall, vectorLeg, fusedOverlap }
+}
+
+/**
+ * recall@k of `returned` against `truth` (ids, best first). A returned id counts when it is in
+ * the truth, or when its distance ties the truth's k-th (both are right answers).
+ */
+export function recallAt(
+  returned: ArrayLike<number | string>,
+  truth: ArrayLike<number | string>,
+  tie?: { returnedDistances: ArrayLike<number>; kthTruthDistance: number },
+): number {
+  if (truth.length === 0) return 1
+  const want = new Set<number | string>()
+  for (let i = 0; i < truth.length; i++) want.add(truth[i])
+  let hits = 0
+  for (let i = 0; i < returned.length && hits < truth.length; i++) {
+    if (want.has(returned[i])) hits++
+    else if (tie && tie.returnedDistances[i] <= tie.kthTruthDistance + 1e-6 * Math.abs(tie.kthTruthDistance)) hits++
+  }
+  return Math.min(1, hits / truth.length)
+}
+
+/** A level's recall statistics from its scored samples and the idle measurement. */
+export function recallStats(a: {
+  k: number
+  sampled: number
+  scored: ReadonlyArray<RecallSample | null>
+  idle: RecallStats['idle']
+  evaluationMs: number
+}): RecallStats {
+  const s = splitSamples(a.scored)
+  const recall = recallDistribution(s.recall)
+  const vectorLeg = recallDistribution(s.vectorLeg)
+  const fusedOverlap = recallDistribution(s.fusedOverlap)
+  let drop: number | null = null
+  if (a.idle?.recall && recall) drop = a.idle.recall.mean - recall.mean
+  else if (a.idle?.fusedOverlap && fusedOverlap) drop = a.idle.fusedOverlap.mean - fusedOverlap.mean
+  return {
+    k: a.k,
+    sampled: a.sampled,
+    recall,
+    vectorLeg,
+    fusedOverlap,
+    idle: a.idle,
+    drop,
+    evaluationMs: a.evaluationMs,
+  }
+}
