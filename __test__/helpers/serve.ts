@@ -83,3 +83,29 @@ export async function json(
   }
   return { status: res.status, body: parsed }
 }
+
+/** Runs `vector-native ...args` from the sources (tsx) as a child process; its exit code and output. */
+export function vectorNative(
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, ['--import', tsx, bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', UV_THREADPOOL_SIZE: '' },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s
+    })
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.once('exit', code => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}

@@ -26,7 +26,7 @@ import { LatencyHistogram } from '../metrics/histogram.ts'
 import { TimeBreakdownRecorder } from '../metrics/time-breakdown.ts'
 import { TimeWeightedGauge } from '../metrics/stats.ts'
 import type { ConnectionPool, ConnectionPoolStats, Lease } from '../pool.ts'
-import type { SearchTarget, WorkerThreadStats, WriteMix, WriteVisibility } from '../types.ts'
+import type { SearchTarget, TargetConnectionStats, WorkerThreadStats, WriteMix, WriteVisibility } from '../types.ts'
 import { Call, CallOptions, CallState } from './call.ts'
 import { DeadlineQueue } from './deadlines.ts'
 import type { ClassTally, UserTally } from './tallies.ts'
@@ -85,6 +85,7 @@ export class RunState implements LoadDriver {
   cpuStartSnapshot: CpuSnapshot | null = null
   cpu: CpuAttribution | null = null
   writeVisibility: WriteVisibility | null = null
+  targetConnections: TargetConnectionStats | null = null
 
   readonly #target: SearchTarget<unknown, unknown>
   readonly #queries: readonly unknown[]
@@ -204,6 +205,7 @@ export class RunState implements LoadDriver {
     this.threadCpuStart = threadCpuUsage ? threadCpuUsage.call(process) : null
     this.#drainThreads()
     this.#drainWriteVisibility()
+    this.#drainConnections()
     this.cpuStartSnapshot = cpuSnapshot()
   }
 
@@ -236,6 +238,18 @@ export class RunState implements LoadDriver {
     const engineCpuMs = this.workerThreads.reduce((sum, w) => sum + w.cpuTimeMs, 0)
     this.cpu = cpuAttribution(this.cpuStartSnapshot ?? cpuSnapshot(), engineCpuMs)
     this.writeVisibility = this.#drainWriteVisibility()
+    this.targetConnections = this.#drainConnections()
+  }
+
+  #drainConnections(): TargetConnectionStats | null {
+    const drain = this.#target.drainConnectionStats
+    if (typeof drain !== 'function') return null
+    try {
+      return drain.call(this.#target) ?? null
+    } catch (err) {
+      this.warnings.push(`target.drainConnectionStats() threw (${errorCodeOf(err)}): connection figures are unknown`)
+      return null
+    }
   }
 
   #drainWriteVisibility(): WriteVisibility | null {

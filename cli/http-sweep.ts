@@ -1,0 +1,104 @@
+/**
+ * `scale --target URL`: the sweep against a search service over HTTP. The same sweep, analysis
+ * and report as the in-process run; the target is an undici keep-alive pool (harness/target/
+ * http.ts) and, with `--workers N`, the users run in N generator processes (./workers/).
+ */
+import { performance } from 'node:perf_hooks'
+
+import { parseThreshold } from '../harness/report/compare/index.ts'
+import { ProgressBar } from '../harness/report/progress.ts'
+import { shouldColor } from '../harness/report/terminal/index.ts'
+import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
+import { expandLevels } from '../harness/sweep/levels.ts'
+import { runScalabilityTest } from '../harness/sweep/sweep.ts'
+import type { LevelRunner, ScalabilityTestOptions } from '../harness/sweep/types.ts'
+import { httpTarget } from '../harness/target/http.ts'
+import type { HttpQuery, HttpRequestTemplate } from '../harness/target/http.ts'
+import { prepareHttpQueries, resolveTemplate } from './http-workload.ts'
+import { writeAndPrint } from './output.ts'
+import type { CliIo } from './output.ts'
+import type { HttpTargetFlags, ScaleOptions } from './scale-args.ts'
+
+/** Open model: in-flight bound per level (the sweep's default). */
+const OPEN_MAX_IN_FLIGHT = 256
+
+/** Sockets of the keep-alive pool: `--pool`, else the largest level's users (closed) or in-flight bound (open). */
+export function connectionsFor(o: Pick<ScaleOptions, 'poolSize' | 'model' | 'levels'>): number {
+  if (o.poolSize !== null) return o.poolSize
+  if (o.model === 'open') return OPEN_MAX_IN_FLIGHT
+  return Math.max(...expandLevels(o.levels, true))
+}
+
+/** What a generator (this process or a worker) needs to build its target. */
+export interface HttpTargetSpec {
+  flags: HttpTargetFlags
+  template: HttpRequestTemplate
+  connections: number
+  k: number
+  mode: string
+}
+
+export function buildHttpTarget(spec: HttpTargetSpec) {
+  return httpTarget({
+    ...spec.template,
+    url: spec.flags.url,
+    connections: spec.connections,
+    k: spec.k,
+    mode: spec.mode,
+    name: `http ${spec.flags.preset ?? (spec.flags.path ? 'generic' : 'vector-native')} ${spec.flags.url}`,
+  })
+}
+
+export async function runHttpSweep(o: ScaleOptions, io: CliIo): Promise<number> {
+  for (const t of o.thresholds) parseThreshold(t)
+  const flags = o.http as HttpTargetFlags
+  const log = (line: string): void => {
+    io.stderr.write(`${line}\n`)
+  }
+  const template = await resolveTemplate(flags)
+  const spec: HttpTargetSpec = { flags, template, connections: connectionsFor(o), k: o.k, mode: o.mode }
+  const probe = buildHttpTarget(spec)
+  const needsVector = probe.needsVector
+  const workload = await prepareHttpQueries(o, needsVector)
+  log(`vector-native scale: ${probe.name}, ${template.method ?? 'POST'} ${template.path}, hits at "${template.hits}"`)
+  log(workload.description)
+
+  let runner: LevelRunner<HttpQuery, never> & { close(): Promise<void> }
+  {
+    const bench = new ConcurrentBenchmark<HttpQuery | string, never>(probe)
+    runner = Object.assign(bench, { close: () => probe.close() }) as unknown as typeof runner
+    log(`${spec.connections} keep-alive connections`)
+  }
+
+  const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
+  const progress = new ProgressBar(io.stderr, {
+    color: o.color ?? shouldColor(io.stderr, io.env),
+    model: o.model,
+    slo,
+  })
+  const options: ScalabilityTestOptions<HttpQuery, never> = {
+    levels: o.levels,
+    model: o.model,
+    durationMs: o.durationMs,
+    warmUpMs: o.warmUpMs,
+    rampUpMs: o.rampUpMs,
+    thinkTime: o.thinkTime,
+    queries: workload.queries,
+    classify: (q, i) => `${q.mode ?? o.mode}:${workload.labels[i] ?? 'query'}`,
+    selection: { kind: 'zipf', exponent: 1 },
+    seed: o.seed,
+    poolSize: o.poolSize ?? 'level',
+    slo,
+    ...progress.hooks(),
+  }
+  const started = performance.now()
+  let result: Awaited<ReturnType<typeof runScalabilityTest>>
+  try {
+    result = await runScalabilityTest(runner, options)
+  } finally {
+    progress.done()
+    await runner.close()
+  }
+  log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  return writeAndPrint(result, o, io)
+}
