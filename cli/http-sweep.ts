@@ -12,9 +12,11 @@ import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
 import { expandLevels } from '../harness/sweep/levels.ts'
 import { runScalabilityTest } from '../harness/sweep/sweep.ts'
 import type { LevelRunner, ScalabilityTestOptions } from '../harness/sweep/types.ts'
-import { httpTarget } from '../harness/target/http.ts'
-import type { HttpQuery, HttpRequestTemplate } from '../harness/target/http.ts'
-import { prepareHttpQueries, resolveTemplate } from './http-workload.ts'
+import type { ConcurrentTestResult } from '../harness/types.ts'
+import type { HttpQuery } from '../harness/target/http.ts'
+import { buildHttpTarget, prepareHttpQueries, resolveTemplate } from './http-workload.ts'
+import type { HttpTargetSpec } from './http-workload.ts'
+import { startWorkers } from './workers/pool.ts'
 import { writeAndPrint } from './output.ts'
 import type { CliIo } from './output.ts'
 import type { HttpTargetFlags, ScaleOptions } from './scale-args.ts'
@@ -27,26 +29,6 @@ export function connectionsFor(o: Pick<ScaleOptions, 'poolSize' | 'model' | 'lev
   if (o.poolSize !== null) return o.poolSize
   if (o.model === 'open') return OPEN_MAX_IN_FLIGHT
   return Math.max(...expandLevels(o.levels, true))
-}
-
-/** What a generator (this process or a worker) needs to build its target. */
-export interface HttpTargetSpec {
-  flags: HttpTargetFlags
-  template: HttpRequestTemplate
-  connections: number
-  k: number
-  mode: string
-}
-
-export function buildHttpTarget(spec: HttpTargetSpec) {
-  return httpTarget({
-    ...spec.template,
-    url: spec.flags.url,
-    connections: spec.connections,
-    k: spec.k,
-    mode: spec.mode,
-    name: `http ${spec.flags.preset ?? (spec.flags.path ? 'generic' : 'vector-native')} ${spec.flags.url}`,
-  })
 }
 
 export async function runHttpSweep(o: ScaleOptions, io: CliIo): Promise<number> {
@@ -63,8 +45,15 @@ export async function runHttpSweep(o: ScaleOptions, io: CliIo): Promise<number> 
   log(`vector-native scale: ${probe.name}, ${template.method ?? 'POST'} ${template.path}, hits at "${template.hits}"`)
   log(workload.description)
 
+  let perLevel: { level: number; results: ConcurrentTestResult[] }[] | null = null
   let runner: LevelRunner<HttpQuery, never> & { close(): Promise<void> }
-  {
+  if (o.workers > 1) {
+    await probe.close()
+    const workers = await startWorkers({ workers: o.workers, spec, workload: o, needsVector, name: probe.name })
+    perLevel = workers.perLevel
+    runner = workers
+    log(`load from ${o.workers} generator processes, ${spec.connections} keep-alive connections in all`)
+  } else {
     const bench = new ConcurrentBenchmark<HttpQuery | string, never>(probe)
     runner = Object.assign(bench, { close: () => probe.close() }) as unknown as typeof runner
     log(`${spec.connections} keep-alive connections`)
@@ -100,5 +89,20 @@ export async function runHttpSweep(o: ScaleOptions, io: CliIo): Promise<number> 
     await runner.close()
   }
   log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
-  return writeAndPrint(result, o, io)
+  const code = await writeAndPrint(result, o, io)
+  if (perLevel !== null) io.stdout.write(`\n${renderGenerators(result)}\n`)
+  return code
+}
+
+/** Per level, each generator's share and its own CPU (from the merged results' `generators`). */
+export function renderGenerators(report: { testResults: ConcurrentTestResult[] }): string {
+  const lines = ['Load generators (each process: its users, requests, and its own CPU over the window)']
+  for (const r of report.testResults) {
+    const parts = (r.generators ?? []).map(
+      g =>
+        `#${g.index} ${g.concurrency} users ${g.successfulRequests} ok, CPU ${g.processCpuMs.toFixed(0)} ms (${g.cpuPercentOfCore.toFixed(0)} % of a core${g.cpuMsPerRequest === null ? '' : `, ${g.cpuMsPerRequest.toFixed(3)} ms/req`})`,
+    )
+    lines.push(`  ${String(r.concurrentUsers).padStart(5)} users: ${parts.join(' · ')}`)
+  }
+  return lines.join('\n')
 }

@@ -14,6 +14,7 @@ import { UnifiedSearchSystem } from '../engine/index.ts'
 import { ErrorCodes, HarnessError } from '../errors.ts'
 import { HTTP_PRESETS } from '../harness/target/http-presets.ts'
 import type { HttpPresetName } from '../harness/target/http-presets.ts'
+import { httpTarget } from '../harness/target/http.ts'
 import type { HttpQuery, HttpRequestTemplate } from '../harness/target/http.ts'
 import type { HttpTargetFlags } from './scale-args.ts'
 import { queriesFromDocuments } from './workload.ts'
@@ -93,4 +94,24 @@ export async function prepareHttpQueries(o: HttpWorkloadOptions, needsVector: bo
     return q
   })
   return { queries, labels, description }
+}
+
+/** What a generator (this process or a worker) needs to build its target. */
+export interface HttpTargetSpec {
+  flags: HttpTargetFlags
+  template: HttpRequestTemplate
+  connections: number
+  k: number
+  mode: string
+}
+
+export function buildHttpTarget(spec: HttpTargetSpec) {
+  return httpTarget({
+    ...spec.template,
+    url: spec.flags.url,
+    connections: spec.connections,
+    k: spec.k,
+    mode: spec.mode,
+    name: `http ${spec.flags.preset ?? (spec.flags.path ? 'generic' : 'vector-native')} ${spec.flags.url}`,
+  })
 }

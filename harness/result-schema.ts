@@ -292,6 +292,20 @@ export const ConcurrentTestResultSchema = z.strictObject({
   writeVisibility: WriteVisibilitySchema.nullable(),
   targetConnections: TargetConnectionStatsSchema.optional(),
   mergeable: MergeablePartsSchema.optional(),
+  generators: z
+    .array(
+      z.strictObject({
+        index: count,
+        concurrency: ms,
+        requests: count,
+        successfulRequests: count,
+        processCpuMs: ms,
+        mainThreadCpuMs: ms,
+        cpuPercentOfCore: ms,
+        cpuMsPerRequest: ms.nullable(),
+      }),
+    )
+    .optional(),
   environment: EnvironmentInfoSchema.extend({
     loadModel: z.enum(['closed', 'open']),
     seed: z.number().int().nonnegative(),

@@ -64,6 +64,24 @@ export interface SearchTarget<Q = unknown, D = unknown> {
   drainConnectionStats?(): TargetConnectionStats
 }
 
+/** One load-generator process's part of a merged result. */
+export interface GeneratorStats {
+  /** 0-based, in the order merged. */
+  index: number
+  /** Users (closed model) or in-flight bound (open) it ran. */
+  concurrency: number
+  requests: number
+  successfulRequests: number
+  /** Its whole process's CPU time over the window (ms): user + system. */
+  processCpuMs: number
+  /** Its JS thread's CPU time over the window (ms). */
+  mainThreadCpuMs: number
+  /** `processCpuMs` over the window: 100 = one core busy all the time. */
+  cpuPercentOfCore: number
+  /** CPU per successful request (ms). */
+  cpuMsPerRequest: number | null
+}
+
 /** The parts of a result that merge exactly by adding (see `ConcurrentTestResult.mergeable`). */
 export interface MergeableParts {
   /** Per class: successful response times (compressed HDR histogram, base64, µs). */
@@ -349,6 +367,11 @@ export interface ConcurrentTestResult {
    * exact sums, the contention score's sums. Absent in results written before it existed.
    */
   mergeable?: MergeableParts
+  /**
+   * A merged result (`--workers`, `scale merge`): each load generator's share and its own CPU
+   * (`process.cpuUsage()` over the window). Absent for a result of one process.
+   */
+  generators?: GeneratorStats[]
   environment: EnvironmentInfo & { loadModel: 'closed' | 'open'; seed: number }
   /** Wall-clock start of the run (ISO 8601). */
   startedAt: string

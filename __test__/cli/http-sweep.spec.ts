@@ -51,6 +51,9 @@ test('vector-native serve + scale --target http://127.0.0.1:PORT: the same kind 
       '600ms',
       '--warmup',
       '200ms',
+      // A wide objective: on a busy machine a derived one (5 × the lightest p99) can stop the sweep early.
+      '--slo',
+      'p99<10s',
       '--out',
       out,
     ])
