@@ -4,6 +4,7 @@
  * http.ts) and, with `--workers N`, the users run in N generator processes (./workers/).
  */
 import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 import { parseThreshold } from '../harness/report/compare/index.ts'
 import { ProgressBar } from '../harness/report/progress.ts'
@@ -79,6 +80,15 @@ export async function runHttpSweep(o: ScaleOptions, io: CliIo): Promise<number> 
     poolSize: o.poolSize ?? 'level',
     slo,
     ...progress.hooks(),
+  }
+  if (o.startAt !== null) {
+    const wait = o.startAt - Date.now()
+    log(
+      wait > 0
+        ? `waiting ${(wait / 1000).toFixed(1)} s to start at ${new Date(o.startAt).toISOString()}`
+        : `--start-at ${new Date(o.startAt).toISOString()} has passed by ${(-wait / 1000).toFixed(1)} s: starting now`,
+    )
+    if (wait > 0) await sleep(wait)
   }
   const started = performance.now()
   let result: Awaited<ReturnType<typeof runScalabilityTest>>

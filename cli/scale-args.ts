@@ -47,6 +47,8 @@ export interface ScaleOptions {
   http: HttpTargetFlags | null
   /** Load-generator processes (HTTP targets only). */
   workers: number
+  /** Wall-clock time (ms since the epoch) to start the sweep at, so generators on several machines start together; null: at once. */
+  startAt: number | null
 }
 
 /** `--target URL` and the flags that shape its requests. */
@@ -130,6 +132,8 @@ HTTP services (instead of an in-process store)
   --target-body JSON     generic form: the body, with "{{vector}}", "{{text}}", "{{k}}", "{{mode}}"
   --target-hits PATH     generic form: where the hits array is in the response, e.g. hits, ids.0, hits.hits
   --workers N            run the users in N load-generator processes, merged exactly (default 1)
+  --start-at TIME        wait until TIME (ISO 8601, e.g. 2026-01-01T10:00:00Z) to start the sweep, so
+                         generators on several machines start together (then: scale merge)
 Output
   --out DIR              where report.json and report.html go (default ./reports/scale-<time>)
   --quick                a run of a few seconds (small corpus, levels 1,2,4, short windows)
@@ -216,6 +220,7 @@ const SCALE_ARG_CONFIG = {
     'target-body': { type: 'string' },
     'target-hits': { type: 'string' },
     workers: { type: 'string' },
+    'start-at': { type: 'string' },
     quick: { type: 'boolean' },
     color: { type: 'boolean' },
     'no-color': { type: 'boolean' },
@@ -314,6 +319,14 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
   if (http !== null && (v.writes !== undefined || v['text-index'] !== undefined || v['vector-db'] !== undefined))
     problems.push('--writes, --text-index and --vector-db apply to in-process stores, not to --target')
 
+  let startAt: number | null = null
+  if (v['start-at'] !== undefined) {
+    startAt = Date.parse(v['start-at'])
+    if (!Number.isFinite(startAt)) problems.push(`--start-at must be an ISO 8601 time, got "${v['start-at']}"`)
+    else if (startAt - Date.now() > 86_400_000) problems.push('--start-at is more than a day away')
+    if (http === null) problems.push('--start-at needs --target')
+  }
+
   if (problems.length > 0) return { command: 'error', problems }
   return {
     command: 'run',
@@ -343,6 +356,7 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
     color: v.color ? true : v['no-color'] ? false : null,
     http,
     workers,
+    startAt,
   }
 }
 
