@@ -56,6 +56,18 @@ export const ErrorCodes = {
   INVALID_REPORT: 'ERR_INVALID_REPORT',
   /** A threshold expression that cannot be parsed. */
   INVALID_THRESHOLD: 'ERR_INVALID_THRESHOLD',
+  /** `scale merge`: result files of different plans (target, model, levels, window, seed ...). */
+  PLAN_MISMATCH: 'ERR_PLAN_MISMATCH',
+
+  // HTTP: the server (`vector-native serve`) and the HTTP target.
+  /** No such route or method (HTTP 404). */
+  NOT_FOUND: 'ERR_NOT_FOUND',
+  /** A request body over the server's limit (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'ERR_PAYLOAD_TOO_LARGE',
+  /** The service answered with a status outside 2xx. */
+  HTTP_STATUS: 'ERR_HTTP_STATUS',
+  /** The service's answer is not JSON, or holds no hits where the target looks for them. */
+  HTTP_RESPONSE: 'ERR_HTTP_RESPONSE',
 } as const
 
 /** Every code an engine call can fail with. */
@@ -86,7 +98,10 @@ export type HarnessErrorCode = (typeof ErrorCodes)[
   | 'LOCK_TIMEOUT'
   | 'INVALID_CONFIG'
   | 'INVALID_REPORT'
-  | 'INVALID_THRESHOLD']
+  | 'INVALID_THRESHOLD'
+  | 'PLAN_MISMATCH'
+  | 'HTTP_STATUS'
+  | 'HTTP_RESPONSE']
 
 /** Codes of the errors `harness/report/files.ts` raises (`ErrorCodes.INVALID_REPORT`). */
 export const ReportErrorCodes = { INVALID_REPORT: ErrorCodes.INVALID_REPORT } as const

@@ -9,6 +9,7 @@ import type { ThinkTime } from '../harness/load/think-time.ts'
 import { DEFAULT_RECALL_SAMPLE_RATE } from '../harness/metrics/recall.ts'
 import { formatPlain } from '../harness/report/format.ts'
 import type { LevelsSpec } from '../harness/sweep/levels.ts'
+import { HTTP_PRESET_NAMES } from '../harness/target/http-presets.ts'
 import { DEFAULT_REFRESH } from '../harness/target/refresher.ts'
 import type { RefreshPolicy } from '../harness/target/refresher.ts'
 import { parseDuration, parseFraction, parseLevels, parseThinkTime } from './durations.ts'
@@ -47,6 +48,31 @@ export interface ScaleOptions {
   recallRate: number
   /** Run the performance-isolation scenario instead of the sweep. */
   isolation: boolean
+  /** An HTTP service to sweep instead of an in-process store (see ./http-sweep.ts), or null. */
+  http: HttpTargetFlags | null
+  /** Load-generator processes (HTTP targets only). */
+  workers: number
+  /** Wall-clock time (ms since the epoch) to start the sweep at, so generators on several machines start together; null: at once. */
+  startAt: number | null
+}
+
+/** `--target URL` and the flags that shape its requests. */
+export interface HttpTargetFlags {
+  url: string
+  preset: string | null
+  collection: string | null
+  field: string | null
+  method: 'GET' | 'POST' | 'PUT' | null
+  path: string | null
+  /** JSON body template (parsed). */
+  body: unknown
+  hits: string | null
+}
+
+export interface MergeOptions {
+  command: 'merge'
+  files: string[]
+  outDir: string | null
 }
 
 export interface CompareOptions {
@@ -57,7 +83,7 @@ export interface CompareOptions {
   regression: number
 }
 
-export type ParsedCommand = ScaleOptions | CompareOptions | { command: 'help'; text: string }
+export type ParsedCommand = ScaleOptions | CompareOptions | MergeOptions | { command: 'help'; text: string }
 
 /** A share as a flag value is written: 0.01 → `1%`. */
 function percentFlag(fraction: number): string {
@@ -66,6 +92,7 @@ function percentFlag(fraction: number): string {
 
 export const SCALE_HELP = `Usage: vector-native scale [options]    measure how many concurrent users the engine serves
        vector-native scale compare BASE.json NEW.json [--threshold EXPR ...] [--regression ${percentFlag(DEFAULT_REGRESSION)}]
+       vector-native scale merge A.json B.json ... [--out DIR]   one report from generators that ran the same plan
 
 With no options: generates a 20k-document corpus, builds a hybrid index in a temporary
 directory, sweeps closed-model users 1..32, prints the table and the verdict, and writes
@@ -106,6 +133,18 @@ Verdict
   --slo p99<50ms         latency objective; the sweep stops at the first level that breaks it
   --max-errors P         error budget (default ${percentFlag(DEFAULT_ERROR_BUDGET)})
   --threshold EXPR       k6-style pass/fail check, repeatable: 'p99<50ms', 'errors<1%', 'throughput>1000/s'
+HTTP services (instead of an in-process store)
+  --target URL           sweep a search service over HTTP, e.g. http://127.0.0.1:8080 (vector-native serve)
+  --target-preset NAME   its API: ${HTTP_PRESET_NAMES.join(', ')} (default vector-native)
+  --collection NAME      the collection / index a preset searches (qdrant, opensearch, milvus, chroma)
+  --field NAME           the vector field (opensearch, milvus; default vector)
+  --target-method M      generic form: GET, POST or PUT (default POST)
+  --target-path P        generic form: the path, e.g. /search
+  --target-body JSON     generic form: the body, with "{{vector}}", "{{text}}", "{{k}}", "{{mode}}"
+  --target-hits PATH     generic form: where the hits array is in the response, e.g. hits, ids.0, hits.hits
+  --workers N            run the users in N load-generator processes, merged exactly (default 1)
+  --start-at TIME        wait until TIME (ISO 8601, e.g. 2026-01-01T10:00:00Z) to start the sweep, so
+                         generators on several machines start together (then: scale merge)
 Output
   --out DIR              where report.json and report.html go (default ./reports/scale-<time>)
   --quick                a run of a few seconds (small corpus, levels 1,2,4, short windows)
@@ -185,6 +224,16 @@ const SCALE_ARG_CONFIG = {
     threshold: { type: 'string', multiple: true },
     regression: { type: 'string' },
     out: { type: 'string' },
+    target: { type: 'string' },
+    'target-preset': { type: 'string' },
+    collection: { type: 'string' },
+    field: { type: 'string' },
+    'target-method': { type: 'string' },
+    'target-path': { type: 'string' },
+    'target-body': { type: 'string' },
+    'target-hits': { type: 'string' },
+    workers: { type: 'string' },
+    'start-at': { type: 'string' },
     quick: { type: 'boolean' },
     color: { type: 'boolean' },
     'no-color': { type: 'boolean' },
@@ -219,8 +268,13 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
       regression: regression as number,
     }
   }
+  if (parsed.positionals[0] === 'merge') {
+    if (parsed.positionals.length < 3) problems.push('merge needs at least two report files: merge A.json B.json ...')
+    if (problems.length > 0) return { command: 'error', problems }
+    return { command: 'merge', files: parsed.positionals.slice(1), outDir: v.out ?? null }
+  }
   if (parsed.positionals.length > 0)
-    problems.push(`unexpected argument "${parsed.positionals[0]}" (did you mean: compare?)`)
+    problems.push(`unexpected argument "${parsed.positionals[0]}" (did you mean: compare or merge?)`)
 
   const quick = v.quick === true
   const mode = v.mode ?? 'hybrid'
@@ -275,6 +329,21 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
   const poolSize = int('pool', v.pool, 1, 100_000, problems) ?? null
   const seed = int('seed', v.seed, 0, 0xffff_ffff, problems) ?? 42
 
+  const http = parseHttpFlags(v, problems)
+  const workers = int('workers', v.workers, 1, 256, problems) ?? 1
+  if (workers > 1 && http === null)
+    problems.push('--workers needs --target: in-process stores are measured by one process')
+  if (http !== null && (v.writes !== undefined || v['text-index'] !== undefined || v['vector-db'] !== undefined))
+    problems.push('--writes, --text-index and --vector-db apply to in-process stores, not to --target')
+
+  let startAt: number | null = null
+  if (v['start-at'] !== undefined) {
+    startAt = Date.parse(v['start-at'])
+    if (!Number.isFinite(startAt)) problems.push(`--start-at must be an ISO 8601 time, got "${v['start-at']}"`)
+    else if (startAt - Date.now() > 86_400_000) problems.push('--start-at is more than a day away')
+    if (http === null) problems.push('--start-at needs --target')
+  }
+
   if (problems.length > 0) return { command: 'error', problems }
   return {
     command: 'run',
@@ -304,5 +373,55 @@ export function parseScaleArgs(argv: readonly string[]): ParsedCommand | { comma
     color: v.color ? true : v['no-color'] ? false : null,
     recallRate: recallRate as number,
     isolation: v.isolation === true,
+    http,
+    workers,
+    startAt,
+  }
+}
+
+type ScaleValues = ReturnType<typeof parseArgs<typeof SCALE_ARG_CONFIG>>['values']
+
+/** The HTTP target's flags, or null without --target. */
+function parseHttpFlags(v: ScaleValues, problems: string[]): HttpTargetFlags | null {
+  const generic = ['target-preset', 'collection', 'field', 'target-method', 'target-path', 'target-body', 'target-hits']
+  if (v.target === undefined) {
+    for (const name of generic)
+      if (v[name as keyof ScaleValues] !== undefined) problems.push(`--${name} needs --target URL`)
+    return null
+  }
+  try {
+    const url = new URL(v.target)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)')
+  } catch {
+    problems.push(`--target must be an http:// or https:// URL, got "${v.target}"`)
+  }
+  const preset = v['target-preset'] ?? null
+  if (preset !== null && !(HTTP_PRESET_NAMES as readonly string[]).includes(preset))
+    problems.push(`--target-preset must be one of ${HTTP_PRESET_NAMES.join(', ')}, got "${preset}"`)
+  const method = v['target-method']?.toUpperCase() ?? null
+  if (method !== null && !['GET', 'POST', 'PUT'].includes(method))
+    problems.push(`--target-method must be GET, POST or PUT, got "${v['target-method']}"`)
+  let body: unknown
+  if (v['target-body'] !== undefined) {
+    try {
+      body = JSON.parse(v['target-body'])
+    } catch (error) {
+      problems.push(`--target-body is not JSON: ${(error as Error).message}`)
+    }
+  }
+  const genericGiven = v['target-path'] !== undefined || v['target-hits'] !== undefined
+  if (genericGiven && preset !== null)
+    problems.push('--target-path/--target-hits and --target-preset exclude each other')
+  if (genericGiven && (v['target-path'] === undefined || v['target-hits'] === undefined))
+    problems.push('the generic form needs both --target-path and --target-hits')
+  return {
+    url: v.target,
+    preset,
+    collection: v.collection ?? null,
+    field: v.field ?? null,
+    method: method as HttpTargetFlags['method'],
+    path: v['target-path'] ?? null,
+    body,
+    hits: v['target-hits'] ?? null,
   }
 }

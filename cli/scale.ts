@@ -3,28 +3,16 @@
  * the verdict, writes report.json and report.html, and exits non-zero when a threshold fails.
  * `scale compare` compares two reports for CI.
  */
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
 import { kernelIsa } from '../engine/index.ts'
 import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
 import type { EngineEnvironment } from '../harness/environment.ts'
-import {
-  compareReports,
-  evaluateThresholds,
-  parseThreshold,
-  renderComparison,
-} from '../harness/report/compare/index.ts'
-import { readReport, writeReports } from '../harness/report/files.ts'
+import { compareReports, parseThreshold, renderComparison } from '../harness/report/compare/index.ts'
+import { readReport } from '../harness/report/files.ts'
 import { ProgressBar } from '../harness/report/progress.ts'
-import {
-  renderChart,
-  renderLevelMetrics,
-  renderLevelTable,
-  renderSummary,
-  renderTimeBreakdown,
-  shouldColor,
-} from '../harness/report/terminal/index.ts'
+import { shouldColor } from '../harness/report/terminal/index.ts'
 import { UnifiedGroundTruth, sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
 import { runIsolation } from './isolation.ts'
 import type { UnifiedQuery } from '../harness/target/index.ts'
@@ -32,15 +20,13 @@ import type { ScalabilityReport } from '../harness/sweep/types.ts'
 import type { UnifiedDocument } from '../engine/index.ts'
 import { parseScaleArgs } from './scale-args.ts'
 import type { CompareOptions, ScaleOptions } from './scale-args.ts'
+import { runHttpSweep } from './http-sweep.ts'
+import { runMerge } from './merge.ts'
+import { writeAndPrint } from './output.ts'
+import type { CliIo } from './output.ts'
 import { prepareWorkload } from './workload.ts'
 
-/** Where the CLI writes: injectable for tests. */
-export interface CliIo {
-  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number }
-  stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number }
-  env: Record<string, string | undefined>
-  cwd: string
-}
+export type { CliIo } from './output.ts'
 
 const processIo = (): CliIo => ({
   stdout: process.stdout,
@@ -48,10 +34,6 @@ const processIo = (): CliIo => ({
   env: process.env,
   cwd: process.cwd(),
 })
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)
-}
 
 /** The report with the engine's own facts in its environment (the harness knows no engine). */
 function withEngine(report: ScalabilityReport, engine: EngineEnvironment): ScalabilityReport {
@@ -65,7 +47,6 @@ function withEngine(report: ScalabilityReport, engine: EngineEnvironment): Scala
 async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
   // Thresholds are checked before any work, so a typo fails in a second, not after the sweep.
   for (const t of o.thresholds) parseThreshold(t)
-  const color = o.color ?? shouldColor(io.stdout, io.env)
   const log = (line: string): void => {
     io.stderr.write(`${line}\n`)
   }
@@ -126,25 +107,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     const result = withEngine(measured, { kernelIsa: kernelIsa() })
     log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
-    const outDir = resolve(io.cwd, o.outDir ?? join('reports', `scale-${timestamp()}`))
-    const files = await writeReports(result, outDir)
-    const width = io.stdout.columns ? io.stdout.columns - 1 : 100
-    io.stdout.write(`\n${renderLevelTable(result, { color, width })}\n\n`)
-    const breakdown = renderTimeBreakdown(result, { color })
-    if (breakdown) io.stdout.write(`${breakdown}\n\n`)
-    const levelMetrics = renderLevelMetrics(result, { color })
-    if (levelMetrics) io.stdout.write(`${levelMetrics}\n\n`)
-    io.stdout.write(`${renderChart(result, { color, width })}\n\n`)
-    io.stdout.write(
-      `${renderSummary(result, { color, width, files: { 'report.json': files.json, 'report.html': files.html } })}\n`,
-    )
-
-    if (o.thresholds.length > 0) {
-      const results = evaluateThresholds(result, o.thresholds)
-      for (const r of results) io.stdout.write(`${r.passed ? 'PASS' : 'FAIL'}  ${r.detail}\n`)
-      if (results.some(r => !r.passed)) return 1
-    }
-    return 0
+    return await writeAndPrint(result, o, io)
   } finally {
     await workload.cleanup()
   }
@@ -171,8 +134,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         return 2
       case 'compare':
         return await runCompare(parsed, io)
+      case 'merge':
+        return await runMerge(parsed, io)
       case 'run':
-        return await runSweep(parsed, io)
+        return parsed.http !== null ? await runHttpSweep(parsed, io) : await runSweep(parsed, io)
     }
   } catch (error) {
     const e = error as Error & { code?: string }

@@ -47,7 +47,7 @@ export interface Workload {
 }
 
 /** Up to `count` queries of 2-5 consecutive words taken from random documents (seeded). */
-function queriesFromDocuments(docs: readonly { text: string }[], count: number, seed: number): string[] {
+export function queriesFromDocuments(docs: readonly { text: string }[], count: number, seed: number): string[] {
   const rng = new Rng(deriveSeed(seed, 7))
   const out: string[] = []
   for (let attempts = 0; out.length < count && attempts < count * 10; attempts++) {

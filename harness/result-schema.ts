@@ -97,6 +97,44 @@ export const WriteVisibilitySchema = z.strictObject({
   lag: LatencySummarySchema,
 })
 
+export const TargetConnectionStatsSchema = z.strictObject({
+  kind: z.string(),
+  connections: count,
+  samples: count,
+  peakConnected: ms,
+  meanConnected: ms,
+  peakRunning: ms,
+  meanRunning: ms,
+  peakQueued: ms,
+  meanQueued: ms,
+  peakPending: ms,
+  meanPending: ms,
+})
+
+const TIME_PART_KEYS = [
+  'scheduleDelay',
+  'poolWait',
+  'nativeQueue',
+  'nativeRun',
+  'delivery',
+  'other',
+  'nativeRunCpu',
+] as const
+const perPart = <T extends z.ZodType>(value: T) =>
+  z.strictObject(Object.fromEntries(TIME_PART_KEYS.map(k => [k, value])) as Record<(typeof TIME_PART_KEYS)[number], T>)
+
+export const MergeablePartsSchema = z.strictObject({
+  classes: z.record(z.string(), z.string()),
+  timeBreakdown: z.strictObject({
+    histograms: perPart(z.string()),
+    sumsMs: perPart(z.number()),
+    requests: count,
+    requestsWithNativeStamps: count,
+  }),
+  sumResponseAllMs: z.number(),
+  sumWaitMs: z.number(),
+})
+
 export const ThreadPerformanceSchema = z.strictObject({
   threadId: count,
   requestsCompleted: count,
@@ -253,6 +291,22 @@ export const ConcurrentTestResultSchema = z.strictObject({
   cpu: CpuAttributionSchema,
   bottleneck: BottleneckSchema,
   writeVisibility: WriteVisibilitySchema.nullable(),
+  targetConnections: TargetConnectionStatsSchema.optional(),
+  mergeable: MergeablePartsSchema.optional(),
+  generators: z
+    .array(
+      z.strictObject({
+        index: count,
+        concurrency: ms,
+        requests: count,
+        successfulRequests: count,
+        processCpuMs: ms,
+        mainThreadCpuMs: ms,
+        cpuPercentOfCore: ms,
+        cpuMsPerRequest: ms.nullable(),
+      }),
+    )
+    .optional(),
   environment: EnvironmentInfoSchema.extend({
     loadModel: z.enum(['closed', 'open']),
     seed: z.number().int().nonnegative(),

@@ -10,7 +10,7 @@ import type { QuerySelection } from './load/selection.ts'
 import type { LatencySummary } from './metrics/histogram.ts'
 import type { LittlesLawCheck } from './metrics/stats.ts'
 import type { CpuAttribution } from './metrics/cpu.ts'
-import type { NativeCallTiming, TimeBreakdown } from './metrics/time-breakdown.ts'
+import type { NativeCallTiming, TimeBreakdown, TimeBreakdownExport } from './metrics/time-breakdown.ts'
 import type { ConnectionPool, ConnectionPoolStats, ResourceFactory } from './pool.ts'
 import type { Bottleneck } from './analysis/bottleneck.ts'
 import type { EnhancedPerformanceMetrics } from './metrics/enhanced.ts'
@@ -67,6 +67,62 @@ export interface SearchTarget<Q = unknown, D = unknown> {
   recallProbe?: RecallProbe<Q>
   /** The engine's own memory (index, graph, text segments), read at the end of each window. */
   engineMemory?(): EngineMemory | null | Promise<EngineMemory | null>
+  /**
+   * For targets with a client connection pool of their own (HTTP): its figures since the
+   * previous call (and reset by it). Called like `drainThreadStats`.
+   */
+  drainConnectionStats?(): TargetConnectionStats
+}
+
+/** One load-generator process's part of a merged result. */
+export interface GeneratorStats {
+  /** 0-based, in the order merged. */
+  index: number
+  /** Users (closed model) or in-flight bound (open) it ran. */
+  concurrency: number
+  requests: number
+  successfulRequests: number
+  /** Its whole process's CPU time over the window (ms): user + system. */
+  processCpuMs: number
+  /** Its JS thread's CPU time over the window (ms). */
+  mainThreadCpuMs: number
+  /** `processCpuMs` over the window: 100 = one core busy all the time. */
+  cpuPercentOfCore: number
+  /** CPU per successful request (ms). */
+  cpuMsPerRequest: number | null
+}
+
+/** The parts of a result that merge exactly by adding (see `ConcurrentTestResult.mergeable`). */
+export interface MergeableParts {
+  /** Per class: successful response times (compressed HDR histogram, base64, µs). */
+  classes: Record<string, string>
+  /** The time breakdown's recorder, exported (see `TimeBreakdownRecorder.export`). */
+  timeBreakdown: TimeBreakdownExport
+  /** Σ response time of all measured requests and Σ of their waits (ms): the contention score. */
+  sumResponseAllMs: number
+  sumWaitMs: number
+}
+
+/** A target's own client connection pool over a window (e.g. undici's keep-alive pool). */
+export interface TargetConnectionStats {
+  /** What the pool is, e.g. 'undici keep-alive pool'. */
+  kind: string
+  /** Connections the pool may open. */
+  connections: number
+  /** Requests the figures were sampled at (each sampled as it was sent). */
+  samples: number
+  /** Open sockets: most at once and mean over the samples. */
+  peakConnected: number
+  meanConnected: number
+  /** Requests being processed on a socket. */
+  peakRunning: number
+  meanRunning: number
+  /** Requests waiting in the client's queue for a socket (beyond the harness's own pool wait). */
+  peakQueued: number
+  meanQueued: number
+  /** Requests written to a socket and awaiting their response. */
+  peakPending: number
+  meanPending: number
 }
 
 /** How a target's acknowledged writes became visible to searches over a window. */
@@ -321,6 +377,19 @@ export interface ConcurrentTestResult {
   bottleneck: Bottleneck
   /** How the target's acknowledged writes became visible (null: the target does not say). */
   writeVisibility: WriteVisibility | null
+  /** The target's own client connection pool (HTTP targets); absent when the target has none. */
+  targetConnections?: TargetConnectionStats
+  /**
+   * What merging results of several generators needs beyond `histograms` (`--workers`,
+   * `scale merge`): per-class response-time histograms, the time breakdown's histograms and
+   * exact sums, the contention score's sums. Absent in results written before it existed.
+   */
+  mergeable?: MergeableParts
+  /**
+   * A merged result (`--workers`, `scale merge`): each load generator's share and its own CPU
+   * (`process.cpuUsage()` over the window). Absent for a result of one process.
+   */
+  generators?: GeneratorStats[]
   environment: EnvironmentInfo & { loadModel: 'closed' | 'open'; seed: number }
   /** Wall-clock start of the run (ISO 8601). */
   startedAt: string

@@ -105,6 +105,14 @@ export interface TimeBreakdown extends Record<TimePart, TimePartSummary> {
   coverage: 'engine' | 'harness' | 'mixed'
 }
 
+/** A recorder's content, serialisable: per part an HDR histogram (base64) and the exact sum (ms). */
+export interface TimeBreakdownExport {
+  histograms: Record<TimePart | 'nativeRunCpu', string>
+  sumsMs: Record<TimePart | 'nativeRunCpu', number>
+  requests: number
+  requestsWithNativeStamps: number
+}
+
 /** Records the parts of many requests (one recorder per user, merged at the end). */
 export class TimeBreakdownRecorder {
   readonly #histograms = new Map<TimePart | 'nativeRunCpu', LatencyHistogram>()
@@ -164,6 +172,31 @@ export class TimeBreakdownRecorder {
       requestsWithNativeStamps: this.#withNative,
       coverage,
     }
+  }
+
+  /** Everything recorded, serialisable (for merging results of several processes). */
+  export(): TimeBreakdownExport {
+    const histograms = {} as Record<TimePart | 'nativeRunCpu', string>
+    const sumsMs = {} as Record<TimePart | 'nativeRunCpu', number>
+    for (const [part, h] of this.#histograms) {
+      histograms[part] = h.encode()
+      sumsMs[part] = this.#sums.get(part) as number
+    }
+    return { histograms, sumsMs, requests: this.#requests, requestsWithNativeStamps: this.#withNative }
+  }
+
+  /** A recorder holding an export's requests (add several to merge them). */
+  static fromExport(e: TimeBreakdownExport): TimeBreakdownRecorder {
+    const r = new TimeBreakdownRecorder()
+    r.#requests = e.requests
+    r.#withNative = e.requestsWithNativeStamps
+    for (const part of [...TIME_PARTS, 'nativeRunCpu'] as const) {
+      const decoded = LatencyHistogram.decode(e.histograms[part])
+      ;(r.#histograms.get(part) as LatencyHistogram).add(decoded)
+      decoded.destroy()
+      r.#sums.set(part, e.sumsMs[part])
+    }
+    return r
   }
 
   destroy(): void {

@@ -118,8 +118,10 @@ export function buildResult(a: {
 
     // Classes.
     const classes: Record<string, ClassStats> = {}
+    const classHistograms: Record<string, string> = {}
     state.classes.forEach((c, i) => {
       const latency = state.classLatency(i, response)
+      classHistograms[c.name] = latency.encode()
       classes[c.name] = {
         count: c.count,
         successful: c.ok,
@@ -230,6 +232,13 @@ export function buildResult(a: {
       cpu,
       bottleneck,
       writeVisibility: state.writeVisibility,
+      ...(state.targetConnections ? { targetConnections: state.targetConnections } : {}),
+      mergeable: {
+        classes: classHistograms,
+        timeBreakdown: state.breakdown.export(),
+        sumResponseAllMs: state.sumResponseAllMs,
+        sumWaitMs: state.sumWaitMs,
+      },
       environment: { ...env, loadModel: load.model, seed: a.seed },
       startedAt: a.startedAt,
     }

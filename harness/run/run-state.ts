@@ -27,7 +27,7 @@ import type { RecallProbe, RecallSampler } from '../metrics/recall.ts'
 import { TimeBreakdownRecorder } from '../metrics/time-breakdown.ts'
 import { TimeWeightedGauge } from '../metrics/stats.ts'
 import type { ConnectionPool, ConnectionPoolStats, Lease } from '../pool.ts'
-import type { SearchTarget, WorkerThreadStats, WriteMix, WriteVisibility } from '../types.ts'
+import type { SearchTarget, TargetConnectionStats, WorkerThreadStats, WriteMix, WriteVisibility } from '../types.ts'
 import { Call, CallOptions, CallState } from './call.ts'
 import { DeadlineQueue } from './deadlines.ts'
 import type { ClassTally, UserTally } from './tallies.ts'
@@ -88,6 +88,7 @@ export class RunState implements LoadDriver {
   writeVisibility: WriteVisibility | null = null
   /** Recall sampling (null: off, or the target has no probe). */
   readonly recall: { probe: RecallProbe; sampler: RecallSampler } | null
+  targetConnections: TargetConnectionStats | null = null
 
   readonly #target: SearchTarget<unknown, unknown>
   readonly #queries: readonly unknown[]
@@ -211,6 +212,7 @@ export class RunState implements LoadDriver {
     this.threadCpuStart = threadCpuUsage ? threadCpuUsage.call(process) : null
     this.#drainThreads()
     this.#drainWriteVisibility()
+    this.#drainConnections()
     this.cpuStartSnapshot = cpuSnapshot()
   }
 
@@ -243,6 +245,18 @@ export class RunState implements LoadDriver {
     const engineCpuMs = this.workerThreads.reduce((sum, w) => sum + w.cpuTimeMs, 0)
     this.cpu = cpuAttribution(this.cpuStartSnapshot ?? cpuSnapshot(), engineCpuMs)
     this.writeVisibility = this.#drainWriteVisibility()
+    this.targetConnections = this.#drainConnections()
+  }
+
+  #drainConnections(): TargetConnectionStats | null {
+    const drain = this.#target.drainConnectionStats
+    if (typeof drain !== 'function') return null
+    try {
+      return drain.call(this.#target) ?? null
+    } catch (err) {
+      this.warnings.push(`target.drainConnectionStats() threw (${errorCodeOf(err)}): connection figures are unknown`)
+      return null
+    }
   }
 
   #drainWriteVisibility(): WriteVisibility | null {
