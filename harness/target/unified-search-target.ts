@@ -53,6 +53,8 @@ export interface UnifiedSearchTargetOptions {
    * documents). The target tells it which inserts each commit made visible.
    */
   groundTruth?: UnifiedGroundTruth
+  /** The text index's directory: the resource metrics then count its segments (tantivy's meta.json). */
+  textIndexPath?: string
 }
 
 /** Sessions for the harness's connection pool: one per lease, closed when the pool destroys it. */
@@ -132,7 +134,7 @@ export function unifiedSearchTarget(
     },
     drainThreadStats: nativeThreadStatsDrain(),
     drainWriteVisibility: () => refresher.drain(),
-    engineMemory: () => unifiedEngineMemory(system),
+    engineMemory: () => unifiedEngineMemory(system, options.textIndexPath),
     ...(gt === null ? {} : { recallProbe: unifiedRecallProbe(system, gt, { k, mode, search: options.search ?? {} }) }),
     close: () => refresher.close(),
   }
