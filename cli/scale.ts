@@ -74,7 +74,13 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
         )
       } else log('recall not measured: the store was reused, so its exact ground truth is not known')
     }
-    const target = unifiedSearchTarget(workload.system, { mode: o.mode, k: o.k, refresh: o.refresh, groundTruth })
+    const target = unifiedSearchTarget(workload.system, {
+      mode: o.mode,
+      k: o.k,
+      refresh: o.refresh,
+      groundTruth,
+      textIndexPath: workload.textIndexPath,
+    })
     const bench = new ConcurrentBenchmark<string | UnifiedQuery, UnifiedDocument>(target)
     const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
     const progress = new ProgressBar(io.stderr, {

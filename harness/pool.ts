@@ -189,6 +189,21 @@ export class ConnectionPool<T = { id: number }> {
     this.#lastReleaseAt = t
   }
 
+  /**
+   * Capacity reserved per class: one pool per class, of the given sizes, so a class can never
+   * hold more than its share (a per-class limit) and never waits for another class's leases (a
+   * reservation). Pool names are `${name}:${class}`. The performance-isolation scenario uses it.
+   */
+  static partition<T = { id: number }>(
+    shares: Readonly<Record<string, number>>,
+    options: Omit<ConnectionPoolOptions<T>, 'size'> = {},
+  ): Record<string, ConnectionPool<T>> {
+    const out: Record<string, ConnectionPool<T>> = {}
+    for (const [cls, size] of Object.entries(shares))
+      out[cls] = new ConnectionPool<T>({ ...options, size, name: `${options.name ?? 'pool'}:${cls}` })
+    return out
+  }
+
   /** Leases held now. */
   get inUse(): number {
     return this.#leases.length

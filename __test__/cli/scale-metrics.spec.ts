@@ -55,6 +55,8 @@ test.serial('the default run shows recall and memory per level, in the terminal,
     t.truthy(m?.recall?.vectorLeg, 'hybrid: vector leg recall measured')
     t.truthy(m?.recall?.idle?.fusedOverlap, 'idle figure beside it')
     t.is(m?.resources?.engine?.vectors, 800)
+    t.true((m?.resources?.engine?.segments ?? 0) >= 1, 'text segments counted')
+    t.true((m?.resources?.engine?.segmentBytes ?? 0) > 0)
   }
   t.regex(io.out(), /Answers and resources per level/)
   t.regex(io.out(), /recall@k/)

@@ -133,8 +133,13 @@ export async function runIsolationScenario<Q>(options: IsolationOptions<Q>): Pro
     () => Promise.all([run(o.light, sharedPool, 'shared/light'), run(o.heavy, sharedPool, 'shared/heavy')]),
     [sharedPool],
   )
-  const reservedLightPool = pool(o.poolSize - heavyLimit)
-  const reservedHeavyPool = pool(heavyLimit)
+  // The reservation: the pool partitioned per class (heavy at most heavyLimit, light the rest).
+  const reservedPools = ConnectionPool.partition<unknown>(
+    { light: o.poolSize - heavyLimit, heavy: heavyLimit },
+    o.poolFactory ? { factory: o.poolFactory, name: 'sessions' } : {},
+  )
+  const reservedLightPool = reservedPools.light
+  const reservedHeavyPool = reservedPools.heavy
   const [reservedLight, reservedHeavy] = await phase(
     'reserved',
     () =>

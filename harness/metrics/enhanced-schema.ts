@@ -37,6 +37,7 @@ export const ResourceStatsSchema = z.strictObject({
     externalMb: nonneg,
     arrayBuffersMb: nonneg,
     samples: count,
+    retainedMb: z.number().nullable(),
   }),
   gc: z.strictObject({
     count,

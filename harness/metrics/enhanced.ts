@@ -60,12 +60,15 @@ export function metricFindings(
   if (resources) {
     const m = resources.memory
     const grownMb = m.rssSlopeMbPerSec * (windowMs / 1000)
-    if (m.rssFitR2 >= RSS_GROWTH_MIN_R2 && grownMb >= RSS_GROWTH_MIN_MB)
+    // RSS growing steadily through the window, and (where a full GC can be requested) live
+    // memory kept after it: garbage V8 had not collected yet is not a leak.
+    const kept = m.retainedMb === null || m.retainedMb >= RSS_GROWTH_MIN_MB
+    if (m.rssFitR2 >= RSS_GROWTH_MIN_R2 && grownMb >= RSS_GROWTH_MIN_MB && kept)
       out.push({
         kind: 'rss-growth',
         value: grownMb,
         threshold: RSS_GROWTH_MIN_MB,
-        message: `RSS kept growing through the window: +${grownMb.toFixed(0)} MB at ${m.rssSlopeMbPerSec.toFixed(1)} MB/s (line fit R² ${m.rssFitR2.toFixed(2)}): something holds memory per request`,
+        message: `RSS kept growing through the window: +${grownMb.toFixed(0)} MB at ${m.rssSlopeMbPerSec.toFixed(1)} MB/s (line fit R² ${m.rssFitR2.toFixed(2)})${m.retainedMb === null ? ' (no full GC available to tell garbage from a leak)' : `, and ${m.retainedMb.toFixed(0)} MB stayed live after a full GC`}: something holds memory per request`,
       })
     if (resources.gc.shareOfWall > GC_TIME_SHARE)
       out.push({

@@ -39,13 +39,16 @@ export interface RecallOptions {
   sampleRate?: number
   /** At most this many per level. @default 300 */
   maxSamples?: number
-  /** Searches run one at a time, before the first level, to measure the idle recall. @default 50 */
+  /**
+   * After the level, up to this many of the sampled queries are searched again one at a time
+   * (idle) and scored the same way: the idle recall of the same queries. @default 100
+   */
   idleQueries?: number
 }
 
 export const DEFAULT_RECALL_SAMPLE_RATE = 0.01
 export const DEFAULT_RECALL_MAX_SAMPLES = 300
-export const DEFAULT_IDLE_RECALL_QUERIES = 50
+export const DEFAULT_IDLE_RECALL_QUERIES = 100
 
 /** Distribution of one recall figure over a level's samples. */
 export interface RecallDistribution {
@@ -67,9 +70,16 @@ export interface RecallStats {
   vectorLeg: RecallDistribution | null
   /** Hybrid: overlap of the fused top-k with the exact-vector fused top-k. */
   fusedOverlap: RecallDistribution | null
-  /** The same figures measured idle (one search at a time, before the first level). */
+  /**
+   * The same figures for the same queries searched idle: the first `idleQueries` sampled
+   * queries searched again one at a time right after the window (or a figure the caller gave).
+   */
   idle: { recall: RecallDistribution | null; fusedOverlap: RecallDistribution | null } | null
-  /** idle mean − loaded mean of the headline figure (recall, or fused overlap when only that exists); null without both. */
+  /**
+   * Idle mean − loaded mean of the headline figure (recall, or fused overlap when only that
+   * exists), over the same queries (paired) when the idle figures come from the re-run; null
+   * without both.
+   */
   drop: number | null
   /** Time the exact searches took after the level (ms): what measuring recall cost, off the window. */
   evaluationMs: number
@@ -81,6 +91,8 @@ export class RecallSampler {
   readonly #max: number
   #seen = 0
   readonly tokens: unknown[] = []
+  /** The query index of each token (for the idle re-run of the same queries). */
+  readonly queries: number[] = []
 
   constructor(rate: number, max: number) {
     this.#stride = rate > 0 ? Math.max(1, Math.round(1 / Math.min(1, rate))) : 0
@@ -94,8 +106,10 @@ export class RecallSampler {
     return n % this.#stride === this.#stride >> 1
   }
 
-  add(token: unknown): void {
-    if (token !== null && token !== undefined) this.tokens.push(token)
+  add(token: unknown, queryIndex = -1): void {
+    if (token === null || token === undefined) return
+    this.tokens.push(token)
+    this.queries.push(queryIndex)
   }
 }
 
@@ -146,28 +160,56 @@ export function recallAt(
   return Math.min(1, hits / truth.length)
 }
 
-/** A level's recall statistics from its scored samples and the idle measurement. */
+/** Mean of `idle[i] − loaded[i]` over the pairs where both scored the figure; null for none. */
+function pairedDrop(
+  loaded: ReadonlyArray<RecallSample | null>,
+  idle: ReadonlyArray<RecallSample | null>,
+  figure: 'recall' | 'fusedOverlap',
+): number | null {
+  let sum = 0
+  let n = 0
+  for (let i = 0; i < Math.min(loaded.length, idle.length); i++) {
+    const a = loaded[i]?.[figure]
+    const b = idle[i]?.[figure]
+    if (typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b)) {
+      sum += b - a
+      n++
+    }
+  }
+  return n > 0 ? sum / n : null
+}
+
+/**
+ * A level's recall statistics from its scored samples and the idle figures: either the idle
+ * re-run of the same queries (`idleScored[i]` pairs with `scored[i]`), or a figure given.
+ */
 export function recallStats(a: {
   k: number
   sampled: number
   scored: ReadonlyArray<RecallSample | null>
   idle: RecallStats['idle']
+  idleScored?: ReadonlyArray<RecallSample | null>
   evaluationMs: number
 }): RecallStats {
   const s = splitSamples(a.scored)
   const recall = recallDistribution(s.recall)
   const vectorLeg = recallDistribution(s.vectorLeg)
   const fusedOverlap = recallDistribution(s.fusedOverlap)
+  let idle = a.idle
   let drop: number | null = null
-  if (a.idle?.recall && recall) drop = a.idle.recall.mean - recall.mean
-  else if (a.idle?.fusedOverlap && fusedOverlap) drop = a.idle.fusedOverlap.mean - fusedOverlap.mean
+  if (a.idleScored && a.idleScored.length > 0) {
+    const i = splitSamples(a.idleScored)
+    idle = { recall: recallDistribution(i.recall), fusedOverlap: recallDistribution(i.fusedOverlap) }
+    drop = recall ? pairedDrop(a.scored, a.idleScored, 'recall') : pairedDrop(a.scored, a.idleScored, 'fusedOverlap')
+  } else if (idle?.recall && recall) drop = idle.recall.mean - recall.mean
+  else if (idle?.fusedOverlap && fusedOverlap) drop = idle.fusedOverlap.mean - fusedOverlap.mean
   return {
     k: a.k,
     sampled: a.sampled,
     recall,
     vectorLeg,
     fusedOverlap,
-    idle: a.idle,
+    idle,
     drop,
     evaluationMs: a.evaluationMs,
   }

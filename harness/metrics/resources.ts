@@ -6,6 +6,8 @@
  * not per request.
  */
 import { readdirSync } from 'node:fs'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { IntervalHistogram, PerformanceEntry } from 'node:perf_hooks'
 
@@ -44,6 +46,12 @@ export interface MemoryStats {
   arrayBuffersMb: number
   /** Samples the figures come from. */
   samples: number
+  /**
+   * Live memory the level kept: V8 heap used + external after a full GC at the end, minus the
+   * same after a full GC before the level (MB; both GCs outside the window). Null where a full
+   * GC cannot be requested.
+   */
+  retainedMb: number | null
 }
 
 /** GC pauses over the window, from `perf_hooks` 'gc' entries. */
@@ -106,6 +114,39 @@ export function openFileHandles(): { count: number | null; source: 'procfs' | 'u
   }
 }
 
+let fullGc: (() => void) | null | undefined
+
+/**
+ * A full, synchronous garbage collection, or false where it cannot be requested. Node exposes
+ * V8's `gc()` only with --expose-gc; the flag is set at run time and `gc` taken from a fresh
+ * context (the flag applies to contexts made after it).
+ */
+export function collectGarbage(): boolean {
+  if (fullGc === undefined) {
+    try {
+      const existing = (globalThis as { gc?: () => void }).gc
+      if (typeof existing === 'function') fullGc = existing
+      else {
+        setFlagsFromString('--expose-gc')
+        const gc = runInNewContext('gc') as unknown
+        fullGc = typeof gc === 'function' ? (gc as () => void) : null
+      }
+    } catch {
+      fullGc = null
+    }
+  }
+  if (fullGc === null) return false
+  fullGc()
+  return true
+}
+
+/** Heap used + external after a full GC (MB), or null where no full GC can be requested. */
+export function liveMemoryMb(): number | null {
+  if (!collectGarbage()) return null
+  const m = process.memoryUsage()
+  return (m.heapUsed + m.external) / MB
+}
+
 /** Samples memory on a timer and records GC and loop delay, from `start()` to `stop()`. */
 export class ResourceSampler {
   readonly #intervalMs: number
@@ -165,6 +206,19 @@ export class ResourceSampler {
     if (m.heapUsed > this.#heapPeak) this.#heapPeak = m.heapUsed
   }
 
+  #liveBefore: number | null = null
+
+  /** Before the run (outside the window): a full GC and the live memory left. */
+  baseline(): void {
+    this.#liveBefore = liveMemoryMb()
+  }
+
+  /** After the window: a full GC, and the live memory the level kept (see `retainedMb`). */
+  retained(stats: ResourceStats): void {
+    const after = this.#liveBefore === null ? null : liveMemoryMb()
+    stats.memory.retainedMb = after === null || this.#liveBefore === null ? null : after - this.#liveBefore
+  }
+
   /** Ends the window and returns its figures (the sampler cannot be restarted). */
   stop(): ResourceStats {
     if (this.#timer) clearInterval(this.#timer)
@@ -204,6 +258,7 @@ export class ResourceSampler {
         externalMb: mem.external / MB,
         arrayBuffersMb: mem.arrayBuffers / MB,
         samples: ys.length,
+        retainedMb: null,
       },
       gc: {
         count: this.#gcCount,

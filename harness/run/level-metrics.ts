@@ -11,9 +11,7 @@ import {
   DEFAULT_RECALL_MAX_SAMPLES,
   DEFAULT_RECALL_SAMPLE_RATE,
   RecallSampler,
-  recallDistribution,
   recallStats,
-  splitSamples,
 } from '../metrics/recall.ts'
 import type { RecallProbe, RecallStats } from '../metrics/recall.ts'
 import { ResourceSampler } from '../metrics/resources.ts'
@@ -39,31 +37,33 @@ export interface LevelMetricsRun {
   finish(run: RunState): Promise<LevelExtras>
 }
 
-/** Idle recall: `n` queries spread over the query set, searched one at a time, then scored. */
-export async function measureIdleRecall(
+/**
+ * The idle pass: `queryIndexes` searched again one at a time (nothing else in flight from this
+ * run), each captured by the probe. Tokens in the same order (null where a search failed or has
+ * no ground truth).
+ */
+export async function idleTokens(
   target: SearchTarget<unknown, unknown>,
   probe: RecallProbe,
   queries: readonly unknown[],
-  n: number,
-): Promise<RecallStats['idle']> {
-  const count = Math.min(n, queries.length)
-  if (count === 0) return null
-  const tokens: unknown[] = []
+  queryIndexes: readonly number[],
+): Promise<unknown[]> {
   const signal = new AbortController().signal
   const options: TargetCallOptions = { signal }
-  for (let i = 0; i < count; i++) {
-    const q = queries[Math.floor((i * queries.length) / count)]
-    const response = await target.search(q, options)
-    const token = probe.capture(q, response)
-    if (token !== null && token !== undefined) tokens.push(token)
+  const out: unknown[] = []
+  for (const qi of queryIndexes) {
+    const q = queries[qi]
+    try {
+      out.push(probe.capture(q, await target.search(q, options)) ?? null)
+    } catch {
+      out.push(null)
+    }
   }
-  if (tokens.length === 0) return null
-  const s = splitSamples(await probe.evaluate(tokens))
-  return { recall: recallDistribution(s.recall), fusedOverlap: recallDistribution(s.fusedOverlap) }
+  return out
 }
 
 export const levelMetrics = {
-  /** Sets up recall sampling (measuring the idle recall first when not given) and the resource sampler. */
+  /** Sets up recall sampling and the resource sampler. */
   async prepare(
     target: SearchTarget<unknown, unknown>,
     options: ConcurrentTestOptions<unknown, unknown>,
@@ -71,18 +71,9 @@ export const levelMetrics = {
   ): Promise<LevelMetricsRun> {
     const warnings: string[] = []
     const probe = options.recall === false ? undefined : target.recallProbe
-    let idle: RecallStats['idle'] = null
+    const r = options.recall === false ? {} : (options.recall ?? {})
     let recallSampling: LevelMetricsRun['recallSampling'] = null
     if (probe) {
-      const r = options.recall === false ? {} : (options.recall ?? {})
-      if (r.idle !== undefined) idle = r.idle
-      else {
-        try {
-          idle = await measureIdleRecall(target, probe, queries, r.idleQueries ?? DEFAULT_IDLE_RECALL_QUERIES)
-        } catch (err) {
-          warnings.push(`the idle recall could not be measured (${errorCodeOf(err)}): no recall drop is computed`)
-        }
-      }
       recallSampling = {
         probe,
         sampler: new RecallSampler(
@@ -93,6 +84,8 @@ export const levelMetrics = {
     }
     const resources =
       options.resources === false ? null : new ResourceSampler({ intervalMs: options.resources?.intervalMs })
+    // A full GC before the run (outside the window) is the baseline of the memory it keeps.
+    resources?.baseline()
     let opened = false
     let stats: ResourceStats | null = null
     return {
@@ -109,22 +102,37 @@ export const levelMetrics = {
       async finish(run) {
         let recall: RecallStats | null = null
         if (recallSampling) {
-          const tokens = recallSampling.sampler.tokens
+          const { probe: pr, sampler } = recallSampling
+          const tokens = sampler.tokens
           const t = now()
           let scored: Awaited<ReturnType<RecallProbe['evaluate']>> = []
+          let idleScored: Awaited<ReturnType<RecallProbe['evaluate']>> = []
           try {
-            scored = tokens.length > 0 ? await recallSampling.probe.evaluate(tokens) : []
+            // The idle pass: the first sampled queries again, one at a time, right after the
+            // window; then one exact evaluation for both (paired by position).
+            const n = r.idle !== undefined ? 0 : Math.min(tokens.length, r.idleQueries ?? DEFAULT_IDLE_RECALL_QUERIES)
+            const idle = n > 0 ? await idleTokens(target, pr, queries, sampler.queries.slice(0, n)) : []
+            const scoredIdle = idle.map((tok, i) => ({ tok, i })).filter(x => x.tok !== null)
+            const all = tokens.length > 0 ? await pr.evaluate([...tokens, ...scoredIdle.map(x => x.tok)]) : []
+            scored = all.slice(0, tokens.length)
+            idleScored = new Array(n).fill(null)
+            scoredIdle.forEach((x, j) => {
+              idleScored[x.i] = all[tokens.length + j] ?? null
+            })
           } catch (err) {
             warnings.push(`the recall probe's exact searches failed (${errorCodeOf(err)}): recall is unknown`)
           }
           recall = recallStats({
-            k: recallSampling.probe.k,
+            k: pr.k,
             sampled: tokens.length,
             scored,
-            idle,
+            idle: r.idle ?? null,
+            idleScored,
             evaluationMs: now() - t,
           })
         }
+        // After the window and the exact searches: a full GC, the memory the level kept.
+        if (stats !== null) resources?.retained(stats)
         if (stats !== null && typeof target.engineMemory === 'function') {
           try {
             stats.engine = (await target.engineMemory()) ?? null

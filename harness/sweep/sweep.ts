@@ -132,8 +132,6 @@ export async function runScalabilityTest<Q, D>(
   /** The objective: the caller's, or derived once the lightest level is measured. */
   let objective = deriveObjective(o.slo, null)
   const hangMs = hangThresholdMs(o.durationMs)
-  /** The idle recall, measured once before the first level and reused by every level. */
-  let idleRecall: NonNullable<Exclude<ConcurrentTestOptions['recall'], false>>['idle']
 
   const measure = async (level: number, index: number, refining: boolean): Promise<void> => {
     o.onLevelStart?.({ level, index, planned: planned.length, refining })
@@ -157,14 +155,13 @@ export async function runScalabilityTest<Q, D>(
       baselineTargetMs,
       signal: o.signal,
       onProgress: o.onProgress ? progress => o.onProgress?.({ level, progress }) : undefined,
-      recall: o.recall === false ? false : { ...o.recall, ...(idleRecall === undefined ? {} : { idle: idleRecall }) },
+      recall: o.recall,
       resources: o.resources,
     }
     for (const key of Object.keys(testOptions) as (keyof typeof testOptions)[]) {
       if (testOptions[key] === undefined) delete testOptions[key]
     }
     const result = await (runner as LevelRunner<unknown, unknown>).runConcurrentTest(testOptions)
-    if (idleRecall === undefined && result.enhancedMetrics?.recall) idleRecall = result.enhancedMetrics.recall.idle
     const coolStart = performance.now()
     await runner.drain({ timeoutMs: o.coolDownMaxMs ?? 30_000, signal: o.signal })
     const coolDownMs = performance.now() - coolStart

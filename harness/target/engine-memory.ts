@@ -1,4 +1,7 @@
 /** The engine's own memory for the harness's resource metrics (`SearchTarget.engineMemory`). */
+import { readFile, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+
 import type { FlatIndex, HnswIndex, UnifiedSearchSystem } from '../../engine/index.ts'
 import type { EngineMemory } from '../metrics/resources.ts'
 
@@ -17,15 +20,40 @@ export function engineMemoryOf(index: FlatIndex | HnswIndex): EngineMemory {
   }
 }
 
-/** A unified store: its vectors, the vector index file and the text index (mmapped segments) on disk. */
-export async function unifiedEngineMemory(system: UnifiedSearchSystem): Promise<EngineMemory> {
+/**
+ * The text index's live segments, from tantivy's `meta.json` in its directory, and the bytes of
+ * their files (`<segment id without dashes>.*`); null if it cannot be read (e.g. mid-commit).
+ */
+export async function textSegments(textIndexPath: string): Promise<{ segments: number; bytes: number } | null> {
+  try {
+    const meta = JSON.parse(await readFile(join(textIndexPath, 'meta.json'), 'utf8')) as {
+      segments?: Array<{ segment_id?: string }>
+    }
+    const ids = new Set((meta.segments ?? []).map(s => String(s.segment_id ?? '').replace(/-/g, '')))
+    let bytes = 0
+    for (const f of await readdir(textIndexPath)) {
+      const dot = f.indexOf('.')
+      if (dot > 0 && ids.has(f.slice(0, dot))) bytes += (await stat(join(textIndexPath, f))).size
+    }
+    return { segments: ids.size, bytes }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * A unified store: its vectors, the vector index file on disk, and the text index's segments
+ * (count and bytes, mmapped) when its directory is known, else the text index's bytes on disk.
+ */
+export async function unifiedEngineMemory(system: UnifiedSearchSystem, textIndexPath?: string): Promise<EngineMemory> {
   const s = await system.stats()
+  const seg = textIndexPath === undefined ? null : await textSegments(textIndexPath)
   return {
     vectors: s.vectorCount,
     indexBytes: s.vectorIndexBytes,
     graphBytes: null,
-    segments: null,
-    segmentBytes: s.textIndexBytes,
-    source: 'system.stats(): vector index file bytes, text index bytes on disk (mmapped)',
+    segments: seg?.segments ?? null,
+    segmentBytes: seg?.bytes ?? s.textIndexBytes,
+    source: `system.stats() (vector index file bytes)${seg ? ", tantivy's meta.json (live segments and their files)" : ', text index bytes on disk'}`,
   }
 }

@@ -30,15 +30,29 @@ export class ExactGroundTruth {
   readonly #addedBy: number[] = [0]
   #step = 0
   #pending: PendingVector[] = []
+  /** Registered (written) but not yet visible: in the exact index, eligible only when returned. */
+  readonly #invisible = new Set<number>()
 
   constructor(index: FlatIndex, embed: ((texts: string[]) => Promise<Float32Array[]>) | null = null) {
     this.index = index
     this.#embed = embed
   }
 
-  /** The current visibility step (what a sampled search records). */
+  /**
+   * The visibility step each search started at, by its response (set by the target: one
+   * WeakMap entry per search). Writes made visible while a search ran may or may not have been
+   * seen by it, so its ground truth is taken at the step it started at (plus what it returned).
+   */
+  readonly startedAt = new WeakMap<object, number>()
+
+  /** The current visibility step. */
   get step(): number {
     return this.#step
+  }
+
+  /** The step `response`'s search started at (the current step if the target did not say). */
+  stepAtStart(response: unknown): number {
+    return (typeof response === 'object' && response !== null ? this.startedAt.get(response) : undefined) ?? this.#step
   }
 
   /**
@@ -52,13 +66,33 @@ export class ExactGroundTruth {
     this.#addedBy[step] = this.#addedBy[step - 1] + items.length
     for (const it of items) {
       this.#stepOf.set(it.id, step)
+      // Registered earlier: already on its way into the exact index.
+      if (this.#invisible.delete(it.id)) continue
       this.#pending.push({ id: it.id, vector: it.vector ?? null, text: it.text ?? null, step })
     }
   }
 
-  /** Visibility step of `id` (0: there from the start). */
+  /**
+   * These vectors were written but are not visible yet (they wait for a commit). They go into
+   * the exact index at the next flush, so a search that already returns one (a commit raced
+   * the sample) is scored with its distance; until `visible` they are in no ground truth.
+   */
+  register(items: ReadonlyArray<{ id: number; vector?: Float32Array; text?: string }>): void {
+    for (const it of items) {
+      if (this.#stepOf.has(it.id) || this.#invisible.has(it.id)) continue
+      this.#invisible.add(it.id)
+      this.#pending.push({
+        id: it.id,
+        vector: it.vector ?? null,
+        text: it.text ?? null,
+        step: Number.POSITIVE_INFINITY,
+      })
+    }
+  }
+
+  /** Visibility step of `id` (0: there from the start; Infinity: written, not visible yet). */
   stepOf(id: number): number {
-    return this.#stepOf.get(id) ?? 0
+    return this.#stepOf.get(id) ?? (this.#invisible.has(id) ? Number.POSITIVE_INFINITY : 0)
   }
 
   /** Adds what became visible since the last flush to the exact index. */
@@ -100,6 +134,7 @@ export class ExactGroundTruth {
     const total = this.#addedBy[this.#step]
     let extra = 0
     for (const it of items) extra = Math.max(extra, total - (this.#addedBy[it.step] ?? total))
+    extra += this.#invisible.size
     const kk = Math.max(1, Math.min(this.index.size, k + extra))
     const d = this.index.dimensions
     const data = new Float32Array(queries.length * d)
@@ -141,7 +176,7 @@ export function vectorIndexRecallProbe(truth: ExactGroundTruth, k: number): Reca
         query,
         ids: hits.map(h => h.id),
         distances: hits.map(h => h.distance),
-        step: truth.step,
+        step: truth.stepAtStart(response),
       } satisfies VectorToken
     },
     async evaluate(tokens) {
@@ -246,6 +281,28 @@ export class UnifiedGroundTruth {
   }
 }
 
+/**
+ * recall@k of `returned` ids (no distances come with them) against `truth`, counting a returned
+ * id whose exact distance ties the truth's k-th as a hit: the exact distances of the returned
+ * ids come from one exact search restricted to them.
+ */
+async function tieAwareRecall(
+  exact: ExactGroundTruth,
+  query: Float32Array,
+  returned: readonly number[],
+  truth: readonly number[],
+  kth: number | undefined,
+): Promise<number> {
+  const known = returned.filter(id => id >= 0 && exact.index.has(id))
+  if (kth === undefined || known.length === 0) return recallAt(returned, truth)
+  const hits = await exact.index.search(query, known.length, { filter: known })
+  const dist = new Map(hits.map(h => [h.id, h.distance]))
+  return recallAt(returned, truth, {
+    returnedDistances: returned.map(id => dist.get(id) ?? Number.POSITIVE_INFINITY),
+    kthTruthDistance: kth,
+  })
+}
+
 interface UnifiedToken {
   text: string
   mode: SearchMode
@@ -282,7 +339,7 @@ export function unifiedRecallProbe(
         text,
         mode,
         ids: (response as HybridHit[]).map(h => gt.known(h.id)),
-        step: gt.exact.step,
+        step: gt.exact.stepAtStart(response),
       } satisfies UnifiedToken
     },
     async evaluate(tokens) {
@@ -305,7 +362,7 @@ export function unifiedRecallProbe(
         const eligible = (id: number): boolean => id >= 0 && (gt.exact.stepOf(id) <= t.step || t.ids.includes(id))
         const topK = e.ids.slice(0, k)
         if (t.mode === 'vector') {
-          out.push({ recall: recallAt(t.ids, topK) })
+          out.push({ recall: await tieAwareRecall(gt.exact, vectors[i], t.ids, topK, e.distances[k - 1]) })
           continue
         }
         // Hybrid: the vector leg re-run alone, and the fusion with the exact vector leg.
@@ -331,7 +388,11 @@ export function unifiedRecallProbe(
             .map(([id]) => id)
           fusedOverlap = recallAt(t.ids, fused)
         }
-        out.push({ recall: Number.NaN, vectorLeg: recallAt(legIds, topK), fusedOverlap })
+        out.push({
+          recall: Number.NaN,
+          vectorLeg: await tieAwareRecall(gt.exact, vectors[i], legIds, topK, e.distances[k - 1]),
+          fusedOverlap,
+        })
       }
       return out
     },

@@ -53,6 +53,8 @@ export interface UnifiedSearchTargetOptions {
    * documents). The target tells it which inserts each commit made visible.
    */
   groundTruth?: UnifiedGroundTruth
+  /** The text index's directory: the resource metrics then count its segments (tantivy's meta.json). */
+  textIndexPath?: string
 }
 
 /** Sessions for the harness's connection pool: one per lease, closed when the pool destroys it. */
@@ -113,7 +115,16 @@ export function unifiedSearchTarget(
         signal,
         timing: timeCalls ? opts.onNativeCall : undefined,
       }
-      return isSession(connection) ? connection.search(text, searchOptions) : system.search(text, searchOptions)
+      const pending = isSession(connection)
+        ? connection.search(text, searchOptions)
+        : system.search(text, searchOptions)
+      if (gt === null) return pending
+      // The step the search started at: its ground truth is taken there (see ground-truth.ts).
+      const step = gt.exact.step
+      return pending.then(hits => {
+        gt.exact.startedAt.set(hits, step)
+        return hits
+      })
     },
     insert: async (doc, opts) => {
       const { signal } = opts
@@ -132,7 +143,7 @@ export function unifiedSearchTarget(
     },
     drainThreadStats: nativeThreadStatsDrain(),
     drainWriteVisibility: () => refresher.drain(),
-    engineMemory: () => unifiedEngineMemory(system),
+    engineMemory: () => unifiedEngineMemory(system, options.textIndexPath),
     ...(gt === null ? {} : { recallProbe: unifiedRecallProbe(system, gt, { k, mode, search: options.search ?? {} }) }),
     close: () => refresher.close(),
   }

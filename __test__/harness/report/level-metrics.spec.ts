@@ -38,8 +38,9 @@ test('a sweep over a target that narrows its beam under load: the recall drop is
       r.enhancedMetrics?.findings.find(f => f.kind === 'recall-drop'),
       JSON.stringify(r.enhancedMetrics?.recall),
     )
-    // The idle recall is measured once and reused by every level.
-    t.deepEqual(r.enhancedMetrics?.recall?.idle, parsed.testResults[0].enhancedMetrics?.recall?.idle)
+    // The idle figure: the same sampled queries searched again one at a time after the level.
+    const idle = r.enhancedMetrics?.recall?.idle?.recall
+    t.true((idle?.samples ?? 0) > 0 && (idle?.mean ?? 0) > 0.9, JSON.stringify(idle))
   }
   const text = renderLevelMetrics(report) ?? ''
   t.regex(text, /recall-drop: recall@10 fell by/)
