@@ -128,13 +128,24 @@ try {
   )
   const single = levels(join(tmp, 'http')).map(
     l =>
-      `| ${l.concurrentUsers} | one process: ${l.processCpuMs.toFixed(0)} ms (${((100 * l.processCpuMs) / l.window.durationMs).toFixed(0)} % of a core) |`,
+      `| ${l.concurrentUsers} | one process: ${l.processCpuMs.toFixed(0)} ms (${((100 * l.processCpuMs) / l.window.durationMs).toFixed(0)} % of a core, ${(l.processCpuMs / Math.max(1, l.successfulRequestsPerSecond * (l.window.durationMs / 1000))).toFixed(3)} ms/req) |`,
   )
+  const runs = ['in-process', 'http', 'http-workers'].map(name => levels(join(tmp, name)))
+  const users = [...new Set(runs.flatMap(r => r.map(l => l.concurrentUsers)))].sort((a, b) => a - b)
+  const cell = (r: Level[], u: number): string => {
+    const l = r.find(x => x.concurrentUsers === u)
+    return l ? `${l.successfulRequestsPerSecond.toFixed(0)} / ${l.responseTime.p50.toFixed(2)}` : '–'
+  }
+  const perLevel = users.map(u => `| ${u} | ${runs.map(r => cell(r, u)).join(' | ')} |`)
   console.log(
     [
       ...lines,
       '',
       ...table,
+      '',
+      '| users | in-process req/s / p50 ms | serve + --target | serve + --target --workers 2 |',
+      '| --- | --- | --- | --- |',
+      ...perLevel,
       '',
       '| users | generator CPU over the window (--workers 2) |',
       '| --- | --- |',
