@@ -5,7 +5,8 @@
  * `--workers 2`. Prints peak throughput, the 1-user latency, and each generator's CPU.
  *
  *   npm --prefix benchmark run bench:http            (or: npx tsx benchmark/http.bench.ts from the root)
- *   ... -- --docs 20000 --duration 5s --levels 1..32
+ *   ... -- --docs 20000 --duration 5s --levels 1..32 --rounds 7
+ *   ... -- --ab-only          only the interleaved 1-user comparison (about 40 s)
  *
  * Every server is on 127.0.0.1 and stopped at the end; each sweep is bounded by its levels and
  * durations. Results: docs/benchmarks/http.md.
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     docs: { type: 'string', default: '20000' },
     duration: { type: 'string', default: '5s' },
     levels: { type: 'string', default: '1..32' },
+    rounds: { type: 'string', default: '7' },
+    'ab-only': { type: 'boolean', default: false },
   },
 })
 
@@ -91,12 +94,90 @@ function summary(name: string, ls: Level[]): string {
   return `| ${name} | ${peak.successfulRequestsPerSecond.toFixed(0)} at ${peak.concurrentUsers} | ${one ? `${one.responseTime.p50.toFixed(2)} / ${one.responseTime.mean.toFixed(2)} / ${one.responseTime.p99.toFixed(2)}` : '–'} | ${busy} |`
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'vn-http-bench-'))
-const common = ['--docs', values.docs, '--duration', values.duration, '--levels', values.levels, '--no-color']
+/**
+ * The HTTP overhead at 1 user, robust to a busy machine: the same corpus in this process and
+ * behind `serve`, measured in alternation (in-process, HTTP, in-process, ...) for `rounds`
+ * rounds of `ms` each; the medians of each side's p50, mean and throughput are compared.
+ */
+async function interleaved(rounds: number, ms: number): Promise<string[]> {
+  const { prepareWorkload } = await import('../cli/workload.ts')
+  const { ConcurrentBenchmark } = await import('../harness/run/benchmark.ts')
+  const { unifiedSearchTarget, httpTarget, HTTP_PRESETS } = await import('../harness/target/index.ts')
+  const workload = await prepareWorkload(
+    {
+      corpus: null,
+      documents: Number(values.docs),
+      dimensions: 256,
+      textIndexPath: null,
+      vectorDbPath: null,
+      mode: 'hybrid',
+      seed: 42,
+    },
+    () => {},
+  )
+  const server = await serve()
+  const local = unifiedSearchTarget(workload.system, { mode: 'hybrid', k: 10 })
+  const remote = httpTarget({
+    ...(await HTTP_PRESETS['vector-native'].resolve(server.url, {})),
+    url: server.url,
+    connections: 1,
+    k: 10,
+  })
+  const sides = { 'in-process': [] as Level[], 'serve + HTTP': [] as Level[] }
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, target] of [
+        ['in-process', local],
+        ['serve + HTTP', remote],
+      ] as const) {
+        const r = await new ConcurrentBenchmark(target as never).runConcurrentTest({
+          load: { model: 'closed', users: 1, durationMs: ms, warmUpMs: 300 },
+          queries: workload.queries,
+          seed: 42 + round,
+          detector: false,
+        })
+        sides[name].push(r as unknown as Level)
+      }
+    }
+  } finally {
+    await remote.close()
+    await local.close()
+    server.child.kill('SIGTERM')
+    await workload.cleanup()
+  }
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  }
+  const row = (name: keyof typeof sides): [number, number, number] => [
+    median(sides[name].map(l => l.responseTime.p50)),
+    median(sides[name].map(l => l.responseTime.mean)),
+    median(sides[name].map(l => l.successfulRequestsPerSecond)),
+  ]
+  const a = row('in-process')
+  const b = row('serve + HTTP')
+  return [
+    `interleaved 1-user A/B: ${rounds} rounds of ${ms} ms each side, medians (load average now ${load()})`,
+    '',
+    '| 1 user | p50 ms | mean ms | req/s |',
+    '| --- | --- | --- | --- |',
+    `| in-process | ${a[0].toFixed(3)} | ${a[1].toFixed(3)} | ${a[2].toFixed(0)} |`,
+    `| serve + HTTP | ${b[0].toFixed(3)} | ${b[1].toFixed(3)} | ${b[2].toFixed(0)} |`,
+    `| HTTP overhead | +${(b[0] - a[0]).toFixed(3)} | +${(b[1] - a[1]).toFixed(3)} | ${((100 * (b[2] - a[2])) / a[2]).toFixed(0)} % |`,
+  ]
+}
+
 const load = (): string =>
   loadavg()
     .map(l => l.toFixed(2))
     .join(' ')
+if (values['ab-only']) {
+  console.log((await interleaved(Number(values.rounds), 2000)).join('\n'))
+  process.exit(0)
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'vn-http-bench-'))
+const common = ['--docs', values.docs, '--duration', values.duration, '--levels', values.levels, '--no-color']
 const lines: string[] = [`load average before: ${load()}`]
 try {
   await cli(['scale', ...common, '--out', join(tmp, 'in-process')])
@@ -128,13 +209,27 @@ try {
   )
   const single = levels(join(tmp, 'http')).map(
     l =>
-      `| ${l.concurrentUsers} | one process: ${l.processCpuMs.toFixed(0)} ms (${((100 * l.processCpuMs) / l.window.durationMs).toFixed(0)} % of a core) |`,
+      `| ${l.concurrentUsers} | one process: ${l.processCpuMs.toFixed(0)} ms (${((100 * l.processCpuMs) / l.window.durationMs).toFixed(0)} % of a core, ${(l.processCpuMs / Math.max(1, l.successfulRequestsPerSecond * (l.window.durationMs / 1000))).toFixed(3)} ms/req) |`,
   )
+  const runs = ['in-process', 'http', 'http-workers'].map(name => levels(join(tmp, name)))
+  const users = [...new Set(runs.flatMap(r => r.map(l => l.concurrentUsers)))].sort((a, b) => a - b)
+  const cell = (r: Level[], u: number): string => {
+    const l = r.find(x => x.concurrentUsers === u)
+    return l ? `${l.successfulRequestsPerSecond.toFixed(0)} / ${l.responseTime.p50.toFixed(2)}` : '–'
+  }
+  const perLevel = users.map(u => `| ${u} | ${runs.map(r => cell(r, u)).join(' | ')} |`)
+  const ab = await interleaved(Number(values.rounds), 2000)
   console.log(
     [
       ...lines,
       '',
+      ...ab,
+      '',
       ...table,
+      '',
+      '| users | in-process req/s / p50 ms | serve + --target | serve + --target --workers 2 |',
+      '| --- | --- | --- | --- |',
+      ...perLevel,
       '',
       '| users | generator CPU over the window (--workers 2) |',
       '| --- | --- |',

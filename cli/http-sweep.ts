@@ -100,8 +100,26 @@ export async function runHttpSweep(o: ScaleOptions, io: CliIo): Promise<number> 
   }
   log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   const code = await writeAndPrint(result, o, io)
+  io.stdout.write(`\n${renderConnections(result)}\n`)
   if (perLevel !== null) io.stdout.write(`\n${renderGenerators(result)}\n`)
   return code
+}
+
+/** Per level, the keep-alive pool's figures (sampled as each request was sent). */
+export function renderConnections(report: { testResults: ConcurrentTestResult[] }): string {
+  const lines = [
+    'HTTP connections (undici keep-alive pool, sampled per request: peak / mean)',
+    '  users  sockets  open         running      queued       pending',
+  ]
+  const pm = (peak: number, mean: number): string => `${peak} / ${mean.toFixed(1)}`.padEnd(12)
+  for (const r of report.testResults) {
+    const c = r.targetConnections
+    if (!c) continue
+    lines.push(
+      `  ${String(r.concurrentUsers).padStart(5)}  ${String(c.connections).padStart(7)}  ${pm(c.peakConnected, c.meanConnected)} ${pm(c.peakRunning, c.meanRunning)} ${pm(c.peakQueued, c.meanQueued)} ${pm(c.peakPending, c.meanPending)}`,
+    )
+  }
+  return lines.join('\n')
 }
 
 /** Per level, each generator's share and its own CPU (from the merged results' `generators`). */

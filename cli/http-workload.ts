@@ -87,6 +87,9 @@ export async function prepareHttpQueries(o: HttpWorkloadOptions, needsVector: bo
   if (needsVector) {
     vectors = await embedTexts(texts, o.dimensions)
     description += `, embedded by the built-in embedder (${o.dimensions} dimensions)`
+    if (o.corpus !== null)
+      description +=
+        ': if the service holds vectors of another model, its hits will not match the texts (the load is the same)'
   }
   const queries = texts.map((text, i) => {
     const q: HttpQuery = { text, mode: o.mode }

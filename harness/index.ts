@@ -74,6 +74,7 @@ export { QuerySelectionSchema, querySequence, zipfProbabilities } from './load/s
 export { ThinkTimeSchema, meanThinkMs } from './load/think-time.ts'
 // Metrics.
 export { LatencyHistogram, histogramBackend, mergeHistograms } from './metrics/histogram.ts'
+export { addEncoded, generatorStats, mergeResults } from './metrics/merge.ts'
 export { TIME_PARTS, TimeBreakdownRecorder, splitResponseTime } from './metrics/time-breakdown.ts'
 export { attribute as attributeCpu, cpuAttribution, cpuSnapshot } from './metrics/cpu.ts'
 export {
@@ -137,6 +138,7 @@ export type {
   TimedOutStillRunningFinding,
 } from './detector/detector.ts'
 export type { LockAcquireOptions, LockStats } from './detector/lock.ts'
+export type { GeneratorStats, MergeableParts, TargetConnectionStats } from './types.ts'
 export type { DeadlockAnalysis, WaitForEdge, WaitForResource } from './detector/wait-for-graph.ts'
 export type { ClosedModelConfig, ClosedModelPlan, RampUp, ResolvedClosedModelConfig } from './load/closed.ts'
 export type { ArrivalStage, OpenModelConfig, OpenModelPlan, ResolvedOpenModelConfig } from './load/open.ts'

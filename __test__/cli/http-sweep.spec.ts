@@ -60,6 +60,7 @@ test('vector-native serve + scale --target http://127.0.0.1:PORT: the same kind 
     t.is(r.code, 0, r.stderr)
     t.regex(r.stdout, /Where the time goes/)
     t.regex(r.stdout, /native parts show –/)
+    t.regex(r.stdout, /HTTP connections \(undici keep-alive pool/)
     const report = parseScalabilityReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')))
     t.regex(report.target, /^http vector-native http:\/\/127\.0\.0\.1:\d+$/)
     t.deepEqual(report.sweep.levelsMeasured, [1, 2])

@@ -7,6 +7,9 @@
  *   GET  /health      → { status: 'ok' | 'closing', generation }
  *   GET  /stats       → { store: UnifiedStats, server: { requests, inFlight, errors, uptimeMs } }
  *
+ * Or, over a vector index loaded from a file (`serve --index FILE`, {@link buildIndexServeApp}):
+ * `POST /search { vector, k?, ef? }` → `{ hits: [{ id, distance }] }`, read-only.
+ *
  * Bodies are validated with zod (the engine validates again); every failure is
  * `{ error: { code, message } }` with a code from errors.ts and a 4xx status for the caller's
  * mistakes (400 bad input, 404 no route, 409 duplicate id, 413 body too large, 415 not JSON),
@@ -16,9 +19,9 @@ import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 
-import { ErrorCodes, fromZodError } from '../../errors.ts'
-import { MAX_DIMENSIONS, MAX_UNIFIED_K } from '../../engine/index.ts'
-import type { UnifiedDocument, UnifiedSearchOptions, UnifiedSearchSystem } from '../../engine/index.ts'
+import { ErrorCodes, codedError, fromZodError } from '../../errors.ts'
+import { HnswIndex, MAX_DIMENSIONS, MAX_K, MAX_UNIFIED_K } from '../../engine/index.ts'
+import type { FlatIndex, UnifiedDocument, UnifiedSearchOptions, UnifiedSearchSystem } from '../../engine/index.ts'
 
 /** Default largest request body: 1 MiB (a 256-dimension vector in JSON is about 5 kB). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -111,14 +114,13 @@ function codeOfFrameworkError(statusCode: number): string {
   return ErrorCodes.INVALID_ARGUMENT
 }
 
-/**
- * The fastify app over an open system. It does not own the system: the caller closes it after
- * `app.close()` (which stops accepting connections and waits for the requests in flight).
- */
-export function buildServeApp(
-  system: UnifiedSearchSystem,
-  options: ServeAppOptions = {},
-): { app: FastifyInstance; counters: ServerCounters; setClosing(): void } {
+/** The fastify instance every served store shares: limits, counters, coded errors, 404s. */
+function baseApp(options: ServeAppOptions): {
+  app: FastifyInstance
+  counters: ServerCounters
+  closing: () => boolean
+  setClosing(): void
+} {
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: options.log === true,
@@ -161,6 +163,34 @@ export function buildServeApp(
     if (status === 413) reply.header('connection', 'close')
     reply.code(status).send({ error: { code, message: error.message } })
   })
+  return {
+    app,
+    counters,
+    closing: () => closing,
+    setClosing: () => {
+      closing = true
+    },
+  }
+}
+
+function serverStats(counters: ServerCounters) {
+  return {
+    requests: counters.requests,
+    inFlight: counters.inFlight,
+    errors: counters.errors,
+    uptimeMs: Date.now() - counters.startedAt,
+  }
+}
+
+/**
+ * The fastify app over an open system. It does not own the system: the caller closes it after
+ * `app.close()` (which stops accepting connections and waits for the requests in flight).
+ */
+export function buildServeApp(
+  system: UnifiedSearchSystem,
+  options: ServeAppOptions = {},
+): { app: FastifyInstance; counters: ServerCounters; setClosing(): void } {
+  const { app, counters, closing, setClosing } = baseApp(options)
 
   app.post('/search', async request => {
     const body = parseBody(SearchBodySchema, request.body, 'search body')
@@ -190,25 +220,58 @@ export function buildServeApp(
   app.post('/commit', async () => ({ generation: await system.commit() }))
 
   app.get('/health', async (_request, reply) => {
-    if (closing) reply.code(503)
-    return { status: closing ? 'closing' : 'ok', generation: system.generation }
+    if (closing()) reply.code(503)
+    return { status: closing() ? 'closing' : 'ok', generation: system.generation }
   })
 
-  app.get('/stats', async () => ({
-    store: await system.stats(),
-    server: {
-      requests: counters.requests,
-      inFlight: counters.inFlight,
-      errors: counters.errors,
-      uptimeMs: Date.now() - counters.startedAt,
-    },
-  }))
+  app.get('/stats', async () => ({ store: await system.stats(), server: serverStats(counters) }))
 
-  return {
-    app,
-    counters,
-    setClosing: () => {
-      closing = true
-    },
+  return { app, counters, setClosing }
+}
+
+export const IndexSearchBodySchema = z.strictObject({
+  vector: z.array(z.number()).min(1).max(MAX_DIMENSIONS),
+  k: int(1, MAX_K).optional(),
+  ef: int(1, 1_000_000).optional(),
+})
+
+/**
+ * The fastify app over a vector index loaded from a file (`serve --index FILE`): read-only,
+ * `POST /search {"vector", "k"?, "ef"?}` → `{ hits: [{ id, distance }] }`. Writes are refused
+ * (400): the file is the index's state.
+ */
+export function buildIndexServeApp(
+  index: FlatIndex | HnswIndex,
+  options: ServeAppOptions & { path?: string } = {},
+): { app: FastifyInstance; counters: ServerCounters; setClosing(): void } {
+  const { app, counters, closing, setClosing } = baseApp(options)
+  app.post('/search', async request => {
+    const body = parseBody(IndexSearchBodySchema, request.body, 'search body')
+    const started = performance.now()
+    const hits = await index.search(body.vector, body.k ?? 10, body.ef === undefined ? undefined : { ef: body.ef })
+    return { hits, tookMs: performance.now() - started }
+  })
+  const readOnly = async (): Promise<never> => {
+    throw codedError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'this server serves a vector index loaded from a file: it is read-only (serve a store to add documents)',
+    )
   }
+  app.post('/documents', readOnly)
+  app.post('/commit', readOnly)
+  app.get('/health', async (_request, reply) => {
+    if (closing()) reply.code(503)
+    return { status: closing() ? 'closing' : 'ok' }
+  })
+  app.get('/stats', async () => ({
+    index: {
+      path: options.path ?? null,
+      kind: index instanceof HnswIndex ? 'hnsw' : 'flat',
+      dimensions: index.dimensions,
+      metric: index.metric,
+      size: index.size,
+    },
+    server: serverStats(counters),
+  }))
+  return { app, counters, setClosing }
 }

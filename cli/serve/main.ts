@@ -10,7 +10,10 @@ import { type ParseArgsConfig, parseArgs } from 'node:util'
 
 import { parseDuration } from '../durations.ts'
 import { prepareWorkload } from '../workload.ts'
-import { DEFAULT_BODY_LIMIT, buildServeApp } from './app.ts'
+import type { FastifyInstance } from 'fastify'
+
+import { loadIndex } from '../../engine/index.ts'
+import { DEFAULT_BODY_LIMIT, buildIndexServeApp, buildServeApp } from './app.ts'
 
 export const SERVE_HELP = `Usage: vector-native serve [options]    the engine as an HTTP service (JSON in, JSON out)
 
@@ -31,6 +34,8 @@ Options
   --host H               address to listen on (default 127.0.0.1, loopback only)
   --port N               port (default 8080; 0 = any free port, printed)
   --corpus FILE          JSON Lines corpus to index (as scale --corpus)
+  --index FILE           serve a vector index saved to FILE (FlatIndex/HnswIndex save) instead, read-only:
+                         POST /search {"vector": [...], "k"?: 10, "ef"?: 64} → {"hits": [{"id", "distance"}]}
   --docs N               size of the generated corpus (default 20000)
   --dimensions N         vector dimensions of the built-in embedder (default 256)
   --text-index DIR       text index directory (default: a temporary directory, removed at exit)
@@ -51,6 +56,7 @@ const SERVE_ARG_CONFIG = {
     host: { type: 'string' },
     port: { type: 'string' },
     corpus: { type: 'string' },
+    index: { type: 'string' },
     docs: { type: 'string' },
     dimensions: { type: 'string' },
     'text-index': { type: 'string' },
@@ -69,6 +75,8 @@ export interface ServeOptions {
   host: string
   port: number
   corpus: string | null
+  /** A saved vector index to serve instead of a store. */
+  index: string | null
   documents: number
   dimensions: number
   textIndexPath: string | null
@@ -103,11 +111,15 @@ export function parseServeArgs(
   }
   if (v.corpus !== undefined && v.docs !== undefined)
     problems.push('--corpus and --docs exclude each other: a corpus file has its own size')
+  if (v.index !== undefined)
+    for (const name of ['corpus', 'docs', 'dimensions', 'text-index', 'vector-db'] as const)
+      if (v[name] !== undefined) problems.push(`--index serves a saved vector index: --${name} does not apply`)
   const options: ServeOptions = {
     command: 'serve',
     host: v.host ?? '127.0.0.1',
     port: int('port', v.port, 0, 65535, 8080),
     corpus: v.corpus ?? null,
+    index: v.index ?? null,
     documents: int('docs', v.docs, 10, 10_000_000, 20_000),
     dimensions: int('dimensions', v.dimensions, 8, 4096, 256),
     textIndexPath: v['text-index'] ?? null,
@@ -143,23 +155,33 @@ export async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`)
   }
-  let workload: Awaited<ReturnType<typeof prepareWorkload>>
+  let served: { app: FastifyInstance; setClosing(): void }
+  let cleanup: () => Promise<void>
   try {
-    workload = await prepareWorkload({ ...o, mode: 'hybrid' }, log)
+    if (o.index !== null) {
+      const index = await loadIndex(o.index)
+      log(`vector index ${o.index}: ${index.size} vectors of ${index.dimensions} dimensions (${index.metric})`)
+      served = buildIndexServeApp(index, { bodyLimit: o.bodyLimit, log: o.log, path: o.index })
+      cleanup = async () => {}
+    } else {
+      const workload = await prepareWorkload({ ...o, mode: 'hybrid' }, log)
+      log(workload.description)
+      served = buildServeApp(workload.system, { bodyLimit: o.bodyLimit, log: o.log })
+      cleanup = () => workload.cleanup()
+    }
   } catch (error) {
     const e = error as Error & { code?: string }
     log(`serve: ${e.code ? `${e.code}: ` : ''}${e.message}`)
     return 1
   }
-  log(workload.description)
-  const { app, setClosing } = buildServeApp(workload.system, { bodyLimit: o.bodyLimit, log: o.log })
+  const { app, setClosing } = served
   let address: string
   try {
     address = await app.listen({ host: o.host, port: o.port })
   } catch (error) {
     const e = error as Error & { code?: string }
     log(`serve: cannot listen on ${o.host}:${o.port}: ${e.message}`)
-    await workload.cleanup()
+    await cleanup()
     return 1
   }
   process.stdout.write(`listening on ${address}\n`)
@@ -176,7 +198,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       app
         .close()
         .finally(() => clearTimeout(force))
-        .then(() => workload.cleanup())
+        .then(() => cleanup())
         .then(
           () => {
             log('serve: stopped')

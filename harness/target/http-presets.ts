@@ -35,7 +35,14 @@ const enc = encodeURIComponent
 export const CHROMA_COLLECTIONS = '/api/v2/tenants/default_tenant/databases/default_database/collections'
 
 /** The preset names. */
-export type HttpPresetName = 'vector-native' | 'vector-native-vector' | 'qdrant' | 'opensearch' | 'milvus' | 'chroma'
+export type HttpPresetName =
+  | 'vector-native'
+  | 'vector-native-vector'
+  | 'vector-native-index'
+  | 'qdrant'
+  | 'opensearch'
+  | 'milvus'
+  | 'chroma'
 
 export const HTTP_PRESETS: Record<HttpPresetName, HttpPreset> = {
   'vector-native': {
@@ -53,6 +60,10 @@ export const HTTP_PRESETS: Record<HttpPresetName, HttpPreset> = {
       body: { vector: '{{vector}}', k: '{{k}}', mode: 'vector' },
       hits: 'hits',
     }),
+  },
+  'vector-native-index': {
+    description: 'this package\'s server over a saved vector index (serve --index FILE): POST /search {"vector", "k"}',
+    resolve: async () => ({ path: '/search', body: { vector: '{{vector}}', k: '{{k}}' }, hits: 'hits' }),
   },
   qdrant: {
     description: 'Qdrant: POST /collections/NAME/points/search {"vector", "limit"}',

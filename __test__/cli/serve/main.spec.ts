@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { parseServeArgs } from '../../../cli/serve/main.ts'
-import { UnifiedSearchSystem } from '../../../engine/index.ts'
+import { HnswIndex, UnifiedSearchSystem } from '../../../engine/index.ts'
 import { ErrorCodes } from '../../../errors.ts'
+import { tempDir } from '../../helpers/engine.ts'
 import { json, startServe } from '../../helpers/serve.ts'
 import type { ServedEngine } from '../../helpers/serve.ts'
 
@@ -169,5 +170,43 @@ test('parseServeArgs: defaults, and every problem named', t => {
   const bad = parseServeArgs(['--port', '70000', '--docs', 'x', '--threads', '0'])
   t.is(bad.command, 'error')
   t.is((bad as { problems: string[] }).problems.length, 3)
+  t.deepEqual((parseServeArgs(['--index', 'a.vnidx', '--docs', '100']) as { problems: string[] }).problems, [
+    '--index serves a saved vector index: --docs does not apply',
+  ])
   t.is(parseServeArgs(['--help']).command, 'help')
+})
+
+test('serve --index FILE: a saved vector index, searched by vector, read-only', async t => {
+  const { dir: indexDir, cleanup } = tempDir('vn-serve-index-')
+  const index = new HnswIndex({ dimensions: 4, metric: 'l2' })
+  await index.add(
+    [10, 20, 30],
+    [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+    ],
+  )
+  const file = join(indexDir, 'small.vnidx')
+  await index.save(file)
+  const s = await startServe(['--index', file])
+  try {
+    const hits = await json(`${s.url}/search`, { vector: [0, 0.9, 0.1, 0], k: 2 })
+    t.is(hits.status, 200)
+    t.deepEqual(
+      (hits.body as { hits: { id: number }[] }).hits.map(h => h.id),
+      [20, 30],
+    )
+    const text = await json(`${s.url}/search`, { text: 'words' })
+    t.is(text.status, 400)
+    t.is((text.body as ErrorBody).error.code, ErrorCodes.INVALID_ARGUMENT)
+    const write = await json(`${s.url}/documents`, { documents: [{ id: 'a', text: 'b' }] })
+    t.is(write.status, 400)
+    t.regex((write.body as ErrorBody).error.message, /read-only/)
+    t.like((await json(`${s.url}/stats`)).body, { index: { kind: 'hnsw', dimensions: 4, size: 3, metric: 'l2' } })
+    t.is(await s.stop('SIGINT'), 0)
+  } finally {
+    await s.stop('SIGKILL')
+    cleanup()
+  }
 })
