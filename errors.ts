@@ -160,8 +160,19 @@ export function normalizeAbort(error: unknown, signal?: AbortSignal): never {
   throw error
 }
 
-/** Parses options with a zod schema; a failure is one ERR_INVALID_ARGUMENT naming every problem. */
+/**
+ * Parses options with a zod schema; a failure is one ERR_INVALID_ARGUMENT naming every problem.
+ * An object that is not a plain one (a `Date`, a `Map`, a class instance, a typed array) is
+ * refused too: zod would read it as an empty bag of options and the caller's mistake would pass.
+ */
 export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const proto: unknown = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) {
+      const kind = Object.prototype.toString.call(value).slice(8, -1)
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, `invalid ${what}: expected a plain object, got a ${kind}`)
+    }
+  }
   const result = schema.safeParse(value)
   if (!result.success) throw fromZodError(what, result.error)
   return result.data

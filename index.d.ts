@@ -165,6 +165,7 @@ export declare function nativeClockNs(): number
 export interface NativeDocument {
   /** Read as UTF-16 so that an id with a lone surrogate is refused, not rewritten. */
   id: string
+  /** Read as UTF-16 too: a lone surrogate is refused, not stored as U+FFFD. */
   text: string
   vector?: Float32Array
   /** A JSON string stored with the document. */
@@ -173,6 +174,7 @@ export interface NativeDocument {
 
 /** One search. */
 export interface NativeQuery {
+  /** Read as UTF-16: a lone surrogate is refused, not searched for as U+FFFD. */
   text?: string
   vector?: Float32Array
   /** `"text"`, `"vector"` or `"hybrid"` (default). */
@@ -260,6 +262,7 @@ export interface StoredDocument {
  * wrapped into `u32`.
  */
 export interface UnifiedOpenOptions {
+  /** Paths are read as UTF-16: a lone surrogate is refused, not rewritten to U+FFFD. */
   textIndexPath: string
   vectorDbPath: string
   dimensions: number

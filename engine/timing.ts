@@ -10,7 +10,9 @@
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 
+import { ErrorCodes, codedError } from '../errors.ts'
 import { nativeClockNs } from './native.ts'
+import { describeValue } from './validate.ts'
 
 /** What one native call reports about itself (ms on `performance.now()`'s clock). */
 export interface CallTiming {
@@ -59,6 +61,9 @@ let offsetMs: number | null = null
 
 /** Maps a native clock reading (ns) to `performance.now()` (ms). */
 export function nativeToPerformanceMs(ns: number): number {
+  if (typeof ns !== 'number' || !Number.isFinite(ns)) {
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `ns must be a finite number, got ${describeValue(ns)}`)
+  }
   offsetMs ??= calibrate()
   return ns / 1e6 + offsetMs
 }

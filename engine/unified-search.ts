@@ -18,11 +18,11 @@ import type {
   StoredDocument,
   UnifiedStats,
 } from './native.ts'
-import { MAX_DIMENSIONS, MetricSchema } from './options.ts'
-import type { WriteOptions } from './options.ts'
+import { MAX_DIMENSIONS, MetricSchema, SignalOptionsSchema, WriteOptionsSchema } from './options.ts'
+import type { SignalOptions, WriteOptions } from './options.ts'
 import { CallTimingListenerSchema, timed } from './timing.ts'
 import type { CallTimingListener } from './timing.ts'
-import { checkStringId, describeValue, toVector } from './validate.ts'
+import { checkStringId, checkText, describeValue, isWellFormed, messageOf, toVector } from './validate.ts'
 
 export type { HybridHit, OpenReportInfo, StoredDocument, UnifiedStats }
 
@@ -34,14 +34,31 @@ export const MAX_UNIFIED_K = 10_000
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max)
 
+/** A directory path: no file system takes a NUL, and the OS would report it as an I/O error. */
+const PathSchema = z
+  .string()
+  .min(1)
+  .refine(path => !path.includes('\0'), { message: 'must not hold a NUL character' })
+  .refine(isWellFormed, { message: 'must be well-formed UTF-16 (a lone surrogate would name another file)' })
+
+/** A call's `{ signal }`, checked (a signal that is not an `AbortSignal` is ERR_INVALID_ARGUMENT). */
+function signalOptions(options: SignalOptions | undefined): SignalOptions {
+  return options === undefined ? {} : parseOptions(SignalOptionsSchema, options, 'options')
+}
+
+/** A write's `{ signal, timing }`, checked. */
+function writeOptions(options: WriteOptions | undefined): WriteOptions {
+  return options === undefined ? {} : parseOptions(WriteOptionsSchema, options, 'options')
+}
+
 export const VectorIndexKindSchema = z.enum(['hnsw', 'flat'])
 export type VectorIndexKind = z.infer<typeof VectorIndexKindSchema>
 
 export const UnifiedOpenOptionsSchema = z.strictObject({
   /** Directory of the text index (the source of truth); created when absent. */
-  textIndexPath: z.string().min(1),
+  textIndexPath: PathSchema,
   /** Directory of the vector index; created when absent. */
-  vectorDbPath: z.string().min(1),
+  vectorDbPath: PathSchema,
   dimensions: int(1, MAX_DIMENSIONS),
   /** @default 'cosine' */
   metric: MetricSchema.default('cosine'),
@@ -120,6 +137,7 @@ async function nativeQuery(
       ErrorCodes.INVALID_ARGUMENT,
       'the query must be a string (it may be empty in vector mode when a vector is given)',
     )
+  checkText(text, 'the query')
   const o = options === undefined ? {} : parseOptions(UnifiedSearchOptionsSchema, options, 'search options')
   const mode = o.mode ?? 'hybrid'
   const hasText = text.trim().length > 0
@@ -159,7 +177,7 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
   try {
     out = await embed(texts)
   } catch (error) {
-    throw codedError(ErrorCodes.INVALID_ARGUMENT, `the embedder failed: ${(error as Error).message}`, error)
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `the embedder failed: ${messageOf(error)}`, error)
   }
   if (!Array.isArray(out) || out.length !== texts.length) {
     throw codedError(
@@ -174,6 +192,9 @@ async function embedMany(embed: Embedder, texts: string[], dimensions: number): 
         ErrorCodes.DIMENSION_MISMATCH,
         `the embedder's vector ${i} has ${vector.length} dimensions, the store has ${dimensions}`,
       )
+    // Checked here too (the engine refuses them on add): `embed` hands them straight back.
+    if (!vector.every(Number.isFinite))
+      throw codedError(ErrorCodes.INVALID_ARGUMENT, `the embedder's vector ${i} holds NaN or an infinity`)
     return vector
   })
 }
@@ -188,7 +209,7 @@ function metadataJson(doc: UnifiedDocument): string | undefined {
     // Circular structures and BigInts.
     throw codedError(
       ErrorCodes.INVALID_ARGUMENT,
-      `document ${JSON.stringify(doc.id)}: its metadata cannot be stored as JSON (${(error as Error).message})`,
+      `document ${JSON.stringify(doc.id)}: its metadata cannot be stored as JSON (${messageOf(error)})`,
       error,
     )
   }
@@ -229,6 +250,7 @@ export class SearchSession {
   /** Searches exactly like `UnifiedSearchSystem.search`. */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
     if (this.#native.closed) throw codedError(ErrorCodes.CLOSED, 'the session is closed')
+    this.#system.checkOpen()
     const { query, signal, timing } = await nativeQuery(text, options, this.#system.embedder, this.#system.dimensions)
     return timed(timing, stamps => withSignal(signal, s => this.#native.search(query, s, stamps)))
   }
@@ -253,6 +275,8 @@ export class UnifiedSearchSystem {
   readonly #native: NativeUnifiedSearchSystem
   /** The JS-side embedder, or null when the native one (or none) is used. @internal */
   readonly embedder: Embedder | null
+  /** Set once `close` has resolved: calls that would run only JS (your embedder) fail with ERR_CLOSED too. */
+  #closed = false
 
   private constructor(native: NativeUnifiedSearchSystem, embedder: Embedder | null) {
     this.#native = native
@@ -302,6 +326,16 @@ export class UnifiedSearchSystem {
     return this.#native.vectorIndex as VectorIndexKind
   }
 
+  /** Whether `close` has completed. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** ERR_CLOSED once closed: checked before your embedder runs, which the native side never sees. @internal */
+  checkOpen(): void {
+    if (this.#closed) throw codedError(ErrorCodes.CLOSED, 'the search system is closed')
+  }
+
   /** The committed generation searches see (one more per commit that changed something). */
   get generation(): number {
     return this.#native.generation
@@ -313,15 +347,20 @@ export class UnifiedSearchSystem {
    * to replace a document.
    */
   async add(docs: readonly UnifiedDocument[], options?: WriteOptions): Promise<number> {
+    const { signal, timing } = writeOptions(options)
     if (!Array.isArray(docs) || docs.length === 0)
       throw codedError(ErrorCodes.INVALID_ARGUMENT, 'add needs a non-empty array of documents')
+    this.checkOpen()
     const d = this.dimensions
-    const native = docs.map((doc, i) => {
+    // An index loop, not `map`: `map` skips the holes of a sparse array, which napi would then meet.
+    const native = Array.from({ length: docs.length }, (_, i) => {
+      const doc = docs[i] as UnifiedDocument | null | undefined
       if (doc === null || typeof doc !== 'object')
-        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i} is not an object`)
+        throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${i} is ${describeValue(doc)}, not an object`)
       checkStringId(doc.id, `document ${i}: id`)
       if (typeof doc.text !== 'string')
         throw codedError(ErrorCodes.INVALID_ARGUMENT, `document ${JSON.stringify(doc.id)}: text must be a string`)
+      checkText(doc.text, `document ${JSON.stringify(doc.id)}: text`)
       const vector = doc.vector === undefined ? undefined : toVector(doc.vector, `the vector of document ${i}`)
       if (vector !== undefined && vector.length !== d) {
         throw codedError(
@@ -344,30 +383,41 @@ export class UnifiedSearchSystem {
         })
       }
     }
-    return timed(options?.timing, stamps => withSignal(options?.signal, s => this.#native.add(native, s, stamps)))
+    return timed(timing, stamps => withSignal(signal, s => this.#native.add(native, s, stamps)))
   }
 
   /** Buffers deletions, all or nothing (an unknown id deletes none). */
-  delete(ids: readonly string[], options?: { signal?: AbortSignal }): Promise<number> {
+  delete(ids: readonly string[], options?: SignalOptions): Promise<number> {
     try {
+      const { signal } = signalOptions(options)
       if (!Array.isArray(ids) || ids.length === 0) {
         throw codedError(ErrorCodes.INVALID_ARGUMENT, 'delete needs a non-empty array of string ids')
       }
       for (const [i, id] of ids.entries()) checkStringId(id, `ids[${i}]`)
+      return withSignal(signal, s => this.#native.delete([...ids], s))
     } catch (error) {
       return Promise.reject(error)
     }
-    return withSignal(options?.signal, s => this.#native.delete([...ids], s))
   }
 
   /** Makes buffered writes durable and visible to searches. Resolves to the new generation. */
   commit(options?: WriteOptions): Promise<number> {
-    return timed(options?.timing, stamps => withSignal(options?.signal, s => this.#native.commit(s, stamps)))
+    try {
+      const { signal, timing } = writeOptions(options)
+      return timed(timing, stamps => withSignal(signal, s => this.#native.commit(s, stamps)))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** Drops buffered writes. Resolves to how many operations were dropped. */
-  rollback(options?: { signal?: AbortSignal }): Promise<number> {
-    return withSignal(options?.signal, s => this.#native.rollback(s))
+  rollback(options?: SignalOptions): Promise<number> {
+    try {
+      const { signal } = signalOptions(options)
+      return withSignal(signal, s => this.#native.rollback(s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
@@ -376,15 +426,17 @@ export class UnifiedSearchSystem {
    * queries are searched with. Your embedder if you gave one, else the built-in one (a text
    * without tokens gives zeros). Fails with ERR_INVALID_ARGUMENT when the store has neither.
    */
-  async embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
-    if (!Array.isArray(texts) || texts.some(t => typeof t !== 'string')) {
-      throw codedError(ErrorCodes.INVALID_ARGUMENT, 'embed needs an array of strings')
-    }
+  async embed(texts: readonly string[], options?: SignalOptions): Promise<Float32Array[]> {
+    const { signal } = signalOptions(options)
+    if (!Array.isArray(texts)) throw codedError(ErrorCodes.INVALID_ARGUMENT, 'embed needs an array of strings')
+    // An index loop: `some` would skip the holes of a sparse array.
+    for (let i = 0; i < texts.length; i++) checkText(texts[i], `texts[${i}]`)
+    this.checkOpen()
     const d = this.dimensions
     const custom = this.embedder
     if (custom !== null)
-      return withSignal(options?.signal, async () => (texts.length === 0 ? [] : embedMany(custom, [...texts], d)))
-    const rows = await withSignal(options?.signal, s => this.#native.embed([...texts], s))
+      return withSignal(signal, async () => (texts.length === 0 ? [] : embedMany(custom, [...texts], d)))
+    const rows = await withSignal(signal, s => this.#native.embed([...texts], s))
     return Array.from({ length: texts.length }, (_, i) => rows.subarray(i * d, (i + 1) * d))
   }
 
@@ -393,6 +445,7 @@ export class UnifiedSearchSystem {
    * `vector`, or of the embedded text) or `'hybrid'` (both, fused by RRF or linearly).
    */
   async search(text: string, options?: UnifiedSearchOptions): Promise<HybridHit[]> {
+    this.checkOpen()
     const { query, signal, timing } = await nativeQuery(text, options, this.embedder, this.dimensions)
     return timed(timing, stamps => withSignal(signal, s => this.#native.search(query, s, stamps)))
   }
@@ -400,21 +453,27 @@ export class UnifiedSearchSystem {
   /** A committed document by id, or null. */
   get(
     id: string,
-    options?: { signal?: AbortSignal },
+    options?: SignalOptions,
   ): Promise<(Omit<StoredDocument, 'metadata'> & { metadata?: unknown }) | null> {
     try {
+      const { signal } = signalOptions(options)
       checkStringId(id, 'id')
+      return withSignal(signal, s => this.#native.get(id, s)).then(doc =>
+        doc === null ? null : { ...doc, metadata: parseStoredMetadata(id, doc.metadata) },
+      )
     } catch (error) {
       return Promise.reject(error)
     }
-    return withSignal(options?.signal, s => this.#native.get(id, s)).then(doc =>
-      doc === null ? null : { ...doc, metadata: parseStoredMetadata(id, doc.metadata) },
-    )
   }
 
   /** Counts, generation, sizes on disk. */
-  stats(options?: { signal?: AbortSignal }): Promise<UnifiedStats> {
-    return withSignal(options?.signal, s => this.#native.stats(s))
+  stats(options?: SignalOptions): Promise<UnifiedStats> {
+    try {
+      const { signal } = signalOptions(options)
+      return withSignal(signal, s => this.#native.stats(s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** A session with its own search scratch (visited set, heaps, searcher snapshot). */
@@ -423,7 +482,14 @@ export class UnifiedSearchSystem {
   }
 
   /** Drops buffered writes and releases the stores; later calls fail with ERR_CLOSED. */
-  close(options?: { signal?: AbortSignal }): Promise<void> {
-    return withSignal(options?.signal, s => this.#native.close(s))
+  close(options?: SignalOptions): Promise<void> {
+    try {
+      const { signal } = signalOptions(options)
+      return withSignal(signal, s => this.#native.close(s)).then(() => {
+        this.#closed = true
+      })
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 }

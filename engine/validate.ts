@@ -146,6 +146,54 @@ export function toVectorRows(value: unknown, dimensions: number, what: string): 
   return flat
 }
 
+/** An error's message, whatever was thrown (a callback may throw `null`, a string, a Symbol …). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : describeValue(error)
+}
+
+/**
+ * A file-system path: a non-empty string of well-formed UTF-16 without a NUL character. No file
+ * system accepts a NUL; the OS call would fail with ERR_IO, blaming the disk for the caller's value.
+ */
+export function checkPath(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a non-empty string, got ${describeValue(value)}`)
+  }
+  if (value.includes('\0')) {
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} ${describeValue(value)} holds a NUL character`)
+  }
+  if (!isWellFormed(value)) {
+    // The binding would turn the lone surrogate into U+FFFD: another file.
+    throw codedError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `${what} ${describeValue(value)} is not well-formed UTF-16 (it holds a lone surrogate)`,
+    )
+  }
+  return value
+}
+
+/** Whether a string is well-formed UTF-16 (Node 20 has `isWellFormed`; the cast keeps older lib types happy). */
+export function isWellFormed(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed()
+}
+
+/**
+ * A text (document text, query, text to embed): a string of well-formed UTF-16. A lone
+ * surrogate would reach Rust as U+FFFD: the engine would store or search another text.
+ */
+export function checkText(value: unknown, what: string): string {
+  if (typeof value !== 'string') {
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a string, got ${describeValue(value)}`)
+  }
+  if (!isWellFormed(value)) {
+    throw codedError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `${what} ${describeValue(value)} is not well-formed UTF-16 (it holds a lone surrogate)`,
+    )
+  }
+  return value
+}
+
 /**
  * A string id: non-empty and well-formed UTF-16. A lone surrogate would reach Rust as U+FFFD,
  * so `'x\uD800'` and `'x\uDC00'` would become the same id.
@@ -154,7 +202,7 @@ export function checkStringId(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw codedError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a non-empty string, got ${describeValue(value)}`)
   }
-  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
+  if (!isWellFormed(value)) {
     throw codedError(
       ErrorCodes.INVALID_ARGUMENT,
       `${what} ${describeValue(value)} is not well-formed UTF-16 (it holds a lone surrogate)`,

@@ -26,7 +26,7 @@ import type {
 } from './options.ts'
 import { timed } from './timing.ts'
 import type { CallTimingListener } from './timing.ts'
-import { checkId, toIdArray, toVector, toVectorRows } from './validate.ts'
+import { checkId, checkPath, describeValue, toIdArray, toVector, toVectorRows } from './validate.ts'
 
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
@@ -54,9 +54,10 @@ function toBatchHits(result: BatchSearchResult): SearchHit[][] {
   return out
 }
 
-function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
-    throw codedError(ErrorCodes.INVALID_ARGUMENT, `k must be an integer from 1 to ${MAX_K}, got ${k}`)
+function checkK(k: unknown): void {
+  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > MAX_K) {
+    // describeValue, not `${k}`: a Symbol cannot be turned into a string (a TypeError, uncoded).
+    throw codedError(ErrorCodes.INVALID_ARGUMENT, `k must be an integer from 1 to ${MAX_K}, got ${describeValue(k)}`)
   }
 }
 
@@ -196,9 +197,7 @@ abstract class VectorIndexBase {
   /** Writes the index to `path` atomically: a crash leaves the old file or the new one, never half. */
   save(path: string, options?: SignalOptions): Promise<void> {
     try {
-      if (typeof path !== 'string' || path.length === 0) {
-        throw codedError(ErrorCodes.INVALID_ARGUMENT, 'path must be a non-empty string')
-      }
+      checkPath(path, 'path')
       const signal = signalOf(options)
       return withSignal(signal, s => this.native.save(path, s))
     } catch (error) {
@@ -296,7 +295,10 @@ export class HnswIndex extends VectorIndexBase {
 
   set efSearch(ef: number) {
     if (!Number.isInteger(ef) || ef < 1 || ef > 1_000_000) {
-      throw codedError(ErrorCodes.INVALID_ARGUMENT, `efSearch must be an integer from 1 to 1000000, got ${ef}`)
+      throw codedError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `efSearch must be an integer from 1 to 1000000, got ${describeValue(ef)}`,
+      )
     }
     this.native.setEfSearch(ef)
   }
@@ -311,9 +313,7 @@ export class HnswIndex extends VectorIndexBase {
 
 /** Opens any index file written by `save`, flat or HNSW (read from the file's header). */
 export async function loadIndex(path: string, options?: SignalOptions): Promise<FlatIndex | HnswIndex> {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw codedError(ErrorCodes.INVALID_ARGUMENT, 'path must be a non-empty string')
-  }
+  checkPath(path, 'path')
   const signal = signalOf(options)
   const native = await withSignal(signal, s => NativeVectorIndex.load(path, s))
   return native.kind === 'hnsw' ? HnswIndex.fromNative(native) : FlatIndex.fromNative(native)

@@ -3,6 +3,8 @@
 //! U+FFFD; numbers therefore arrive as `f64` and ids as UTF-16, and are checked here. The
 //! engine then checks the ranges it knows (k, ef, dimensions ...).
 
+use std::path::PathBuf;
+
 use napi::bindgen_prelude::Utf16String;
 
 use crate::error::{CodedError, EngineResult};
@@ -35,8 +37,9 @@ fn out_of_range(what: &str, value: f64) -> CodedError {
     CodedError::invalid_argument(format!("{what} is {value}, out of range"))
 }
 
-/// A string id as the caller wrote it: well-formed UTF-16 (no lone surrogate), else
-/// ERR_INVALID_ARGUMENT. Lossy conversion would turn `"x\u{D800}"` and `"x\u{DC00}"` into one id.
+/// A string id (or a text) as the caller wrote it: well-formed UTF-16 (no lone surrogate), else
+/// ERR_INVALID_ARGUMENT. Lossy conversion would turn `"x\u{D800}"` and `"x\u{DC00}"` into one id,
+/// and store or search a text other than the one given.
 pub fn string_id(what: &str, id: &Utf16String) -> EngineResult<String> {
     String::from_utf16(id).map_err(|_| {
         CodedError::invalid_argument(format!(
@@ -44,6 +47,25 @@ pub fn string_id(what: &str, id: &Utf16String) -> EngineResult<String> {
             String::from_utf16_lossy(id)
         ))
     })
+}
+
+/// A file-system path from JS: non-empty, well-formed UTF-16 (a lone surrogate would become
+/// U+FFFD: another file) and without a NUL character (no file system allows one; the OS call
+/// would fail with an I/O error that blames the disk for the caller's value).
+pub fn path(what: &str, value: &Utf16String) -> EngineResult<PathBuf> {
+    let value = String::from_utf16(value).map_err(|_| {
+        CodedError::invalid_argument(format!(
+            "{what} {:?} is not well-formed UTF-16 (it holds a lone surrogate)",
+            String::from_utf16_lossy(value)
+        ))
+    })?;
+    if value.is_empty() {
+        return Err(CodedError::invalid_argument(format!("{what} must be a non-empty path")));
+    }
+    if value.contains('\0') {
+        return Err(CodedError::invalid_argument(format!("{what} {value:?} holds a NUL character")));
+    }
+    Ok(PathBuf::from(value))
 }
 
 #[cfg(test)]
@@ -59,6 +81,17 @@ mod tests {
         }
         assert_eq!(uint32("seed", 4_294_967_295.0).unwrap(), u32::MAX);
         assert!(uint32("seed", 4_294_967_296.0).is_err());
+    }
+
+    #[test]
+    fn paths_without_nul() {
+        assert_eq!(path("path", &Utf16String::from("a/b".to_string())).unwrap(), PathBuf::from("a/b"));
+        for bad in ["", "a\0b"] {
+            let bad = Utf16String::from(bad.to_string());
+            assert_eq!(path("path", &bad).unwrap_err().code, "ERR_INVALID_ARGUMENT", "{bad:?}");
+        }
+        let lone = Utf16String::from(vec![u16::from(b'x'), 0xD800]);
+        assert_eq!(path("path", &lone).unwrap_err().code, "ERR_INVALID_ARGUMENT");
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! `NativeUnifiedSearchSystem` and `NativeSearchSession`: the JS classes over
 //! `vn_hybrid::UnifiedSearchSystem` (text + vector search, fused) and its sessions.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -13,7 +12,7 @@ use vn_hybrid::{
     UnifiedSearchSystem,
 };
 
-use crate::args::{count, optional_count, string_id, uint32};
+use crate::args::{count, optional_count, path, string_id, uint32};
 use crate::error::{CodedError, EngineResult};
 use crate::task::{spawn, EngineTask};
 
@@ -21,8 +20,9 @@ use crate::task::{spawn, EngineTask};
 /// wrapped into `u32`.
 #[napi(object)]
 pub struct UnifiedOpenOptions {
-    pub text_index_path: String,
-    pub vector_db_path: String,
+    /// Paths are read as UTF-16: a lone surrogate is refused, not rewritten to U+FFFD.
+    pub text_index_path: Utf16String,
+    pub vector_db_path: Utf16String,
     pub dimensions: f64,
     /// `"cosine"` (default), `"l2"` or `"dot"`.
     pub metric: Option<String>,
@@ -43,7 +43,8 @@ pub struct UnifiedOpenOptions {
 pub struct NativeDocument {
     /// Read as UTF-16 so that an id with a lone surrogate is refused, not rewritten.
     pub id: Utf16String,
-    pub text: String,
+    /// Read as UTF-16 too: a lone surrogate is refused, not stored as U+FFFD.
+    pub text: Utf16String,
     pub vector: Option<Float32Array>,
     /// A JSON string stored with the document.
     pub metadata: Option<String>,
@@ -61,7 +62,8 @@ pub struct StoredDocument {
 /// One search.
 #[napi(object)]
 pub struct NativeQuery {
-    pub text: Option<String>,
+    /// Read as UTF-16: a lone surrogate is refused, not searched for as U+FFFD.
+    pub text: Option<Utf16String>,
     pub vector: Option<Float32Array>,
     /// `"text"`, `"vector"` or `"hybrid"` (default).
     pub mode: Option<String>,
@@ -125,8 +127,8 @@ pub struct UnifiedStats {
 
 fn open_options(o: UnifiedOpenOptions) -> EngineResult<OpenOptions> {
     let mut options = OpenOptions::new(
-        PathBuf::from(o.text_index_path),
-        PathBuf::from(o.vector_db_path),
+        path("textIndexPath", &o.text_index_path)?,
+        path("vectorDbPath", &o.vector_db_path)?,
         count("dimensions", o.dimensions)?,
     );
     if let Some(metric) = o.metric {
@@ -178,7 +180,7 @@ fn query_from_js(q: NativeQuery) -> EngineResult<Query> {
         }
     };
     Ok(Query {
-        text: q.text,
+        text: q.text.as_ref().map(|t| string_id("the query text", t)).transpose()?,
         // The query vector is small: copied here so the caller may reuse its array at once.
         vector: q.vector.map(|v| v.to_vec()),
         mode,
@@ -328,7 +330,7 @@ impl NativeUnifiedSearchSystem {
             .map(|d| {
                 Ok(Document {
                     id: string_id("document id", &d.id)?,
-                    text: d.text,
+                    text: string_id("document text", &d.text)?,
                     vector: d.vector.map(|v| v.to_vec()),
                     metadata: d.metadata,
                 })
@@ -393,13 +395,15 @@ impl NativeUnifiedSearchSystem {
     #[napi(ts_return_type = "Promise<Float32Array>")]
     pub fn embed(
         &self,
-        texts: Vec<String>,
+        texts: Vec<Utf16String>,
         signal: Option<AbortSignal>,
     ) -> AsyncTask<EngineTask<Vec<f32>, Float32Array>> {
         let system = self.system.clone();
+        let texts: EngineResult<Vec<String>> = texts.iter().map(|t| string_id("text", t)).collect();
         spawn(
             EngineTask::new(
                 move || {
+                    let texts = texts?;
                     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
                     system.embed(&texts).map_err(CodedError::from)
                 },

@@ -4,7 +4,6 @@
 //! Every check of the values themselves (dimension, NaN, k, ids) happens in the engine.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -12,7 +11,7 @@ use napi::Env;
 use napi_derive::napi;
 use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
 
-use crate::args::{count, optional_count, uint32};
+use crate::args::{count, optional_count, path as checked_path, uint32};
 use crate::error::{to_js, CodedError, EngineResult};
 use crate::task::{run_sync, spawn, EngineTask};
 
@@ -231,10 +230,12 @@ impl NativeVectorIndex {
 
     /// Opens an index file written by `save` (flat or HNSW, read from its header).
     #[napi(ts_return_type = "Promise<NativeVectorIndex>")]
-    pub fn load(path: String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Engine, NativeVectorIndex>> {
+    pub fn load(path: Utf16String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<Engine, NativeVectorIndex>> {
+        // Read as UTF-16 and checked now: a lone surrogate is refused, not rewritten to U+FFFD.
+        let path = checked_path("path", &path);
         let task = EngineTask::new(
             move || {
-                let path = PathBuf::from(path);
+                let path = path?;
                 Ok(match vn_index::read_index_kind(&path)? {
                     vn_index::IndexKind::Flat => Engine::Flat(Arc::new(FlatIndex::load(&path)?)),
                     vn_index::IndexKind::Hnsw => Engine::Hnsw(Arc::new(HnswIndex::load(&path)?)),
@@ -426,10 +427,10 @@ impl NativeVectorIndex {
 
     /// Writes the index to `path` atomically (temporary file, flush, rename).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn save(&self, path: String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<(), ()>> {
+    pub fn save(&self, path: Utf16String, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<(), ()>> {
         let engine = self.engine.clone();
-        let task =
-            EngineTask::new(move || engine.as_dyn().save(&PathBuf::from(path)).map_err(CodedError::from), finish_unit);
+        let path = checked_path("path", &path);
+        let task = EngineTask::new(move || engine.as_dyn().save(&path?).map_err(CodedError::from), finish_unit);
         spawn(task, signal)
     }
 }
