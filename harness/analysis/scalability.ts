@@ -71,6 +71,11 @@ export interface Saturation {
   latencyGrowth: number
   /** The most loaded level still on the plateau. */
   lastPlateauLevel: number
+  /**
+   * The most loaded level, when its throughput fell below the plateau (more users cost
+   * throughput, not only latency); null when the sweep ended on the plateau.
+   */
+  fell: { level: number; throughput: number } | null
 }
 
 export interface AnalysisContext {
@@ -204,8 +209,9 @@ function fmt(x: number, digits = 1): string {
 /**
  * Where throughput stopped growing: the smallest level within
  * {@link SATURATION_THROUGHPUT_TOLERANCE} of the peak throughput, provided a more loaded level
- * stayed on that plateau with its p50 at least {@link SATURATION_LATENCY_GROWTH}× higher (more
- * users bought only latency). Null while throughput still grows at the last level.
+ * was measured with its p50 at least {@link SATURATION_LATENCY_GROWTH}× higher (more users bought
+ * only latency), whether that level stayed on the plateau or fell below it. Null while throughput
+ * still grows at the last level.
  */
 export function findSaturation(levels: readonly LevelMeasurement[]): Saturation | null {
   const sorted = [...levels].sort((a, b) => a.concurrency - b.concurrency)
@@ -214,12 +220,30 @@ export function findSaturation(levels: readonly LevelMeasurement[]): Saturation 
   if (!(peak > 0)) return null
   const onPlateau = (l: LevelMeasurement): boolean => l.throughput >= peak * (1 - SATURATION_THROUGHPUT_TOLERANCE)
   const first = sorted.find(onPlateau) as LevelMeasurement
-  const later = sorted.filter(l => l.concurrency > first.concurrency && onPlateau(l))
-  const last = later[later.length - 1]
-  if (!last || first.p50Ms <= 0) return null
-  const growth = last.p50Ms / first.p50Ms
+  const mostLoaded = sorted[sorted.length - 1]
+  if (mostLoaded === first || first.p50Ms <= 0) return null
+  const plateau = sorted.filter(l => l.concurrency > first.concurrency && onPlateau(l))
+  const lastPlateau = plateau[plateau.length - 1] ?? first
+  const fell = onPlateau(mostLoaded) ? null : mostLoaded
+  const growth = (fell ?? lastPlateau).p50Ms / first.p50Ms
   if (growth < SATURATION_LATENCY_GROWTH) return null
-  return { level: first.concurrency, peakThroughput: peak, latencyGrowth: growth, lastPlateauLevel: last.concurrency }
+  return {
+    level: first.concurrency,
+    peakThroughput: peak,
+    latencyGrowth: growth,
+    lastPlateauLevel: lastPlateau.concurrency,
+    fell: fell ? { level: fell.concurrency, throughput: fell.throughput } : null,
+  }
+}
+
+/** The throughput part of a saturation's prose, for the analysis and the reports alike. */
+export function describeSaturation(s: Saturation, rate: (x: number) => string, level: (n: number) => string): string {
+  const plateau =
+    s.lastPlateauLevel > s.level
+      ? `throughput stayed within ${fmt(SATURATION_THROUGHPUT_TOLERANCE * 100, 0)} % of its peak (${rate(s.peakThroughput)}/s) up to ${level(s.lastPlateauLevel)}`
+      : `throughput peaked here (${rate(s.peakThroughput)}/s)`
+  const fell = s.fell ? ` and fell to ${rate(s.fell.throughput)}/s by ${level(s.fell.level)}` : ''
+  return `${plateau}${fell} while p50 grew ${fmt(s.latencyGrowth, 1)}×`
 }
 
 /** The level whose bottleneck names the run's: the breaking point, else the most loaded level. */
@@ -274,9 +298,7 @@ function recommend(
   }
 
   if (saturation) {
-    reasons.push(
-      `saturated at ${saturation.level}: throughput stayed within ${fmt(SATURATION_THROUGHPUT_TOLERANCE * 100, 0)} % of its peak (${fmt(saturation.peakThroughput, 0)}/s) up to ${saturation.lastPlateauLevel} while p50 grew ${fmt(saturation.latencyGrowth, 1)}×`,
-    )
+    reasons.push(`saturated at ${saturation.level}: ${describeSaturation(saturation, x => fmt(x, 0), String)}`)
   }
   if (breaking) reasons.push(`breaking point at ${breaking.level}: ${breaking.reason}`)
   if (bottleneck.resource !== 'none')

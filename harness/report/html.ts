@@ -36,6 +36,7 @@ import {
   USL_MIN_R_SQUARED,
   WAIT_SHARE,
 } from '../analysis/constants.ts'
+import { describeSaturation } from '../analysis/scalability.ts'
 import { uslThroughput } from '../analysis/usl.ts'
 import { barChart, lineChart } from './svg.ts'
 import type { HLine, LegendItem, VMarker } from './svg.ts'
@@ -612,10 +613,10 @@ function summaryCards(report: ScalabilityReport): string {
       ? card(
           'Saturated at',
           esc(formatLevel(sat.level)),
-          `peak ${esc(formatRate(sat.peakThroughput))} req/s; p50 ×${esc(formatNumber(sat.latencyGrowth, 1))} by ${esc(levelWithUnit(sat.lastPlateauLevel, model))}`,
+          esc(describeSaturation(sat, formatRate, n => levelWithUnit(n, model))),
           'warn',
         )
-      : card('Saturated at', 'none', 'throughput still grew', 'good'),
+      : card('Saturated at', 'none', 'no level past the peak cost only latency', 'good'),
   )
   cards.push(
     card(

@@ -141,19 +141,46 @@ export interface ReportWarning {
   kind: 'analysis' | 'littles-law' | 'measurement' | 'sweep'
 }
 
+/** A number in a warning's text (the part that may differ between levels). */
+const NUMBER = /\d+(?:\.\d+)?/g
+
+interface GroupedWarning {
+  texts: string[]
+  levels: number[]
+}
+
+/**
+ * One text for warnings that differ only in their numbers: each number that differs between
+ * them becomes its range ("took 61–77 % of the machine"). The texts share a template.
+ */
+export function mergeNumbers(texts: readonly string[]): string {
+  const numbers = texts.map(t => (t.match(NUMBER) ?? []).map(Number))
+  let i = 0
+  return texts[0].replace(NUMBER, written => {
+    const values = numbers.map(n => n[i])
+    i++
+    const [lo, hi] = [Math.min(...values), Math.max(...values)]
+    if (lo === hi) return written
+    const digits = written.includes('.') ? written.length - written.indexOf('.') - 1 : 0
+    return `${lo.toFixed(digits)}–${hi.toFixed(digits)}`
+  })
+}
+
 /**
  * Every warning of the report: the analysis's, Little's-law mismatches with their numbers, the
- * per-level measurement warnings (identical texts merged, with their levels), dropped starts,
+ * per-level measurement warnings (texts that differ only in their numbers merged, the numbers as ranges, with their levels), dropped starts,
  * slow cool-downs, an early stop.
  */
 export function collectWarnings(report: ScalabilityReport): ReportWarning[] {
   const out: ReportWarning[] = report.warnings.map(text => ({ text, levels: null, kind: 'analysis' as const }))
   const all = report.levels.map(r => r.level)
-  const grouped = new Map<string, number[]>()
+  const grouped = new Map<string, GroupedWarning>()
   const addGrouped = (text: string, level: number): void => {
-    const list = grouped.get(text) ?? []
-    if (!list.includes(level)) list.push(level)
-    grouped.set(text, list)
+    const key = text.replace(NUMBER, '#')
+    const group = grouped.get(key) ?? { texts: [], levels: [] }
+    group.texts.push(text)
+    if (!group.levels.includes(level)) group.levels.push(level)
+    grouped.set(key, group)
   }
   for (const { row, result } of levelResults(report)) {
     const ll = result?.littlesLaw ?? null
@@ -192,9 +219,9 @@ export function collectWarnings(report: ScalabilityReport): ReportWarning[] {
       })
     }
   }
-  for (const [text, levels] of grouped) {
+  for (const { texts, levels } of grouped.values()) {
     const where = levels.length === all.length && all.length > 1 ? 'at every level' : `at ${listLevels(levels)}`
-    out.push({ text: `${text} (${where})`, levels, kind: 'measurement' })
+    out.push({ text: `${mergeNumbers(texts)} (${where})`, levels, kind: 'measurement' })
   }
   if (report.sweep.stoppedEarly)
     out.push({ text: `the sweep ${report.sweep.stoppedEarly}`, levels: null, kind: 'sweep' })

@@ -92,6 +92,7 @@ export const ScalabilityReportSchema = z.strictObject({
       peakThroughput: nonneg,
       latencyGrowth: nonneg,
       lastPlateauLevel: z.number().positive(),
+      fell: z.strictObject({ level: z.number().positive(), throughput: nonneg }).nullable().default(null),
     })
     .nullable(),
   bottleneck: BottleneckSchema,

@@ -187,7 +187,13 @@ test('a plateau with growing latency is saturation, named with its bottleneck, n
     }),
   )
   const a = analyzeScalability(levels, { ...ctx, slo: undefined })
-  t.deepEqual(a.saturation, { level: 8, peakThroughput: 4200, latencyGrowth: 7.7 / 1.9, lastPlateauLevel: 32 })
+  t.deepEqual(a.saturation, {
+    level: 8,
+    peakThroughput: 4200,
+    latencyGrowth: 7.7 / 1.9,
+    lastPlateauLevel: 32,
+    fell: null,
+  })
   t.is(a.scalabilityBreakingPoint, null)
   t.is(a.bottleneck.resource, 'cpu')
   t.is(a.recommendation.kind, 'IncreaseResources')
@@ -195,6 +201,45 @@ test('a plateau with growing latency is saturation, named with its bottleneck, n
   t.true(a.recommendation.reasons.some(x => /bound by cpu at 32: the 2 cores were 98 % busy/.test(x)))
   t.false(a.recommendation.advice.some(x => /measure beyond/.test(x)))
   t.true(a.recommendation.advice.some(x => /add cores \(2 now\).*at most 8/.test(x)))
+})
+
+test('a peak followed by falling throughput is saturation at the peak, not "still growing"', t => {
+  // A default run on a busy 2-core machine: best at 8 users, lower at 10–16, p50 2.5× higher.
+  const shape: [number, number, number][] = [
+    [1, 884, 0.44],
+    [2, 917, 0.88],
+    [4, 1223, 1.33],
+    [8, 1971, 1.86],
+    [10, 1606, 3.9],
+    [12, 1442, 4.31],
+    [16, 1443, 4.71],
+  ]
+  const levels = shape.map(([n, x, p50]) => level(n, x, { p50Ms: p50, p99Ms: p50 * 8 }))
+  const a = analyzeScalability(levels, { ...ctx, slo: undefined })
+  t.deepEqual(a.saturation, {
+    level: 8,
+    peakThroughput: 1971,
+    latencyGrowth: 4.71 / 1.86,
+    lastPlateauLevel: 8,
+    fell: { level: 16, throughput: 1443 },
+  })
+  t.true(
+    a.recommendation.reasons.some(x =>
+      /^saturated at 8: throughput peaked here \(1971\/s\) and fell to 1443\/s by 16 while p50 grew 2\.5×/.test(x),
+    ),
+  )
+  t.false(a.recommendation.advice.some(x => /measure beyond/.test(x)))
+})
+
+test('a fall past the peak is saturation only when latency grew with it', t => {
+  const fell = [level(1, 100, { p50Ms: 1 }), level(2, 150, { p50Ms: 2 }), level(4, 120, { p50Ms: 4 })]
+  t.like(analyzeScalability(fell, ctx).saturation, {
+    level: 2,
+    lastPlateauLevel: 2,
+    fell: { level: 4, throughput: 120 },
+  })
+  const noisy = [level(1, 100, { p50Ms: 1 }), level(2, 150, { p50Ms: 2 }), level(4, 120, { p50Ms: 2.2 })]
+  t.is(analyzeScalability(noisy, ctx).saturation, null, 'p50 grew 1.1×: a noisy level, not saturation')
 })
 
 test('throughput still growing is not saturation', t => {

@@ -2,11 +2,8 @@
  * The verdict for a terminal: headline and SLO, key facts (optimum, N*, breaking point, linear
  * range, contention, USL fit), then why, advice, detector findings, warnings and the files.
  */
-import {
-  LINEAR_EFFICIENCY,
-  OPTIMAL_THROUGHPUT_TOLERANCE,
-  SATURATION_THROUGHPUT_TOLERANCE,
-} from '../../analysis/constants.ts'
+import { LINEAR_EFFICIENCY, OPTIMAL_THROUGHPUT_TOLERANCE } from '../../analysis/constants.ts'
+import { describeSaturation } from '../../analysis/scalability.ts'
 import type { ScalabilityReport } from '../../sweep/types.ts'
 import {
   formatLevel,
@@ -111,14 +108,14 @@ export function renderSummary(report: ScalabilityReport, options: SummaryOptions
   }
   const sat = report.saturation
   if (sat !== null) {
+    facts.push(['Saturated at', formatLevel(sat.level), ['yellow', 'bold'], describeSaturation(sat, formatRate, unit)])
+  } else {
     facts.push([
       'Saturated at',
-      formatLevel(sat.level),
-      ['yellow', 'bold'],
-      `throughput within ${formatPlainPercent(SATURATION_THROUGHPUT_TOLERANCE)} of its peak (${formatRate(sat.peakThroughput)} req/s) from here to ${unit(sat.lastPlateauLevel)}, while p50 grew ${formatNumber(sat.latencyGrowth, 1)}×`,
+      'none',
+      ['green', 'bold'],
+      `no level past the peak cost only latency (last: ${unit(last.level)})`,
     ])
-  } else {
-    facts.push(['Saturated at', 'none', ['green', 'bold'], `throughput still grew up to ${unit(last.level)}`])
   }
   if (report.bottleneck.resource !== 'none' || sat !== null || report.scalabilityBreakingPoint !== null) {
     facts.push(['Bottleneck', report.bottleneck.resource, ['yellow', 'bold'], report.bottleneck.evidence])
