@@ -154,7 +154,7 @@ try {
   const probe = vectorIndexRecallProbe(new ExactGroundTruth(flat), 10)
   const noWork = (on: boolean): SearchTarget<Float32Array, never> => ({
     name: 'no-work',
-    search: () => Promise.resolve(hits),
+    search: () => Promise.resolve(hits.slice()),
     ...(on ? { recallProbe: probe } : {}),
   })
   const noWorkRun = async (on: boolean): Promise<number> => {

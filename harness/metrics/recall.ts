@@ -27,8 +27,12 @@ export interface RecallSample {
 export interface RecallProbe<Q = unknown> {
   /** Results per search (the k of recall@k). */
   readonly k: number
-  /** A token for `evaluate`, or null when this search has no vector ground truth (e.g. text-only). */
-  capture(query: Q, response: unknown): unknown
+  /**
+   * A token for `evaluate`, or null when this search has no vector ground truth (e.g. text-only).
+   * `sentAt` is when the search was sent (`performance.now()`): writes made visible after it
+   * may or may not have been seen, so its ground truth is taken as of then.
+   */
+  capture(query: Q, response: unknown, sentAt: number): unknown
   /** Scores the captured searches (one entry per token, null when it could not be scored). */
   evaluate(tokens: readonly unknown[]): Promise<Array<RecallSample | null>>
 }

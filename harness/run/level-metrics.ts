@@ -54,7 +54,8 @@ export async function idleTokens(
   for (const qi of queryIndexes) {
     const q = queries[qi]
     try {
-      out.push(probe.capture(q, await target.search(q, options)) ?? null)
+      const sentAt = now()
+      out.push(probe.capture(q, await target.search(q, options), sentAt) ?? null)
     } catch {
       out.push(null)
     }

@@ -446,7 +446,7 @@ export class RunState implements LoadDriver {
     const recall = this.recall
     if (recall !== null && call.measured && call.qi >= 0 && call.state === CallState.settled && recall.sampler.take()) {
       try {
-        recall.sampler.add(recall.probe.capture(this.#queries[call.qi], value), call.qi)
+        recall.sampler.add(recall.probe.capture(this.#queries[call.qi], value, call.tSend), call.qi)
       } catch (err) {
         if (!this.#probeFailed)
           this.warnings.push(`the target's recall probe threw (${errorCodeOf(err)}): recall is incomplete`)

@@ -5,10 +5,12 @@
  *
  * Same snapshot: every vector carries the visibility step at which it became searchable (0 for
  * those there from the start; one step per add or per commit). A sampled search records the
- * step it ran at; its ground truth is the exact top-k over the vectors visible at that step
+ * step visible when it was sent; its ground truth is the exact top-k over the vectors visible then
  * (plus any the search itself returned, which it therefore saw). Exact searches ask for k plus
  * the vectors added since, and drop the ones that were not yet visible.
  */
+import { performance } from 'node:perf_hooks'
+
 import { FlatIndex } from '../../engine/index.ts'
 import type { HybridHit, SearchHit, SearchMode, UnifiedSearchOptions, UnifiedSearchSystem } from '../../engine/index.ts'
 import { recallAt } from '../metrics/recall.ts'
@@ -38,21 +40,24 @@ export class ExactGroundTruth {
     this.#embed = embed
   }
 
-  /**
-   * The visibility step each search started at, by its response (set by the target: one
-   * WeakMap entry per search). Writes made visible while a search ran may or may not have been
-   * seen by it, so its ground truth is taken at the step it started at (plus what it returned).
-   */
-  readonly startedAt = new WeakMap<object, number>()
+  /** When each step became visible (`performance.now()`; index = step). */
+  readonly #stepTimes: number[] = [Number.NEGATIVE_INFINITY]
 
   /** The current visibility step. */
   get step(): number {
     return this.#step
   }
 
-  /** The step `response`'s search started at (the current step if the target did not say). */
-  stepAtStart(response: unknown): number {
-    return (typeof response === 'object' && response !== null ? this.startedAt.get(response) : undefined) ?? this.#step
+  /** The step visible at time `t` (`performance.now()`): the last one made visible at or before it. */
+  stepAt(t: number): number {
+    let lo = 0
+    let hi = this.#step
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.#stepTimes[mid] <= t) lo = mid
+      else hi = mid - 1
+    }
+    return lo
   }
 
   /**
@@ -64,6 +69,7 @@ export class ExactGroundTruth {
     if (items.length === 0) return
     const step = ++this.#step
     this.#addedBy[step] = this.#addedBy[step - 1] + items.length
+    this.#stepTimes[step] = performance.now()
     for (const it of items) {
       this.#stepOf.set(it.id, step)
       // Registered earlier: already on its way into the exact index.
@@ -169,14 +175,14 @@ interface VectorToken {
 export function vectorIndexRecallProbe(truth: ExactGroundTruth, k: number): RecallProbe<Float32Array> {
   return {
     k,
-    capture(query, response) {
+    capture(query, response, sentAt) {
       const hits = response as SearchHit[]
       if (!Array.isArray(hits)) return null
       return {
         query,
         ids: hits.map(h => h.id),
         distances: hits.map(h => h.distance),
-        step: truth.stepAtStart(response),
+        step: truth.stepAt(sentAt),
       } satisfies VectorToken
     },
     async evaluate(tokens) {
@@ -331,7 +337,7 @@ export function unifiedRecallProbe(
   const { k } = settings
   return {
     k,
-    capture(query, response) {
+    capture(query, response, sentAt) {
       const mode = typeof query === 'string' ? settings.mode : (query.mode ?? settings.mode)
       if (mode === 'text' || !Array.isArray(response)) return null
       const text = typeof query === 'string' ? query : query.text
@@ -339,7 +345,7 @@ export function unifiedRecallProbe(
         text,
         mode,
         ids: (response as HybridHit[]).map(h => gt.known(h.id)),
-        step: gt.exact.stepAtStart(response),
+        step: gt.exact.stepAt(sentAt),
       } satisfies UnifiedToken
     },
     async evaluate(tokens) {

@@ -115,16 +115,7 @@ export function unifiedSearchTarget(
         signal,
         timing: timeCalls ? opts.onNativeCall : undefined,
       }
-      const pending = isSession(connection)
-        ? connection.search(text, searchOptions)
-        : system.search(text, searchOptions)
-      if (gt === null) return pending
-      // The step the search started at: its ground truth is taken there (see ground-truth.ts).
-      const step = gt.exact.step
-      return pending.then(hits => {
-        gt.exact.startedAt.set(hits, step)
-        return hits
-      })
+      return isSession(connection) ? connection.search(text, searchOptions) : system.search(text, searchOptions)
     },
     insert: async (doc, opts) => {
       const { signal } = opts

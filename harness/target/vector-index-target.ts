@@ -39,17 +39,8 @@ export function vectorIndexTarget(
         : new ExactGroundTruth(options.groundTruth)
   return {
     name: options.name ?? `${index.kind}-index`,
-    search:
-      gt === null
-        ? (query, { signal, onNativeCall }) =>
-            index.search(query, k, { ...searchOptions, signal, timing: onNativeCall })
-        : (query, { signal, onNativeCall }) => {
-            const step = gt.step
-            return index.search(query, k, { ...searchOptions, signal, timing: onNativeCall }).then(hits => {
-              gt.startedAt.set(hits, step)
-              return hits
-            })
-          },
+    search: (query, { signal, onNativeCall }) =>
+      index.search(query, k, { ...searchOptions, signal, timing: onNativeCall }),
     insert:
       gt === null
         ? (doc, { signal, onNativeCall }) => index.add([doc.id], doc.vector, { signal, timing: onNativeCall })
