@@ -196,10 +196,13 @@ pub(crate) fn read_manifest(dir: &Path) -> std::result::Result<Option<Manifest>,
     match std::fs::read(&path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("the vector manifest {} cannot be read: {e}", path.display())),
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| format!("the vector manifest {} is damaged: {e}", path.display())),
+        Ok(bytes) => parse_manifest(&bytes, &path).map(Some),
     }
+}
+
+/// The manifest in `bytes`, read from `path`; `Err(problem)` when it is damaged.
+pub(crate) fn parse_manifest(bytes: &[u8], path: &Path) -> std::result::Result<Manifest, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("the vector manifest {} is damaged: {e}", path.display()))
 }
 
 /// The vector side of a store being opened.
@@ -325,6 +328,24 @@ pub(crate) fn new_vector_index(
 
 /// Loads the vector file if the manifest vouches for it and it belongs to this store.
 fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Result<Box<dyn VectorIndex>, String> {
+    let path = dir.join(VECTOR_FILE);
+    vouch(m, payload, || match vn_index::read_file_checksum(&path) {
+        Err(IndexError::Io(e)) if e.kind() == io::ErrorKind::NotFound => Err("the vector file is missing".into()),
+        Err(e) => Err(format!("the vector file cannot be read: {e}")),
+        Ok(found) => Ok(found),
+    })?;
+    let index = vn_index::load_index(&path).map_err(|e| format!("the vector file cannot be loaded: {e}"))?;
+    check_loaded(&*index, payload)?;
+    Ok(index)
+}
+
+/// Whether the manifest `m` vouches for a vector file of this store whose checksum `found`
+/// reads (called only once the manifest itself is found to belong to the store).
+pub(crate) fn vouch(
+    m: &Manifest,
+    payload: &Payload,
+    found: impl FnOnce() -> std::result::Result<FileChecksum, String>,
+) -> std::result::Result<(), String> {
     if m.store_id != payload.store_id {
         return Err(format!(
             "the vector files belong to another store (store id {}, the text index's is {})",
@@ -343,14 +364,7 @@ fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Res
             m.format
         ));
     }
-    let path = dir.join(VECTOR_FILE);
-    let found = match vn_index::read_file_checksum(&path) {
-        Err(IndexError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
-            return Err("the vector file is missing".into())
-        }
-        Err(e) => return Err(format!("the vector file cannot be read: {e}")),
-        Ok(found) => found,
-    };
+    let found = found()?;
     // A format-1 manifest's CRC says nothing (see MANIFEST_FORMAT): only its length binds.
     let recorded_crc = if m.format >= 2 { m.vector_file_crc32 } else { found.crc32 };
     if (found.len, found.crc32) != (m.vector_file_len, recorded_crc) {
@@ -360,7 +374,11 @@ fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Res
             found.len, found.crc32, m.vector_file_len, m.vector_file_crc32
         ));
     }
-    let index = vn_index::load_index(&path).map_err(|e| format!("the vector file cannot be loaded: {e}"))?;
+    Ok(())
+}
+
+/// Whether a loaded vector index is of the store's dimensions, metric and kind.
+pub(crate) fn check_loaded(index: &dyn VectorIndex, payload: &Payload) -> std::result::Result<(), String> {
     if index.dimensions() != payload.dimensions
         || index.metric().as_str() != payload.metric
         || index.kind().as_str() != payload.vector_index
@@ -375,7 +393,7 @@ fn load_trusted(dir: &Path, m: &Manifest, payload: &Payload) -> std::result::Res
             payload.vector_index
         ));
     }
-    Ok(index)
+    Ok(())
 }
 
 /// Saves the vector file and then the manifest, at `payload`'s generation.

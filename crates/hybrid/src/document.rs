@@ -42,6 +42,20 @@ impl Document {
         self
     }
 
+    /// A document as the text index stored it. Errors: `Corrupt` when its stored metadata is
+    /// not JSON (every add checks it is).
+    pub(crate) fn from_stored(d: vn_text::StoredDoc) -> Result<Document> {
+        if let Some(m) = &d.metadata {
+            serde_json::from_str::<serde::de::IgnoredAny>(m).map_err(|e| {
+                HybridError::Corrupt(format!(
+                    "text index: the stored metadata of document {:?} is not JSON ({e})",
+                    d.id
+                ))
+            })?;
+        }
+        Ok(Document { id: d.id, text: d.text, vector: d.vector, metadata: d.metadata })
+    }
+
     /// Checks the document against a store of `dims` dimensions and `metric`.
     pub(crate) fn validate(&self, dims: usize, metric: Metric) -> Result<()> {
         let d = self;

@@ -64,6 +64,9 @@ mod document;
 mod embed;
 mod error;
 pub mod fusion;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod lock;
 mod open;
 mod options;

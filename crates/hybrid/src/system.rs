@@ -199,12 +199,7 @@ impl UnifiedSearchSystem {
         self.inner.check_open()?;
         let snapshot = self.inner.current_snapshot();
         let Some(d) = snapshot.text.get(id)? else { return Ok(None) };
-        if let Some(m) = &d.metadata {
-            serde_json::from_str::<serde::de::IgnoredAny>(m).map_err(|e| {
-                HybridError::Corrupt(format!("text index: the stored metadata of document {id:?} is not JSON ({e})"))
-            })?;
-        }
-        Ok(Some(Document { id: d.id, text: d.text, vector: d.vector, metadata: d.metadata }))
+        Document::from_stored(d).map(Some)
     }
 
     /// Counters; waits for a running commit.

@@ -201,7 +201,12 @@ impl VectorIndex for FlatIndex {
 
 impl FlatIndex {
     fn save_to(&self, path: &Path) -> Result<FileChecksum> {
-        crate::write_atomically(path, |w| {
+        crate::write_atomically(path, |w| self.encode(w))
+    }
+
+    /// Writes the index file's bytes to `w`.
+    pub(crate) fn encode<W: std::io::Write>(&self, w: W) -> Result<FileChecksum> {
+        {
             let rows = self.rows.read();
             let n = rows.ids.len() as u64;
             let header = Header {
@@ -238,6 +243,6 @@ impl FlatIndex {
                 e.u64(row as u64)?;
             }
             Ok(e.finish()?.1)
-        })
+        }
     }
 }

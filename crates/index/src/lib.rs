@@ -43,6 +43,9 @@ mod atomic;
 mod distance;
 mod error;
 mod flat;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hnsw;
 mod idmap;
 mod persist;

@@ -134,12 +134,17 @@ impl TextIndex {
             return Ok((Self::from_index(index, Some(path.to_path_buf()))?, true));
         }
         let index = Index::open_in_dir(path).map_err(|e| TextError::from(e).at(Some(path)))?;
+        Ok((Self::open_checked(index, path, Some(path.to_path_buf()))?, false))
+    }
+
+    /// Opens an existing index after checking its files (`shown` names its directory in errors).
+    pub(crate) fn open_checked(index: Index, shown: &Path, path: Option<PathBuf>) -> Result<TextIndex> {
         // Before any segment is opened: tantivy trusts its files (a damaged length becomes a
         // huge allocation, a damaged offset a panic), so damage must be found first.
-        verify_segment_files(&index, path)?;
-        let text = Self::from_index(index, Some(path.to_path_buf()))?;
+        verify_segment_files(&index, shown)?;
+        let text = Self::from_index(index, path)?;
         text.verify_segment_counts()?;
-        Ok((text, false))
+        Ok(text)
     }
 
     /// A new index in memory (for tests and throw-away use).
@@ -613,24 +618,22 @@ impl TextSnapshot {
     }
 
     fn stored(&self, internal_id: u64, d: &TantivyDocument) -> Result<StoredDoc> {
-        let f = &self.fields;
-        let text_of = |field| d.get_first(field).and_then(|v| v.as_str().map(str::to_string));
-        let id = text_of(f.id).ok_or_else(|| TextError::Corrupt(format!("document {internal_id} has no stored id")))?;
-        let vector =
-            match d.get_first(f.vector).and_then(|v| v.as_bytes()) {
-                None => None,
-                Some(bytes) => Some(schema::decode_vector(bytes).ok_or_else(|| {
-                    TextError::Corrupt(format!("the stored vector of {id:?} has {} bytes", bytes.len()))
-                })?),
-            };
-        Ok(StoredDoc {
-            internal_id,
-            text: text_of(f.text).unwrap_or_default(),
-            metadata: text_of(f.metadata),
-            vector,
-            id,
-        })
+        stored_doc(&self.fields, internal_id, d)
     }
+}
+
+/// A document read from the store, as this crate's type.
+pub(crate) fn stored_doc(f: &Fields, internal_id: u64, d: &TantivyDocument) -> Result<StoredDoc> {
+    let text_of = |field| d.get_first(field).and_then(|v| v.as_str().map(str::to_string));
+    let id = text_of(f.id).ok_or_else(|| TextError::Corrupt(format!("document {internal_id} has no stored id")))?;
+    let vector = match d.get_first(f.vector).and_then(|v| v.as_bytes()) {
+        None => None,
+        Some(bytes) => Some(
+            schema::decode_vector(bytes)
+                .ok_or_else(|| TextError::Corrupt(format!("the stored vector of {id:?} has {} bytes", bytes.len())))?,
+        ),
+    };
+    Ok(StoredDoc { internal_id, text: text_of(f.text).unwrap_or_default(), metadata: text_of(f.metadata), vector, id })
 }
 
 /// Reserves room for `count` items, counted in damaged-or-not data: a count no allocation can

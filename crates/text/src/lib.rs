@@ -40,6 +40,9 @@
 #![warn(missing_docs)]
 
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod index;
 mod schema;
 mod tokenizer;

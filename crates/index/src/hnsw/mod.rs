@@ -224,7 +224,12 @@ impl HnswIndex {
     }
 
     fn save_to(&self, path: &Path) -> Result<FileChecksum> {
-        crate::write_atomically(path, |w| {
+        crate::write_atomically(path, |w| self.encode(w))
+    }
+
+    /// Writes the index file's bytes to `w`.
+    pub(crate) fn encode<W: std::io::Write>(&self, w: W) -> Result<FileChecksum> {
+        {
             // Writers wait while the snapshot is serialized; searches go on.
             let _writers = self.writers.write();
             let reg = self.registry.read();
@@ -262,7 +267,7 @@ impl HnswIndex {
                 e.u64(u64::from(node))?;
             }
             Ok(e.finish()?.1)
-        })
+        }
     }
 }
 
