@@ -35,6 +35,12 @@ export interface RecallProbe<Q = unknown> {
   capture(query: Q, response: unknown, sentAt: number): unknown
   /** Scores the captured searches (one entry per token, null when it could not be scored). */
   evaluate(tokens: readonly unknown[]): Promise<Array<RecallSample | null>>
+  /**
+   * Brings the target to rest after the window, before the idle pass: e.g. commits the
+   * acknowledged writes that wait and waits for a commit in progress, so that no background
+   * work of the target overlaps the idle searches. Optional.
+   */
+  settle?(): Promise<void>
 }
 
 /** Recall sampling settings. */

@@ -112,6 +112,8 @@ export const levelMetrics = {
             // The idle pass: the first sampled queries again, one at a time, right after the
             // window; then one exact evaluation for both (paired by position).
             const n = r.idle !== undefined ? 0 : Math.min(tokens.length, r.idleQueries ?? DEFAULT_IDLE_RECALL_QUERIES)
+            // Idle means the target's own background work too (a refresher's commit): at rest first.
+            if (n > 0 && typeof pr.settle === 'function') await pr.settle()
             const idle = n > 0 ? await idleTokens(target, pr, queries, sampler.queries.slice(0, n)) : []
             const scoredIdle = idle.map((tok, i) => ({ tok, i })).filter(x => x.tok !== null)
             const all = tokens.length > 0 ? await pr.evaluate([...tokens, ...scoredIdle.map(x => x.tok)]) : []

@@ -263,10 +263,32 @@ export class UnifiedGroundTruth {
     return this.#numOf.get(id) ?? -1
   }
 
+  /**
+   * A document is about to be written: numbered and registered in the exact index now, before
+   * the store can show it. A search can return it before this side hears of its commit: the
+   * add may land natively in a commit that took its batch (`takeAdded`) before the add's
+   * continuation ran, and a commit is searchable before its promise resolves. Registered, it is
+   * in the exact index (with its own distance) and counts when returned, though in no sample's
+   * ground truth until a commit that made it visible resolved.
+   */
+  writing(doc: { id: string; text: string; vector?: Float32Array | readonly number[] }): void {
+    this.exact.register([this.#entry(doc)])
+  }
+
   /** A document was added (buffered: invisible until the next commit). */
   added(doc: { id: string; text: string; vector?: Float32Array | readonly number[] }): void {
+    const entry = this.#entry(doc)
+    this.exact.register([entry])
+    this.#added.push(entry)
+  }
+
+  #entry(doc: { id: string; text: string; vector?: Float32Array | readonly number[] }): {
+    id: number
+    vector?: Float32Array
+    text?: string
+  } {
     const id = this.numberOf(doc.id)
-    this.#added.push(doc.vector === undefined ? { id, text: doc.text } : { id, vector: Float32Array.from(doc.vector) })
+    return doc.vector === undefined ? { id, text: doc.text } : { id, vector: Float32Array.from(doc.vector) }
   }
 
   /** Takes the documents added since the last call (for the commit about to start). */

@@ -120,6 +120,7 @@ export function unifiedSearchTarget(
     insert: async (doc, opts) => {
       const { signal } = opts
       const timing = timeCalls ? opts.onNativeCall : undefined
+      gt?.writing(doc)
       await system.add([doc], { signal, timing })
       const added = performance.now()
       gt?.added(doc)
@@ -135,7 +136,16 @@ export function unifiedSearchTarget(
     drainThreadStats: nativeThreadStatsDrain(),
     drainWriteVisibility: () => refresher.drain(),
     engineMemory: () => unifiedEngineMemory(system, options.textIndexPath),
-    ...(gt === null ? {} : { recallProbe: unifiedRecallProbe(system, gt, { k, mode, search: options.search ?? {} }) }),
+    ...(gt === null
+      ? {}
+      : {
+          recallProbe: {
+            ...unifiedRecallProbe(system, gt, { k, mode, search: options.search ?? {} }),
+            // Before the idle pass: what waits is committed (after any commit in progress), so
+            // no commit of this target runs while the idle searches do.
+            settle: () => refresher.refresh(),
+          },
+        }),
     close: () => refresher.close(),
   }
 }

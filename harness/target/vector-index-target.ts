@@ -44,10 +44,13 @@ export function vectorIndexTarget(
     insert:
       gt === null
         ? (doc, { signal, onNativeCall }) => index.add([doc.id], doc.vector, { signal, timing: onNativeCall })
-        : (doc, { signal, onNativeCall }) =>
-            index
-              .add([doc.id], doc.vector, { signal, timing: onNativeCall })
-              .then(() => gt.visible([{ id: doc.id, vector: Float32Array.from(doc.vector) }])),
+        : (doc, { signal, onNativeCall }) => {
+            // Registered first: a search may return the vector before `visible` runs (the add
+            // landed natively, its continuation had not run yet); it must be in the exact index.
+            const entry = { id: doc.id, vector: Float32Array.from(doc.vector) }
+            gt.register([entry])
+            return index.add([doc.id], doc.vector, { signal, timing: onNativeCall }).then(() => gt.visible([entry]))
+          },
     drainThreadStats: nativeThreadStatsDrain(),
     ...(gt === null ? {} : { recallProbe: vectorIndexRecallProbe(gt, k) }),
     engineMemory: () => engineMemoryOf(index),

@@ -1,10 +1,11 @@
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 
 import test from 'ava'
 
 import { ConcurrentBenchmark, UnifiedSearchSystem, sessionFactory, unifiedSearchTarget } from '../../../main.ts'
 import type { UnifiedDocument } from '../../../main.ts'
-import { UnifiedGroundTruth } from '../../../harness/target/index.ts'
+import { UnifiedGroundTruth, unifiedRecallProbe } from '../../../harness/target/index.ts'
 import { generateCorpus } from '../../../corpus/index.ts'
 import { tempDir } from '../../helpers/engine.ts'
 
@@ -39,14 +40,53 @@ test('a flat unified store under load with group-committed writes scores recall 
     recall: { sampleRate: 0.1 },
     seed: 8,
   })
+  // The probe settled the target before the idle pass: no write waits for a commit.
+  t.is(gt.takeAdded().length, 0)
   await target.close()
   const recall = result.enhancedMetrics?.recall
   t.true((result.writeVisibility?.commits ?? 0) > 2, 'several group commits in the window')
   t.true((recall?.sampled ?? 0) > 10, `sampled ${recall?.sampled}`)
   t.log(JSON.stringify(recall))
-  // Under load a few samples (well under 1 %) miss a neighbour while commits run: searches that
-  // overlap a commit (see docs/metrics.md, "what it found"); idle, every sample is exact.
+  // Under load a few samples (about 1 in 150-1000) score 0.8-0.9: a search that overlaps a commit's
+  // persist phase returns fewer than k hits, an engine defect (docs/metrics.md, "what it found");
+  // every other sample is exact. Idle (the target settled first, no commit running), all are.
   t.true((recall?.recall?.mean ?? 0) >= 0.99, JSON.stringify(recall))
   t.is(recall?.idle?.recall?.mean, 1)
   t.true((result.enhancedMetrics?.resources?.engine?.segments ?? 0) >= 1)
+})
+
+test('a write the store shows before this side saw its commit resolve is in the exact index: returned, it is a hit', async t => {
+  const { dir, cleanup } = tempDir('vn-gt-')
+  t.teardown(cleanup)
+  const corpus = generateCorpus({ documents: 300, queries: 1, seed: 5 })
+  const docs = corpus.documents.map(d => ({ id: d.id, text: d.text }))
+  const system = await UnifiedSearchSystem.open({
+    textIndexPath: join(dir, 't'),
+    vectorDbPath: join(dir, 'v'),
+    dimensions: 64,
+    vectorIndex: 'flat',
+  })
+  t.teardown(() => system.close().catch(() => undefined))
+  await system.add(docs)
+  await system.commit()
+  const gt = await UnifiedGroundTruth.build(system, docs)
+  const probe = unifiedRecallProbe(system, gt, { k: 5, mode: 'vector', search: {} })
+  // The race the target's refresher can meet: the add lands natively, a commit whose batch was
+  // taken before the add's continuation ran publishes it, and only then does `added` run.
+  const query = docs[0].text
+  const late = { id: 'late', text: query }
+  gt.writing(late)
+  await system.add([late])
+  const batch = gt.takeAdded()
+  await system.commit()
+  gt.committed(batch)
+  gt.added(late)
+  const sentAt = performance.now()
+  const hits = await system.search(query, { mode: 'vector', k: 5 })
+  t.true(
+    hits.some(h => h.id === 'late'),
+    'the store returns the write (its text is the query)',
+  )
+  const [scored] = await probe.evaluate([probe.capture(query, hits, sentAt)])
+  t.is(scored?.recall, 1)
 })
