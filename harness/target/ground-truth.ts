@@ -79,9 +79,10 @@ export class ExactGroundTruth {
   }
 
   /**
-   * These vectors were written but are not visible yet (they wait for a commit). They go into
-   * the exact index at the next flush, so a search that already returns one (a commit raced
-   * the sample) is scored with its distance; until `visible` they are in no ground truth.
+   * These vectors are being written and are not known visible yet (their add or commit has not
+   * resolved): register them before sending the write. They go into the exact index at the next
+   * flush, so a search that already returns one (the write raced the sample) is scored with its
+   * distance; until `visible` they are in no ground truth.
    */
   register(items: ReadonlyArray<{ id: number; vector?: Float32Array; text?: string }>): void {
     for (const it of items) {
