@@ -24,7 +24,7 @@ pub(crate) fn execute(
     inner: &Inner,
     snapshot: &Snapshot,
     q: &Query,
-    vector_search: impl FnOnce(&[f32], &SearchParams) -> vn_index::Result<Vec<vn_index::Hit>>,
+    mut vector_search: impl FnMut(&[f32], &SearchParams) -> vn_index::Result<Vec<vn_index::Hit>>,
 ) -> Result<Vec<Hit>> {
     let plan = query::plan(q, inner.embedder.is_some())?;
     let mut text_leg = Vec::new();
@@ -56,21 +56,33 @@ pub(crate) fn execute(
                     context: "the query vector".into(),
                 });
             }
-            let params = SearchParams { k: plan.window, ef: q.ef, filter: None };
-            let hits = vector_search(v, &params)?;
             // Only ids committed in this snapshot: an id added by a commit still being
             // published is at or above the watermark, one deleted since is no longer resolved.
-            let resolver = inner.resolver.read();
-            vector_leg = hits
-                .into_iter()
-                .filter(|h| h.id < snapshot.watermark)
-                .filter_map(|h| {
-                    resolver
-                        .get(&h.id)
-                        .map(|id| LegHit { id: id.to_string(), score: similarity(inner.metric, h.distance) })
-                })
-                .collect();
-            drop(resolver);
+            // Dropping them can leave the leg short of its window while the index holds more
+            // of this snapshot's vectors, so ask again for more until it is full (or the index
+            // has no more): a search that overlaps a commit still answers `k` hits.
+            let mut fetch = plan.window;
+            loop {
+                let params = SearchParams { k: fetch, ef: q.ef, filter: None };
+                let hits = vector_search(v, &params)?;
+                let index_had_more = hits.len() == fetch;
+                let resolver = inner.resolver.read();
+                vector_leg = hits
+                    .into_iter()
+                    .filter(|h| h.id < snapshot.watermark)
+                    .filter_map(|h| {
+                        resolver
+                            .get(&h.id)
+                            .map(|id| LegHit { id: id.to_string(), score: similarity(inner.metric, h.distance) })
+                    })
+                    .take(plan.window)
+                    .collect();
+                drop(resolver);
+                if vector_leg.len() == plan.window || !index_had_more || fetch >= vn_index::MAX_K {
+                    break;
+                }
+                fetch = (fetch * 2).min(vn_index::MAX_K);
+            }
             rank_leg(&mut vector_leg);
         }
     }

@@ -57,6 +57,7 @@ pub use error::{IndexError, Result};
 pub use flat::FlatIndex;
 pub use hnsw::{HnswIndex, HnswScratch};
 pub use persist::{FileChecksum, FORMAT_VERSION};
+pub use validate::MAX_K;
 
 use std::any::Any;
 use std::collections::HashSet;

@@ -9,7 +9,7 @@ use crate::{HnswParams, IndexError, Metric, Result, SearchParams};
 /// Largest accepted dimension count.
 pub(crate) const MAX_DIMENSIONS: usize = 65_536;
 /// Largest accepted `k`.
-pub(crate) const MAX_K: usize = 100_000;
+pub const MAX_K: usize = 100_000;
 /// Largest accepted beam width (`ef`, `ef_search`, `ef_construction`).
 pub(crate) const MAX_EF: usize = 1_000_000;
 /// Accepted range of HNSW's `M`.
