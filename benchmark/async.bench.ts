@@ -227,7 +227,12 @@ async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: bo
       await run(total)
       const win = w.end()
       if (win.wallMs > seconds * 1000 || total > 4e6)
-        return { qps: (total / win.wallMs) * 1000, othersShare: win.othersShare }
+        return {
+          qps: (total / win.wallMs) * 1000,
+          othersShare: win.othersShare,
+          // This process's CPU (all threads) per search: what survives a busy machine.
+          cpuUsPerSearch: (win.ownCpuMs * 1000) / total,
+        }
       total *= 2
     }
   }
@@ -235,11 +240,8 @@ async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: bo
   const sync = await qpsOf(async total => {
     for (let i = 0; i < total; i++) index.searchSync(queries[i % queries.length], K)
   })
-  const rows: {
-    inFlight: number
-    coalesced: { qps: number; othersShare: number }
-    alone: { qps: number; othersShare: number }
-  }[] = []
+  type Measured = { qps: number; othersShare: number; cpuUsPerSearch: number }
+  const rows: { inFlight: number; coalesced: Measured; alone: Measured }[] = []
   for (const inFlight of [1, 4, 16, 64, 256]) {
     const coalesced = await qpsOf(total => pool(index, queries, total, inFlight))
     const alone = await qpsOf(total => pool(index, queries, total, inFlight, { coalesce: false }))
@@ -248,16 +250,28 @@ async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: bo
   const total = quick ? 4000 : 20000
   const delay = await loopDelay('search(), 64 in flight, coalesced', total, () => pool(index, queries, total, 64))
   heading(
-    `Many in flight: search() QPS, coalesced vs each call alone, vs one thread of searchSync (${num(sync.qps)} QPS, others' CPU ${pct(sync.othersShare)})`,
+    `Many in flight: search() QPS, coalesced vs each call alone, vs one thread of searchSync ` +
+      `(${num(sync.qps)} QPS, CPU ${sync.cpuUsPerSearch.toFixed(1)} µs / search, others' CPU ${pct(sync.othersShare)})`,
   )
   table(
-    ['in flight', 'coalesced QPS', '/ searchSync', 'alone QPS', '/ searchSync', "others' CPU (coalesced / alone)"],
+    [
+      'in flight',
+      'coalesced QPS',
+      '/ searchSync',
+      'CPU µs / search',
+      'alone QPS',
+      '/ searchSync',
+      'CPU µs / search',
+      "others' CPU (coalesced / alone)",
+    ],
     rows.map(r => [
       r.inFlight,
       num(r.coalesced.qps),
       ratio(r.coalesced.qps, sync.qps),
+      r.coalesced.cpuUsPerSearch.toFixed(1),
       num(r.alone.qps),
       ratio(r.alone.qps, sync.qps),
+      r.alone.cpuUsPerSearch.toFixed(1),
       `${pct(r.coalesced.othersShare)} / ${pct(r.alone.othersShare)}`,
     ]),
   )
