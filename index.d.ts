@@ -110,7 +110,8 @@ export declare class NativeVectorIndex {
    * Independent searches in one task (the engine wrapper coalesces concurrent `search`
    * calls into these): query `i` is row `i` of `queries`, with `ks[i]` and `efs[i]` (0: the
    * index's default). Each query succeeds or fails on its own (`failures`). A flat index
-   * scans its rows once for the whole batch; an HNSW index runs the queries back to back.
+   * scans its rows once for the whole batch; an HNSW index runs the queries back to back on
+   * the worker.
    */
   searchMany(queries: Float32Array, ks: Uint32Array, efs?: Uint32Array | undefined | null): Promise<ManySearchResult>
   /** Writes the index to `path` atomically (temporary file, flush, rename). */

@@ -11,7 +11,7 @@
  *   batch separately); an AbortSignal rejects only its own call, at once, whether it is still
  *   waiting (it is then never sent) or already running (its result is dropped).
  * - A flat index answers a batch with one blocked scan of its rows; an HNSW index runs the
- *   queries back to back on one warm thread, or shares a large batch with the engine's pool.
+ *   queries back to back on one warm worker (two tasks in flight keep two cores busy).
  *
  * Calls with a filter or a timing listener bypass the queue (they go to the engine alone).
  */

@@ -159,21 +159,13 @@ fn search_many_now(
                 _ => Ok((0..ks.len()).map(one).collect()),
             }
         }
-        // Graph: back to back on this (warm) thread; a large batch is shared with the pool's
-        // other threads, a few queries each.
-        Engine::Hnsw(_) => {
-            use rayon::prelude::*;
-            if ks.len() >= 2 * MANY_MIN_PER_THREAD && rayon::current_num_threads() > 1 {
-                Ok((0..ks.len()).into_par_iter().with_min_len(MANY_MIN_PER_THREAD).map(one).collect())
-            } else {
-                Ok((0..ks.len()).map(one).collect())
-            }
-        }
+        // Graph: back to back on this (warm) worker. Not shared with rayon's pool: its idle
+        // threads spin while they look for work, which on 2 cores took more CPU per search
+        // than it saved (async.bench --many-only); the wrapper keeps up to two of these tasks
+        // running, one per core.
+        Engine::Hnsw(_) => Ok((0..ks.len()).map(one).collect()),
     }
 }
-
-/// Fewest queries of a `searchMany` batch worth handing to another thread.
-const MANY_MIN_PER_THREAD: usize = 4;
 
 fn finish_many(_env: &Env, results: Vec<EngineResult<Vec<Hit>>>) -> Result<ManySearchResult> {
     let total: usize = results.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
@@ -531,7 +523,8 @@ impl NativeVectorIndex {
     /// Independent searches in one task (the engine wrapper coalesces concurrent `search`
     /// calls into these): query `i` is row `i` of `queries`, with `ks[i]` and `efs[i]` (0: the
     /// index's default). Each query succeeds or fails on its own (`failures`). A flat index
-    /// scans its rows once for the whole batch; an HNSW index runs the queries back to back.
+    /// scans its rows once for the whole batch; an HNSW index runs the queries back to back on
+    /// the worker.
     #[napi(ts_return_type = "Promise<ManySearchResult>")]
     pub fn search_many(
         &self,
