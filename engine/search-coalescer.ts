@@ -69,6 +69,8 @@ export class SearchCoalescer {
   private readonly maxInFlight: number
   private readonly maxBatch: number
   private inFlight = 0
+  /** Calls in the native tasks now running. */
+  private runningCalls = 0
   private waiting: Waiting[] = []
   readonly stats: CoalescerStats = { direct: 0, coalesced: 0, batches: 0, largestBatch: 0 }
 
@@ -99,14 +101,15 @@ export class SearchCoalescer {
     if (this.inFlight < this.maxInFlight && this.waiting.length === 0) {
       this.stats.direct++
       this.inFlight++
+      this.runningCalls++
       const options = ef > 0 ? { ef } : undefined
       return withSignal(signal, s => this.native.search(query, k, options, s)).then(
         packed => {
-          this.release()
+          this.release(1)
           return toHits(packed)
         },
         (error: unknown) => {
-          this.release()
+          this.release(1)
           throw error
         },
       )
@@ -137,16 +140,25 @@ export class SearchCoalescer {
     })
   }
 
-  /** A native task finished: start the next batch first, then let the caller resume. */
-  private release(): void {
+  /**
+   * A native task of `calls` calls finished: start the next batch first, then let its callers
+   * resume. A batch takes its share of all outstanding calls (waiting + running) per slot, not
+   * everything waiting: otherwise one slot ends up carrying every caller while the other
+   * ping-pongs batches of one (each a full round trip). What is held back goes with the next
+   * completion, which comes no later than the smaller batch running in the other slot.
+   */
+  private release(calls: number): void {
     this.inFlight--
+    this.runningCalls -= calls
     while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) {
-      this.send(this.waiting.splice(0, this.maxBatch))
+      const share = Math.ceil((this.waiting.length + this.runningCalls) / this.maxInFlight)
+      this.send(this.waiting.splice(0, Math.max(1, Math.min(share, this.maxBatch))))
     }
   }
 
   private send(batch: Waiting[]): void {
     this.inFlight++
+    this.runningCalls += batch.length
     this.stats.batches++
     this.stats.coalesced += batch.length
     if (batch.length > this.stats.largestBatch) this.stats.largestBatch = batch.length
@@ -171,11 +183,11 @@ export class SearchCoalescer {
     }
     call.then(
       result => {
-        this.release()
+        this.release(batch.length)
         settleAll(batch, result)
       },
       (error: unknown) => {
-        this.release()
+        this.release(batch.length)
         for (const entry of batch) finish(entry, undefined, error)
       },
     )
