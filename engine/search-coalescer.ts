@@ -4,14 +4,15 @@
  * (`searchMany`), instead of one libuv round trip each.
  *
  * - A call that finds a free slot (fewer than `maxInFlight` native tasks running, nobody
- *   waiting) is sent at once, alone: a lone caller is never delayed.
+ *   waiting) is sent at once, alone: a lone caller is never delayed, and up to 4 concurrent
+ *   calls behave exactly as before.
  * - Otherwise it waits; when a native task completes, everything waiting (up to `maxBatch`)
  *   leaves as the next task, before the finished task's callers are resumed.
  * - Each caller gets its own result or its own error (the engine answers every query of a
  *   batch separately); an AbortSignal rejects only its own call, at once, whether it is still
  *   waiting (it is then never sent) or already running (its result is dropped).
  * - A flat index answers a batch with one blocked scan of its rows; an HNSW index runs the
- *   queries back to back on one warm worker (two tasks in flight keep two cores busy).
+ *   queries back to back on one warm worker (several tasks in flight keep the cores busy).
  *
  * Calls with a filter or a timing listener bypass the queue (they go to the engine alone).
  */
@@ -33,8 +34,12 @@ export function toHits(packed: Float64Array): SearchHit[] {
   return hits
 }
 
-/** Native tasks one index keeps running before later calls wait to be coalesced. */
-export const COALESCE_MAX_IN_FLIGHT = 2
+/**
+ * Native tasks one index keeps running before later calls wait to be coalesced: libuv's
+ * default pool size, so that up to 4 concurrent calls run exactly as if sent alone, and
+ * coalescing starts where calls would queue in libuv anyway.
+ */
+export const COALESCE_MAX_IN_FLIGHT = 4
 /** Most calls one coalesced native task answers. */
 export const COALESCE_MAX_BATCH = 256
 
@@ -177,7 +182,16 @@ export class SearchCoalescer {
     }
     let call: Promise<ManySearchResult>
     try {
-      call = this.native.searchMany(queries, ks, efs)
+      call =
+        batch.length === 1
+          ? // One call: the plain search (one packed array back), cheaper than a batch result.
+            this.native.search(queries, ks[0], efs === undefined ? undefined : { ef: efs[0] }).then(packed => ({
+              offsets: Uint32Array.of(0, packed.length >>> 1),
+              ids: packed.subarray(0, packed.length >>> 1),
+              distances: Float32Array.from(packed.subarray(packed.length >>> 1)),
+              failures: [],
+            }))
+          : this.native.searchMany(queries, ks, efs)
     } catch (error) {
       call = Promise.reject(error)
     }

@@ -92,7 +92,7 @@ test('an abort rejects only its own call, waiting or already sent', async t => {
   for (const index of await makeIndexes()) {
     const controllers = Array.from({ length: 30 }, () => new AbortController())
     const calls = controllers.map((ac, i) => index.search(row(queries, i, D), 5, { signal: ac.signal }))
-    // Call 20 is still waiting (two native tasks at most are running); call 0 was sent at once.
+    // Call 20 is still waiting (four native tasks at most are running); call 0 was sent at once.
     t.true(coalescerOf(index).queued > 0)
     controllers[20].abort()
     controllers[0].abort()
