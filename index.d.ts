@@ -106,6 +106,14 @@ export declare class NativeVectorIndex {
   searchSync(query: Float32Array, k: number, options?: SearchOptions | undefined | null): Float64Array
   /** Searches many queries (row-major in `queries`) in parallel on the engine's threads. */
   searchBatch(queries: Float32Array, k: number, options?: SearchOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<BatchSearchResult>
+  /**
+   * Independent searches in one task (the engine wrapper coalesces concurrent `search`
+   * calls into these): query `i` is row `i` of `queries`, with `ks[i]` and `efs[i]` (0: the
+   * index's default). Each query succeeds or fails on its own (`failures`). A flat index
+   * scans its rows once for the whole batch; an HNSW index runs the queries back to back on
+   * the worker.
+   */
+  searchMany(queries: Float32Array, ks: Uint32Array, efs?: Uint32Array | undefined | null): Promise<ManySearchResult>
   /** Writes the index to `path` atomically (temporary file, flush, rename). */
   save(path: string, signal?: AbortSignal | undefined | null): Promise<void>
 }
@@ -154,6 +162,17 @@ export interface HybridHit {
  * (`"avx512f"`, `"avx2+fma"`, `"neon"` or `"scalar"`).
  */
 export declare function kernelIsa(): string
+
+/**
+ * Results of `searchMany`: the hits of query `q` are `ids[offsets[q] .. offsets[q + 1]]`;
+ * a failed query has no hits and an entry in `failures`.
+ */
+export interface ManySearchResult {
+  offsets: Uint32Array
+  ids: Float64Array
+  distances: Float32Array
+  failures: Array<SearchFailure>
+}
 
 /**
  * The binding's monotonic clock, in ns since an arbitrary process-wide base (for calibration
@@ -239,6 +258,15 @@ export interface RepairInfo {
   vectorsRemoved: number
   rebuilt: boolean
   reason: string
+}
+
+/** A query of a `searchMany` call that failed: its hits are empty and this says why. */
+export interface SearchFailure {
+  /** Position of the query in the call. */
+  index: number
+  /** The engine's error code (`ERR_…`). */
+  code: string
+  message: string
 }
 
 /** Per-query options. */

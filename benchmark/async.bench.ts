@@ -107,7 +107,13 @@ interface LoopDelay {
 }
 
 /** Keeps `inFlight` async searches running until `total` have completed. */
-async function pool(index: HnswIndex, queries: Float32Array[], total: number, inFlight: number): Promise<void> {
+async function pool(
+  index: HnswIndex,
+  queries: Float32Array[],
+  total: number,
+  inFlight: number,
+  options?: { coalesce: boolean },
+): Promise<void> {
   let started = 0
   let i = 0
   await new Promise<void>((resolve, reject) => {
@@ -115,7 +121,7 @@ async function pool(index: HnswIndex, queries: Float32Array[], total: number, in
     const launch = () => {
       if (started >= total) return
       started++
-      index.search(queries[i++ % queries.length], K).then(() => {
+      index.search(queries[i++ % queries.length], K, options).then(() => {
         done++
         if (done === total) resolve()
         else launch()
@@ -204,6 +210,76 @@ async function poolChild(path: string, seconds: number, out: string): Promise<vo
   const threads = statsDelta(before, nativeThreadStats()).length
   const { writeFileSync } = await import('node:fs')
   writeFileSync(out, JSON.stringify({ uv: process.env.UV_THREADPOOL_SIZE ?? '4 (default)', one, many, threads }))
+}
+
+/**
+ * Many independent `search()` calls in flight (a server's pattern): QPS with the calls
+ * coalesced (default) and each sent alone (`coalesce: false`), against one thread of
+ * `searchSync` in a loop, same index and queries; loop delay while 64 are in flight.
+ */
+async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: boolean) {
+  const seconds = quick ? 0.4 : 1.2
+  const qpsOf = async (run: (total: number) => Promise<void>) => {
+    await run(500) // warm-up
+    let total = 2000
+    for (;;) {
+      const w = startWindow()
+      await run(total)
+      const win = w.end()
+      if (win.wallMs > seconds * 1000 || total > 4e6)
+        return {
+          qps: (total / win.wallMs) * 1000,
+          othersShare: win.othersShare,
+          // This process's CPU (all threads) per search: what survives a busy machine.
+          cpuUsPerSearch: (win.ownCpuMs * 1000) / total,
+        }
+      total *= 2
+    }
+  }
+  await waitForQuiet('many in flight')
+  const sync = await qpsOf(async total => {
+    for (let i = 0; i < total; i++) index.searchSync(queries[i % queries.length], K)
+  })
+  type Measured = { qps: number; othersShare: number; cpuUsPerSearch: number }
+  const rows: { inFlight: number; coalesced: Measured; alone: Measured }[] = []
+  for (const inFlight of [1, 4, 16, 64, 256]) {
+    const coalesced = await qpsOf(total => pool(index, queries, total, inFlight))
+    const alone = await qpsOf(total => pool(index, queries, total, inFlight, { coalesce: false }))
+    rows.push({ inFlight, coalesced, alone })
+  }
+  const total = quick ? 4000 : 20000
+  const delay = await loopDelay('search(), 64 in flight, coalesced', total, () => pool(index, queries, total, 64))
+  heading(
+    `Many in flight: search() QPS, coalesced vs each call alone, vs one thread of searchSync ` +
+      `(${num(sync.qps)} QPS, CPU ${sync.cpuUsPerSearch.toFixed(1)} µs / search, others' CPU ${pct(sync.othersShare)})`,
+  )
+  table(
+    [
+      'in flight',
+      'coalesced QPS',
+      '/ searchSync',
+      'CPU µs / search',
+      'alone QPS',
+      '/ searchSync',
+      'CPU µs / search',
+      "others' CPU (coalesced / alone)",
+    ],
+    rows.map(r => [
+      r.inFlight,
+      num(r.coalesced.qps),
+      ratio(r.coalesced.qps, sync.qps),
+      r.coalesced.cpuUsPerSearch.toFixed(1),
+      num(r.alone.qps),
+      ratio(r.alone.qps, sync.qps),
+      r.alone.cpuUsPerSearch.toFixed(1),
+      `${pct(r.coalesced.othersShare)} / ${pct(r.alone.othersShare)}`,
+    ]),
+  )
+  console.log(
+    `  event loop, ${num(total)} searches with 64 in flight (coalesced): ${num(delay.throughput)} searches/s, ` +
+      `delay p50 ${ns(delay.p50)}, p99 ${ns(delay.p99)}, max ${ns(delay.max)}; others' CPU ${pct(delay.othersShare)}`,
+  )
+  return { syncQps: sync.qps, rows, loopDelay: delay }
 }
 
 export async function runAsync(opts: { quick: boolean }) {
@@ -386,8 +462,11 @@ export async function runAsync(opts: { quick: boolean }) {
     } else console.log('  (taskset not available: pinned diagnostic skipped)')
   }
 
+  const many = await manyInFlight(index, queries, opts.quick)
+
   rmSync(path, { force: true })
   return {
+    many,
     n,
     rounds: roundsStats,
     aggregated: agg,
@@ -416,6 +495,22 @@ if (isMain(import.meta.url)) {
       flags.values.get('out')!,
       JSON.stringify({ noop: m('noopAsync()'), async1: m('search() — async'), sync1: m('searchSync()') }),
     )
+  } else if (flags.values.has('many-only')) {
+    // Only the many-in-flight section (and the single-call trio), on a fresh index.
+    const { index, queries, path } = await buildIndex(flags.quick)
+    const rounds: TaskStats[][] = []
+    for (let r = 0; r < (flags.quick ? 1 : 3); r++)
+      rounds.push(await tinyRound(index, queries, flags.quick ? 400 : 1000))
+    const m = (prefix: string) => median(rounds.map(rs => rs.find(t => t.name.startsWith(prefix))!.mean))
+    const [noop, async1, sync1] = [m('noopAsync()'), m('search() — async'), m('searchSync()')]
+    heading('Single awaited call')
+    table(
+      ['noopAsync', 'search() 1 in flight', 'searchSync', 'overhead / noop (target ≤ 1.2)'],
+      [[ns(noop), ns(async1), ns(sync1), ratio(async1 - sync1, noop)]],
+    )
+    const many = await manyInFlight(index, queries, flags.quick)
+    rmSync(path, { force: true })
+    console.log(`\nresults: ${writeResult('async-many', { noop, async1, sync1, many })}`)
   } else if (flags.values.has('pool-child')) {
     await poolChild(flags.values.get('index')!, 1.5, flags.values.get('out')!)
   } else {

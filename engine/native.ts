@@ -26,5 +26,6 @@ export type {
   HnswOptions as NativeHnswOptions,
   NativeThreadStats,
   BatchSearchResult,
+  ManySearchResult,
   SearchOptions as NativeSearchOptions,
 } from '@acme/vector-native/binding'

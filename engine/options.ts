@@ -45,10 +45,18 @@ export const SearchOptionsSchema = z.strictObject({
   ef: int(1, 1_000_000).optional(),
   /** Only these ids may be returned. */
   filter: IdListSchema.optional(),
-  /** Cancels the search if it has not started on the thread pool yet. */
+  /**
+   * Cancels the search: a call still waiting to be coalesced is rejected at once and never
+   * runs; one sent to the thread pool alone is cancelled if it has not started yet.
+   */
   signal: z.instanceof(AbortSignal).optional(),
   /** Called with the call's timing (queued, started, finished, resumed, worker CPU) once it resolves. */
   timing: CallTimingListenerSchema.optional(),
+  /**
+   * `search()` only: `false` sends this call to the thread pool alone, never batched with
+   * concurrent calls. @default true
+   */
+  coalesce: z.boolean().optional(),
 })
 export type SearchOptions = z.input<typeof SearchOptionsSchema>
 

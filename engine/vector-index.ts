@@ -24,24 +24,11 @@ import type {
   SignalOptions,
   WriteOptions,
 } from './options.ts'
+import { SearchCoalescer, toHits } from './search-coalescer.ts'
+import type { SearchHit } from './search-coalescer.ts'
 import { timed } from './timing.ts'
 import type { CallTimingListener } from './timing.ts'
 import { checkId, checkPath, describeValue, toIdArray, toVector, toVectorRows } from './validate.ts'
-
-/** One search result: smaller distance is closer. */
-export interface SearchHit {
-  id: number
-  distance: number
-}
-
-/** The binding returns parallel typed arrays (cheaper than napi-built objects); objects are made here. */
-/** Unpacks the binding's `[ids…, distances…]` (one Float64Array of length 2n) into hits. */
-function toHits(packed: Float64Array): SearchHit[] {
-  const n = packed.length >>> 1
-  const hits: SearchHit[] = new Array(n)
-  for (let i = 0; i < n; i++) hits[i] = { id: packed[i], distance: packed[n + i] }
-  return hits
-}
 
 function toBatchHits(result: BatchSearchResult): SearchHit[][] {
   const { offsets, ids, distances } = result
@@ -53,6 +40,8 @@ function toBatchHits(result: BatchSearchResult): SearchHit[][] {
   }
   return out
 }
+
+export type { SearchHit } from './search-coalescer.ts'
 
 function checkK(k: unknown): void {
   if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > MAX_K) {
@@ -148,12 +137,25 @@ abstract class VectorIndexBase {
     return this.native.removeSync(toIdArray(ids, 'ids'))
   }
 
-  /** The `k` nearest live vectors to `query`, closest first. */
+  private coalescer: SearchCoalescer | undefined
+
+  /**
+   * The `k` nearest live vectors to `query`, closest first.
+   *
+   * Concurrent calls are coalesced: while native searches of this index are running, later
+   * calls wait and then run together as one native task (see `search-coalescer.ts`); each
+   * still gets its own result, error or abort. A call that finds the engine idle runs at once.
+   * Calls with a `filter` or `timing` option, or `coalesce: false`, always run alone.
+   */
   search(query: Float32Array | readonly number[], k = 10, options?: SearchOptions): Promise<SearchHit[]> {
     try {
       const vector = this.queryVector(query)
       checkK(k)
-      const { native, signal, timing } = this.searchOptions(options)
+      const { native, signal, timing, coalesce } = this.searchOptions(options)
+      if (coalesce && native?.filter === undefined && timing === undefined) {
+        this.coalescer ??= new SearchCoalescer(this.native, this.dimensions)
+        return this.coalescer.search(vector, k, native?.ef ?? 0, signal)
+      }
       return timed(timing, stamps => withSignal(signal, s => this.native.search(vector, k, native, s, stamps))).then(
         toHits,
       )
@@ -220,14 +222,15 @@ abstract class VectorIndexBase {
     native: NativeSearchOptions | undefined
     signal: AbortSignal | undefined
     timing: CallTimingListener | undefined
+    coalesce: boolean
   } {
-    if (options === undefined) return { native: undefined, signal: undefined, timing: undefined }
+    if (options === undefined) return { native: undefined, signal: undefined, timing: undefined, coalesce: true }
     const parsed = parseOptions(SearchOptionsSchema, options, 'search options')
     if (parsed.signal?.aborted) throw abortError(parsed.signal)
     const native: NativeSearchOptions = {}
     if (parsed.ef !== undefined) native.ef = parsed.ef
     if (parsed.filter !== undefined) native.filter = toIdArray(parsed.filter, 'filter')
-    return { native, signal: parsed.signal, timing: parsed.timing }
+    return { native, signal: parsed.signal, timing: parsed.timing, coalesce: parsed.coalesce ?? true }
   }
 }
 

@@ -97,6 +97,102 @@ pub struct BatchSearchResult {
     pub distances: Float32Array,
 }
 
+/// A query of a `searchMany` call that failed: its hits are empty and this says why.
+#[napi(object)]
+pub struct SearchFailure {
+    /// Position of the query in the call.
+    pub index: u32,
+    /// The engine's error code (`ERR_…`).
+    pub code: String,
+    pub message: String,
+}
+
+/// Results of `searchMany`: the hits of query `q` are `ids[offsets[q] .. offsets[q + 1]]`;
+/// a failed query has no hits and an entry in `failures`.
+#[napi(object)]
+pub struct ManySearchResult {
+    pub offsets: Uint32Array,
+    pub ids: Float64Array,
+    pub distances: Float32Array,
+    pub failures: Vec<SearchFailure>,
+}
+
+/// Several independent searches, each with its own `k` and `ef`, answered separately: one
+/// query's error does not fail the others.
+fn search_many_now(
+    engine: &Engine,
+    queries: &[f32],
+    ks: &[u32],
+    efs: Option<&[u32]>,
+) -> EngineResult<Vec<EngineResult<Vec<Hit>>>> {
+    let index = engine.as_dyn();
+    let d = index.dimensions();
+    if queries.len() != ks.len() * d || efs.is_some_and(|e| e.len() != ks.len()) {
+        return Err(CodedError::invalid_argument(format!(
+            "searchMany: {} values for {} queries of {d} dimensions ({} ef values)",
+            queries.len(),
+            ks.len(),
+            efs.map_or(0, <[u32]>::len)
+        )));
+    }
+    let ef_of = |i: usize| efs.map(|e| e[i] as usize).filter(|&ef| ef > 0);
+    let one = |i: usize| {
+        let params = SearchParams { k: ks[i] as usize, ef: ef_of(i), filter: None };
+        index.search(&queries[i * d..(i + 1) * d], &params).map_err(CodedError::from)
+    };
+    match engine {
+        // Exact: one blocked scan for the whole batch at the largest k, each query's list cut
+        // to its own k (a prefix of an exact top-k is the exact top of that length). If any
+        // query is invalid, every query runs alone so that only that one fails.
+        Engine::Flat(flat) => {
+            let k_max = ks.iter().copied().max().unwrap_or(1).max(1) as usize;
+            match flat.search_batch(queries, &SearchParams { k: k_max, ef: None, filter: None }) {
+                Ok(all) if ks.iter().all(|&k| k > 0) => Ok(all
+                    .into_iter()
+                    .zip(ks)
+                    .map(|(mut hits, &k)| {
+                        hits.truncate(k as usize);
+                        Ok(hits)
+                    })
+                    .collect()),
+                _ => Ok((0..ks.len()).map(one).collect()),
+            }
+        }
+        // Graph: back to back on this (warm) worker. Not shared with rayon's pool: its idle
+        // threads spin while they look for work, which on 2 cores took more CPU per search
+        // than it saved (async.bench --many-only); the wrapper keeps up to two of these tasks
+        // running, one per core.
+        Engine::Hnsw(_) => Ok((0..ks.len()).map(one).collect()),
+    }
+}
+
+fn finish_many(_env: &Env, results: Vec<EngineResult<Vec<Hit>>>) -> Result<ManySearchResult> {
+    let total: usize = results.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
+    let mut offsets = Vec::with_capacity(results.len() + 1);
+    let mut ids = Vec::with_capacity(total);
+    let mut distances = Vec::with_capacity(total);
+    let mut failures = Vec::new();
+    offsets.push(0u32);
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(hits) => {
+                for h in hits {
+                    ids.push(h.id as f64);
+                    distances.push(h.distance);
+                }
+            }
+            Err(e) => failures.push(SearchFailure { index: i as u32, code: e.code.to_string(), message: e.message }),
+        }
+        offsets.push(ids.len() as u32);
+    }
+    Ok(ManySearchResult {
+        offsets: Uint32Array::new(offsets),
+        ids: Float64Array::new(ids),
+        distances: Float32Array::new(distances),
+        failures,
+    })
+}
+
 fn parse_metric(metric: &str) -> EngineResult<Metric> {
     metric.parse::<Metric>().map_err(CodedError::from)
 }
@@ -423,6 +519,27 @@ impl NativeVectorIndex {
             finish_batch,
         );
         spawn(task, signal)
+    }
+
+    /// Independent searches in one task (the engine wrapper coalesces concurrent `search`
+    /// calls into these): query `i` is row `i` of `queries`, with `ks[i]` and `efs[i]` (0: the
+    /// index's default). Each query succeeds or fails on its own (`failures`). A flat index
+    /// scans its rows once for the whole batch; an HNSW index runs the queries back to back on
+    /// the worker.
+    #[napi(ts_return_type = "Promise<ManySearchResult>")]
+    pub fn search_many(
+        &self,
+        queries: Float32ArraySlice,
+        ks: Uint32ArraySlice,
+        efs: Option<Uint32ArraySlice>,
+    ) -> AsyncTask<EngineTask<Vec<EngineResult<Vec<Hit>>>, ManySearchResult>> {
+        let engine = self.engine.clone();
+        // Copied now: the caller may reuse or transfer its arrays at once.
+        let queries = queries.to_vec();
+        let ks = ks.to_vec();
+        let efs = efs.map(|e| e.to_vec());
+        let task = EngineTask::new(move || search_many_now(&engine, &queries, &ks, efs.as_deref()), finish_many);
+        spawn(task, None)
     }
 
     /// Writes the index to `path` atomically (temporary file, flush, rename).

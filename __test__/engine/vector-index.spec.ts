@@ -433,7 +433,8 @@ test.serial('noopAsync resolves, and nativeThreadStats counts tasks with CPU tim
   const before = nativeThreadStats()
   const index = new FlatIndex({ dimensions: 64, metric: 'dot' })
   await index.add(ids(2000), randomVectors(2000, 64, 5))
-  await Promise.all(Array.from({ length: 32 }, () => index.search(randomVectors(1, 64, 6), 10)))
+  // One native task per call (concurrent calls would otherwise be coalesced into fewer tasks).
+  await Promise.all(Array.from({ length: 32 }, () => index.search(randomVectors(1, 64, 6), 10, { coalesce: false })))
   await noopAsync()
   const after = nativeThreadStats()
   const tasks = after.reduce((s, x) => s + x.tasks, 0) - before.reduce((s, x) => s + x.tasks, 0)

@@ -113,6 +113,20 @@ mod imp {
     }
 
     ifunc! {
+        fn l2_squared_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) -> ();
+        avx512: avx512::l2_squared_to_many_unchecked,
+        avx2: avx2::l2_squared_to_many_unchecked,
+        scalar: scalar::l2_squared_to_many,
+    }
+
+    ifunc! {
+        fn dot_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) -> ();
+        avx512: avx512::dot_to_many_unchecked,
+        avx2: avx2::dot_to_many_unchecked,
+        scalar: scalar::dot_to_many,
+    }
+
+    ifunc! {
         fn dot_and_norms(a: &[f32], b: &[f32]) -> (f32, f32, f32);
         avx512: avx512::dot_and_norms_unchecked,
         avx2: avx2::dot_and_norms_unchecked,
@@ -125,6 +139,20 @@ mod imp {
     use super::Isa;
     pub(crate) use crate::aarch64::neon::{dot, dot_and_norms, l2_squared, norm_squared};
 
+    pub(crate) fn l2_squared_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+        crate::check_many(v.len(), queries.len(), stride, out.len());
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = l2_squared(v, &queries[i * stride..i * stride + v.len()]);
+        }
+    }
+
+    pub(crate) fn dot_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+        crate::check_many(v.len(), queries.len(), stride, out.len());
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = dot(v, &queries[i * stride..i * stride + v.len()]);
+        }
+    }
+
     pub(crate) fn best_isa() -> Isa {
         Isa::Neon
     }
@@ -133,11 +161,11 @@ mod imp {
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
 mod imp {
     use super::Isa;
-    pub(crate) use crate::scalar::{dot, dot_and_norms, l2_squared, norm_squared};
+    pub(crate) use crate::scalar::{dot, dot_and_norms, dot_to_many, l2_squared, l2_squared_to_many, norm_squared};
 
     pub(crate) fn best_isa() -> Isa {
         Isa::Scalar
     }
 }
 
-pub(crate) use imp::{best_isa, dot, dot_and_norms, l2_squared, norm_squared};
+pub(crate) use imp::{best_isa, dot, dot_and_norms, dot_to_many, l2_squared, l2_squared_to_many, norm_squared};

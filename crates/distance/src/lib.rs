@@ -121,6 +121,37 @@ pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
     dispatch::l2_squared(a, b)
 }
 
+/// Squared Euclidean distances from `v` to each of `out.len()` queries:
+/// `out[i] = l2_squared(v, &queries[i * stride..i * stride + v.len()])`,
+/// bit for bit whenever `v` starts on a 64-byte boundary (and always with the
+/// portable kernels).
+///
+/// For scanning a table against a batch of queries: the SIMD kernels load
+/// each block of `v` once and use it for several queries (four with
+/// AVX-512, three with AVX2), so a row costs one read from memory per batch
+/// instead of one per query.
+///
+/// # Panics
+///
+/// Panics if `stride < v.len()` or `queries` is shorter than
+/// `(out.len() - 1) * stride + v.len()`.
+#[inline]
+pub fn l2_squared_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    dispatch::l2_squared_to_many(v, queries, stride, out)
+}
+
+/// Inner products of `v` with each of `out.len()` queries:
+/// `out[i] = dot(v, &queries[i * stride..i * stride + v.len()])`, bit for bit
+/// whenever `v` starts on a 64-byte boundary. See [`l2_squared_to_many`].
+///
+/// # Panics
+///
+/// As [`l2_squared_to_many`].
+#[inline]
+pub fn dot_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    dispatch::dot_to_many(v, queries, stride, out)
+}
+
 /// Squared Euclidean norm `Σ aᵢ²` (one load per element, so about twice as
 /// fast as `dot(a, a)`).
 #[inline]
@@ -223,4 +254,23 @@ pub(crate) fn check_len(a: usize, b: usize) {
 #[track_caller]
 fn len_mismatch(a: usize, b: usize) -> ! {
     panic!("vn_distance: vectors of different lengths ({a} and {b})")
+}
+
+/// Panics (out of line) unless `count` queries of `n` floats, `stride` apart,
+/// fit in `len` floats.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn check_many(n: usize, len: usize, stride: usize, count: usize) {
+    if count > 0
+        && (stride < n || (count - 1).checked_mul(stride).and_then(|x| x.checked_add(n)).is_none_or(|end| end > len))
+    {
+        many_mismatch(n, len, stride, count)
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn many_mismatch(n: usize, len: usize, stride: usize, count: usize) -> ! {
+    panic!("vn_distance: {count} queries of {n} floats, {stride} apart, do not fit in {len} floats")
 }

@@ -116,3 +116,27 @@ pub fn cosine_distance(a: &[f32], b: &[f32]) -> f32 {
     let (ab, aa, bb) = dot_and_norms(a, b);
     crate::cosine_from_parts(ab, aa, bb, a, b)
 }
+
+/// `out[i] = l2_squared(v, queries[i·stride .. i·stride + v.len()])`.
+///
+/// # Panics
+///
+/// As [`crate::l2_squared_to_many`].
+pub fn l2_squared_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    crate::check_many(v.len(), queries.len(), stride, out.len());
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = l2_squared(v, &queries[i * stride..i * stride + v.len()]);
+    }
+}
+
+/// `out[i] = dot(v, queries[i·stride .. i·stride + v.len()])`.
+///
+/// # Panics
+///
+/// As [`crate::dot_to_many`].
+pub fn dot_to_many(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    crate::check_many(v.len(), queries.len(), stride, out.len());
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = dot(v, &queries[i * stride..i * stride + v.len()]);
+    }
+}

@@ -41,6 +41,21 @@ fn gauss(rng: &mut StdRng) -> f32 {
     ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
 }
 
+/// CPU time of the whole process (all threads), seconds; 0 where not measured.
+fn process_cpu_s() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes one timespec into `ts`.
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    }
+    #[cfg(not(unix))]
+    {
+        0.0
+    }
+}
+
 struct Data {
     base: Vec<f32>,
     queries: Vec<f32>,
@@ -156,8 +171,14 @@ fn main() {
             let ids: Vec<u64> = (0..n as u64).collect();
             let rss_before = status_kib("VmRSS");
             let t = Instant::now();
+            let cpu = process_cpu_s();
             index.add(&ids, &data.base).expect("add");
-            println!("build: {:.2} s ({} threads)", t.elapsed().as_secs_f64(), rayon::current_num_threads());
+            println!(
+                "build: {:.2} s, CPU {:.2} s ({} threads)",
+                t.elapsed().as_secs_f64(),
+                process_cpu_s() - cpu,
+                rayon::current_num_threads()
+            );
             if let (Some(before), Some(after), Some(peak)) = (rss_before, status_kib("VmRSS"), status_kib("VmHWM")) {
                 let mib = |kib: u64| kib as f64 / 1024.0;
                 println!(

@@ -59,6 +59,23 @@ impl AlignedRows {
         &self.buf[at..at + self.dims]
     }
 
+    /// Distance between consecutive rows (`dims` rounded up to 16 floats).
+    #[inline]
+    pub(crate) fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Rows `first .. first + count` as one slice: row `first + i` is at `i · stride()`
+    /// (empty for `count == 0`).
+    #[inline]
+    pub(crate) fn rows_from(&self, first: usize, count: usize) -> &[f32] {
+        if count == 0 {
+            return &[];
+        }
+        let at = self.start + first * self.stride;
+        &self.buf[at..at + (count - 1) * self.stride + self.dims]
+    }
+
     /// All rows, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[f32]> + '_ {
         (0..self.len).map(move |i| self.row(i))

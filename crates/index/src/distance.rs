@@ -14,6 +14,21 @@ pub(crate) fn distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// `out[i] = distance(metric, query_i, v)` for the `out.len()` (prepared) queries stored
+/// `stride` floats apart in `queries`, bit for bit, reading `v` once for several queries.
+#[inline]
+pub(crate) fn distances_to_many(metric: Metric, v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    match metric {
+        Metric::L2 => vn_distance::l2_squared_to_many(v, queries, stride, out),
+        Metric::Cosine | Metric::Dot => {
+            vn_distance::dot_to_many(v, queries, stride, out);
+            for d in out.iter_mut() {
+                *d = 1.0 - *d;
+            }
+        }
+    }
+}
+
 /// Scales `v` into `out` to unit length. Returns `false` (and leaves `out` unspecified) for a
 /// vector with no direction (all zeros).
 ///

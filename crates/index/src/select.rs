@@ -55,6 +55,18 @@ impl TopK {
         }
     }
 
+    /// A distance above this cannot enter (`+inf` until `k` are kept): callers may skip `push`
+    /// for `d > bound()`. A NaN distance or bound never compares greater, so it goes through
+    /// `push`, which orders it by `total_cmp`.
+    #[inline]
+    pub(crate) fn bound(&self) -> f32 {
+        if self.heap.len() < self.k {
+            f32::INFINITY
+        } else {
+            self.heap.peek().map_or(f32::INFINITY, |w| w.distance)
+        }
+    }
+
     /// The kept hits, closest first.
     pub(crate) fn into_hits(self) -> Vec<Hit> {
         self.heap.into_sorted_vec().into_iter().map(|c| Hit { id: c.id, distance: c.distance }).collect()

@@ -66,6 +66,22 @@ impl Avx2Fma {
         unsafe { dot_and_norms_unchecked(a, b) }
     }
 
+    /// [`crate::l2_squared_to_many`] with this kernel set: bit for bit
+    /// `l2_squared(v, query)` of each query.
+    #[inline]
+    pub fn l2_squared_to_many(self, v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+        // SAFETY: a token only exists if `is_available()` returned true.
+        unsafe { l2_squared_to_many_unchecked(v, queries, stride, out) }
+    }
+
+    /// [`crate::dot_to_many`] with this kernel set: bit for bit `dot(v, query)`
+    /// of each query.
+    #[inline]
+    pub fn dot_to_many(self, v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+        // SAFETY: a token only exists if `is_available()` returned true.
+        unsafe { dot_to_many_unchecked(v, queries, stride, out) }
+    }
+
     /// Cosine distance, same semantics as [`crate::cosine_distance`].
     /// Panics if the lengths differ.
     #[inline]
@@ -342,4 +358,137 @@ pub unsafe fn dot_and_norms_unchecked(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     }
     let s = add(add(s0, s1), add(s2, s3));
     (hsum(s.0), hsum(s.1), hsum(s.2))
+}
+
+/// Distances of one vector to a group of `G` queries, `v` 32-byte aligned:
+/// the row's registers are loaded once per 32 floats and reused for every
+/// query. Each query's accumulation is the one [`l2_squared_unchecked`] /
+/// [`dot_unchecked`] perform when one input is 32-byte aligned (empty head,
+/// same accumulators, same order, same final sum), so the results are bit
+/// for bit those of the one-pair kernels.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA; `v` must hold `n` floats at a 32-byte
+/// boundary and every `q[g]` must have `n` readable floats.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn group_to_many<const G: usize, const L2: bool>(v: *const f32, q: [*const f32; G], n: usize) -> [f32; G] {
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn step<const L2: bool>(x: __m256, y: __m256, acc: __m256) -> __m256 {
+        if L2 {
+            let d = _mm256_sub_ps(y, x);
+            _mm256_fmadd_ps(d, d, acc)
+        } else {
+            _mm256_fmadd_ps(y, x, acc)
+        }
+    }
+    let mut s = [[_mm256_setzero_ps(); 4]; G];
+    let mut i = 0;
+    // SAFETY: as in `dot_unchecked` with an empty head: every full load at
+    // offset j satisfies j + 8 <= n, the tail load reads the last n - j < 8.
+    unsafe {
+        while i + 4 * LANES <= n {
+            let x = [load(v.add(i)), load(v.add(i + 8)), load(v.add(i + 16)), load(v.add(i + 24))];
+            for g in 0..G {
+                for (k, xk) in x.iter().enumerate() {
+                    s[g][k] = step::<L2>(*xk, load(q[g].add(i + k * LANES)), s[g][k]);
+                }
+            }
+            i += 4 * LANES;
+        }
+        let r = n - i;
+        unrolled_below!(r / LANES, [0, 1, 2], |k| {
+            let x = load(v.add(i + k * LANES));
+            for g in 0..G {
+                s[g][k] = step::<L2>(x, load(q[g].add(i + k * LANES)), s[g][k]);
+            }
+        });
+        let t = r % LANES;
+        if t != 0 {
+            let j = n - t;
+            let x = load_partial(v.add(j), t);
+            for g in 0..G {
+                s[g][3] = step::<L2>(x, load_partial(q[g].add(j), t), s[g][3]);
+            }
+        }
+    }
+    let mut out = [0.0; G];
+    for g in 0..G {
+        let [s0, s1, s2, s3] = s[g];
+        out[g] = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    }
+    out
+}
+
+/// Shared body of the one-to-many kernels: groups of three queries share the
+/// loads of `v` (12 accumulators + 4 row registers fill the 16 ymm
+/// registers); leftovers and a misaligned `v` go through the one-pair kernel.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn to_many<const L2: bool>(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    crate::check_many(v.len(), queries.len(), stride, out.len());
+    let n = v.len();
+    let one = |q: &[f32]| {
+        // SAFETY: the caller's CPU supports AVX2 and FMA.
+        unsafe {
+            if L2 {
+                l2_squared_unchecked(v, q)
+            } else {
+                dot_unchecked(v, q)
+            }
+        }
+    };
+    let mut i = 0;
+    if (v.as_ptr() as usize).is_multiple_of(32) && n > 0 {
+        let base = queries.as_ptr();
+        while i + 3 <= out.len() {
+            // SAFETY: check_many verified that query i + 2 ends within `queries`; v is aligned.
+            let d = unsafe {
+                group_to_many::<3, L2>(
+                    v.as_ptr(),
+                    [base.add(i * stride), base.add((i + 1) * stride), base.add((i + 2) * stride)],
+                    n,
+                )
+            };
+            out[i..i + 3].copy_from_slice(&d);
+            i += 3;
+        }
+    }
+    for (j, o) in out.iter_mut().enumerate().skip(i) {
+        *o = one(&queries[j * stride..j * stride + n]);
+    }
+}
+
+/// `out[i] = l2_squared(v, queries[i·stride .. i·stride + v.len()])`, bit for
+/// bit, reading `v` once for every three queries.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (see [`is_available`]).
+///
+/// # Panics
+///
+/// As [`crate::l2_squared_to_many`].
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn l2_squared_to_many_unchecked(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    // SAFETY: same CPU requirement.
+    unsafe { to_many::<true>(v, queries, stride, out) }
+}
+
+/// `out[i] = dot(v, queries[i·stride .. i·stride + v.len()])`, bit for bit,
+/// reading `v` once for every three queries.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (see [`is_available`]).
+///
+/// # Panics
+///
+/// As [`crate::dot_to_many`].
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_to_many_unchecked(v: &[f32], queries: &[f32], stride: usize, out: &mut [f32]) {
+    // SAFETY: same CPU requirement.
+    unsafe { to_many::<false>(v, queries, stride, out) }
 }

@@ -10,6 +10,11 @@ use crate::distance::distance;
 use crate::persist::{Encoder, TAG_GRPH};
 use crate::{IndexError, Result};
 
+/// A round of a batch add links at most 1/`ROUND_DIVISOR` of the nodes already in the graph.
+const ROUND_DIVISOR: usize = 32;
+/// Most nodes linked in one round of a batch add.
+const MAX_ROUND: usize = 2048;
+
 impl HnswIndex {
     /// Links node `n` (slot filled, not yet reachable) into the graph.
     ///
@@ -36,7 +41,26 @@ impl HnswIndex {
             }
         }
         let Some((ep, top)) = entry else { unreachable!("set above") };
+        let upto = self.choose_links(n, ep, top, work);
 
+        for l in 0..=upto {
+            for i in 0..work.per_level[l].len() {
+                let neighbour = work.per_level[l][i];
+                self.connect(neighbour, n, q, l, work);
+            }
+        }
+
+        if _raising.is_some() {
+            self.entry.store(n, level);
+        }
+    }
+
+    /// Phase 1 of an insert from the entry point `(ep, top)`: picks node `n`'s neighbours on
+    /// layers `0 ..= min(level, top)` (returned), stores them as its own lists and leaves them
+    /// in `work.per_level`. Reads the graph, changes nothing but `n`'s own (unreachable) lists.
+    pub(super) fn choose_links(&self, n: u32, ep: u32, top: usize, work: &mut Work) -> usize {
+        let level = self.nodes.get(n).level as usize;
+        let q = self.nodes.vector(n);
         let mut cur = ep;
         let mut cur_dist = self.dist_to(q, ep);
         for l in (level + 1..=top).rev() {
@@ -66,16 +90,69 @@ impl HnswIndex {
             cur = work.sorted[0].node;
             cur_dist = work.sorted[0].dist;
         }
+        upto
+    }
 
-        for l in 0..=upto {
-            for i in 0..work.per_level[l].len() {
-                let neighbour = work.per_level[l][i];
-                self.connect(neighbour, n, q, l, work);
+    /// Links nodes `start..end` (filled, not yet reachable) in rounds, so that the graph
+    /// depends only on the data, the parameters and the seed, never on how threads interleave.
+    ///
+    /// A round of nodes first picks each node's neighbours in parallel against the graph as it
+    /// was when the round began (phase 1 reads only nodes linked in earlier rounds; the
+    /// round's own nodes are not reachable yet), then adds the back-links grouped by target
+    /// node, each target's in a fixed order (by layer, then new node) and the targets in
+    /// parallel, and finally raises the entry point in node order. Rounds grow with the graph
+    /// (1/32 of the nodes linked so far, at most 2 048), so early nodes still see each other.
+    /// The result is the same on one thread or many.
+    pub(super) fn link_rounds(&self, start: u32, end: u32) {
+        use rayon::prelude::*;
+        let mut a = start;
+        while a < end {
+            let Some((ep, top)) = self.entry.load() else {
+                let _guard = self.global.lock();
+                if self.entry.load().is_none() {
+                    self.entry.store(a, self.nodes.get(a).level as usize);
+                    a += 1;
+                }
+                continue;
+            };
+            let round = (a as usize / ROUND_DIVISOR).clamp(1, MAX_ROUND) as u32;
+            let b = end.min(a + round);
+            let plans: Vec<Vec<Vec<u32>>> = (a..b)
+                .into_par_iter()
+                .map_init(
+                    || self.pool.take(),
+                    |scratch, n| {
+                        let upto = self.choose_links(n, ep, top, &mut scratch.work);
+                        scratch.work.per_level[..=upto].to_vec()
+                    },
+                )
+                .collect();
+            let mut backlinks: Vec<(u32, u8, u32)> = Vec::new();
+            for (n, plan) in (a..b).zip(&plans) {
+                for (l, list) in plan.iter().enumerate() {
+                    backlinks.extend(list.iter().map(|&to| (to, l as u8, n)));
+                }
             }
-        }
-
-        if _raising.is_some() {
-            self.entry.store(n, level);
+            backlinks.sort_unstable();
+            let groups: Vec<&[(u32, u8, u32)]> = backlinks.chunk_by(|x, y| x.0 == y.0).collect();
+            groups.into_par_iter().for_each_init(
+                || self.pool.take(),
+                |scratch, group| {
+                    for &(to, l, new) in group {
+                        self.connect(to, new, self.nodes.vector(new), l as usize, &mut scratch.work);
+                    }
+                },
+            );
+            for n in a..b {
+                let level = self.nodes.get(n).level as usize;
+                if self.entry.load().is_none_or(|(_, top)| level > top) {
+                    let _guard = self.global.lock();
+                    if self.entry.load().is_none_or(|(_, top)| level > top) {
+                        self.entry.store(n, level);
+                    }
+                }
+            }
+            a = b;
         }
     }
 

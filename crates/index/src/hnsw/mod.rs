@@ -1,7 +1,10 @@
 //! [`HnswIndex`]: a Hierarchical Navigable Small World graph, after hnswlib's `hnswalg.h`.
 //!
 //! * Levels: `floor(-ln(u) · 1/ln(M))` from a seeded generator, in insertion order, so the
-//!   same seed and order give the same levels (single-threaded adds give the same graph).
+//!   same seed and order give the same levels.
+//! * Reproducible: a batch add links its nodes in rounds (see `insert::link_rounds`), so the
+//!   same data, parameters, seed and sequence of `add` calls give the same graph, byte for
+//!   byte in the saved file, on any number of threads (not when several adds run at once).
 //! * Layer 0 keeps up to `2·M` neighbours, upper layers `M`; neighbours are chosen with the
 //!   paper's heuristic (hnswlib's `getNeighborsByHeuristic2`), also when a full list is pruned.
 //! * Deletion leaves a tombstone: the node still routes searches but is never returned.
@@ -72,7 +75,8 @@ fn next_random(state: &mut u64) -> u64 {
 ///   the walk reaches fewer (mass deletion, nodes the pruned graph no longer reaches), an exact
 ///   scan answers instead.
 /// * **Threads**: all methods take `&self`. Searches run in parallel with each other and with
-///   adds and removes; a batch `add` links its vectors in parallel on rayon's global pool;
+///   adds and removes; a batch `add` links its vectors in parallel on rayon's global pool,
+///   in rounds that make the graph independent of the thread count and scheduling;
 ///   `save` waits for running adds and removes and holds new ones off while it writes.
 /// * **Scratch**: [`search`](VectorIndex::search) borrows working memory from an internal
 ///   pool; [`search_with`](Self::search_with) takes the caller's [`HnswScratch`].
@@ -327,9 +331,7 @@ impl VectorIndex for HnswIndex {
             let mut scratch = self.pool.take();
             self.insert(start, &mut scratch.work);
         } else {
-            (start..end)
-                .into_par_iter()
-                .for_each_init(|| self.pool.take(), |scratch, node| self.insert(node, &mut scratch.work));
+            self.link_rounds(start, end);
         }
         Ok(())
     }
