@@ -79,6 +79,11 @@ export declare class NativeVectorIndex {
   get metric(): string
   /** Number of live (not deleted) vectors. */
   get size(): number
+  /**
+   * Heap bytes the index holds (see `VectorMemoryUsage`). Synchronous: it reads capacities
+   * only (`O(segments)`, a few microseconds), never the vectors.
+   */
+  memoryUsage(): VectorMemoryUsage
   /** HNSW parameters, or null for a flat index. */
   get hnswParams(): HnswOptions | null
   /** Sets the default search beam width of an HNSW index. */
@@ -319,5 +324,30 @@ export interface UnifiedStats {
   /** `"hnsw"` or `"flat"`. */
   vectorIndex: string
   textIndexBytes: number
+  /** Bytes of the vector index file on disk. */
   vectorIndexBytes: number
+  /** Heap bytes of the in-memory vector index (committed vectors only). */
+  vectorMemory: VectorMemoryUsage
+}
+
+/**
+ * Heap bytes a vector index holds, by kind: counted from what is allocated (table, segment
+ * and map capacities, so growth headroom included), not estimated from size × dimensions.
+ * Allocated is not resident: untouched pages of the newest HNSW segment take no RAM.
+ * Search scratch buffers and allocator overhead are not counted.
+ */
+export interface VectorMemoryUsage {
+  /** The vectors: rows padded to a multiple of 16 floats, for every allocated row/node slot. */
+  vectorBytes: number
+  /** Caller ids and the id → row/node map. */
+  idBytes: number
+  /**
+   * HNSW graph: layer-0 neighbour lists and block headers, upper-layer lists, node slots
+   * (writer locks). 0 for a flat index.
+   */
+  graphBytes: number
+  /** HNSW deletion bitsets and alignment slack; 0 for a flat index. */
+  otherBytes: number
+  /** The sum of the four. */
+  totalBytes: number
 }

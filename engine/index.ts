@@ -20,7 +20,7 @@ export type {
 } from './unified-search.ts'
 export type { CodedError, ErrorCode } from '../errors.ts'
 export type { FlatIndexOptions, HnswIndexOptions, Ids, Metric, SearchOptions, SignalOptions } from './options.ts'
-export type { NativeThreadStats } from './native.ts'
+export type { NativeThreadStats, VectorMemoryUsage } from './native.ts'
 export { nativeToPerformanceMs } from './timing.ts'
 export type { CallTiming, CallTimingListener } from './timing.ts'
 export type { WriteOptions } from './options.ts'

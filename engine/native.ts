@@ -23,6 +23,7 @@ export type {
   StoredDocument,
   UnifiedOpenOptions,
   UnifiedStats,
+  VectorMemoryUsage,
   HnswOptions as NativeHnswOptions,
   NativeThreadStats,
   BatchSearchResult,

@@ -466,7 +466,10 @@ export class UnifiedSearchSystem {
     }
   }
 
-  /** Counts, generation, sizes on disk. */
+  /**
+   * Counts, generation, sizes on disk (`textIndexBytes`, `vectorIndexBytes`), and the heap bytes
+   * of the committed vector index by kind (`vectorMemory`, as `FlatIndex.memoryUsage()`).
+   */
   stats(options?: SignalOptions): Promise<UnifiedStats> {
     try {
       const { signal } = signalOptions(options)

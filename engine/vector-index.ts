@@ -6,7 +6,7 @@
  */
 import { ErrorCodes, abortError, codedError, parseOptions, withSignal } from '../errors.ts'
 import { NativeVectorIndex } from './native.ts'
-import type { BatchSearchResult, NativeSearchOptions } from './native.ts'
+import type { BatchSearchResult, NativeSearchOptions, VectorMemoryUsage } from './native.ts'
 import {
   FlatIndexOptionsSchema,
   HnswIndexOptionsSchema,
@@ -87,6 +87,18 @@ abstract class VectorIndexBase {
   /** Number of live (not deleted) vectors. */
   get size(): number {
     return this.native.size
+  }
+
+  /**
+   * Heap bytes the index holds, by kind: `vectorBytes` (the vectors, rows padded to a multiple
+   * of 16 floats), `idBytes` (ids and the id map), `graphBytes` (HNSW neighbour lists and node
+   * slots; 0 for flat), `otherBytes` (HNSW deletion bitsets, alignment slack) and `totalBytes`.
+   * Counted from allocated capacities, so growth headroom is included; allocated is not
+   * resident (untouched pages of the newest HNSW segment take no RAM). Search scratch buffers
+   * are not counted. Synchronous: it reads capacities only, never the vectors (microseconds).
+   */
+  memoryUsage(): VectorMemoryUsage {
+    return this.native.memoryUsage()
   }
 
   /** Whether `id` is live in the index. A value that is not an id is ERR_INVALID_ARGUMENT. */

@@ -14,6 +14,7 @@ use vn_hybrid::{
 
 use crate::args::{count, optional_count, path, string_id, uint32};
 use crate::error::{CodedError, EngineResult};
+use crate::index::VectorMemoryUsage;
 use crate::task::{spawn, EngineTask};
 
 /// Options of `NativeUnifiedSearchSystem.open`. Numbers are taken as `f64` and checked, never
@@ -122,7 +123,10 @@ pub struct UnifiedStats {
     /// `"hnsw"` or `"flat"`.
     pub vector_index: String,
     pub text_index_bytes: f64,
+    /// Bytes of the vector index file on disk.
     pub vector_index_bytes: f64,
+    /// Heap bytes of the in-memory vector index (committed vectors only).
+    pub vector_memory: VectorMemoryUsage,
 }
 
 fn open_options(o: UnifiedOpenOptions) -> EngineResult<OpenOptions> {
@@ -246,6 +250,7 @@ fn finish_stats(_env: &Env, s: vn_hybrid::Stats) -> Result<UnifiedStats> {
         vector_index: s.vector_index.as_str().to_string(),
         text_index_bytes: s.text_index_bytes as f64,
         vector_index_bytes: s.vector_index_bytes as f64,
+        vector_memory: s.vector_memory.into(),
     })
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
+use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, MemoryUsage, Metric, SearchParams, VectorIndex};
 
 use crate::args::{count, optional_count, path as checked_path, uint32};
 use crate::error::{to_js, CodedError, EngineResult};
@@ -193,6 +193,38 @@ fn finish_many(_env: &Env, results: Vec<EngineResult<Vec<Hit>>>) -> Result<ManyS
     })
 }
 
+
+/// Heap bytes a vector index holds, by kind: counted from what is allocated (table, segment
+/// and map capacities, so growth headroom included), not estimated from size × dimensions.
+/// Allocated is not resident: untouched pages of the newest HNSW segment take no RAM.
+/// Search scratch buffers and allocator overhead are not counted.
+#[napi(object)]
+pub struct VectorMemoryUsage {
+    /// The vectors: rows padded to a multiple of 16 floats, for every allocated row/node slot.
+    pub vector_bytes: f64,
+    /// Caller ids and the id → row/node map.
+    pub id_bytes: f64,
+    /// HNSW graph: layer-0 neighbour lists and block headers, upper-layer lists, node slots
+    /// (writer locks). 0 for a flat index.
+    pub graph_bytes: f64,
+    /// HNSW deletion bitsets and alignment slack; 0 for a flat index.
+    pub other_bytes: f64,
+    /// The sum of the four.
+    pub total_bytes: f64,
+}
+
+impl From<MemoryUsage> for VectorMemoryUsage {
+    fn from(m: MemoryUsage) -> Self {
+        VectorMemoryUsage {
+            vector_bytes: m.vector_bytes as f64,
+            id_bytes: m.id_bytes as f64,
+            graph_bytes: m.graph_bytes as f64,
+            other_bytes: m.other_bytes as f64,
+            total_bytes: m.total() as f64,
+        }
+    }
+}
+
 fn parse_metric(metric: &str) -> EngineResult<Metric> {
     metric.parse::<Metric>().map_err(CodedError::from)
 }
@@ -366,6 +398,13 @@ impl NativeVectorIndex {
     #[napi(getter)]
     pub fn size(&self) -> u32 {
         self.engine.as_dyn().len() as u32
+    }
+
+    /// Heap bytes the index holds (see `VectorMemoryUsage`). Synchronous: it reads capacities
+    /// only (`O(segments)`, a few microseconds), never the vectors.
+    #[napi]
+    pub fn memory_usage(&self) -> VectorMemoryUsage {
+        self.engine.as_dyn().memory().into()
     }
 
     /// HNSW parameters, or null for a flat index.

@@ -6,17 +6,19 @@ import type { FlatIndex, HnswIndex, UnifiedSearchSystem } from '../../engine/ind
 import type { EngineMemory } from '../metrics/resources.ts'
 
 /**
- * A vector index: its live vectors. The binding reports no byte counts for an index, so
- * `indexBytes` and `graphBytes` are null rather than estimated.
+ * A vector index: its live vectors and its heap bytes from `index.memoryUsage()` (counted from
+ * allocated capacities: vectors, ids, the HNSW graph and the rest; `graphBytes` is 0 for flat).
+ * Synchronous and cheap (microseconds), so it is fine at every sample.
  */
 export function engineMemoryOf(index: FlatIndex | HnswIndex): EngineMemory {
+  const m = index.memoryUsage()
   return {
     vectors: index.size,
-    indexBytes: null,
-    graphBytes: null,
+    indexBytes: m.totalBytes,
+    graphBytes: m.graphBytes,
     segments: null,
     segmentBytes: null,
-    source: 'index.size (no byte counts from the binding)',
+    source: 'index.size, index.memoryUsage() (allocated heap bytes)',
   }
 }
 
@@ -42,18 +44,19 @@ export async function textSegments(textIndexPath: string): Promise<{ segments: n
 }
 
 /**
- * A unified store: its vectors, the vector index file on disk, and the text index's segments
- * (count and bytes, mmapped) when its directory is known, else the text index's bytes on disk.
+ * A unified store: its vectors, the committed vector index's heap bytes (`stats().vectorMemory`,
+ * as `memoryUsage()` of a bare index), and the text index's segments (count and bytes, mmapped)
+ * when its directory is known, else the text index's bytes on disk.
  */
 export async function unifiedEngineMemory(system: UnifiedSearchSystem, textIndexPath?: string): Promise<EngineMemory> {
   const s = await system.stats()
   const seg = textIndexPath === undefined ? null : await textSegments(textIndexPath)
   return {
     vectors: s.vectorCount,
-    indexBytes: s.vectorIndexBytes,
-    graphBytes: null,
+    indexBytes: s.vectorMemory.totalBytes,
+    graphBytes: s.vectorMemory.graphBytes,
     segments: seg?.segments ?? null,
     segmentBytes: seg?.bytes ?? s.textIndexBytes,
-    source: `system.stats() (vector index file bytes)${seg ? ", tantivy's meta.json (live segments and their files)" : ', text index bytes on disk'}`,
+    source: `system.stats() (vector index heap bytes)${seg ? ", tantivy's meta.json (live segments and their files)" : ', text index bytes on disk'}`,
   }
 }

@@ -90,7 +90,7 @@ pub use options::{OpenOptions, DEFAULT_WRITER_MEMORY, MAX_DIMENSIONS};
 pub use query::{Fusion, Hit, Query, SearchMode, DEFAULT_CANDIDATES, MAX_K};
 pub use session::Session;
 pub use system::{Stats, UnifiedSearchSystem};
-pub use vn_index::{HnswParams, IndexKind, Metric};
+pub use vn_index::{HnswParams, IndexKind, MemoryUsage, Metric};
 
 #[cfg(test)]
 mod tests {

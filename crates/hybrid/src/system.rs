@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use vn_index::{IndexKind, Metric};
+use vn_index::{IndexKind, MemoryUsage, Metric};
 
 #[cfg(any(test, feature = "fault-injection"))]
 use crate::commit::Fault;
@@ -42,6 +42,9 @@ pub struct Stats {
     pub text_index_bytes: u64,
     /// Bytes of the vector file.
     pub vector_index_bytes: u64,
+    /// Heap bytes of the in-memory vector index, by kind (see [`MemoryUsage`]); pending
+    /// (uncommitted) vectors are not in it yet.
+    pub vector_memory: MemoryUsage,
 }
 
 /// A text index and a vector index kept in step, searched by BM25, by vector, or both fused.
@@ -223,6 +226,7 @@ impl UnifiedSearchSystem {
             vector_index: self.inner.vectors.kind(),
             text_index_bytes: self.inner.text.size_on_disk()?,
             vector_index_bytes,
+            vector_memory: self.inner.vectors.memory(),
         })
     }
 

@@ -81,6 +81,11 @@ impl AlignedRows {
         (0..self.len).map(move |i| self.row(i))
     }
 
+    /// Bytes of the buffer (capacity, padding and alignment slack included).
+    pub(crate) fn allocated_bytes(&self) -> u64 {
+        (self.buf.capacity() * std::mem::size_of::<f32>()) as u64
+    }
+
     fn capacity(&self) -> usize {
         (self.buf.len().saturating_sub(self.start)) / self.stride
     }

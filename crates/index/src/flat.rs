@@ -9,11 +9,11 @@ use rayon::prelude::*;
 
 use crate::aligned::AlignedRows;
 use crate::distance::{distance, distances_to_many};
-use crate::idmap::IdMap;
+use crate::idmap::{map_bytes, IdMap};
 use crate::persist::{self, Encoder, FileChecksum, Header, Loaded};
 use crate::select::TopK;
 use crate::validate;
-use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
+use crate::{Hit, HnswParams, IndexError, IndexKind, MemoryUsage, Metric, Result, SearchParams, VectorIndex};
 
 /// The rows, densely packed: removal moves the last row into the hole.
 struct Rows {
@@ -236,6 +236,16 @@ impl VectorIndex for FlatIndex {
             }
         }
         Ok(ids.len())
+    }
+
+    fn memory(&self) -> MemoryUsage {
+        let rows = self.rows.read();
+        MemoryUsage {
+            vector_bytes: rows.vectors.allocated_bytes(),
+            id_bytes: (rows.ids.capacity() * std::mem::size_of::<u64>()) as u64 + map_bytes(&rows.by_id),
+            graph_bytes: 0,
+            other_bytes: 0,
+        }
     }
 
     fn search(&self, query: &[f32], params: &SearchParams) -> Result<Vec<Hit>> {

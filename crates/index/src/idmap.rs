@@ -33,3 +33,35 @@ impl Hasher for IdHasher {
         self.0 = n;
     }
 }
+
+/// Bytes allocated by `map`: its buckets, control bytes and trailing group, from its capacity
+/// and the SwissTable layout of std's `HashMap` (hashbrown): a capacity of `c ≥ 8` means
+/// `c · 8/7` buckets, fewer means `c + 1`; each bucket holds one `(u64, V)` and one control byte,
+/// plus 16 control bytes at the end. 0 when nothing is allocated.
+pub(crate) fn map_bytes<V>(map: &IdMap<V>) -> u64 {
+    let cap = map.capacity();
+    if cap == 0 {
+        return 0;
+    }
+    let buckets = if cap < 8 { (cap + 1).next_power_of_two() } else { (cap * 8 / 7).next_power_of_two() };
+    let data = (buckets * std::mem::size_of::<(u64, V)>()).next_multiple_of(16);
+    (data + buckets + 16) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_bytes_covers_the_entries() {
+        let mut map: IdMap<u32> = IdMap::default();
+        assert_eq!(map_bytes(&map), 0);
+        map.insert(1, 1);
+        assert!(map_bytes(&map) > 16);
+        for i in 0..1000 {
+            map.insert(i, i as u32);
+        }
+        let bytes = map_bytes(&map);
+        assert!((1000 * 17..=4 * 1000 * 17).contains(&bytes), "{bytes}");
+    }
+}

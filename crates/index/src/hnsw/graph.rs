@@ -49,6 +49,7 @@ use parking_lot::{Mutex, MutexGuard};
 
 use crate::aligned::stride;
 use crate::distance::normalize_into;
+use crate::MemoryUsage;
 
 /// Highest level a node can get (hnswlib has no cap; the chance of reaching it is ~1e-10).
 pub(crate) const MAX_LEVEL: usize = 32;
@@ -261,6 +262,8 @@ pub(crate) struct NodeStore {
     vec_word: usize,
     /// Nodes `0..filled` are initialized; stored with `Release` after their `init`.
     filled: AtomicU32,
+    /// Words of all nodes' upper-layer lists (for [`memory`](Self::memory)).
+    upper_words: AtomicU64,
 }
 
 /// Flags word bits: `init` has started (claims the block) / finished.
@@ -295,6 +298,7 @@ impl NodeStore {
             block_words: header + stride(dims),
             vec_word: header,
             filled: AtomicU32::new(0),
+            upper_words: AtomicU64::new(0),
         }
     }
 
@@ -463,10 +467,32 @@ impl NodeStore {
         } else {
             dst.copy_from_slice(vector);
         }
+        self.upper_words.fetch_add(upper_len as u64, Ordering::Relaxed);
         let filled =
             segment.nodes[off].set(Node { level, write: Mutex::new(()), upper_seq: AtomicU32::new(0), upper }).is_ok();
         debug_assert!(filled, "node slot {i} filled twice");
         h[W_FLAGS].fetch_or(FLAG_READY, Ordering::Release);
+    }
+
+    /// Bytes of the allocated segments and of the upper-layer lists, by kind (the registry's
+    /// map is the index's, not counted here). `O(segments)`, no lock.
+    pub(crate) fn memory(&self) -> MemoryUsage {
+        const WORD: u64 = std::mem::size_of::<u32>() as u64;
+        let mut usage = MemoryUsage::default();
+        for (seg, s) in self.segments.iter().enumerate() {
+            let Some(s) = s.get() else { continue };
+            let count = 1u64 << (seg as u32 + BASE_SHIFT);
+            let vector = count * (self.block_words - self.vec_word) as u64 * WORD;
+            let ids = count * 2 * WORD;
+            let header = count * self.vec_word as u64 * WORD - ids;
+            usage.vector_bytes += vector;
+            usage.id_bytes += ids;
+            usage.graph_bytes += header + (s.nodes.len() * std::mem::size_of::<OnceLock<Node>>()) as u64;
+            usage.other_bytes += (s.blocks.layout.size() as u64).saturating_sub(vector + ids + header)
+                + (s.deleted.len() * std::mem::size_of::<AtomicU64>()) as u64;
+        }
+        usage.graph_bytes += self.upper_words.load(Ordering::Relaxed) * WORD;
+        usage
     }
 
     /// Makes nodes `0..end` visible to readers; every one of them must have been `init`ed.

@@ -31,10 +31,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 
-use crate::idmap::IdMap;
+use crate::idmap::{map_bytes, IdMap};
 use crate::persist::{self, Encoder, FileChecksum, Header, Loaded};
 use crate::validate;
-use crate::{Hit, HnswParams, IndexError, IndexKind, Metric, Result, SearchParams, VectorIndex};
+use crate::{Hit, HnswParams, IndexError, IndexKind, MemoryUsage, Metric, Result, SearchParams, VectorIndex};
 use graph::{EntryPoint, Layout, NodeStore, MAX_LEVEL};
 pub use visited::HnswScratch;
 use visited::ScratchPool;
@@ -350,6 +350,12 @@ impl VectorIndex for HnswIndex {
         }
         self.live.fetch_sub(ids.len(), Ordering::AcqRel);
         Ok(ids.len())
+    }
+
+    fn memory(&self) -> MemoryUsage {
+        let mut usage = self.nodes.memory();
+        usage.id_bytes += map_bytes(&self.registry.read().map);
+        usage
     }
 
     fn search(&self, query: &[f32], params: &SearchParams) -> Result<Vec<Hit>> {
