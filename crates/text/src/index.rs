@@ -348,6 +348,30 @@ impl std::fmt::Debug for TextWriter {
 }
 
 impl TextWriter {
+    /// Removes the temporary files that writers killed during a commit left in the index
+    /// directory, and returns how many. tantivy writes `meta.json` and `.managed.json` through
+    /// a temporary file (`.tmp` and six letters or digits, the `tempfile` crate's name) renamed
+    /// into place; a kill before the rename leaves it, and nothing else ever removes it. Only
+    /// the writer writes such files, and this one holds the writer lock (across processes):
+    /// every one found is an orphan.
+    pub fn remove_stale_temp_files(&self) -> Result<usize> {
+        let Some(path) = &self.path else { return Ok(0) };
+        let listing = |e| TextError::io(format!("listing {}", path.display()), e);
+        let mut removed = 0;
+        for entry in std::fs::read_dir(path).map_err(listing)? {
+            let entry = entry.map_err(listing)?;
+            if !is_tantivy_temp_file(&entry.file_name()) || !entry.file_type().map_err(listing)?.is_file() {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(TextError::io(format!("removing {}", entry.path().display()), e)),
+            }
+        }
+        Ok(removed)
+    }
+
     /// Buffers one document.
     pub fn add(&mut self, doc: &TextDoc<'_>) -> Result<()> {
         let f = &self.fields;
@@ -641,6 +665,14 @@ pub(crate) fn stored_doc(f: &Fields, internal_id: u64, d: &TantivyDocument) -> R
 fn reserve<T>(v: &mut Vec<T>, count: u64, what: &str) -> Result<()> {
     let count = usize::try_from(count).map_err(|_| TextError::Corrupt(format!("{what}: {count} entries")))?;
     v.try_reserve(count).map_err(|_| TextError::Corrupt(format!("{what}: {count} entries do not fit in memory")))
+}
+
+/// Whether `name` is a temporary file of tantivy's atomic writes: `.tmp` and six ASCII letters
+/// or digits.
+fn is_tantivy_temp_file(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .and_then(|n| n.strip_prefix(".tmp"))
+        .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// I/O error kinds that mean "the bytes are wrong", not "the OS refused".
