@@ -372,6 +372,16 @@ impl TextWriter {
         Ok(removed)
     }
 
+    /// Deletes the files of the index directory that no commit references and tantivy created
+    /// (recorded in `.managed.json`): the segment and delete files of commits a kill
+    /// interrupted. They are not only waste: a delete file is named by its segment and the
+    /// commit's opstamp, which the next commit reuses, so a left-over one made that commit fail
+    /// ("File already exists"). Returns how many files were deleted.
+    pub fn remove_orphan_files(&self) -> Result<usize> {
+        let result = self.writer.garbage_collect_files().wait().map_err(|e| self.err(e))?;
+        Ok(result.deleted_files.len())
+    }
+
     /// Buffers one document.
     pub fn add(&mut self, doc: &TextDoc<'_>) -> Result<()> {
         let f = &self.fields;
