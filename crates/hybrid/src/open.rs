@@ -56,6 +56,9 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
     let vector_lock = VectorDirLock::acquire(&vector_db_path)?;
     let (text, created) = TextIndex::open_or_create(&text_index_path)?;
     let mut writer = text.writer(writer_memory)?;
+    // Under the writer lock: what commits killed before their rename left in the text index.
+    let text_temps = writer.remove_stale_temp_files();
+    let text_orphans = writer.remove_orphan_files();
     let payload = match text.committed_payload()? {
         Some(s) => Payload::decode(&s)?,
         None => {
@@ -121,7 +124,11 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
         text_generation: payload.generation,
         vector_generation: side.vector_generation,
         repaired: side.repaired,
-        problems: side.problems,
+        problems: text_temp_problem(text_temps)
+            .into_iter()
+            .chain(text_orphan_problem(text_orphans))
+            .chain(side.problems)
+            .collect(),
     };
     let next_internal_id = side.next_internal_id;
     Ok(Inner {
@@ -146,6 +153,22 @@ pub(crate) fn open(options: OpenOptions) -> Result<Inner> {
         report,
         text,
     })
+}
+
+/// What [`vn_text::TextWriter::remove_stale_temp_files`] did, as a problem of the open report.
+fn text_temp_problem(removed: vn_text::Result<usize>) -> Option<String> {
+    match removed {
+        Ok(0) => None,
+        Ok(n) => Some(format!("removed {n} temporary files left by interrupted commits of the text index")),
+        Err(e) => Some(format!("the temporary files of interrupted text index commits could not be removed: {e}")),
+    }
+}
+
+/// A failure of [`vn_text::TextWriter::remove_orphan_files`], as a problem of the open report.
+/// What it removes is not reported: tantivy's own garbage collection (run after every commit)
+/// removes the same files, e.g. the segments of a writer dropped without a commit.
+fn text_orphan_problem(removed: vn_text::Result<usize>) -> Option<String> {
+    removed.err().map(|e| format!("the files of interrupted text index commits could not be removed: {e}"))
 }
 
 fn new_store_id() -> String {

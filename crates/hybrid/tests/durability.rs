@@ -314,6 +314,43 @@ fn temporary_files_of_killed_saves_are_removed_on_open_and_reported() {
     assert_all_findable(&s, &docs);
 }
 
+/// Found by the kill test (tests/kill.rs): a commit killed inside tantivy's atomic write of
+/// meta.json leaves its temporary file (`.tmp` + six characters) in the text index, and before
+/// the fix nothing ever removed it (4 files after 10 kills).
+#[test]
+fn temporary_files_of_killed_text_commits_are_removed_on_open_and_reported() {
+    let dir = TempDir::new("stale-text-temps");
+    let docs = corpus(20, DIMS, true, 23);
+    committed_store(&dir, &docs);
+    let meta = std::fs::read(dir.text().join("meta.json")).unwrap();
+    let stale = [".tmpk1LL3d", ".tmp000000"];
+    // Not tantivy's temporary files: another length, a directory.
+    let kept = [".tmpabc", "notes.tmp"];
+    for name in stale.iter().chain(&kept) {
+        std::fs::write(dir.text().join(name), &meta).unwrap();
+    }
+    std::fs::create_dir(dir.text().join(".tmpdir123")).unwrap();
+
+    let s = dir.open(DIMS);
+    let report = s.open_report();
+    assert_eq!(report.repaired, None, "{report:?}");
+    assert!(
+        report.problems.iter().any(|p| p == "removed 2 temporary files left by interrupted commits of the text index"),
+        "{report:?}"
+    );
+    for name in stale {
+        assert!(!dir.text().join(name).exists(), "{name} is still there");
+    }
+    for name in kept.iter().chain(&[".tmpdir123"]) {
+        assert!(dir.text().join(name).exists(), "{name} was removed");
+    }
+    assert_all_findable(&s, &docs);
+    s.close().unwrap();
+    // Nothing left to remove: the next open reports nothing.
+    let s = dir.open(DIMS);
+    assert!(s.open_report().problems.is_empty(), "{:?}", s.open_report());
+}
+
 #[test]
 fn a_missing_vector_directory_is_recreated_and_rebuilt() {
     let dir = TempDir::new("missing-dir");

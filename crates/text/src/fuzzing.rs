@@ -7,7 +7,7 @@ use tantivy::directory::RamDirectory;
 pub use tantivy::TantivyDocument;
 use tantivy::{Directory, Index};
 
-use crate::index::{stored_doc, TextIndex};
+use crate::index::{check_meta_json, stored_doc, TextIndex};
 use crate::{Fields, Result, StoredDoc, TextError};
 
 /// Opens an index held in memory as `(file name, bytes)` pairs, with every check
@@ -16,6 +16,9 @@ pub fn open_files(files: &[(PathBuf, Vec<u8>)], shown: &Path) -> Result<TextInde
     let dir = RamDirectory::create();
     for (name, bytes) in files {
         dir.atomic_write(name, bytes).map_err(|e| TextError::io(format!("writing {}", name.display()), e))?;
+    }
+    if let Some((_, meta)) = files.iter().find(|(n, _)| n == Path::new("meta.json")) {
+        check_meta_json(meta, shown)?;
     }
     let index = Index::open(dir).map_err(|e| TextError::from(e).at(Some(shown)))?;
     TextIndex::open_checked(index, shown, None)

@@ -133,6 +133,9 @@ impl TextIndex {
                 Index::create_in_dir(path, schema::build_schema().0).map_err(|e| TextError::from(e).at(Some(path)))?;
             return Ok((Self::from_index(index, Some(path.to_path_buf()))?, true));
         }
+        if let Ok(meta) = std::fs::read(path.join("meta.json")) {
+            check_meta_json(&meta, path)?;
+        }
         let index = Index::open_in_dir(path).map_err(|e| TextError::from(e).at(Some(path)))?;
         Ok((Self::open_checked(index, path, Some(path.to_path_buf()))?, false))
     }
@@ -272,6 +275,26 @@ impl TextIndex {
     }
 }
 
+/// Checks what in meta.json (which has no checksum) tantivy would panic on instead of
+/// returning an error: a schema that names a field twice (tantivy's schema builder asserts;
+/// found by the `store_open` fuzz target). Bytes that are not JSON are left to tantivy, which
+/// reports them.
+pub(crate) fn check_meta_json(bytes: &[u8], dir: &Path) -> Result<()> {
+    let Ok(meta) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
+    let mut seen = HashSet::new();
+    for field in meta.get("schema").and_then(|s| s.as_array()).into_iter().flatten() {
+        if let Some(name) = field.get("name").and_then(|n| n.as_str()) {
+            if !seen.insert(name) {
+                return Err(TextError::Corrupt(format!(
+                    "{}: meta.json names the field {name:?} twice in its schema",
+                    dir.join("meta.json").display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The files of every segment. Each ends with tantivy's footer, which holds a CRC-32 of the rest.
 const SEGMENT_FILES: [SegmentComponent; 6] = [
     SegmentComponent::Postings,
@@ -348,6 +371,40 @@ impl std::fmt::Debug for TextWriter {
 }
 
 impl TextWriter {
+    /// Removes the temporary files that writers killed during a commit left in the index
+    /// directory, and returns how many. tantivy writes `meta.json` and `.managed.json` through
+    /// a temporary file (`.tmp` and six letters or digits, the `tempfile` crate's name) renamed
+    /// into place; a kill before the rename leaves it, and nothing else ever removes it. Only
+    /// the writer writes such files, and this one holds the writer lock (across processes):
+    /// every one found is an orphan.
+    pub fn remove_stale_temp_files(&self) -> Result<usize> {
+        let Some(path) = &self.path else { return Ok(0) };
+        let listing = |e| TextError::io(format!("listing {}", path.display()), e);
+        let mut removed = 0;
+        for entry in std::fs::read_dir(path).map_err(listing)? {
+            let entry = entry.map_err(listing)?;
+            if !is_tantivy_temp_file(&entry.file_name()) || !entry.file_type().map_err(listing)?.is_file() {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(TextError::io(format!("removing {}", entry.path().display()), e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Deletes the files of the index directory that no commit references and tantivy created
+    /// (recorded in `.managed.json`): the segment and delete files of commits a kill
+    /// interrupted. They are not only waste: a delete file is named by its segment and the
+    /// commit's opstamp, which the next commit reuses, so a left-over one made that commit fail
+    /// ("File already exists"). Returns how many files were deleted.
+    pub fn remove_orphan_files(&self) -> Result<usize> {
+        let result = self.writer.garbage_collect_files().wait().map_err(|e| self.err(e))?;
+        Ok(result.deleted_files.len())
+    }
+
     /// Buffers one document.
     pub fn add(&mut self, doc: &TextDoc<'_>) -> Result<()> {
         let f = &self.fields;
@@ -641,6 +698,14 @@ pub(crate) fn stored_doc(f: &Fields, internal_id: u64, d: &TantivyDocument) -> R
 fn reserve<T>(v: &mut Vec<T>, count: u64, what: &str) -> Result<()> {
     let count = usize::try_from(count).map_err(|_| TextError::Corrupt(format!("{what}: {count} entries")))?;
     v.try_reserve(count).map_err(|_| TextError::Corrupt(format!("{what}: {count} entries do not fit in memory")))
+}
+
+/// Whether `name` is a temporary file of tantivy's atomic writes: `.tmp` and six ASCII letters
+/// or digits.
+fn is_tantivy_temp_file(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .and_then(|n| n.strip_prefix(".tmp"))
+        .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// I/O error kinds that mean "the bytes are wrong", not "the OS refused".

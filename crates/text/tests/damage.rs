@@ -292,3 +292,29 @@ fn truncate(path: &Path, len: usize) {
     let bytes = std::fs::read(path).unwrap();
     std::fs::write(path, &bytes[..len]).unwrap();
 }
+
+/// Found by the `store_open` fuzz target (fuzz/, docs/benchmarks/fuzz.md): a meta.json whose
+/// schema names a field twice made tantivy panic ("Field already exists in schema") while
+/// opening; it is damage (`Corrupt`), and nothing panics.
+#[test]
+fn a_schema_naming_a_field_twice_is_corrupt_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("vn-text-dup-field-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    build(&dir);
+    let path = dir.join("meta.json");
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let schema = meta["schema"].as_array_mut().unwrap();
+    let text = schema.iter().find(|f| f["name"] == "text").unwrap().clone();
+    schema.push(text);
+    std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let result = catch_unwind(AssertUnwindSafe(|| TextIndex::open_or_create(&dir).map(|_| ())));
+    match result {
+        Ok(Err(e)) => {
+            assert_eq!(e.code(), "ERR_CORRUPT_INDEX", "{e}");
+            assert!(e.to_string().contains("names the field \"text\" twice"), "{e}");
+        }
+        Ok(Ok(())) => panic!("a schema with a duplicate field opened"),
+        Err(_) => panic!("opening a schema with a duplicate field panicked"),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
