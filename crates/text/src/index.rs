@@ -277,10 +277,12 @@ impl TextIndex {
 
 /// Checks what in meta.json (which has no checksum) tantivy would panic on instead of
 /// returning an error: a schema that names a field twice (tantivy's schema builder asserts;
-/// found by the `store_open` fuzz target). Bytes that are not JSON are left to tantivy, which
-/// reports them.
+/// found by the `store_open` fuzz target). Bytes that are not JSON are refused here too:
+/// tantivy parses meta.json as a stream and would meet (and panic on) a duplicate field before
+/// it noticed that the rest is not JSON.
 pub(crate) fn check_meta_json(bytes: &[u8], dir: &Path) -> Result<()> {
-    let Ok(meta) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
+    let meta = serde_json::from_slice::<serde_json::Value>(bytes)
+        .map_err(|e| TextError::Corrupt(format!("{}: meta.json is not JSON ({e})", dir.join("meta.json").display())))?;
     let mut seen = HashSet::new();
     for field in meta.get("schema").and_then(|s| s.as_array()).into_iter().flatten() {
         if let Some(name) = field.get("name").and_then(|n| n.as_str()) {
