@@ -5,7 +5,10 @@ import { ConcurrentBenchmark, HnswIndex, vectorIndexTarget } from '../../../main
 import { createFixtureTarget } from '../../fixtures/fixture-target.ts'
 import { randomVectors, row } from '../../helpers/engine.ts'
 
-test('a closed sweep of a 2-slot, 20 ms target: throughput c/S, efficiency, SLO breach, refinement', async t => {
+// Serial: these sweeps time a fixture against its theory (c/S, p99 per level); another test in
+// this file running at the same time (a full GC between its levels, an engine build) would stall
+// the shared event loop inside their windows.
+test.serial('a closed sweep of a 2-slot, 20 ms target: throughput c/S, efficiency, SLO breach, refinement', async t => {
   const target = createFixtureTarget({ slots: 2, serviceTimeMs: 20 })
   const starts: number[] = []
   const report = await new ConcurrentBenchmark(target).runScalabilityTest({
@@ -58,7 +61,7 @@ test('a closed sweep of a 2-slot, 20 ms target: throughput c/S, efficiency, SLO 
   t.is((schema as { type?: string }).type, 'object')
 })
 
-test('a sweep stops at the first breached level when more are planned', async t => {
+test.serial('a sweep stops at the first breached level when more are planned', async t => {
   // 20 ms of service on one slot: p99 ≈ 20 ms at 1 user, 40 at 2, 80 at 4 (timer slack included).
   const report = await new ConcurrentBenchmark(createFixtureTarget({ slots: 1, serviceTimeMs: 20 })).runScalabilityTest(
     {
@@ -75,7 +78,7 @@ test('a sweep stops at the first breached level when more are planned', async t 
   t.regex(report.sweep.stoppedEarly!, /stopped after 4: p99/)
 })
 
-test('bad sweep options are refused with every problem named', async t => {
+test.serial('bad sweep options are refused with every problem named', async t => {
   const bench = new ConcurrentBenchmark(createFixtureTarget())
   const error = await t.throwsAsync(bench.runScalabilityTest({ levels: [], durationMs: -1, queries: [1], poolSize: 0 }))
   t.regex(error!.message, /durationMs/)
@@ -83,7 +86,7 @@ test('bad sweep options are refused with every problem named', async t => {
   t.regex(error!.message, /poolSize/)
 })
 
-test('an open-model sweep over arrival rates against the real engine', async t => {
+test.serial('an open-model sweep over arrival rates against the real engine', async t => {
   const d = 16
   const index = new HnswIndex({ dimensions: d, metric: 'l2' })
   await index.add(
