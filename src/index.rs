@@ -193,7 +193,6 @@ fn finish_many(_env: &Env, results: Vec<EngineResult<Vec<Hit>>>) -> Result<ManyS
     })
 }
 
-
 /// Heap bytes a vector index holds, by kind: counted from what is allocated (table, segment
 /// and map capacities, so growth headroom included), not estimated from size × dimensions.
 /// Allocated is not resident: untouched pages of the newest HNSW segment take no RAM.
