@@ -5,18 +5,7 @@ import { LatencyHistogram } from '../../../harness/metrics/histogram.ts'
 import { addEncoded, mergeResults } from '../../../harness/metrics/merge.ts'
 import { functionTarget } from '../../../harness/target/function-target.ts'
 import { ErrorCodes } from '../../../errors.ts'
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from '../../helpers/engine.ts'
 
 test('merged histograms = one histogram fed every sample: every percentile, count, mean, max, encoding', t => {
   const next = rng(11)
