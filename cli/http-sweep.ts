@@ -7,8 +7,6 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { parseThreshold } from '../harness/report/compare/index.ts'
-import { ProgressBar } from '../harness/report/progress.ts'
-import { shouldColor } from '../harness/report/terminal/index.ts'
 import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
 import { expandLevels } from '../harness/sweep/levels.ts'
 import { runScalabilityTest } from '../harness/sweep/sweep.ts'
@@ -19,6 +17,7 @@ import { buildHttpTarget, prepareHttpQueries, resolveTemplate } from './http-wor
 import type { HttpTargetSpec } from './http-workload.ts'
 import { startWorkers } from './workers/pool.ts'
 import { writeAndPrint } from './output.ts'
+import { sweepPlan, sweepProgress } from './sweep-plan.ts'
 import type { CliIo } from './output.ts'
 import type { HttpTargetFlags, ScaleOptions } from './scale-args.ts'
 
@@ -60,25 +59,11 @@ export async function runHttpSweep(o: ScaleOptions, io: CliIo): Promise<number> 
     log(`${spec.connections} keep-alive connections`)
   }
 
-  const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
-  const progress = new ProgressBar(io.stderr, {
-    color: o.color ?? shouldColor(io.stderr, io.env),
-    model: o.model,
-    slo,
-  })
+  const progress = sweepProgress(o, io)
   const options: ScalabilityTestOptions<HttpQuery, never> = {
-    levels: o.levels,
-    model: o.model,
-    durationMs: o.durationMs,
-    warmUpMs: o.warmUpMs,
-    rampUpMs: o.rampUpMs,
-    thinkTime: o.thinkTime,
+    ...sweepPlan(o),
     queries: workload.queries,
     classify: (q, i) => `${q.mode ?? o.mode}:${workload.labels[i] ?? 'query'}`,
-    selection: { kind: 'zipf', exponent: 1 },
-    seed: o.seed,
-    poolSize: o.poolSize ?? 'level',
-    slo,
     ...progress.hooks(),
   }
   if (o.startAt !== null) {

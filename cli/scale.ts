@@ -11,7 +11,6 @@ import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
 import type { EngineEnvironment } from '../harness/environment.ts'
 import { compareReports, parseThreshold, renderComparison } from '../harness/report/compare/index.ts'
 import { readReport } from '../harness/report/files.ts'
-import { ProgressBar } from '../harness/report/progress.ts'
 import { shouldColor } from '../harness/report/terminal/index.ts'
 import { UnifiedGroundTruth, sessionFactory, unifiedSearchTarget } from '../harness/target/index.ts'
 import { runIsolation } from './isolation.ts'
@@ -23,6 +22,7 @@ import type { CompareOptions, ScaleOptions } from './scale-args.ts'
 import { runHttpSweep } from './http-sweep.ts'
 import { runMerge } from './merge.ts'
 import { writeAndPrint } from './output.ts'
+import { sweepPlan, sweepProgress } from './sweep-plan.ts'
 import type { CliIo } from './output.ts'
 import { prepareWorkload } from './workload.ts'
 
@@ -82,29 +82,15 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
       textIndexPath: workload.textIndexPath,
     })
     const bench = new ConcurrentBenchmark<string | UnifiedQuery, UnifiedDocument>(target)
-    const slo = o.sloP99Ms === null ? { errorRate: o.maxErrorRate } : { p99Ms: o.sloP99Ms, errorRate: o.maxErrorRate }
-    const progress = new ProgressBar(io.stderr, {
-      color: o.color ?? shouldColor(io.stderr, io.env),
-      model: o.model,
-      slo,
-    })
+    const progress = sweepProgress(o, io)
     const started = performance.now()
     const measured = await bench.runScalabilityTest({
-      levels: o.levels,
-      model: o.model,
-      durationMs: o.durationMs,
-      warmUpMs: o.warmUpMs,
-      rampUpMs: o.rampUpMs,
-      thinkTime: o.thinkTime,
+      ...sweepPlan(o),
       queries: workload.queries,
       classify: (q, i) => workload.classify(typeof q === 'string' ? { text: q } : q, i),
-      selection: { kind: 'zipf', exponent: 1 },
       writes:
         o.writeFraction > 0 ? { fraction: o.writeFraction, makeInsert: rng => workload.makeDocument(rng) } : undefined,
-      seed: o.seed,
-      poolSize: o.poolSize ?? 'level',
       poolFactory: sessionFactory(workload.system),
-      slo,
       recall: o.recallRate > 0 ? { sampleRate: o.recallRate } : false,
       ...progress.hooks(),
     })
