@@ -12,14 +12,11 @@
  * Run from the repository root: `npx tsx benchmark/metrics-overhead.bench.ts [--quick]`
  * (npm script: `npm --prefix benchmark run bench:metrics-overhead`).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 
-import { generateCorpus } from '../corpus/index.ts'
-import { ConcurrentBenchmark, FlatIndex, UnifiedSearchSystem, sessionFactory, unifiedSearchTarget } from '../main.ts'
+import { ConcurrentBenchmark, FlatIndex, sessionFactory, unifiedSearchTarget } from '../main.ts'
 import type { SearchTarget } from '../harness/index.ts'
 import { ExactGroundTruth, UnifiedGroundTruth, vectorIndexRecallProbe } from '../harness/target/index.ts'
+import { openCorpusStore } from './lib/corpus-store.ts'
 import { cpuSnapshot, loadAverage, machine, markdownTable, median, othersShare, parseFlags } from './lib/common.ts'
 
 const flags = parseFlags()
@@ -29,19 +26,10 @@ const ROUNDS = QUICK ? 3 : 15
 const MEASURE_MS = QUICK ? 700 : 1000
 const WARMUP_MS = 300
 
-const dir = mkdtempSync(join(tmpdir(), 'vn-metrics-overhead-'))
+const store = await openCorpusStore('metrics-overhead', QUICK)
 try {
-  const corpus = generateCorpus({ documents: QUICK ? 3000 : 20_000, queries: 500, seed: 42 })
-  const system = await UnifiedSearchSystem.open({
-    textIndexPath: join(dir, 't'),
-    vectorDbPath: join(dir, 'v'),
-    dimensions: 256,
-  })
-  const docs = corpus.documents.map(d => ({ id: d.id, text: d.text }))
-  await system.add(docs)
-  await system.commit()
+  const { system, docs, queries } = store
   const groundTruth = await UnifiedGroundTruth.build(system, docs)
-  const queries = corpus.queries.map(q => q.text)
 
   interface Sample {
     rps: number
@@ -91,7 +79,7 @@ try {
   console.log(`${m.cpu}, ${m.logicalCpus} logical CPUs, Node ${m.node}`)
   console.log(`load average before ${loadBefore}, after ${loadAverage()}`)
   console.log(
-    `${ROUNDS} rounds of ${MEASURE_MS} ms per setting, hybrid search (k 10) on ${corpus.documents.length} documents, on/off alternating\n`,
+    `${ROUNDS} rounds of ${MEASURE_MS} ms per setting, hybrid search (k 10) on ${docs.length} documents, on/off alternating\n`,
   )
   const of = (users: number, on: boolean, key: keyof Sample): number =>
     median((samples.get(`${users}:${on}`) ?? []).map(x => x[key]))
@@ -181,5 +169,5 @@ try {
       `median paired difference ${paired.toFixed(3)} µs/request (req/s on [${nw.on.map(x => x.toFixed(0)).join(', ')}], off [${nw.off.map(x => x.toFixed(0)).join(', ')}])`,
   )
 } finally {
-  rmSync(dir, { recursive: true, force: true })
+  await store.dispose()
 }

@@ -12,12 +12,9 @@
  * Run from the repository root: `npx tsx benchmark/time-attribution.bench.ts [--quick]`
  * (npm script: `npm --prefix benchmark run bench:time-attribution`).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 
-import { generateCorpus } from '../corpus/index.ts'
-import { ConcurrentBenchmark, UnifiedSearchSystem, sessionFactory, unifiedSearchTarget } from '../main.ts'
+import { ConcurrentBenchmark, sessionFactory, unifiedSearchTarget } from '../main.ts'
+import { openCorpusStore } from './lib/corpus-store.ts'
 import { loadAverage, machine, markdownTable, median, parseFlags } from './lib/common.ts'
 
 const flags = parseFlags()
@@ -27,17 +24,9 @@ const ROUNDS = QUICK ? 3 : 9
 const MEASURE_MS = QUICK ? 700 : 2000
 const WARMUP_MS = 300
 
-const dir = mkdtempSync(join(tmpdir(), 'vn-time-attribution-'))
+const store = await openCorpusStore('time-attribution', QUICK)
 try {
-  const corpus = generateCorpus({ documents: QUICK ? 3000 : 20_000, queries: 500, seed: 42 })
-  const system = await UnifiedSearchSystem.open({
-    textIndexPath: join(dir, 't'),
-    vectorDbPath: join(dir, 'v'),
-    dimensions: 256,
-  })
-  await system.add(corpus.documents.map(d => ({ id: d.id, text: d.text })))
-  await system.commit()
-  const queries = corpus.queries.map(q => q.text)
+  const { system, docs, queries } = store
 
   /** Throughput (successful requests/s) and this process's CPU per request (µs). */
   const run = async (users: number, nativeTiming: boolean): Promise<{ rps: number; cpuUs: number }> => {
@@ -71,9 +60,7 @@ try {
 
   const m = machine()
   console.log(`${m.cpu}, ${m.logicalCpus} logical CPUs, Node ${m.node}; load average ${loadAverage()}`)
-  console.log(
-    `${ROUNDS} rounds of ${MEASURE_MS} ms per setting, hybrid search on ${corpus.documents.length} documents\n`,
-  )
+  console.log(`${ROUNDS} rounds of ${MEASURE_MS} ms per setting, hybrid search on ${docs.length} documents\n`)
   const of = (users: number, on: boolean, key: 'rps' | 'cpuUs'): number =>
     median((samples.get(`${users}:${on}`) ?? []).map(x => x[key]))
   /** Median over the rounds of (on / off − 1), each round's two runs paired. */
@@ -115,5 +102,5 @@ try {
     ),
   )
 } finally {
-  rmSync(dir, { recursive: true, force: true })
+  await store.dispose()
 }
