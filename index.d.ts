@@ -116,9 +116,10 @@ export declare class NativeVectorIndex {
    * calls into these): query `i` is row `i` of `queries`, with `ks[i]` and `efs[i]` (0: the
    * index's default). Each query succeeds or fails on its own (`failures`). A flat index
    * scans its rows once for the whole batch; an HNSW index runs the queries back to back on
-   * the worker.
+   * the worker. With `stamps`, the task is timed like `search` and each query's own timing
+   * comes back in `timings`.
    */
-  searchMany(queries: Float32Array, ks: Uint32Array, efs?: Uint32Array | undefined | null): Promise<ManySearchResult>
+  searchMany(queries: Float32Array, ks: Uint32Array, efs?: Uint32Array | undefined | null, stamps?: NativeStamps): Promise<ManySearchResult>
   /** Writes the index to `path` atomically (temporary file, flush, rename). */
   save(path: string, signal?: AbortSignal | undefined | null): Promise<void>
 }
@@ -177,6 +178,13 @@ export interface ManySearchResult {
   ids: Float64Array
   distances: Float32Array
   failures: Array<SearchFailure>
+  /**
+   * Only when the call passed a stamps object: query `q` started at `timings[3q]` and
+   * finished at `timings[3q + 1]` (ns on `nativeClockNs()`'s clock), taking `timings[3q + 2]`
+   * ns of the worker's CPU time. Queries of a blocked flat scan share the scan's start and
+   * finish and split its CPU time evenly.
+   */
+  timings?: Float64Array
 }
 
 /**

@@ -7,7 +7,8 @@
  * tinybench, not benny: benny (benchmark.js) runs one deferred call at a time and reports
  * ops/s ± margin only — no concurrency within a task, no latency percentiles.
  *
- * Run alone: `npx tsx async.bench.ts [--quick]` inside benchmark/.
+ * Run alone: `npx tsx async.bench.ts [--quick]` inside benchmark/; `--many-only [--rounds=N]` runs only the
+ * single-call trio and the many-in-flight section (N paired rounds, default 5).
  */
 import { fork, spawn } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
@@ -217,7 +218,14 @@ async function poolChild(path: string, seconds: number, out: string): Promise<vo
  * coalesced (default) and each sent alone (`coalesce: false`), against one thread of
  * `searchSync` in a loop, same index and queries; loop delay while 64 are in flight.
  */
-async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: boolean) {
+/**
+ * Many independent `search()` calls in flight vs one thread of `searchSync`, in paired rounds:
+ * each round measures `searchSync` and then every in-flight level (coalesced, then each call
+ * alone), so a level's ratio is against the `searchSync` of its own round; the table reports
+ * the median over rounds of each figure and of each ratio (the machine's load drifts between
+ * rounds, and a ratio within one round survives it best).
+ */
+async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: boolean, rounds: number) {
   const seconds = quick ? 0.4 : 1.2
   const qpsOf = async (run: (total: number) => Promise<void>) => {
     await run(500) // warm-up
@@ -236,41 +244,73 @@ async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: bo
       total *= 2
     }
   }
-  await waitForQuiet('many in flight')
-  const sync = await qpsOf(async total => {
-    for (let i = 0; i < total; i++) index.searchSync(queries[i % queries.length], K)
-  })
   type Measured = { qps: number; othersShare: number; cpuUsPerSearch: number }
-  const rows: { inFlight: number; coalesced: Measured; alone: Measured }[] = []
-  for (const inFlight of [1, 4, 16, 64, 256]) {
-    const coalesced = await qpsOf(total => pool(index, queries, total, inFlight))
-    const alone = await qpsOf(total => pool(index, queries, total, inFlight, { coalesce: false }))
-    rows.push({ inFlight, coalesced, alone })
+  const levels = [1, 4, 16, 64, 256]
+  const perRound: { sync: Measured; levels: { inFlight: number; coalesced: Measured; alone: Measured }[] }[] = []
+  for (let r = 0; r < rounds; r++) {
+    await waitForQuiet(`many in flight, round ${r + 1} of ${rounds}`)
+    const sync = await qpsOf(async total => {
+      for (let i = 0; i < total; i++) index.searchSync(queries[i % queries.length], K)
+    })
+    const measured: { inFlight: number; coalesced: Measured; alone: Measured }[] = []
+    for (const inFlight of levels) {
+      const coalesced = await qpsOf(total => pool(index, queries, total, inFlight))
+      const alone = await qpsOf(total => pool(index, queries, total, inFlight, { coalesce: false }))
+      measured.push({ inFlight, coalesced, alone })
+    }
+    perRound.push({ sync, levels: measured })
   }
+  const med = (pick: (round: (typeof perRound)[number]) => number) => median(perRound.map(pick))
+  const sync = {
+    qps: med(p => p.sync.qps),
+    cpuUsPerSearch: med(p => p.sync.cpuUsPerSearch),
+    othersShare: med(p => p.sync.othersShare),
+  }
+  const summarize = (i: number, mode: 'coalesced' | 'alone') => ({
+    qps: med(p => p.levels[i][mode].qps),
+    /** Median over rounds of (this QPS / the same round's searchSync QPS). */
+    perSync: med(p => p.levels[i][mode].qps / p.sync.qps),
+    perSyncRange: [
+      Math.min(...perRound.map(p => p.levels[i][mode].qps / p.sync.qps)),
+      Math.max(...perRound.map(p => p.levels[i][mode].qps / p.sync.qps)),
+    ],
+    cpuUsPerSearch: med(p => p.levels[i][mode].cpuUsPerSearch),
+    othersShare: med(p => p.levels[i][mode].othersShare),
+  })
+  const rows = levels.map((inFlight, i) => ({
+    inFlight,
+    coalesced: summarize(i, 'coalesced'),
+    alone: summarize(i, 'alone'),
+  }))
   const total = quick ? 4000 : 20000
   const delay = await loopDelay('search(), 64 in flight, coalesced', total, () => pool(index, queries, total, 64))
   heading(
     `Many in flight: search() QPS, coalesced vs each call alone, vs one thread of searchSync ` +
-      `(${num(sync.qps)} QPS, CPU ${sync.cpuUsPerSearch.toFixed(1)} µs / search, others' CPU ${pct(sync.othersShare)})`,
+      `(median of ${rounds} paired round(s): ${num(sync.qps)} QPS, CPU ${sync.cpuUsPerSearch.toFixed(1)} µs / search, ` +
+      `others' CPU ${pct(sync.othersShare)})`,
   )
+  const perSync = (m: { perSync: number; perSyncRange: number[] }) =>
+    rounds > 1
+      ? `${m.perSync.toFixed(2)}× (${m.perSyncRange[0].toFixed(2)}–${m.perSyncRange[1].toFixed(2)})`
+      : `${m.perSync.toFixed(2)}×`
   table(
     [
       'in flight',
       'coalesced QPS',
-      '/ searchSync',
+      '/ searchSync (range)',
       'CPU µs / search',
       'alone QPS',
-      '/ searchSync',
+      '/ searchSync (range)',
       'CPU µs / search',
       "others' CPU (coalesced / alone)",
     ],
     rows.map(r => [
       r.inFlight,
       num(r.coalesced.qps),
-      ratio(r.coalesced.qps, sync.qps),
+      perSync(r.coalesced),
       r.coalesced.cpuUsPerSearch.toFixed(1),
       num(r.alone.qps),
-      ratio(r.alone.qps, sync.qps),
+      perSync(r.alone),
       r.alone.cpuUsPerSearch.toFixed(1),
       `${pct(r.coalesced.othersShare)} / ${pct(r.alone.othersShare)}`,
     ]),
@@ -279,7 +319,7 @@ async function manyInFlight(index: HnswIndex, queries: Float32Array[], quick: bo
     `  event loop, ${num(total)} searches with 64 in flight (coalesced): ${num(delay.throughput)} searches/s, ` +
       `delay p50 ${ns(delay.p50)}, p99 ${ns(delay.p99)}, max ${ns(delay.max)}; others' CPU ${pct(delay.othersShare)}`,
   )
-  return { syncQps: sync.qps, rows, loopDelay: delay }
+  return { syncQps: sync.qps, sync, rounds, rows, perRound, loopDelay: delay }
 }
 
 export async function runAsync(opts: { quick: boolean }) {
@@ -462,7 +502,7 @@ export async function runAsync(opts: { quick: boolean }) {
     } else console.log('  (taskset not available: pinned diagnostic skipped)')
   }
 
-  const many = await manyInFlight(index, queries, opts.quick)
+  const many = await manyInFlight(index, queries, opts.quick, rounds)
 
   rmSync(path, { force: true })
   return {
@@ -508,7 +548,12 @@ if (isMain(import.meta.url)) {
       ['noopAsync', 'search() 1 in flight', 'searchSync', 'overhead / noop (target ≤ 1.2)'],
       [[ns(noop), ns(async1), ns(sync1), ratio(async1 - sync1, noop)]],
     )
-    const many = await manyInFlight(index, queries, flags.quick)
+    const many = await manyInFlight(
+      index,
+      queries,
+      flags.quick,
+      flags.quick ? 1 : Number(flags.values.get('rounds') ?? 5),
+    )
     rmSync(path, { force: true })
     console.log(`\nresults: ${writeResult('async-many', { noop, async1, sync1, many })}`)
   } else if (flags.values.has('pool-child')) {

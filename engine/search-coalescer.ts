@@ -14,11 +14,20 @@
  * - A flat index answers a batch with one blocked scan of its rows; an HNSW index runs the
  *   queries back to back on one warm worker (several tasks in flight keep the cores busy).
  *
- * Calls with a filter or a timing listener bypass the queue (they go to the engine alone).
+ * A call with a timing listener is timed wherever it runs: alone, like any `search`, or in a
+ * batch, where the binding times each query of the batch on its own. A batched call's
+ * `queuedAt` is when it joined this queue (its wait here replaces a wait in libuv's queue),
+ * its `startedAt` / `finishedAt` are its own query's, so the queries run before it in the same
+ * batch count as queueing; its `cpuMs` is its own query's (a blocked flat scan's CPU time is
+ * split evenly). Calls with a filter bypass the queue (they go to the engine alone).
  */
+import { performance } from 'node:perf_hooks'
+
 import { ErrorCodes, abortError, codedError, withSignal } from '../errors.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { ManySearchResult, NativeVectorIndex } from './native.ts'
+import { callTiming, timed } from './timing.ts'
+import type { CallTiming, CallTimingListener, NativeStamps } from './timing.ts'
 
 /** One search result: smaller distance is closer. */
 export interface SearchHit {
@@ -51,6 +60,10 @@ interface Waiting {
   resolve: (hits: SearchHit[]) => void
   reject: (error: unknown) => void
   signal: AbortSignal | undefined
+  /** Receives the call's timing; undefined when untimed. */
+  listener: CallTimingListener | undefined
+  /** performance.now() when the call joined the queue (only read when timed). */
+  enqueuedAt: number
   onAbort: (() => void) | undefined
   /** Resolved, rejected or aborted: later outcomes are ignored. */
   settled: boolean
@@ -101,14 +114,23 @@ export class SearchCoalescer {
     return this.waiting.length
   }
 
-  /** A checked query (right length, finite), k and ef (0: default); `signal` not yet aborted. */
-  search(query: Float32Array, k: number, ef: number, signal: AbortSignal | undefined): Promise<SearchHit[]> {
+  /**
+   * A checked query (right length, finite), k and ef (0: default); `signal` not yet aborted;
+   * `listener` receives the call's timing.
+   */
+  search(
+    query: Float32Array,
+    k: number,
+    ef: number,
+    signal: AbortSignal | undefined,
+    listener?: CallTimingListener,
+  ): Promise<SearchHit[]> {
     if (this.inFlight < this.maxInFlight && this.waiting.length === 0) {
       this.stats.direct++
       this.inFlight++
       this.runningCalls++
       const options = ef > 0 ? { ef } : undefined
-      return withSignal(signal, s => this.native.search(query, k, options, s)).then(
+      return timed(listener, stamps => withSignal(signal, s => this.native.search(query, k, options, s, stamps))).then(
         packed => {
           this.release(1)
           return toHits(packed)
@@ -128,6 +150,8 @@ export class SearchCoalescer {
         resolve,
         reject,
         signal,
+        listener,
+        enqueuedAt: listener === undefined ? 0 : performance.now(),
         onAbort: undefined,
         settled: false,
       }
@@ -180,25 +204,33 @@ export class SearchCoalescer {
         efs[i] = entry.ef
       }
     }
+    // Stamped only when someone listens: an untimed batch costs nothing extra.
+    const stamps: NativeStamps | undefined = batch.some(entry => entry.listener !== undefined) ? {} : undefined
     let call: Promise<ManySearchResult>
     try {
       call =
         batch.length === 1
           ? // One call: the plain search (one packed array back), cheaper than a batch result.
-            this.native.search(queries, ks[0], efs === undefined ? undefined : { ef: efs[0] }).then(packed => ({
-              offsets: Uint32Array.of(0, packed.length >>> 1),
-              ids: packed.subarray(0, packed.length >>> 1),
-              distances: Float32Array.from(packed.subarray(packed.length >>> 1)),
-              failures: [],
-            }))
-          : this.native.searchMany(queries, ks, efs)
+            this.native
+              .search(queries, ks[0], efs === undefined ? undefined : { ef: efs[0] }, undefined, stamps)
+              .then(packed => ({
+                offsets: Uint32Array.of(0, packed.length >>> 1),
+                ids: packed.subarray(0, packed.length >>> 1),
+                distances: Float32Array.from(packed.subarray(packed.length >>> 1)),
+                failures: [],
+                timings:
+                  stamps?.startedNs === undefined
+                    ? undefined
+                    : Float64Array.of(stamps.startedNs, stamps.finishedNs ?? stamps.startedNs, stamps.cpuNs ?? 0),
+              }))
+          : this.native.searchMany(queries, ks, efs, stamps)
     } catch (error) {
       call = Promise.reject(error)
     }
     call.then(
       result => {
         this.release(batch.length)
-        settleAll(batch, result)
+        settleAll(batch, result, stamps === undefined ? undefined : performance.now())
       },
       (error: unknown) => {
         this.release(batch.length)
@@ -208,16 +240,43 @@ export class SearchCoalescer {
   }
 }
 
-function finish(entry: Waiting, hits: SearchHit[] | undefined, error: unknown): void {
+function finish(entry: Waiting, hits: SearchHit[] | undefined, error: unknown, timing?: CallTiming | null): void {
   if (entry.settled) return
   entry.settled = true
   if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort)
-  if (hits !== undefined) entry.resolve(hits)
-  else entry.reject(error)
+  if (hits === undefined) {
+    entry.reject(error)
+    return
+  }
+  if (timing && entry.listener !== undefined) {
+    try {
+      entry.listener(timing)
+    } catch (listenerError) {
+      // As for a call sent alone: a throwing listener rejects its own call, nobody else's.
+      entry.reject(listenerError)
+      return
+    }
+  }
+  entry.resolve(hits)
 }
 
-function settleAll(batch: Waiting[], result: ManySearchResult): void {
-  const { offsets, ids, distances, failures } = result
+/** Query `q`'s timing within a batch: its own run, its wait counted from joining the queue. */
+export function batchedCallTiming(
+  timings: Float64Array | undefined | null,
+  q: number,
+  enqueuedAt: number,
+  resumedAt: number,
+): CallTiming | null {
+  if (timings === undefined || timings === null || timings.length < 3 * q + 3) return null
+  const own = callTiming(
+    { queuedNs: timings[3 * q], startedNs: timings[3 * q], finishedNs: timings[3 * q + 1], cpuNs: timings[3 * q + 2] },
+    resumedAt,
+  )
+  return own === null ? null : { ...own, queuedAt: Math.min(enqueuedAt, own.startedAt) }
+}
+
+function settleAll(batch: Waiting[], result: ManySearchResult, resumedAt: number | undefined): void {
+  const { offsets, ids, distances, failures, timings } = result
   const failed = new Map<number, Error>()
   for (const f of failures) failed.set(f.index, codedError((f.code as ErrorCode) ?? ErrorCodes.INTERNAL, f.message))
   for (let q = 0; q < batch.length; q++) {
@@ -229,6 +288,11 @@ function settleAll(batch: Waiting[], result: ManySearchResult): void {
     const from = offsets[q]
     const hits: SearchHit[] = new Array(offsets[q + 1] - from)
     for (let i = from, j = 0; i < offsets[q + 1]; i++, j++) hits[j] = { id: ids[i], distance: distances[i] }
-    finish(batch[q], hits, undefined)
+    const entry = batch[q]
+    const timing =
+      entry.listener === undefined || resumedAt === undefined
+        ? null
+        : batchedCallTiming(timings, q, entry.enqueuedAt, resumedAt)
+    finish(entry, hits, undefined, timing)
   }
 }

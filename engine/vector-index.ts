@@ -156,17 +156,18 @@ abstract class VectorIndexBase {
    *
    * Concurrent calls are coalesced: while native searches of this index are running, later
    * calls wait and then run together as one native task (see `search-coalescer.ts`); each
-   * still gets its own result, error or abort. A call that finds the engine idle runs at once.
-   * Calls with a `filter` or `timing` option, or `coalesce: false`, always run alone.
+   * still gets its own result, error, abort and (with `timing`) its own timing. A call that
+   * finds the engine idle runs at once. Calls with a `filter`, or `coalesce: false`, always run
+   * alone.
    */
   search(query: Float32Array | readonly number[], k = 10, options?: SearchOptions): Promise<SearchHit[]> {
     try {
       const vector = this.queryVector(query)
       checkK(k)
       const { native, signal, timing, coalesce } = this.searchOptions(options)
-      if (coalesce && native?.filter === undefined && timing === undefined) {
+      if (coalesce && native?.filter === undefined) {
         this.coalescer ??= new SearchCoalescer(this.native, this.dimensions)
-        return this.coalescer.search(vector, k, native?.ef ?? 0, signal)
+        return this.coalescer.search(vector, k, native?.ef ?? 0, signal, timing)
       }
       return timed(timing, stamps => withSignal(signal, s => this.native.search(vector, k, native, s, stamps))).then(
         toHits,

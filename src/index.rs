@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::Env;
@@ -12,8 +13,10 @@ use napi_derive::napi;
 use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, MemoryUsage, Metric, SearchParams, VectorIndex};
 
 use crate::args::{count, optional_count, path as checked_path, uint32};
+use crate::cputime::thread_cpu_time_ns;
 use crate::error::{to_js, CodedError, EngineResult};
 use crate::task::{run_sync, spawn, EngineTask};
+use crate::timing::clock_ns;
 
 /// Largest integer a JS number holds exactly: ids above it would silently change.
 const MAX_SAFE_ID: f64 = 9_007_199_254_740_991.0;
@@ -115,6 +118,40 @@ pub struct ManySearchResult {
     pub ids: Float64Array,
     pub distances: Float32Array,
     pub failures: Vec<SearchFailure>,
+    /// Only when the call passed a stamps object: query `q` started at `timings[3q]` and
+    /// finished at `timings[3q + 1]` (ns on `nativeClockNs()`'s clock), taking `timings[3q + 2]`
+    /// ns of the worker's CPU time. Queries of a blocked flat scan share the scan's start and
+    /// finish and split its CPU time evenly.
+    pub timings: Option<Float64Array>,
+}
+
+/// What a `searchMany` task returns to the main thread: each query's outcome, and its timing
+/// (`[started, finished, cpu]` ns per query) when asked for.
+pub struct ManyOutcome {
+    results: Vec<EngineResult<Vec<Hit>>>,
+    timings: Option<Vec<f64>>,
+}
+
+/// Stamps a stretch of work on the worker: wall clock on the shared base, and thread CPU time.
+struct Stopwatch {
+    started: Instant,
+    cpu_ns: u64,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch { started: Instant::now(), cpu_ns: thread_cpu_time_ns().unwrap_or(0) }
+    }
+
+    /// Appends `[started, finished, cpu / shares]` `shares` times to `out`.
+    fn stop_into(self, out: &mut Vec<f64>, shares: usize) {
+        let finished = clock_ns(Instant::now());
+        let cpu = thread_cpu_time_ns().map_or(0, |now| now.saturating_sub(self.cpu_ns)) as f64;
+        let started = clock_ns(self.started);
+        for _ in 0..shares {
+            out.extend_from_slice(&[started, finished, cpu / shares as f64]);
+        }
+    }
 }
 
 /// Several independent searches, each with its own `k` and `ef`, answered separately: one
@@ -124,7 +161,8 @@ fn search_many_now(
     queries: &[f32],
     ks: &[u32],
     efs: Option<&[u32]>,
-) -> EngineResult<Vec<EngineResult<Vec<Hit>>>> {
+    timed: bool,
+) -> EngineResult<ManyOutcome> {
     let index = engine.as_dyn();
     let d = index.dimensions();
     if queries.len() != ks.len() * d || efs.is_some_and(|e| e.len() != ks.len()) {
@@ -136,37 +174,51 @@ fn search_many_now(
         )));
     }
     let ef_of = |i: usize| efs.map(|e| e[i] as usize).filter(|&ef| ef > 0);
+    let mut timings = timed.then(|| Vec::with_capacity(3 * ks.len()));
+    // One query alone, timed on its own when asked.
     let one = |i: usize| {
+        let watch = timings.is_some().then(Stopwatch::start);
         let params = SearchParams { k: ks[i] as usize, ef: ef_of(i), filter: None };
-        index.search(&queries[i * d..(i + 1) * d], &params).map_err(CodedError::from)
+        let result = index.search(&queries[i * d..(i + 1) * d], &params).map_err(CodedError::from);
+        if let (Some(watch), Some(out)) = (watch, timings.as_mut()) {
+            watch.stop_into(out, 1);
+        }
+        result
     };
-    match engine {
+    let results = match engine {
         // Exact: one blocked scan for the whole batch at the largest k, each query's list cut
         // to its own k (a prefix of an exact top-k is the exact top of that length). If any
         // query is invalid, every query runs alone so that only that one fails.
         Engine::Flat(flat) => {
             let k_max = ks.iter().copied().max().unwrap_or(1).max(1) as usize;
+            let watch = timed.then(Stopwatch::start);
             match flat.search_batch(queries, &SearchParams { k: k_max, ef: None, filter: None }) {
-                Ok(all) if ks.iter().all(|&k| k > 0) => Ok(all
-                    .into_iter()
-                    .zip(ks)
-                    .map(|(mut hits, &k)| {
-                        hits.truncate(k as usize);
-                        Ok(hits)
-                    })
-                    .collect()),
-                _ => Ok((0..ks.len()).map(one).collect()),
+                Ok(all) if ks.iter().all(|&k| k > 0) => {
+                    if let (Some(watch), Some(out)) = (watch, timings.as_mut()) {
+                        watch.stop_into(out, ks.len());
+                    }
+                    all.into_iter()
+                        .zip(ks)
+                        .map(|(mut hits, &k)| {
+                            hits.truncate(k as usize);
+                            Ok(hits)
+                        })
+                        .collect()
+                }
+                _ => (0..ks.len()).map(one).collect(),
             }
         }
         // Graph: back to back on this (warm) worker. Not shared with rayon's pool: its idle
         // threads spin while they look for work, which on 2 cores took more CPU per search
         // than it saved (async.bench --many-only); the wrapper keeps up to two of these tasks
         // running, one per core.
-        Engine::Hnsw(_) => Ok((0..ks.len()).map(one).collect()),
-    }
+        Engine::Hnsw(_) => (0..ks.len()).map(one).collect(),
+    };
+    Ok(ManyOutcome { results, timings })
 }
 
-fn finish_many(_env: &Env, results: Vec<EngineResult<Vec<Hit>>>) -> Result<ManySearchResult> {
+fn finish_many(_env: &Env, outcome: ManyOutcome) -> Result<ManySearchResult> {
+    let ManyOutcome { results, timings } = outcome;
     let total: usize = results.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
     let mut offsets = Vec::with_capacity(results.len() + 1);
     let mut ids = Vec::with_capacity(total);
@@ -190,6 +242,7 @@ fn finish_many(_env: &Env, results: Vec<EngineResult<Vec<Hit>>>) -> Result<ManyS
         ids: Float64Array::new(ids),
         distances: Float32Array::new(distances),
         failures,
+        timings: timings.map(Float64Array::new),
     })
 }
 
@@ -563,21 +616,25 @@ impl NativeVectorIndex {
     /// calls into these): query `i` is row `i` of `queries`, with `ks[i]` and `efs[i]` (0: the
     /// index's default). Each query succeeds or fails on its own (`failures`). A flat index
     /// scans its rows once for the whole batch; an HNSW index runs the queries back to back on
-    /// the worker.
+    /// the worker. With `stamps`, the task is timed like `search` and each query's own timing
+    /// comes back in `timings`.
     #[napi(ts_return_type = "Promise<ManySearchResult>")]
     pub fn search_many(
         &self,
+        env: Env,
         queries: Float32ArraySlice,
         ks: Uint32ArraySlice,
         efs: Option<Uint32ArraySlice>,
-    ) -> AsyncTask<EngineTask<Vec<EngineResult<Vec<Hit>>>, ManySearchResult>> {
+        #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
+    ) -> AsyncTask<EngineTask<ManyOutcome, ManySearchResult>> {
         let engine = self.engine.clone();
         // Copied now: the caller may reuse or transfer its arrays at once.
         let queries = queries.to_vec();
         let ks = ks.to_vec();
         let efs = efs.map(|e| e.to_vec());
-        let task = EngineTask::new(move || search_many_now(&engine, &queries, &ks, efs.as_deref()), finish_many);
-        spawn(task, None)
+        let timed = stamps.is_some();
+        let task = EngineTask::new(move || search_many_now(&engine, &queries, &ks, efs.as_deref(), timed), finish_many);
+        spawn(task.stamped(&env, stamps), None)
     }
 
     /// Writes the index to `path` atomically (temporary file, flush, rename).

@@ -1,11 +1,14 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 
 import test from 'ava'
 
 import { ErrorCodes } from '../../errors.ts'
 import { FlatIndex, HnswIndex } from '../../main.ts'
 import type { SearchHit } from '../../main.ts'
+import { batchedCallTiming } from '../../engine/search-coalescer.ts'
 import type { SearchCoalescer } from '../../engine/search-coalescer.ts'
+import { nativeToPerformanceMs } from '../../engine/timing.ts'
+import type { CallTiming } from '../../engine/timing.ts'
 import { clusteredVectors, row } from '../helpers/engine.ts'
 
 const D = 32
@@ -131,7 +134,7 @@ test('an abort rejects only its own call, waiting or already sent', async t => {
   }
 })
 
-test('calls with coalesce: false, a filter or a timing listener run alone and agree', async t => {
+test('calls with coalesce: false or a filter run alone and agree with a timed call', async t => {
   const [flat] = await makeIndexes()
   const q = row(queries, 3, D)
   const want = flat.searchSync(q, 10)
@@ -142,6 +145,79 @@ test('calls with coalesce: false, a filter or a timing listener run alone and ag
     flat.search(q, 10, { filter: Array.from({ length: N }, (_, i) => i) }),
   ])
   for (const r of results) t.deepEqual(r, want)
+})
+
+test('timed calls are coalesced too, and each gets its own timing in order', async t => {
+  for (const index of await makeIndexes()) {
+    const timings: (CallTiming | undefined)[] = new Array(120)
+    const startedAt: number[] = []
+    const calls = Array.from({ length: 120 }, (_, i) => {
+      startedAt[i] = performance.now()
+      return index.search(row(queries, i, D), 10, { timing: timing => (timings[i] = timing) })
+    })
+    const got = await Promise.all(calls)
+    const stats = coalescerOf(index).stats
+    t.true(stats.coalesced > 0 && stats.largestBatch > 1, `${index.kind}: ${JSON.stringify(stats)}`)
+    for (let i = 0; i < calls.length; i++) {
+      t.deepEqual(got[i], index.searchSync(row(queries, i, D), 10), `${index.kind} call ${i}`)
+      const timing = timings[i]
+      if (timing === undefined) {
+        t.fail(`${index.kind} call ${i}: no timing`)
+        continue
+      }
+      // Clock mapping errs by well under a microsecond; allow a few.
+      const slack = 0.005
+      t.true(timing.queuedAt >= startedAt[i] - slack, `${index.kind} ${i}: queued before the call`)
+      t.true(timing.startedAt >= timing.queuedAt - slack, `${index.kind} ${i}: started before queued`)
+      t.true(timing.finishedAt >= timing.startedAt, `${index.kind} ${i}: finished before started`)
+      t.true(timing.resumedAt >= timing.finishedAt - slack, `${index.kind} ${i}: resumed before finished`)
+      t.true(timing.cpuMs >= 0 && timing.cpuMs <= timing.finishedAt - timing.startedAt + 1, `${index.kind} ${i}: cpu`)
+    }
+    // In an HNSW batch the queries run one after another: later queries of a batch start
+    // after earlier ones finish, so their wait shows as queueing, not as run time.
+    if (index.kind === 'hnsw') {
+      const runs = timings.map(x => (x === undefined ? 0 : x.finishedAt - x.startedAt))
+      const spans = timings.map(x => (x === undefined ? 0 : x.resumedAt - x.queuedAt))
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+      t.true(sum(runs) < sum(spans), 'run time is each query’s own, not its whole batch’s')
+    }
+  }
+})
+
+test('a throwing timing listener rejects only its own coalesced call', async t => {
+  const [, hnsw] = await makeIndexes()
+  const calls = Array.from({ length: 40 }, (_, i) =>
+    hnsw.search(row(queries, i, D), 5, {
+      timing: () => {
+        if (i === 30) throw new Error('listener 30')
+      },
+    }),
+  )
+  const settled = await Promise.allSettled(calls)
+  t.true(coalescerOf(hnsw).stats.coalesced > 0)
+  for (let i = 0; i < settled.length; i++) {
+    const s = settled[i]
+    if (i === 30) t.is(s.status === 'rejected' ? (s.reason as Error).message : 'resolved', 'listener 30')
+    else t.is(s.status, 'fulfilled', `call ${i}`)
+  }
+})
+
+test('batchedCallTiming: the query’s own run, its wait from joining the queue', t => {
+  const ns = (ms: number) => ms * 1e6
+  const base = nativeToPerformanceMs(0)
+  const timings = Float64Array.of(ns(10), ns(12), 1.5e6, ns(12), ns(15), 2.5e6)
+  const second = batchedCallTiming(timings, 1, base + 4, base + 16)
+  if (second === null) return t.fail('no timing')
+  t.is(second.queuedAt, base + 4)
+  t.true(Math.abs(second.startedAt - (base + 12)) < 1e-6)
+  t.true(Math.abs(second.finishedAt - (base + 15)) < 1e-6)
+  t.is(second.resumedAt, base + 16)
+  t.is(second.cpuMs, 2.5)
+  // A queue entry stamped after the native start (clock mapping error) never runs backwards.
+  const late = batchedCallTiming(timings, 0, base + 11, base + 16)
+  t.true(late !== null && late.queuedAt <= late.startedAt)
+  t.is(batchedCallTiming(undefined, 0, base, base), null)
+  t.is(batchedCallTiming(timings, 2, base, base), null)
 })
 
 test('the event loop stays free while many coalesced searches run', async t => {

@@ -5,6 +5,9 @@
 //! and rank, ordered by the fused score descending and then by id ascending (so equal scores
 //! always come back in the same order).
 //!
+//! Ids are shared (`Arc<str>`) through the legs and the fusion, and copied into [`Hit`]s only
+//! for the hits returned: a hybrid search fuses two windows of 50 to answer 10.
+//!
 //! ```
 //! use vn_hybrid::fusion::{rrf, LegHit};
 //! let text = [LegHit::new("a", 9.0), LegHit::new("b", 4.0)];
@@ -15,6 +18,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::query::{Fusion, Hit};
 
@@ -22,14 +26,14 @@ use crate::query::{Fusion, Hit};
 #[derive(Debug, Clone, PartialEq)]
 pub struct LegHit {
     /// The caller's id.
-    pub id: String,
+    pub id: Arc<str>,
     /// The leg's score, larger is better (BM25, or vector similarity).
     pub score: f64,
 }
 
 impl LegHit {
     /// A leg entry.
-    pub fn new(id: impl Into<String>, score: f64) -> LegHit {
+    pub fn new(id: impl Into<Arc<str>>, score: f64) -> LegHit {
         LegHit { id: id.into(), score }
     }
 }
@@ -55,14 +59,24 @@ pub fn min_max(scores: &[f64]) -> Vec<f64> {
     }
 }
 
+/// A [`Hit`] before its id is copied out.
+struct Merged {
+    id: Arc<str>,
+    score: f64,
+    text_score: Option<f64>,
+    text_rank: Option<u32>,
+    vector_score: Option<f64>,
+    vector_rank: Option<u32>,
+}
+
 /// Each document of either leg once, with each leg's score and 1-based rank, `score` unset.
-fn merge(text: &[LegHit], vector: &[LegHit]) -> Vec<Hit> {
-    let mut out: Vec<Hit> = Vec::with_capacity(text.len() + vector.len());
+fn merge(text: &[LegHit], vector: &[LegHit]) -> Vec<Merged> {
+    let mut out: Vec<Merged> = Vec::with_capacity(text.len() + vector.len());
     let mut at: HashMap<&str, usize> = HashMap::with_capacity(text.len() + vector.len());
     for (leg, hits) in [(0, text), (1, vector)] {
         for (i, h) in hits.iter().enumerate() {
-            let slot = *at.entry(h.id.as_str()).or_insert_with(|| {
-                out.push(Hit {
+            let slot = *at.entry(&*h.id).or_insert_with(|| {
+                out.push(Merged {
                     id: h.id.clone(),
                     score: 0.0,
                     text_score: None,
@@ -89,55 +103,82 @@ fn merge(text: &[LegHit], vector: &[LegHit]) -> Vec<Hit> {
     out
 }
 
+/// The best `k` of `merged` (scores set) as hits, ordered by score descending, then id.
+fn top_hits(mut merged: Vec<Merged>, k: usize) -> Vec<Hit> {
+    let order = |a: &Merged, b: &Merged| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id));
+    if k < merged.len() {
+        merged.select_nth_unstable_by(k, order);
+        merged.truncate(k);
+    }
+    merged.sort_by(order);
+    merged
+        .into_iter()
+        .map(|m| Hit {
+            id: m.id.to_string(),
+            score: m.score,
+            text_score: m.text_score,
+            text_rank: m.text_rank,
+            vector_score: m.vector_score,
+            vector_rank: m.vector_rank,
+        })
+        .collect()
+}
+
+fn rrf_merged(text: &[LegHit], vector: &[LegHit], k: u32) -> Vec<Merged> {
+    let k = f64::from(k);
+    let mut merged = merge(text, vector);
+    for h in &mut merged {
+        h.score = [h.text_rank, h.vector_rank].iter().flatten().map(|&r| 1.0 / (k + f64::from(r))).sum();
+    }
+    merged
+}
+
+fn linear_merged(text: &[LegHit], vector: &[LegHit], alpha: f64) -> Vec<Merged> {
+    let (t, v) = (normalised(text), normalised(vector));
+    let mut merged = merge(text, vector);
+    for h in &mut merged {
+        let ts = t.get(&*h.id).copied().unwrap_or(0.0);
+        let vs = v.get(&*h.id).copied().unwrap_or(0.0);
+        h.score = alpha * ts + (1.0 - alpha) * vs;
+    }
+    merged
+}
+
 /// Reciprocal rank fusion (Cormack et al. 2009): `score = Σ 1 / (k + rank)` over the legs that
 /// hold the document. Leg scores only matter through the ranks.
 pub fn rrf(text: &[LegHit], vector: &[LegHit], k: u32) -> Vec<Hit> {
-    let k = f64::from(k);
-    let mut hits = merge(text, vector);
-    for h in &mut hits {
-        h.score = [h.text_rank, h.vector_rank].iter().flatten().map(|&r| 1.0 / (k + f64::from(r))).sum();
-    }
-    sort_hits(&mut hits);
-    hits
+    top_hits(rrf_merged(text, vector, k), usize::MAX)
 }
 
 /// Linear fusion of min-max normalised scores: `alpha · t + (1 − alpha) · v`, where `t` and
 /// `v` are the document's scores normalised within their leg ([`min_max`]) and a leg that does
 /// not hold the document contributes 0.
 pub fn linear(text: &[LegHit], vector: &[LegHit], alpha: f64) -> Vec<Hit> {
-    let (t, v) = (normalised(text), normalised(vector));
-    let mut hits = merge(text, vector);
-    for h in &mut hits {
-        let ts = t.get(h.id.as_str()).copied().unwrap_or(0.0);
-        let vs = v.get(h.id.as_str()).copied().unwrap_or(0.0);
-        h.score = alpha * ts + (1.0 - alpha) * vs;
-    }
-    sort_hits(&mut hits);
-    hits
+    top_hits(linear_merged(text, vector, alpha), usize::MAX)
 }
 
 /// Each id of `leg` with its min-max normalised score (the first entry wins for a repeated id).
 fn normalised(leg: &[LegHit]) -> HashMap<&str, f64> {
     let scores: Vec<f64> = leg.iter().map(|h| h.score).collect();
-    leg.iter().map(|h| h.id.as_str()).zip(min_max(&scores)).rev().collect()
+    leg.iter().map(|h| &*h.id).zip(min_max(&scores)).rev().collect()
 }
 
-/// [`rrf`] or [`linear`], as `fusion` says.
-pub fn fuse(text: &[LegHit], vector: &[LegHit], fusion: Fusion) -> Vec<Hit> {
-    match fusion {
-        Fusion::Rrf { k } => rrf(text, vector, k),
-        Fusion::Linear { alpha } => linear(text, vector, alpha),
-    }
+/// The best `k` of [`rrf`] or [`linear`], as `fusion` says.
+pub fn fuse(text: &[LegHit], vector: &[LegHit], fusion: Fusion, k: usize) -> Vec<Hit> {
+    let merged = match fusion {
+        Fusion::Rrf { k } => rrf_merged(text, vector, k),
+        Fusion::Linear { alpha } => linear_merged(text, vector, alpha),
+    };
+    top_hits(merged, k)
 }
 
-/// The hits of a single-leg search: each leg entry with its own score as `score`.
-pub fn single_leg(leg: &[LegHit], is_text: bool) -> Vec<Hit> {
-    let mut hits = if is_text { merge(leg, &[]) } else { merge(&[], leg) };
-    for h in &mut hits {
+/// The best `k` hits of a single-leg search: each leg entry with its own score as `score`.
+pub fn single_leg(leg: &[LegHit], is_text: bool, k: usize) -> Vec<Hit> {
+    let mut merged = if is_text { merge(leg, &[]) } else { merge(&[], leg) };
+    for h in &mut merged {
         h.score = h.text_score.or(h.vector_score).unwrap_or(0.0);
     }
-    sort_hits(&mut hits);
-    hits
+    top_hits(merged, k)
 }
 
 #[cfg(test)]
@@ -231,10 +272,49 @@ mod tests {
     fn legs_and_single_leg_hits_order_ties_by_id() {
         let mut l = leg(&[("b", 1.0), ("c", 2.0), ("a", 1.0)]);
         rank_leg(&mut l);
-        assert_eq!(l.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["c", "a", "b"]);
-        let hits = single_leg(&l, false);
+        assert_eq!(l.iter().map(|h| &*h.id).collect::<Vec<_>>(), ["c", "a", "b"]);
+        let hits = single_leg(&l, false, usize::MAX);
         assert_eq!(hits[1].vector_rank, Some(2));
         assert_eq!(hits[1].score, 1.0);
         assert_eq!(hits[1].text_rank, None);
+    }
+
+    #[test]
+    fn the_top_k_are_the_first_k_of_the_whole_fused_list() {
+        // Legs with many equal scores (ties broken by id) from a small deterministic generator.
+        fn next(state: &mut u64, n: u64) -> u64 {
+            *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (*state >> 33) % n
+        }
+        fn leg(state: &mut u64) -> Vec<LegHit> {
+            let len = next(state, 30);
+            let mut seen = std::collections::HashSet::new();
+            let mut l = Vec::new();
+            for _ in 0..len {
+                let id = format!("d{}", next(state, 40));
+                let score = next(state, 5) as f64;
+                if seen.insert(id.clone()) {
+                    l.push(LegHit::new(id, score));
+                }
+            }
+            rank_leg(&mut l);
+            l
+        }
+        let mut state = 7u64;
+        for round in 0..200 {
+            let (text, vector) = (leg(&mut state), leg(&mut state));
+            for fusion in [Fusion::Rrf { k: 60 }, Fusion::Linear { alpha: 0.3 }] {
+                let all = match fusion {
+                    Fusion::Rrf { k } => rrf(&text, &vector, k),
+                    Fusion::Linear { alpha } => linear(&text, &vector, alpha),
+                };
+                for k in [1, 3, 10, 100] {
+                    let want = &all[..k.min(all.len())];
+                    assert_eq!(fuse(&text, &vector, fusion, k), want, "round {round}, {fusion:?}, k {k}");
+                }
+            }
+            let single = single_leg(&text, true, usize::MAX);
+            assert_eq!(single_leg(&text, true, 5), &single[..5.min(single.len())], "round {round}");
+        }
     }
 }

@@ -195,3 +195,57 @@ fn vector_searches_overlapping_commits_answer_k_hits() {
     let searches: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
     assert!(searches > 0);
 }
+
+/// Text hits take their caller ids from the store's in-memory resolver; a commit that deletes
+/// documents drops them from the resolver before its snapshot is published. A text search of
+/// the previous snapshot overlapping it must still answer that snapshot's hits, each with its
+/// id (read from the text index when the resolver no longer has it), never an empty one.
+#[test]
+fn text_searches_overlapping_deleting_commits_keep_every_id() {
+    const K: usize = 25;
+    let dir = TempDir::new("text-overlap");
+    let system = Arc::new(dir.open(DIMS));
+    for b in 0..BATCHES {
+        system.add(&batch_docs(b, "t")).unwrap();
+    }
+    system.commit().unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (system, done) = (system.clone(), done.clone());
+        std::thread::spawn(move || {
+            // Delete, commit, add back, commit: the "common" documents keep changing.
+            for round in 0..BATCHES {
+                let ids: Vec<String> = (0..PER_BATCH).map(|i| format!("t{round}-{i}")).collect();
+                system.delete(&ids).unwrap();
+                system.commit().unwrap();
+                system.add(&batch_docs(round, "t")).unwrap();
+                system.commit().unwrap();
+            }
+            done.store(true, Ordering::Release);
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|t| {
+            let (system, done) = (system.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut session = system.session();
+                let mut searches = 0;
+                while !done.load(Ordering::Acquire) {
+                    for mode in [SearchMode::Text, SearchMode::Hybrid] {
+                        let q = Query { mode, k: K, text: Some("common shared".into()), ..Query::default() };
+                        let hits = if t == 0 { session.search(&q) } else { system.search(&q) }.unwrap();
+                        assert_eq!(hits.len(), K, "{mode:?} search {searches} of reader {t} answered short");
+                        for h in &hits {
+                            assert!(h.id.starts_with('t'), "{mode:?} search {searches}: a hit without its id: {h:?}");
+                        }
+                        searches += 1;
+                    }
+                }
+                searches
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    let searches: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(searches > 0);
+}

@@ -68,6 +68,19 @@ pub struct TextHit {
     pub score: f32,
 }
 
+/// A BM25 hit before the caller's id is read: the engine id, the score, and where the document
+/// sits in its snapshot (for [`TextSnapshot::ids_of`]). Reading caller ids from the id
+/// dictionary decodes a dictionary block per hit, so a caller that can map engine ids itself
+/// (the hybrid store keeps that map in memory) skips it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredDoc {
+    /// The engine's id.
+    pub internal_id: u64,
+    /// tantivy's BM25 score (k1 = 1.2, b = 0.75), larger is better.
+    pub score: f32,
+    address: DocAddress,
+}
+
 /// The keys of one live document, read from fast fields only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocKey {
@@ -510,6 +523,14 @@ impl TextSnapshot {
     /// `AND`, `field:` are plain words. A query without tokens matches nothing.
     /// Errors: `InvalidArgument` for `k == 0`.
     pub fn search(&self, query: &str, k: usize) -> Result<Vec<TextHit>> {
+        let docs = self.search_scored(query, k)?;
+        let ids = self.ids_of(&docs)?;
+        Ok(docs.iter().zip(ids).map(|(d, id)| TextHit { id, internal_id: d.internal_id, score: d.score }).collect())
+    }
+
+    /// [`search`](Self::search) without reading the caller's ids: engine ids and scores, best
+    /// first. [`ids_of`](Self::ids_of) reads the caller's ids of any of them.
+    pub fn search_scored(&self, query: &str, k: usize) -> Result<Vec<ScoredDoc>> {
         if k == 0 {
             return Err(TextError::InvalidArgument("k must be at least 1".into()));
         }
@@ -527,27 +548,34 @@ impl TextSnapshot {
             _ => Box::new(BooleanQuery::new(clauses)),
         };
         let top = self.searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())?;
-        self.hits_for(&top)
+        top.into_iter()
+            .map(|(score, address)| {
+                let internal_id = self.columns[address.segment_ord as usize]
+                    .internal_id
+                    .first(address.doc_id)
+                    .ok_or_else(|| TextError::Corrupt(format!("document {address:?} has no internal id")))?;
+                Ok(ScoredDoc { internal_id, score, address })
+            })
+            .collect()
     }
 
-    /// Resolves scored addresses to hits. The string ids are read from each segment's id
-    /// dictionary in one sorted pass (a lookup per hit would decode a dictionary block each).
-    fn hits_for(&self, top: &[(f32, DocAddress)]) -> Result<Vec<TextHit>> {
-        let mut hits = Vec::with_capacity(top.len());
+    /// The caller's ids of `docs` (hits of this snapshot), in order. They are read from each
+    /// segment's id dictionary in one sorted pass (a lookup per hit would decode a dictionary
+    /// block each). Errors: `InvalidArgument` for a hit of another snapshot.
+    pub fn ids_of(&self, docs: &[ScoredDoc]) -> Result<Vec<String>> {
+        let mut ids = vec![String::new(); docs.len()];
         let mut wanted: Vec<Vec<(u64, usize)>> = vec![Vec::new(); self.columns.len()];
-        for (i, &(score, addr)) in top.iter().enumerate() {
-            let cols = &self.columns[addr.segment_ord as usize];
-            let internal_id = cols
-                .internal_id
-                .first(addr.doc_id)
-                .ok_or_else(|| TextError::Corrupt(format!("document {addr:?} has no internal id")))?;
+        for (i, doc) in docs.iter().enumerate() {
+            let addr = doc.address;
+            let Some(cols) = self.columns.get(addr.segment_ord as usize) else {
+                return Err(TextError::InvalidArgument(format!("{addr:?} is not a document of this snapshot")));
+            };
             let ord = cols
                 .id
                 .term_ords(addr.doc_id)
                 .next()
                 .ok_or_else(|| TextError::Corrupt(format!("document {addr:?} has no id")))?;
             wanted[addr.segment_ord as usize].push((ord, i));
-            hits.push(TextHit { id: String::new(), internal_id, score });
         }
         for (cols, mut wanted) in self.columns.iter().zip(wanted) {
             if wanted.is_empty() {
@@ -560,7 +588,7 @@ impl TextSnapshot {
             let all_found = cols.id.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
                 let slot = slots.next().expect("one callback per ordinal");
                 match std::str::from_utf8(bytes) {
-                    Ok(s) => hits[slot].id = s.to_string(),
+                    Ok(s) => ids[slot] = s.to_string(),
                     Err(_) => bad_utf8 = true,
                 }
             })?;
@@ -568,7 +596,7 @@ impl TextSnapshot {
                 return Err(TextError::Corrupt("the id dictionary does not hold every id".into()));
             }
         }
-        Ok(hits)
+        Ok(ids)
     }
 
     /// Reads the engine id and (into `id`) the caller's id of the document at `addr`.

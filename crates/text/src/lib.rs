@@ -48,7 +48,9 @@ mod schema;
 mod tokenizer;
 
 pub use error::{Result, TextError};
-pub use index::{DocKey, StoredDoc, TextDoc, TextHit, TextIndex, TextSnapshot, TextWriter, MIN_WRITER_MEMORY};
+pub use index::{
+    DocKey, ScoredDoc, StoredDoc, TextDoc, TextHit, TextIndex, TextSnapshot, TextWriter, MIN_WRITER_MEMORY,
+};
 pub use schema::{build_schema, decode_vector, encode_vector, fields_of, Fields};
 pub use tokenizer::{analyzer, for_each_token, tokens, MAX_TOKEN_BYTES, TOKENIZER_NAME};
 

@@ -168,8 +168,18 @@ fn segment_files(dir: &Path) -> Vec<String> {
     files
 }
 
+/// `DAMAGE_ONLY=<text>` runs only the cases whose name contains it (e.g. `.fast`, `meta.json`):
+/// on a build without the checks, the cases that abort the process hide the ones that answer
+/// wrongly unless they are run apart.
+fn selected(case: &str) -> bool {
+    std::env::var("DAMAGE_ONLY").map_or(true, |only| case.contains(&only))
+}
+
 /// Runs `damage` on a fresh copy of `template` and checks what open and reads do.
 fn check(template: &Path, work: &Path, baseline: &Answers, case: &str, damage: impl FnOnce(&Path), tally: &mut Tally) {
+    if !selected(case) {
+        return;
+    }
     copy_dir(template, work);
     damage(work);
     match open_and_read(work, baseline) {
@@ -238,7 +248,7 @@ fn flipped_bits_truncations_and_meta_edits_are_refused_or_harmless() {
     }
     for (what, _) in meta_edits() {
         let case = format!("meta.json: {what}");
-        assert!(tally.refused.iter().any(|(c, _)| *c == case), "{case} was not refused");
+        assert!(!selected(&case) || tally.refused.iter().any(|(c, _)| *c == case), "{case} was not refused");
     }
     eprintln!("{} damaged copies refused, {} harmless (same answers)", tally.refused.len(), tally.same);
 }

@@ -65,6 +65,29 @@ fn rare_term_ranks_its_document_first() {
 }
 
 #[test]
+fn scored_hits_and_their_ids_are_the_hits_of_search() {
+    let dir = TempDir::new("scored");
+    let index = filled(&dir);
+    let snap = index.snapshot().unwrap();
+    for query in ["the cat", "garden", "dog cat garden roses", "zürich"] {
+        let hits = snap.search(query, 10).unwrap();
+        let scored = snap.search_scored(query, 10).unwrap();
+        assert_eq!(scored.len(), hits.len(), "{query}");
+        for (s, h) in scored.iter().zip(&hits) {
+            assert_eq!((s.internal_id, s.score), (h.internal_id, h.score), "{query}");
+            // `filled` gave document i the engine id 10·i.
+            assert_eq!(h.id, CORPUS[(h.internal_id / 10) as usize].0, "{query}");
+        }
+        // Ids of any subset, in the order asked: here reversed.
+        let reversed: Vec<_> = scored.iter().rev().copied().collect();
+        let ids = snap.ids_of(&reversed).unwrap();
+        let want: Vec<&str> = hits.iter().rev().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, want, "{query}");
+    }
+    assert!(snap.ids_of(&[]).unwrap().is_empty());
+}
+
+#[test]
 fn unicode_words_are_findable() {
     let dir = TempDir::new("unicode");
     let index = filled(&dir);
