@@ -3,7 +3,10 @@
  * line, every swept ef as a point), one panel per data set, from the JSON results of
  * hnsw-real.bench.ts. Rendered headlessly to SVG with vega-lite + vega (no browser, no canvas).
  *
- *   npx tsx hnsw-real-plot.ts [--in=results/a.json,results/b.json] [--out=../docs/benchmarks/hnsw-real.svg]
+ *   npx tsx hnsw-real-plot.ts [--basis=wall|cpu] [--in=results/a.json,…] [--out=../docs/benchmarks/hnsw-real.svg]
+ *
+ * `--basis=cpu` plots queries per CPU-second of the searching process (robust to the shared
+ * machine descheduling it) into hnsw-real-cpu.svg.
  *
  * Default input: results/hnsw-real-{words,sentences,synthetic}.json, those that exist.
  */
@@ -21,7 +24,7 @@ interface ResultFile {
   date: string
   data: {
     data: { name: string; n: number; dims: number; metric: string }
-    sweeps: { label: string; points: { ef: number; recall: number; qps: number }[] }[]
+    sweeps: { label: string; points: { ef: number; recall: number; qps: number; qpsCpu?: number }[] }[]
   }
 }
 
@@ -31,14 +34,22 @@ const PANEL: Record<string, string> = {
   synthetic: 'synthetic clustered (l2)',
 }
 
-export function plotSpec(files: readonly ResultFile[]): TopLevelSpec {
+/** `wall`: queries per second of wall time; `cpu`: per CPU-second of the searching process. */
+export type Basis = 'wall' | 'cpu'
+
+export function plotSpec(files: readonly ResultFile[], basis: Basis = 'wall'): TopLevelSpec {
   const rows: Record<string, unknown>[] = []
   for (const f of files) {
     const d = f.data.data
     const set = `${PANEL[d.name] ?? d.name}: ${d.n.toLocaleString('en-US')} × ${d.dims}, ${d.metric}`
     for (const s of f.data.sweeps) {
-      const onFrontier = new Set(paretoFrontier(s.points).map(p => p.ef))
-      for (const p of s.points)
+      const points = s.points.map(p => ({
+        ef: p.ef,
+        recall: p.recall,
+        qps: basis === 'cpu' ? (p.qpsCpu ?? NaN) : p.qps,
+      }))
+      const onFrontier = new Set(paretoFrontier(points).map(p => p.ef))
+      for (const p of points)
         rows.push({
           set,
           library: s.label,
@@ -64,7 +75,7 @@ export function plotSpec(files: readonly ResultFile[]): TopLevelSpec {
   const y = {
     field: 'qps',
     type: 'quantitative' as const,
-    title: 'queries per second (1 thread, log)',
+    title: basis === 'cpu' ? 'queries per CPU-second (1 thread, log)' : 'queries per second (1 thread, log)',
     scale: { type: 'log' as const },
   }
   return {
@@ -127,7 +138,11 @@ if (isMain(import.meta.url)) {
         .filter(p => existsSync(p))
   if (inputs.length === 0) throw new Error('no results to plot: run hnsw-real.bench.ts first')
   const files = inputs.map(p => JSON.parse(readFileSync(p, 'utf8')) as ResultFile)
-  const out = resolve(flags.values.get('out') ?? join(BENCH_DIR, '..', 'docs', 'benchmarks', 'hnsw-real.svg'))
-  writeFileSync(out, await renderSvg(plotSpec(files)))
+  const basis: Basis = flags.values.get('basis') === 'cpu' ? 'cpu' : 'wall'
+  const out = resolve(
+    flags.values.get('out') ??
+      join(BENCH_DIR, '..', 'docs', 'benchmarks', `hnsw-real${basis === 'cpu' ? '-cpu' : ''}.svg`),
+  )
+  writeFileSync(out, await renderSvg(plotSpec(files, basis)))
   console.log(`plot of ${inputs.join(', ')} → ${out}`)
 }
