@@ -39,9 +39,12 @@ export type Basis = 'wall' | 'cpu'
 
 export function plotSpec(files: readonly ResultFile[], basis: Basis = 'wall'): TopLevelSpec {
   const rows: Record<string, unknown>[] = []
+  // panels in the order of the input files (the headline set first)
+  const sets: string[] = []
   for (const f of files) {
     const d = f.data.data
     const set = `${PANEL[d.name] ?? d.name}: ${d.n.toLocaleString('en-US')} × ${d.dims}, ${d.metric}`
+    sets.push(set)
     for (const s of f.data.sweeps) {
       const points = s.points.map(p => ({
         ef: p.ef,
@@ -85,7 +88,7 @@ export function plotSpec(files: readonly ResultFile[], basis: Basis = 'wall'): T
       fontSize: 13,
     },
     data: { values: rows },
-    facet: { column: { field: 'set', type: 'nominal', title: null, header: { labelFontSize: 12 } } },
+    facet: { column: { field: 'set', type: 'nominal', title: null, sort: sets, header: { labelFontSize: 12 } } },
     spec: {
       width: 380,
       height: 300,
