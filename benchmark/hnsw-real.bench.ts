@@ -21,8 +21,10 @@
  * - Headline: QPS at recall 0.95 and 0.99 interpolated on each library's Pareto frontier
  *   (lib/pareto.ts), ratios vs hnswlib-node and usearch.
  *
- *   npx tsx hnsw-real.bench.ts [--data=words|sentences|synthetic] [--quick] [--rounds=N] [--no-builds]
+ *   npx tsx hnsw-real.bench.ts [--data=words|sentences|synthetic] [--quick] [--rounds=N] [--no-builds] [--ours-row-by-row]
  *
+ * `--ours-row-by-row`: the sweep's ours is built one `addSync` row at a time (a diagnostic of the
+ * batch's round-based linking; results get the suffix `-rowbyrow`).
  * `--quick`: ef 10, 16, 32, 64, 128, 256 and 3 rounds (synthetic: the 20k set); `--no-builds` skips
  * the child-process build measurements. Results: benchmark/results/hnsw-real-<data>[-quick].json.
  */
@@ -258,8 +260,14 @@ interface LibSweep {
 
 const LABEL: Record<Lib, string> = { ours: 'ours', hnswlib: 'hnswlib-node', usearch: 'usearch' }
 
-async function sweep(data: BenchData, efs: readonly number[], rounds: number, log: (s: string) => void) {
-  const adapters: Adapter[] = [oursAdapter(data), hnswlibAdapter(data), usearchAdapter(data, 2)]
+async function sweep(
+  data: BenchData,
+  efs: readonly number[],
+  rounds: number,
+  rowByRow: boolean,
+  log: (s: string) => void,
+) {
+  const adapters: Adapter[] = [oursAdapter(data, { rowByRow }), hnswlibAdapter(data), usearchAdapter(data, 2)]
   const buildMs: Record<string, number> = {}
   for (const a of adapters) {
     const t0 = nowNs()
@@ -337,7 +345,15 @@ async function sweep(data: BenchData, efs: readonly number[], rounds: number, lo
         r,
       )
     }
-    return { lib: a.lib, label: LABEL[a.lib], version: a.version, buildInProcessMs: buildMs[a.lib], points, at, atCpu }
+    return {
+      lib: a.lib,
+      label: a.lib === 'ours' && rowByRow ? 'ours (row-by-row add)' : LABEL[a.lib],
+      version: a.version,
+      buildInProcessMs: buildMs[a.lib],
+      points,
+      at,
+      atCpu,
+    }
   })
   return { sweeps, loads }
 }
@@ -412,7 +428,8 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
   }
 
   console.log(`  sweep: ef ${efs.join(', ')}; ${rounds} rounds, libraries interleaved …`)
-  const { sweeps, loads } = await sweep(data, efs, rounds, s => console.log(`  ${s}`))
+  const rowByRow = opts.values.has('ours-row-by-row')
+  const { sweeps, loads } = await sweep(data, efs, rounds, rowByRow, s => console.log(`  ${s}`))
   const machineAfter = { loadAverage: loadAverage(), top: topProcesses() }
 
   heading(
@@ -463,7 +480,15 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
       fingerprint: data.fingerprint,
       provenance: data.provenance,
     },
-    params: { m: M, efConstruction: EF_CONSTRUCTION, k: K, efs, rounds, warmupQueries: WARMUP_QUERIES },
+    params: {
+      m: M,
+      efConstruction: EF_CONSTRUCTION,
+      k: K,
+      efs,
+      rounds,
+      warmupQueries: WARMUP_QUERIES,
+      oursRowByRow: rowByRow,
+    },
     builds,
     sweeps,
     machine: { before: machineBefore, after: machineAfter, loadsPerRound: loads },
@@ -479,7 +504,7 @@ if (isMain(import.meta.url)) {
     writeFileSync(flags.values.get('out')!, JSON.stringify(r))
   } else {
     const result = await runHnswReal(flags)
-    const name = `hnsw-real-${result.data.name}${flags.quick ? '-quick' : ''}`
+    const name = `hnsw-real-${result.data.name}${flags.values.has('ours-row-by-row') ? '-rowbyrow' : ''}${flags.quick ? '-quick' : ''}`
     console.log(`\nresults: ${writeResult(name, result)}`)
   }
 }

@@ -59,7 +59,13 @@ function queryViews(data: AdapterData): Float32Array[] {
   return Array.from({ length: nq }, (_, q) => data.queries.subarray(q * data.dims, (q + 1) * data.dims))
 }
 
-export function oursAdapter(data: AdapterData): Adapter & { index: HnswIndex } {
+/**
+ * `rowByRow`: add one vector per `addSync` call instead of the whole batch. A batch is linked in
+ * rounds against the graph as it was before each round (deterministic on any thread count); one
+ * row per call links every node against all earlier ones, as hnswlib does. A diagnostic of the
+ * graph the round scheme gives, not how a user should load data.
+ */
+export function oursAdapter(data: AdapterData, opts: { rowByRow?: boolean } = {}): Adapter & { index: HnswIndex } {
   const { dims, base } = data
   const n = base.length / dims
   const qViews = queryViews(data)
@@ -74,11 +80,15 @@ export function oursAdapter(data: AdapterData): Adapter & { index: HnswIndex } {
     lib: 'ours',
     index,
     version: `@acme/vector-native (working tree, kernels: ${kernelIsa()})`,
-    threadsNote: `HnswIndex.add(whole batch) on rayon's pool: RAYON_NUM_THREADS=${process.env.RAYON_NUM_THREADS ?? '(unset → all cores)'}`,
+    threadsNote: opts.rowByRow
+      ? 'HnswIndex.addSync(one row) per vector, in order (1 thread)'
+      : `HnswIndex.add(whole batch) on rayon's pool: RAYON_NUM_THREADS=${process.env.RAYON_NUM_THREADS ?? '(unset → all cores)'}`,
     async build() {
       const ids = new Float64Array(n)
       for (let i = 0; i < n; i++) ids[i] = i
-      await index.add(ids, base)
+      if (opts.rowByRow) {
+        for (let i = 0; i < n; i++) index.addSync(ids.subarray(i, i + 1), base.subarray(i * dims, (i + 1) * dims))
+      } else await index.add(ids, base)
       return {}
     },
     setEf(ef) {
