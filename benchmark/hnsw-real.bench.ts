@@ -56,7 +56,8 @@ import {
 import { K, prepareDataset, recallAtK, specFor } from './lib/dataset.ts'
 import { hnswlibAdapter, hnswlibBytesPerVector, makeAdapter, oursAdapter, usearchAdapter } from './lib/hnsw-adapters.ts'
 import type { Adapter, AdapterData, Lib } from './lib/hnsw-adapters.ts'
-import { EF_CONSTRUCTION, M } from './lib/hnsw-params.ts'
+import { BUILD_RUNS, EF_CONSTRUCTION, M } from './lib/hnsw-params.ts'
+import type { BuildRun } from './lib/hnsw-params.ts'
 import { qpsAtRecall } from './lib/pareto.ts'
 import type { AtRecall } from './lib/pareto.ts'
 import { loadRealSet } from './lib/real-vectors.ts'
@@ -115,21 +116,6 @@ async function loadData(name: DataName, quick: boolean): Promise<BenchData> {
 
 // ---------------------------------------------------------------------------------------------
 // Build measurements, one child per library / thread count
-
-interface BuildRun {
-  label: string
-  lib: Lib
-  threads: number
-  env?: Record<string, string>
-}
-
-const BUILD_RUNS: BuildRun[] = [
-  { label: 'ours (2 threads)', lib: 'ours', threads: 2 },
-  { label: 'ours (1 thread)', lib: 'ours', threads: 1, env: { RAYON_NUM_THREADS: '1' } },
-  { label: 'hnswlib-node (1 thread)', lib: 'hnswlib', threads: 1 },
-  { label: 'usearch (2 threads)', lib: 'usearch', threads: 2 },
-  { label: 'usearch (1 thread)', lib: 'usearch', threads: 1 },
-]
 
 export interface BuildResult {
   lib: Lib

@@ -27,25 +27,11 @@ import {
   writeResult,
 } from './lib/common.ts'
 import { prepareDataset, specFor } from './lib/dataset.ts'
-import { EF_CONSTRUCTION, EF_SWEEP, M, TARGET_RECALL } from './lib/hnsw-params.ts'
+import { BUILD_RUNS, EF_CONSTRUCTION, EF_SWEEP, M, TARGET_RECALL } from './lib/hnsw-params.ts'
+import type { BuildRun } from './lib/hnsw-params.ts'
 import type { WorkerResult } from './hnsw-worker.ts'
 
-interface Run {
-  label: string
-  lib: 'ours' | 'hnswlib' | 'usearch'
-  threads: number
-  env?: Record<string, string>
-}
-
-const RUNS: Run[] = [
-  { label: 'ours (2 threads)', lib: 'ours', threads: 2 },
-  { label: 'ours (1 thread)', lib: 'ours', threads: 1, env: { RAYON_NUM_THREADS: '1' } },
-  { label: 'hnswlib-node (1 thread)', lib: 'hnswlib', threads: 1 },
-  { label: 'usearch (2 threads)', lib: 'usearch', threads: 2 },
-  { label: 'usearch (1 thread)', lib: 'usearch', threads: 1 },
-]
-
-function runWorker(run: Run, argv: readonly string[]): Promise<WorkerResult> {
+function runWorker(run: BuildRun, argv: readonly string[]): Promise<WorkerResult> {
   const out = join(CACHE_DIR, `result-${run.lib}-${run.threads}-${process.pid}.json`)
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...run.env }
@@ -83,8 +69,8 @@ export async function runHnsw(opts: { quick: boolean; values?: ReadonlyMap<strin
     ...[...(opts.values ?? new Map())].filter(([k]) => k in spec).map(([k, v]) => `--${k}=${v}`),
   ]
 
-  const results: { run: Run; r: WorkerResult }[] = []
-  for (const run of RUNS) {
+  const results: { run: BuildRun; r: WorkerResult }[] = []
+  for (const run of BUILD_RUNS) {
     console.log(`  running ${run.label} …`)
     const r = await runWorker(run, forward)
     if (r.fingerprint !== data.fingerprint)

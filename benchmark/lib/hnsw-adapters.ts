@@ -22,8 +22,9 @@ import type { SearchHit } from '../../main.ts'
 import { BENCH_DIR } from './common.ts'
 import { K } from './dataset.ts'
 import { EF_CONSTRUCTION, M } from './hnsw-params.ts'
+import type { Lib } from './hnsw-params.ts'
 
-export type Lib = 'ours' | 'hnswlib' | 'usearch'
+export type { Lib } from './hnsw-params.ts'
 export type BenchMetric = 'l2' | 'cosine'
 
 export interface AdapterData {

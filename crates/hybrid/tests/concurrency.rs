@@ -160,31 +160,55 @@ fn vector_searches_overlapping_commits_answer_k_hits() {
     );
     system.add(&batch_docs(0, "b")).unwrap();
     system.commit().unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (system, done) = (system.clone(), done.clone());
-        std::thread::spawn(move || {
+    let searches = search_while_writing(
+        &system,
+        |system| {
             for b in 1..BATCHES {
                 system.add(&batch_docs(b, "b")).unwrap();
                 system.commit().unwrap();
             }
+        },
+        |rng| {
+            // Queries near the vectors being committed: they rank first in the index.
+            let b = rng.below(BATCHES);
+            let v = batch_docs(b, "b")[rng.below(PER_BATCH)].vector.clone();
+            Query { mode: SearchMode::Vector, k: K, vector: v, ..Query::default() }
+        },
+        |_, hits, which| assert_eq!(hits.len(), K, "{which} answered short"),
+    );
+    assert!(searches > 0);
+}
+
+/// Runs `write` on one thread while two readers search until it is done (reader 0 through a
+/// session, reader 1 through the system), each query from `next_query` and each answer
+/// checked by `check` (given a name for the search); returns the number of searches.
+fn search_while_writing(
+    system: &Arc<vn_hybrid::UnifiedSearchSystem>,
+    write: impl FnOnce(&vn_hybrid::UnifiedSearchSystem) + Send + 'static,
+    next_query: impl Fn(&mut Rng) -> Query + Send + Sync + 'static,
+    check: impl Fn(&Query, &[vn_hybrid::Hit], String) + Send + Sync + 'static,
+) -> usize {
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (system, done) = (system.clone(), done.clone());
+        std::thread::spawn(move || {
+            write(&system);
             done.store(true, Ordering::Release);
         })
     };
+    let (next_query, check) = (Arc::new(next_query), Arc::new(check));
     let readers: Vec<_> = (0..2)
         .map(|t| {
             let (system, done) = (system.clone(), done.clone());
+            let (next_query, check) = (next_query.clone(), check.clone());
             std::thread::spawn(move || {
                 let mut rng = Rng(900 + t);
                 let mut session = system.session();
                 let mut searches = 0;
                 while !done.load(Ordering::Acquire) {
-                    // Queries near the vectors being committed: they rank first in the index.
-                    let b = rng.below(BATCHES);
-                    let v = batch_docs(b, "b")[rng.below(PER_BATCH)].vector.clone();
-                    let q = Query { mode: SearchMode::Vector, k: K, vector: v, ..Query::default() };
+                    let q = next_query(&mut rng);
                     let hits = if t == 0 { session.search(&q) } else { system.search(&q) }.unwrap();
-                    assert_eq!(hits.len(), K, "search {searches} of reader {t} answered short");
+                    check(&q, &hits, format!("{:?} search {searches} of reader {t}", q.mode));
                     searches += 1;
                 }
                 searches
@@ -192,8 +216,7 @@ fn vector_searches_overlapping_commits_answer_k_hits() {
         })
         .collect();
     writer.join().unwrap();
-    let searches: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
-    assert!(searches > 0);
+    readers.into_iter().map(|r| r.join().unwrap()).sum()
 }
 
 /// Text hits take their caller ids from the store's in-memory resolver; a commit that deletes
@@ -209,10 +232,9 @@ fn text_searches_overlapping_deleting_commits_keep_every_id() {
         system.add(&batch_docs(b, "t")).unwrap();
     }
     system.commit().unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (system, done) = (system.clone(), done.clone());
-        std::thread::spawn(move || {
+    let searches = search_while_writing(
+        &system,
+        |system| {
             // Delete, commit, add back, commit: the "common" documents keep changing.
             for round in 0..BATCHES {
                 let ids: Vec<String> = (0..PER_BATCH).map(|i| format!("t{round}-{i}")).collect();
@@ -221,31 +243,17 @@ fn text_searches_overlapping_deleting_commits_keep_every_id() {
                 system.add(&batch_docs(round, "t")).unwrap();
                 system.commit().unwrap();
             }
-            done.store(true, Ordering::Release);
-        })
-    };
-    let readers: Vec<_> = (0..2)
-        .map(|t| {
-            let (system, done) = (system.clone(), done.clone());
-            std::thread::spawn(move || {
-                let mut session = system.session();
-                let mut searches = 0;
-                while !done.load(Ordering::Acquire) {
-                    for mode in [SearchMode::Text, SearchMode::Hybrid] {
-                        let q = Query { mode, k: K, text: Some("common shared".into()), ..Query::default() };
-                        let hits = if t == 0 { session.search(&q) } else { system.search(&q) }.unwrap();
-                        assert_eq!(hits.len(), K, "{mode:?} search {searches} of reader {t} answered short");
-                        for h in &hits {
-                            assert!(h.id.starts_with('t'), "{mode:?} search {searches}: a hit without its id: {h:?}");
-                        }
-                        searches += 1;
-                    }
-                }
-                searches
-            })
-        })
-        .collect();
-    writer.join().unwrap();
-    let searches: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+        },
+        |rng| {
+            let mode = if rng.below(2) == 0 { SearchMode::Text } else { SearchMode::Hybrid };
+            Query { mode, k: K, text: Some("common shared".into()), ..Query::default() }
+        },
+        |_, hits, which| {
+            assert_eq!(hits.len(), K, "{which} answered short");
+            for h in hits {
+                assert!(h.id.starts_with('t'), "{which}: a hit without its id: {h:?}");
+            }
+        },
+    );
     assert!(searches > 0);
 }
