@@ -431,6 +431,12 @@ test('the native layer validates on its own too (bypassing the TypeScript checks
   await t.throwsAsync(native.add(new Float64Array([2 ** 53]), new Float32Array([1, 2, 3])), {
     code: 'ERR_INVALID_ARGUMENT',
   })
+  // Compaction is HNSW's: a flat index frees its rows on remove.
+  await t.throwsAsync(NativeVectorIndex.createFlat(3, 'l2').compact(), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /HNSW indexes only/,
+  })
+  t.is(await native.compact(), 0)
 })
 
 test('an aborted signal rejects with ERR_ABORTED and the index is unchanged', async t => {
