@@ -3,8 +3,9 @@
 //! * Levels: `floor(-ln(u) · 1/ln(M))` from a seeded generator, in insertion order, so the
 //!   same seed and order give the same levels.
 //! * Reproducible: a batch add links its nodes in rounds (see `insert::link_rounds`), so the
-//!   same data, parameters, seed and sequence of `add` calls give the same graph, byte for
-//!   byte in the saved file, on any number of threads (not when several adds run at once).
+//!   same data, parameters, seed and sequence of `add`, `remove` and `compact` calls give the
+//!   same graph, byte for byte in the saved file, on any number of threads (not when several
+//!   writes run at once).
 //! * Layer 0 keeps up to `2·M` neighbours, upper layers `M`; neighbours are chosen with the
 //!   paper's heuristic (hnswlib's `getNeighborsByHeuristic2`), also when a full list is pruned.
 //! * Deletion leaves a tombstone: the node still routes searches but is never returned. When
