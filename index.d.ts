@@ -100,6 +100,12 @@ export declare class NativeVectorIndex {
   addSync(ids: Float64Array, vectors: Float32Array): void
   /** Deletes ids (all or nothing: an unknown id deletes none). Resolves to the number deleted. */
   remove(ids: Float64Array, signal?: AbortSignal | undefined | null): Promise<number>
+  /**
+   * Rebuilds an HNSW graph from its live vectors, reclaiming the deleted nodes (removes do
+   * it on their own past a threshold). Resolves to the number of deleted nodes reclaimed;
+   * ERR_INVALID_ARGUMENT on a flat index, whose removes free their rows at once.
+   */
+  compact(signal?: AbortSignal | undefined | null): Promise<number>
   /** `remove` on the calling thread. */
   removeSync(ids: Float64Array): number
   /**

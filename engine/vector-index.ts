@@ -319,6 +319,21 @@ export class HnswIndex extends VectorIndexBase {
     this.native.setEfSearch(ef)
   }
 
+  /**
+   * Rebuilds the graph from the live vectors now, reclaiming the nodes that removed vectors
+   * leave behind (removes do it on their own once those reach the live count, at least 1,024).
+   * Resolves to the number of nodes reclaimed (0 when there were none). Costs about as much as
+   * adding the live vectors again; searches go on meanwhile, adds, removes and saves wait.
+   */
+  compact(options?: SignalOptions): Promise<number> {
+    try {
+      const signal = signalOf(options)
+      return withSignal(signal, s => this.native.compact(s))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
   /** @internal wraps an already-open native index. */
   static fromNative(native: NativeVectorIndex): HnswIndex {
     const index = Object.create(HnswIndex.prototype) as HnswIndex

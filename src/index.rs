@@ -537,6 +537,22 @@ impl NativeVectorIndex {
         spawn(task, signal)
     }
 
+    /// Rebuilds an HNSW graph from its live vectors, reclaiming the deleted nodes (removes do
+    /// it on their own past a threshold). Resolves to the number of deleted nodes reclaimed;
+    /// ERR_INVALID_ARGUMENT on a flat index, whose removes free their rows at once.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn compact(&self, signal: Option<AbortSignal>) -> AsyncTask<EngineTask<usize, u32>> {
+        let engine = self.engine.clone();
+        let task = EngineTask::new(
+            move || match &engine {
+                Engine::Flat(_) => Err(CodedError::invalid_argument("compact applies to HNSW indexes only")),
+                Engine::Hnsw(index) => Ok(index.compact()),
+            },
+            finish_count,
+        );
+        spawn(task, signal)
+    }
+
     /// `remove` on the calling thread.
     #[napi]
     pub fn remove_sync(&self, env: Env, ids: Float64ArraySlice) -> Result<u32> {

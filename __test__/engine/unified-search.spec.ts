@@ -156,6 +156,33 @@ test('deletes vanish from every mode after commit; rollback drops pending work',
   await system.close()
 })
 
+test('an HNSW store under add/delete churn reclaims deleted vectors (compaction): memory falls back', async t => {
+  const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 16 })
+  const doc = (i: number) => ({ id: `c${i}`, text: `churn document ${i} about topic ${i % 7}` })
+  const LIVE = 100
+  await system.add(Array.from({ length: LIVE }, (_, i) => doc(i)))
+  await system.commit()
+  const totals: number[] = []
+  // 16 rounds of +100 / -100 (the oldest): 1,600 deletes, past the 1,024 tombstones that compact.
+  for (let round = 1; round <= 16; round++) {
+    await system.add(Array.from({ length: LIVE }, (_, i) => doc(round * LIVE + i)))
+    await system.commit()
+    const oldest = Array.from({ length: LIVE }, (_, i) => `c${(round - 1) * LIVE + i}`)
+    t.is(await system.delete(oldest), LIVE)
+    await system.commit()
+    const stats = await system.stats()
+    t.is(stats.vectorCount, LIVE)
+    t.is(stats.vectorIndex, 'hnsw')
+    totals.push(stats.vectorMemory.totalBytes)
+  }
+  const peak = Math.max(...totals)
+  t.true(totals.at(-1)! < peak, `vector memory by round: ${totals.join(' ')}`)
+  const hits = await system.search('churn document about topic 3', { mode: 'vector', k: 10 })
+  t.is(hits.length, 10)
+  for (const h of hits) t.true(Number(h.id.slice(1)) >= 16 * LIVE, `deleted ${h.id} returned`)
+  await system.close()
+})
+
 test('sessions search like the system, see new commits, and fail once closed', async t => {
   const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 32 })
   await system.add(DOCS)

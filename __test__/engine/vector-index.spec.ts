@@ -107,6 +107,53 @@ test('HnswIndex recall@10 >= 0.95 against FlatIndex on 10k clustered vectors', a
   t.true(recall >= 0.95, `recall ${recall}`)
 })
 
+test('HnswIndex.compact reclaims removed nodes; results, recall and saved files stay right', async t => {
+  const d = 16
+  const n = 2000
+  const data = clusteredVectors(n, d, 20, 31)
+  const all = ids(n)
+  const index = new HnswIndex({ dimensions: d, metric: 'l2', seed: 4 })
+  await index.add(all, data)
+  t.is(await index.compact(), 0, 'nothing to reclaim')
+  // 500 removed: below the automatic threshold (the live count, at least 1,024).
+  const removed = new Set(all.filter(i => i % 4 === 0))
+  t.is(await index.remove([...removed]), 500)
+  const before = index.memoryUsage()
+  t.is(await index.compact(), 500)
+  t.is(await index.compact(), 0)
+  t.is(index.size, 1500)
+  const after = index.memoryUsage()
+  t.true(after.graphBytes < before.graphBytes, `graph ${before.graphBytes} -> ${after.graphBytes}`)
+  t.true(after.totalBytes < before.totalBytes, `total ${before.totalBytes} -> ${after.totalBytes}`)
+  const queries = clusteredVectors(40, d, 20, 32)
+  let found = 0
+  for (let q = 0; q < 40; q++) {
+    const query = row(queries, q, d)
+    const hits = await index.search(query, 10)
+    t.is(hits.length, 10)
+    for (const h of hits) t.false(removed.has(h.id), `removed id ${h.id} returned`)
+    const truth = new Set(bruteForce('l2', data, all, d, query, 10, id => !removed.has(id)).map(h => h.id))
+    found += hits.filter(h => truth.has(h.id)).length
+  }
+  t.true(found / 400 >= 0.9, `recall@10 ${found / 400}`)
+  // A removed id can come back; a save after compaction round-trips.
+  await index.add([0], row(data, 0, d))
+  t.is((await index.search(row(data, 0, d), 1))[0].id, 0)
+  const { dir, cleanup } = tempDir()
+  t.teardown(cleanup)
+  const path = join(dir, 'compacted.vnidx')
+  await index.save(path)
+  const loaded = await HnswIndex.load(path)
+  t.is(loaded.size, 1501)
+  for (let q = 0; q < 5; q++) {
+    t.deepEqual(await loaded.search(row(queries, q, d), 10), await index.search(row(queries, q, d), 10))
+  }
+  const controller = new AbortController()
+  controller.abort()
+  await t.throwsAsync(index.compact({ signal: controller.signal }), { code: 'ERR_ABORTED' })
+  await t.throwsAsync(index.compact({ signal: 'no' } as never), { code: 'ERR_INVALID_ARGUMENT' })
+})
+
 test('HnswIndex exposes its parameters; efSearch and per-query ef are honoured', async t => {
   const index = new HnswIndex({ dimensions: 4, metric: 'cosine', m: 8, efConstruction: 50, efSearch: 20, seed: 3 })
   t.deepEqual(index.params, { m: 8, efConstruction: 50, efSearch: 20, seed: 3 })
@@ -384,6 +431,12 @@ test('the native layer validates on its own too (bypassing the TypeScript checks
   await t.throwsAsync(native.add(new Float64Array([2 ** 53]), new Float32Array([1, 2, 3])), {
     code: 'ERR_INVALID_ARGUMENT',
   })
+  // Compaction is HNSW's: a flat index frees its rows on remove.
+  await t.throwsAsync(NativeVectorIndex.createFlat(3, 'l2').compact(), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /HNSW indexes only/,
+  })
+  t.is(await native.compact(), 0)
 })
 
 test('an aborted signal rejects with ERR_ABORTED and the index is unchanged', async t => {

@@ -399,6 +399,7 @@ function indexSites(kind: 'flat' | 'hnsw'): Site[] {
     ]),
     ...(kind === 'hnsw'
       ? [
+          m('compact', true, () => [{}], [{ name: 'options', values: OPTIONS }]),
           m(
             'set efSearch',
             false,

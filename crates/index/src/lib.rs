@@ -55,7 +55,7 @@ mod validate;
 pub use atomic::{remove_stale_temp_files, write_atomically};
 pub use error::{IndexError, Result};
 pub use flat::FlatIndex;
-pub use hnsw::{HnswIndex, HnswScratch};
+pub use hnsw::{HnswIndex, HnswScratch, COMPACT_MIN_TOMBSTONES};
 pub use persist::{FileChecksum, FORMAT_VERSION};
 pub use validate::MAX_K;
 

@@ -40,7 +40,7 @@
 //! (never torn) without any write to shared memory: parallel searches, which all read the hot
 //! nodes, do not bounce a lock word between cores.
 
-use std::alloc::{alloc_zeroed, dealloc, handle_alloc_error, Layout as AllocLayout};
+use std::alloc::{handle_alloc_error, Layout as AllocLayout};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -176,14 +176,23 @@ fn seq_store(seq: &AtomicU32, f: impl FnOnce()) {
 /// One segment's level-0 blocks: a zeroed allocation that never moves, used from its first
 /// 64-byte boundary on.
 ///
-/// It is requested with alignment 16, not 64: for an alignment above 16 the system allocator
-/// zeroes with `memset` (touching every page), while for 16 it calls `calloc`, which gets a
-/// large block as fresh zero pages from the OS, so the unused tail of the newest segment costs
-/// no memory.
+/// On Unix it is its own anonymous memory map (fresh zero pages from the OS, page aligned),
+/// returned to the OS by `munmap` when the segment is dropped. Not `malloc`: glibc raises its
+/// mmap threshold to the size of each large block it frees (up to 32 MiB), after which blocks of
+/// that size come from its heaps, where the segments of graphs dropped by compactions fragment
+/// and stay resident: measured on a 20 000 × 64 index under add/remove churn (a compaction
+/// every few seconds), RSS grew 174 → 290 MB in 3 minutes with segments from `calloc`, and
+/// stayed at 150–180 MB with the threshold pinned (docs/benchmarks/soak.md). Elsewhere it comes
+/// from the global allocator, requested with alignment 16, not 64: for an alignment above 16
+/// the system allocator zeroes with `memset` (touching every page), while for 16 it calls
+/// `calloc`, which gets a large block as fresh zero pages from the OS (Windows' heap serves
+/// blocks above 512 KiB straight from `VirtualAlloc` and releases them on free), so the unused
+/// tail of the newest segment costs no memory.
 struct Blocks {
-    /// What was allocated (freed with `layout`).
+    /// What was allocated (freed in `drop` by [`free_zeroed`]).
     alloc: NonNull<u8>,
-    layout: AllocLayout,
+    /// Bytes allocated.
+    bytes: usize,
     /// The first 64-byte aligned word inside it.
     base: NonNull<u32>,
 }
@@ -199,17 +208,71 @@ unsafe impl Sync for Blocks {}
 impl Blocks {
     fn new(words: usize) -> Self {
         let bytes = words.checked_mul(4).and_then(|b| b.checked_add(64)).expect("segment size fits usize");
-        let layout = AllocLayout::from_size_align(bytes, 16).expect("segment size fits isize");
-        // SAFETY: the layout has a non-zero size (at least 64 bytes).
-        let ptr = unsafe { alloc_zeroed(layout) };
-        let Some(alloc) = NonNull::new(ptr) else { handle_alloc_error(layout) };
-        // At most 48 bytes in (the allocation is 16-byte aligned), so `words` words still fit.
+        let alloc = alloc_zeroed_pages(bytes);
+        let ptr = alloc.as_ptr();
+        // At most 48 bytes in (the allocation is at least 16-byte aligned), so `words` words
+        // still fit.
         let skip = ptr.align_offset(64);
         assert!(skip <= 48, "a 16-byte aligned pointer is at most 48 bytes below a 64-byte boundary");
         let base = NonNull::new(ptr.wrapping_add(skip) as *mut u32).expect("inside a non-null allocation");
         advise_huge_pages(ptr, bytes);
-        Blocks { alloc, layout, base }
+        Blocks { alloc, bytes, base }
     }
+}
+
+/// `bytes` (> 0) zeroed bytes, at least 16-byte aligned: an anonymous private memory map.
+#[cfg(unix)]
+fn alloc_zeroed_pages(bytes: usize) -> NonNull<u8> {
+    // SAFETY: a new anonymous private mapping overlaps nothing of ours (no address is given);
+    // its pages read as zero, are page aligned, and are ours alone until `free_zeroed` unmaps
+    // them. A failure is reported as MAP_FAILED, handled below.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            bytes,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        handle_alloc_error(AllocLayout::from_size_align(bytes, 16).expect("segment size fits isize"));
+    }
+    NonNull::new(ptr as *mut u8).expect("mmap never maps address 0 without MAP_FIXED")
+}
+
+/// Releases what [`alloc_zeroed_pages`] returned for `bytes`.
+///
+/// # Safety
+/// `ptr` and `bytes` are one earlier allocation's, not yet released, and nothing uses it after.
+#[cfg(unix)]
+unsafe fn free_zeroed(ptr: NonNull<u8>, bytes: usize) {
+    // SAFETY: by the contract, exactly one live mapping of `bytes` bytes at `ptr`. A failure
+    // (impossible for a whole mapping of ours) would only leak it.
+    unsafe {
+        libc::munmap(ptr.as_ptr() as *mut libc::c_void, bytes);
+    }
+}
+
+/// `bytes` (> 0) zeroed bytes, 16-byte aligned, from the global allocator (`calloc`).
+#[cfg(not(unix))]
+fn alloc_zeroed_pages(bytes: usize) -> NonNull<u8> {
+    let layout = AllocLayout::from_size_align(bytes, 16).expect("segment size fits isize");
+    // SAFETY: the layout has a non-zero size.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    NonNull::new(ptr).unwrap_or_else(|| handle_alloc_error(layout))
+}
+
+/// Releases what [`alloc_zeroed_pages`] returned for `bytes`.
+///
+/// # Safety
+/// `ptr` and `bytes` are one earlier allocation's, not yet released, and nothing uses it after.
+#[cfg(not(unix))]
+unsafe fn free_zeroed(ptr: NonNull<u8>, bytes: usize) {
+    let layout = AllocLayout::from_size_align(bytes, 16).expect("segment size fits isize");
+    // SAFETY: by the contract, allocated by `alloc_zeroed` with exactly this layout, freed once.
+    unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) }
 }
 
 /// Asks Linux to back the whole 2 MiB pages inside a large segment with transparent huge pages
@@ -240,8 +303,8 @@ fn advise_huge_pages(_ptr: *mut u8, _bytes: usize) {}
 
 impl Drop for Blocks {
     fn drop(&mut self) {
-        // SAFETY: allocated in `new` with exactly this layout, freed once.
-        unsafe { dealloc(self.alloc.as_ptr(), self.layout) }
+        // SAFETY: allocated in `new` by `alloc_zeroed_pages(self.bytes)`, freed once, here.
+        unsafe { free_zeroed(self.alloc, self.bytes) }
     }
 }
 
@@ -488,7 +551,7 @@ impl NodeStore {
             usage.vector_bytes += vector;
             usage.id_bytes += ids;
             usage.graph_bytes += header + (s.nodes.len() * std::mem::size_of::<OnceLock<Node>>()) as u64;
-            usage.other_bytes += (s.blocks.layout.size() as u64).saturating_sub(vector + ids + header)
+            usage.other_bytes += (s.blocks.bytes as u64).saturating_sub(vector + ids + header)
                 + (s.deleted.len() * std::mem::size_of::<AtomicU64>()) as u64;
         }
         usage.graph_bytes += self.upper_words.load(Ordering::Relaxed) * WORD;

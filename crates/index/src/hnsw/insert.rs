@@ -4,8 +4,9 @@
 use std::io::Write;
 
 use super::graph::{Layout, NodeStore, MAX_LEVEL};
+use super::visited::ScratchPool;
 use super::visited::{Cand, Work};
-use super::HnswIndex;
+use super::Graph;
 use crate::distance::distance;
 use crate::persist::{Encoder, TAG_GRPH};
 use crate::{IndexError, Result};
@@ -15,7 +16,7 @@ const ROUND_DIVISOR: usize = 32;
 /// Most nodes linked in one round of a batch add.
 const MAX_ROUND: usize = 2048;
 
-impl HnswIndex {
+impl Graph {
     /// Links node `n` (slot filled, not yet reachable) into the graph.
     ///
     /// Phase 1 walks down from the entry point and, layer by layer from the node's top, picks
@@ -103,7 +104,7 @@ impl HnswIndex {
     /// parallel, and finally raises the entry point in node order. Rounds grow with the graph
     /// (1/32 of the nodes linked so far, at most 2 048), so early nodes still see each other.
     /// The result is the same on one thread or many.
-    pub(super) fn link_rounds(&self, start: u32, end: u32) {
+    pub(super) fn link_rounds(&self, start: u32, end: u32, pool: &ScratchPool) {
         use rayon::prelude::*;
         let mut a = start;
         while a < end {
@@ -120,7 +121,7 @@ impl HnswIndex {
             let plans: Vec<Vec<Vec<u32>>> = (a..b)
                 .into_par_iter()
                 .map_init(
-                    || self.pool.take(),
+                    || pool.take(),
                     |scratch, n| {
                         let upto = self.choose_links(n, ep, top, &mut scratch.work);
                         scratch.work.per_level[..=upto].to_vec()
@@ -136,7 +137,7 @@ impl HnswIndex {
             backlinks.sort_unstable();
             let groups: Vec<&[(u32, u8, u32)]> = backlinks.chunk_by(|x, y| x.0 == y.0).collect();
             groups.into_par_iter().for_each_init(
-                || self.pool.take(),
+                || pool.take(),
                 |scratch, group| {
                     for &(to, l, new) in group {
                         self.connect(to, new, self.nodes.vector(new), l as usize, &mut scratch.work);

@@ -21,10 +21,10 @@ use std::cmp::Reverse;
 use std::collections::HashSet;
 
 use super::visited::{Cand, Work};
-use super::HnswIndex;
+use super::Graph;
 use crate::distance::distance;
 use crate::select::{sort_hits, TopK};
-use crate::{Hit, SearchParams, VectorIndex};
+use crate::{Hit, SearchParams};
 
 /// See the module docs: exact scan iff `|filter|² ≤ EXACT_FILTER_FACTOR · ef' · nodes`.
 pub(crate) const EXACT_FILTER_FACTOR: u128 = 8;
@@ -42,7 +42,7 @@ fn prefetch_ahead(dims: usize) -> usize {
     (PREFETCH_LINES / (dims * 4).div_ceil(64)).clamp(2, 16)
 }
 
-impl HnswIndex {
+impl Graph {
     /// Distance from `q` to node `n`'s vector.
     #[inline]
     pub(super) fn dist_to(&self, q: &[f32], n: u32) -> f32 {
@@ -143,9 +143,16 @@ impl HnswIndex {
     }
 
     /// Search with a checked, prepared (normalized under cosine) query.
-    pub(super) fn search_prepared(&self, q: &[f32], params: &SearchParams, work: &mut Work) -> Vec<Hit> {
+    /// `ef_search` is the index's default beam width.
+    pub(super) fn search_prepared(
+        &self,
+        q: &[f32],
+        params: &SearchParams,
+        ef_search: usize,
+        work: &mut Work,
+    ) -> Vec<Hit> {
         let k = params.k;
-        let ef = params.ef.unwrap_or_else(|| self.params().ef_search).max(k);
+        let ef = params.ef.unwrap_or(ef_search).max(k);
         let filter = params.filter;
         if let Some(f) = filter {
             let f_len = f.len() as u128;
