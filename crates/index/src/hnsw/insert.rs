@@ -42,7 +42,7 @@ impl Graph {
             }
         }
         let Some((ep, top)) = entry else { unreachable!("set above") };
-        let upto = self.choose_links(n, ep, top, work);
+        let upto = self.choose_links(n, ep, top, work, None);
 
         for l in 0..=upto {
             for i in 0..work.per_level[l].len() {
@@ -59,7 +59,17 @@ impl Graph {
     /// Phase 1 of an insert from the entry point `(ep, top)`: picks node `n`'s neighbours on
     /// layers `0 ..= min(level, top)` (returned), stores them as its own lists and leaves them
     /// in `work.per_level`. Reads the graph, changes nothing but `n`'s own (unreachable) lists.
-    pub(super) fn choose_links(&self, n: u32, ep: u32, top: usize, work: &mut Work) -> usize {
+    /// With `keep`, also leaves there per layer the closest [`MATE_KEYS`] candidates and the
+    /// chosen ones with their distances, for [`link_rounds`](Self::link_rounds) to find the
+    /// round's own nodes through and to choose again among.
+    pub(super) fn choose_links(
+        &self,
+        n: u32,
+        ep: u32,
+        top: usize,
+        work: &mut Work,
+        mut keep: Option<&mut Vec<Kept>>,
+    ) -> usize {
         let level = self.nodes.get(n).level as usize;
         let q = self.nodes.vector(n);
         let mut cur = ep;
@@ -72,6 +82,10 @@ impl Graph {
         if work.per_level.len() < upto + 1 {
             work.per_level.resize_with(upto + 1, Vec::new);
         }
+        if let Some(k) = keep.as_deref_mut() {
+            k.clear();
+            k.resize_with(upto + 1, Default::default);
+        }
         for l in (0..=upto).rev() {
             let ep = Cand { dist: cur_dist, node: cur };
             self.search_layer(q, ep, l, self.params.ef_construction, |x: u32| !self.nodes.is_deleted(x), work);
@@ -83,6 +97,17 @@ impl Graph {
             work.sorted.extend(work.top.drain());
             work.sorted.sort_unstable();
             self.select_neighbours(&work.sorted, self.params.m, &mut work.selected);
+            if let Some(k) = keep.as_deref_mut() {
+                let pool = &work.sorted[..work.sorted.len().min(KEPT_POOL)];
+                let beyond = pool.last().copied();
+                let mut kept: Vec<Cand> = pool.to_vec();
+                kept.extend(work.selected.iter().filter(|c| beyond.is_some_and(|b| **c > b)));
+                k[l] = Kept {
+                    keys: work.sorted.iter().take(MATE_KEYS).map(|c| c.node).collect(),
+                    selected: work.selected.clone(),
+                    pool: kept,
+                };
+            }
             let chosen = &mut work.per_level[l];
             chosen.clear();
             chosen.extend(work.selected.iter().map(|c| c.node));
@@ -118,16 +143,55 @@ impl Graph {
             };
             let round = (a as usize / ROUND_DIVISOR).clamp(1, MAX_ROUND) as u32;
             let b = end.min(a + round);
-            let plans: Vec<Vec<Vec<u32>>> = (a..b)
+            // Phase 1: each node's choice against the graph as it was before the round.
+            let found: Vec<Vec<Kept>> = (a..b)
                 .into_par_iter()
                 .map_init(
                     || pool.take(),
                     |scratch, n| {
-                        let upto = self.choose_links(n, ep, top, &mut scratch.work);
-                        scratch.work.per_level[..=upto].to_vec()
+                        let mut keep = Vec::new();
+                        self.choose_links(n, ep, top, &mut scratch.work, Some(&mut keep));
+                        keep
                     },
                 )
                 .collect();
+            // Phase 2: each node chooses again among its choice and the round's earlier nodes
+            // that share one of its closest candidates (as if they had been linked before it,
+            // one at a time). Reads only phase 1's results: no dependence on threads.
+            let mates = RoundMates::new(&found);
+            let plans: Vec<Vec<Vec<u32>>> = found
+                .par_iter()
+                .enumerate()
+                .map_init(
+                    || (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+                    |(near, extra, merged, out), (r, layers)| {
+                        let n = a + r as u32;
+                        let q = self.nodes.vector(n);
+                        let mut plan = Vec::with_capacity(layers.len());
+                        for (l, kept) in layers.iter().enumerate() {
+                            let mut list: Vec<u32> = kept.selected.iter().map(|c| c.node).collect();
+                            mates.near(r as u32, l, &kept.keys, near);
+                            if !near.is_empty() {
+                                extra.clear();
+                                extra.extend(near.iter().map(|&j| Cand { dist: self.dist_to(q, a + j), node: a + j }));
+                                extra.sort_unstable();
+                                // A full choice is only changed by a round-mate closer than its last.
+                                let full = kept.selected.len() >= self.params.m;
+                                if !full || kept.selected.last().is_some_and(|last| extra[0] < *last) {
+                                    merge_sorted(&kept.pool, extra, merged);
+                                    self.select_neighbours(merged, self.params.m, out);
+                                    list.clear();
+                                    list.extend(out.iter().map(|c| c.node));
+                                    self.nodes.lock(n).set(l, &list);
+                                }
+                            }
+                            plan.push(list);
+                        }
+                        plan
+                    },
+                )
+                .collect();
+            drop(found);
             let mut backlinks: Vec<(u32, u8, u32)> = Vec::new();
             for (n, plan) in (a..b).zip(&plans) {
                 for (l, list) in plan.iter().enumerate() {
@@ -205,6 +269,100 @@ impl Graph {
             }
         }
     }
+}
+
+/// Closest candidates of a node (per layer) through which its round-mates are found.
+const MATE_KEYS: usize = 16;
+/// Round-mates found through one key: the latest before the node (the data's order is
+/// often its locality).
+const MATES_PER_KEY: usize = 8;
+/// Candidates of phase 1 kept for phase 2 to choose again among (with the chosen ones).
+const KEPT_POOL: usize = 128;
+/// Most round-mates one node considers per layer (those sharing the most keys first).
+const MAX_MATES: usize = 48;
+
+/// What phase 1 of a round leaves per node and layer.
+#[derive(Default)]
+pub(super) struct Kept {
+    /// The closest [`MATE_KEYS`] candidates.
+    keys: Vec<u32>,
+    /// The chosen neighbours, closest first.
+    selected: Vec<Cand>,
+    /// The closest [`KEPT_POOL`] candidates and the chosen ones beyond them, sorted: what
+    /// phase 2 chooses again among, with the round-mates.
+    pool: Vec<Cand>,
+}
+
+/// Which nodes of a round share a close candidate: per layer, `(candidate, round index)` pairs
+/// sorted, built from each node's first [`MATE_KEYS`] candidates of phase 1.
+struct RoundMates {
+    by_key: Vec<Vec<(u32, u32)>>,
+}
+
+impl RoundMates {
+    fn new(found: &[Vec<Kept>]) -> Self {
+        let layers = found.iter().map(Vec::len).max().unwrap_or(0);
+        let mut by_key: Vec<Vec<(u32, u32)>> = vec![Vec::new(); layers];
+        for (r, node) in found.iter().enumerate() {
+            for (l, kept) in node.iter().enumerate() {
+                by_key[l].extend(kept.keys.iter().map(|&k| (k, r as u32)));
+            }
+        }
+        for pairs in &mut by_key {
+            pairs.sort_unstable();
+        }
+        RoundMates { by_key }
+    }
+
+    /// Round indexes before `r` that share one of one of `keys` on layer `l` (per key
+    /// the [`MATES_PER_KEY`] latest), those sharing the most first (ties: the later node
+    /// first), at most [`MAX_MATES`], into `out`.
+    fn near(&self, r: u32, l: usize, keys: &[u32], out: &mut Vec<u32>) {
+        out.clear();
+        let pairs = &self.by_key[l];
+        for &key in keys {
+            // Pairs are sorted by (key, round index): this key's mates before `r` end at `to`.
+            let to = pairs.partition_point(|&p| p < (key, r));
+            out.extend(pairs[..to].iter().rev().take(MATES_PER_KEY).take_while(|&&(k, _)| k == key).map(|&(_, j)| j));
+        }
+        if out.len() <= 1 {
+            return;
+        }
+        out.sort_unstable();
+        let mut w = 0;
+        let mut i = 0;
+        // Pack (count, index) into one u64 per distinct mate, sort descending, keep the first.
+        let mut counted: [u64; MATE_KEYS * MATES_PER_KEY] = [0; MATE_KEYS * MATES_PER_KEY];
+        while i < out.len() {
+            let j = out[i];
+            let run = out[i..].iter().take_while(|&&x| x == j).count();
+            counted[w] = (run as u64) << 32 | u64::from(j);
+            w += 1;
+            i += run;
+        }
+        let counted = &mut counted[..w];
+        counted.sort_unstable_by(|x, y| y.cmp(x));
+        out.clear();
+        out.extend(counted.iter().take(MAX_MATES).map(|&x| x as u32));
+    }
+}
+
+/// Merges two sorted candidate lists into `out` (sorted).
+fn merge_sorted(x: &[Cand], y: &[Cand], out: &mut Vec<Cand>) {
+    out.clear();
+    out.reserve(x.len() + y.len());
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        if y[j] < x[i] {
+            out.push(y[j]);
+            j += 1;
+        } else {
+            out.push(x[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&x[i..]);
+    out.extend_from_slice(&y[j..]);
 }
 
 /// Writes the "GRPH" section: per node its level, then per layer the count and neighbours.

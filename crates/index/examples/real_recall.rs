@@ -1,0 +1,98 @@
+//! Recall@10 per ef and build CPU time of the HNSW index on a cached real set (the word or
+//! sentence vectors of `benchmark/hnsw-real.bench.ts`), built in one batch `add` and, with
+//! `--row-by-row`, one row per `add` call.
+//!
+//! ```text
+//! RAYON_NUM_THREADS=1 cargo run --release --example real_recall -p vn-index -- \
+//!     benchmark/.cache/real/spam-words [--row-by-row] [--ef=16,32,64,128]
+//! ```
+//!
+//! Reads `DIR/base.f32`, `DIR/queries.f32`, `DIR/truth10.u32` and `dims`/`metric` from
+//! `DIR/manifest.json`. Index: M 16, ef_construction 200, seed 100 (the benchmark's). Build CPU
+//! is the process's CPU time over the `add` calls (all threads), wall time beside it.
+
+use std::time::Instant;
+
+use vn_index::{HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
+
+/// CPU time of this process, seconds (what survives a busy machine).
+fn process_cpu() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes one timespec into `ts`.
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    }
+    #[cfg(not(unix))]
+    {
+        0.0
+    }
+}
+
+fn read_f32(path: &str) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+}
+
+fn main() {
+    let mut dir = None;
+    let mut row_by_row = false;
+    let mut efs = vec![16usize, 32, 64, 128];
+    for a in std::env::args().skip(1) {
+        if a == "--row-by-row" {
+            row_by_row = true;
+        } else if let Some(v) = a.strip_prefix("--ef=") {
+            efs = v.split(',').map(|x| x.parse().expect("ef")).collect();
+        } else {
+            dir = Some(a);
+        }
+    }
+    let dir = dir.expect("usage: real_recall DIR [--row-by-row] [--ef=..]");
+    let manifest = std::fs::read_to_string(format!("{dir}/manifest.json")).expect("manifest.json");
+    let field = |key: &str| -> String {
+        let at = manifest.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in manifest"));
+        let rest = manifest[at + key.len() + 3..].trim_start().trim_start_matches('"');
+        rest.chars().take_while(|c| c.is_alphanumeric()).collect::<String>()
+    };
+    let d: usize = field("dims").parse().expect("dims");
+    let metric = match field("metric").as_str() {
+        "cosine" => Metric::Cosine,
+        "l2" => Metric::L2,
+        other => panic!("metric {other}"),
+    };
+    let base = read_f32(&format!("{dir}/base.f32"));
+    let queries = read_f32(&format!("{dir}/queries.f32"));
+    let truth: Vec<u32> = std::fs::read(format!("{dir}/truth10.u32"))
+        .expect("truth10.u32")
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let n = base.len() / d;
+    let nq = queries.len() / d;
+    assert_eq!(truth.len(), nq * 10, "truth: 10 ids per query");
+
+    let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: 100 };
+    let index = HnswIndex::new(d, metric, params).unwrap();
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let (c, t) = (process_cpu(), Instant::now());
+    if row_by_row {
+        for i in 0..n {
+            index.add(&ids[i..=i], &base[i * d..(i + 1) * d]).unwrap();
+        }
+    } else {
+        index.add(&ids, &base).unwrap();
+    }
+    let (cpu, wall) = (process_cpu() - c, t.elapsed().as_secs_f64());
+    let mode = if row_by_row { "row-by-row" } else { "batch" };
+    println!("{dir}: n {n}, d {d}, {metric:?}, {mode}: build cpu {cpu:.2} s, wall {wall:.2} s");
+    for ef in efs {
+        let sp = SearchParams { k: 10, ef: Some(ef), filter: None };
+        let mut hit = 0usize;
+        for (qi, q) in queries.chunks_exact(d).enumerate() {
+            let want = &truth[qi * 10..qi * 10 + 10];
+            hit += index.search(q, &sp).unwrap().iter().filter(|h| want.contains(&(h.id as u32))).count();
+        }
+        println!("  ef {ef:>4}: recall@10 {:.4}", hit as f64 / (nq * 10) as f64);
+    }
+}
