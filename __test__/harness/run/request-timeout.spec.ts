@@ -49,9 +49,11 @@ test.serial(
     t.true(r.failedResponseTime.p50 < 50, `p50 ${r.failedResponseTime.p50}`)
     // The signal aborted at the deadline, with the timeout error.
     t.true(abortedAfter.length >= r.timeoutRequests)
-    // `sent` is read inside the target, a few µs after the harness took the start the deadline
-    // counts from (the queue itself never fires early), hence the 0.5 ms allowance below 40.
-    for (const ms of abortedAfter) t.true(ms >= 39.5 && ms < 65, `aborted after ${ms} ms`)
+    // `sent` is read inside the target, after the harness took the start the deadline counts
+    // from: µs later on a quiet machine, milliseconds when the machine is loaded (38.2 ms was
+    // seen under a parallel Rust build). That the deadline never fires early is asserted on the
+    // harness's own clock above (failed response time ≥ 40 ms); here, that it fires near 40 ms.
+    for (const ms of abortedAfter) t.true(ms >= 30 && ms < 65, `aborted after ${ms} ms`)
     for (const reason of reasons) t.is((reason as { code?: string }).code, ErrorCodes.REQUEST_TIMEOUT)
     // One user, yet several calls ran at once: timed-out calls kept running, holding their leases.
     t.true(maxRunning >= 3, `max running ${maxRunning}`)

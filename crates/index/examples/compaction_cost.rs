@@ -26,23 +26,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use vn_index::{HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
 
+mod common;
+use common::process_cpu_s;
+
 const QUERIES: usize = 200;
 const K: usize = 10;
-
-/// CPU time of the whole process (all threads), seconds; 0 where not measured.
-fn process_cpu_s() -> f64 {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime writes one timespec into `ts`.
-        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-    }
-    #[cfg(not(unix))]
-    {
-        0.0
-    }
-}
 
 /// `n` vectors around 100 random centres (uniform noise), seeded.
 fn clustered(n: usize, d: usize, seed: u64) -> Vec<f32> {

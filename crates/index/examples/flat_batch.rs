@@ -7,20 +7,8 @@ use std::time::Instant;
 
 use vn_index::{FlatIndex, Metric, SearchParams, VectorIndex};
 
-/// CPU time of this thread, seconds (what survives a busy machine; wall time is printed too).
-fn thread_cpu() -> f64 {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime writes one timespec into `ts`.
-        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-    }
-    #[cfg(not(unix))]
-    {
-        0.0
-    }
-}
+mod common;
+use common::thread_cpu_s;
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
@@ -49,22 +37,22 @@ fn main() {
     let params = SearchParams { k: 10, ef: None, filter: None };
     println!("n {n} d {d} batch {batch} threads {}", rayon::current_num_threads());
     for round in 0..3 {
-        let c = thread_cpu();
+        let c = thread_cpu_s();
         let t = Instant::now();
         let mut one = Vec::new();
         for q in queries.chunks_exact(d).take(batch) {
             one.push(index.search(q, &params).unwrap());
         }
         let single = t.elapsed().as_secs_f64() / batch as f64;
-        let single_cpu = (thread_cpu() - c) / batch as f64;
-        let c = thread_cpu();
+        let single_cpu = (thread_cpu_s() - c) / batch as f64;
+        let c = thread_cpu_s();
         let t = Instant::now();
         let mut got = Vec::new();
         for b in queries.chunks_exact(batch * d) {
             got.extend(index.search_batch(b, &params).unwrap());
         }
         let batched = t.elapsed().as_secs_f64() / (4 * batch) as f64;
-        let batched_cpu = (thread_cpu() - c) / (4 * batch) as f64;
+        let batched_cpu = (thread_cpu_s() - c) / (4 * batch) as f64;
         assert_eq!(&got[..batch], &one[..]);
         println!(
             "round {round}: one at a time {:.2} ms/query (cpu {:.2}), batch of {batch} {:.2} ms/query (cpu {:.2}) -> {:.2}x wall, {:.2}x cpu",

@@ -15,20 +15,8 @@ use std::time::Instant;
 
 use vn_index::{HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
 
-/// CPU time of this process, seconds (what survives a busy machine).
-fn process_cpu() -> f64 {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime writes one timespec into `ts`.
-        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-    }
-    #[cfg(not(unix))]
-    {
-        0.0
-    }
-}
+mod common;
+use common::process_cpu_s;
 
 fn read_f32(path: &str) -> Vec<f32> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -75,7 +63,7 @@ fn main() {
     let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: 100 };
     let index = HnswIndex::new(d, metric, params).unwrap();
     let ids: Vec<u64> = (0..n as u64).collect();
-    let (c, t) = (process_cpu(), Instant::now());
+    let (c, t) = (process_cpu_s(), Instant::now());
     if row_by_row {
         for i in 0..n {
             index.add(&ids[i..=i], &base[i * d..(i + 1) * d]).unwrap();
@@ -83,7 +71,7 @@ fn main() {
     } else {
         index.add(&ids, &base).unwrap();
     }
-    let (cpu, wall) = (process_cpu() - c, t.elapsed().as_secs_f64());
+    let (cpu, wall) = (process_cpu_s() - c, t.elapsed().as_secs_f64());
     let mode = if row_by_row { "row-by-row" } else { "batch" };
     println!("{dir}: n {n}, d {d}, {metric:?}, {mode}: build cpu {cpu:.2} s, wall {wall:.2} s");
     for ef in efs {

@@ -27,6 +27,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use vn_index::{HnswIndex, HnswParams, HnswScratch, Metric, SearchParams, VectorIndex};
 
+mod common;
+use common::process_cpu_s;
+
 const D: usize = 128;
 const LATENT: usize = 48;
 const CLUSTERS: usize = 100;
@@ -39,21 +42,6 @@ fn gauss(rng: &mut StdRng) -> f32 {
     let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
     let u2: f64 = rng.gen();
     ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
-}
-
-/// CPU time of the whole process (all threads), seconds; 0 where not measured.
-fn process_cpu_s() -> f64 {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime writes one timespec into `ts`.
-        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-    }
-    #[cfg(not(unix))]
-    {
-        0.0
-    }
 }
 
 struct Data {
