@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
 import test from 'ava'
+import type { ExecutionContext } from 'ava'
 
 import { ConcurrentBenchmark, UnifiedSearchSystem, sessionFactory, unifiedSearchTarget } from '../../../main.ts'
 import type { UnifiedDocument } from '../../../main.ts'
@@ -9,10 +10,11 @@ import { UnifiedGroundTruth, unifiedRecallProbe } from '../../../harness/target/
 import { generateCorpus } from '../../../corpus/index.ts'
 import { tempDir } from '../../helpers/engine.ts'
 
-test('a flat unified store under load with group-committed writes scores recall ~1.0 under load and 1.0 idle: the ground truth follows each commit', async t => {
+/** A committed flat store of a generated corpus (64 dimensions) and its exact ground truth, closed and removed after the test. */
+async function flatStoreWithGroundTruth(t: ExecutionContext, documents: number, queries: number, seed: number) {
   const { dir, cleanup } = tempDir('vn-gt-')
   t.teardown(cleanup)
-  const corpus = generateCorpus({ documents: 1500, queries: 200, seed: 3 })
+  const corpus = generateCorpus({ documents, queries, seed })
   const docs = corpus.documents.map(d => ({ id: d.id, text: d.text }))
   const system = await UnifiedSearchSystem.open({
     textIndexPath: join(dir, 't'),
@@ -24,6 +26,11 @@ test('a flat unified store under load with group-committed writes scores recall 
   await system.add(docs)
   await system.commit()
   const gt = await UnifiedGroundTruth.build(system, docs)
+  return { dir, corpus, docs, system, gt }
+}
+
+test('a flat unified store under load with group-committed writes scores recall ~1.0 under load and 1.0 idle: the ground truth follows each commit', async t => {
+  const { dir, corpus, docs, system, gt } = await flatStoreWithGroundTruth(t, 1500, 200, 3)
   const target = unifiedSearchTarget(system, {
     mode: 'vector',
     k: 10,
@@ -55,20 +62,7 @@ test('a flat unified store under load with group-committed writes scores recall 
 })
 
 test('a write the store shows before this side saw its commit resolve is in the exact index: returned, it is a hit', async t => {
-  const { dir, cleanup } = tempDir('vn-gt-')
-  t.teardown(cleanup)
-  const corpus = generateCorpus({ documents: 300, queries: 1, seed: 5 })
-  const docs = corpus.documents.map(d => ({ id: d.id, text: d.text }))
-  const system = await UnifiedSearchSystem.open({
-    textIndexPath: join(dir, 't'),
-    vectorDbPath: join(dir, 'v'),
-    dimensions: 64,
-    vectorIndex: 'flat',
-  })
-  t.teardown(() => system.close().catch(() => undefined))
-  await system.add(docs)
-  await system.commit()
-  const gt = await UnifiedGroundTruth.build(system, docs)
+  const { docs, system, gt } = await flatStoreWithGroundTruth(t, 300, 1, 5)
   const probe = unifiedRecallProbe(system, gt, { k: 5, mode: 'vector', search: {} })
   // The race the target's refresher can meet: the add lands natively, a commit whose batch was
   // taken before the add's continuation ran publishes it, and only then does `added` run.

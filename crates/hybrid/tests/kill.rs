@@ -127,7 +127,7 @@ fn kill_during_save(kind: &str) {
     // The reference: the bytes of the generation the file is at, advanced the same way.
     let mut at = 0u64;
     let mut bytes = std::fs::read(&file).unwrap();
-    let (mut old_only, mut new_only, mut in_flight) = (0, 0, 0);
+    let mut outcomes = Outcomes::default();
     let mut leftovers_seen = 0;
     for k in 0..n {
         let delay = Duration::from_micros(rng.below(250_000));
@@ -153,14 +153,7 @@ fn kill_during_save(kind: &str) {
         // The file loads, to the same bytes.
         let loaded = vn_index::load_index(&file).unwrap();
         assert_eq!(vn_index::fuzzing::encode(&*loaded).unwrap(), found);
-        if allowed.len() == 2 {
-            in_flight += 1;
-            if g == allowed[0] {
-                old_only += 1
-            } else {
-                new_only += 1
-            }
-        }
+        outcomes.count(&allowed, g);
         leftovers_seen += temp_files(&dir.0).len();
         at = g;
         bytes = found;
@@ -171,8 +164,9 @@ fn kill_during_save(kind: &str) {
     let names: Vec<_> = std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["index.vnidx"], "files beside the index after the next save");
     println!(
-        "kill during save ({kind}): {n} kills, final generation {at}; {in_flight} during a save ({old_only} left the \
-         old file, {new_only} the new one); {leftovers_seen} temporary files seen after kills, 0 after the next save"
+        "kill during save ({kind}): {n} kills, final generation {at}; {} during a save ({} left the \
+         old file, {} the new one); {leftovers_seen} temporary files seen after kills, 0 after the next save",
+        outcomes.in_flight, outcomes.old_only, outcomes.new_only
     );
 }
 
@@ -251,7 +245,8 @@ fn sigkill_during_commit_leaves_the_old_or_the_new_store_and_no_leftovers() {
     println!("kill during commit: {n} kills, KILL_TEST_SEED={seed}");
     let mut rng = Rng(seed);
     let mut at = 0u64;
-    let (mut old_only, mut new_only, mut in_flight, mut repaired, mut temps_after_kill) = (0, 0, 0, 0, 0);
+    let mut outcomes = Outcomes::default();
+    let (mut repaired, mut temps_after_kill) = (0, 0);
     for k in 0..n {
         let delay = Duration::from_micros(rng.below(400_000));
         let said = run_and_kill(&["commit", root.to_str().unwrap()], delay);
@@ -269,14 +264,7 @@ fn sigkill_during_commit_leaves_the_old_or_the_new_store_and_no_leftovers() {
         // The open removed what the killed commit left in the vector directory.
         assert_eq!(vector_dir_extras(&root.join("vectors")), Vec::<String>::new(), "{context}: leftovers after open");
         s.close().unwrap();
-        if allowed.len() == 2 {
-            in_flight += 1;
-            if g == allowed[0] {
-                old_only += 1
-            } else {
-                new_only += 1
-            }
-        }
+        outcomes.count(&allowed, g);
         at = g;
     }
     // The next commit collects the segment files killed commits left in the text index.
@@ -291,8 +279,32 @@ fn sigkill_during_commit_leaves_the_old_or_the_new_store_and_no_leftovers() {
     assert_eq!(vector_dir_extras(&root.join("vectors")), Vec::<String>::new(), "vector directory leftovers");
     assert_eq!(text_dir_orphans(&root.join("text")), Vec::<String>::new(), "text index leftovers");
     println!(
-        "kill during commit: {n} kills, final generation {at}; {in_flight} during a commit ({old_only} left the old \
-         store, {new_only} the new one); {repaired} opens repaired the vector side; {temps_after_kill} temporary \
-         files seen after kills, 0 after the next open"
+        "kill during commit: {n} kills, final generation {at}; {} during a commit ({} left the old \
+         store, {} the new one); {repaired} opens repaired the vector side; {temps_after_kill} temporary \
+         files seen after kills, 0 after the next open",
+        outcomes.in_flight, outcomes.old_only, outcomes.new_only
     );
+}
+
+/// How the kills that hit a save or commit in flight ended: the old state or the new one.
+#[derive(Default)]
+struct Outcomes {
+    in_flight: usize,
+    old_only: usize,
+    new_only: usize,
+}
+
+impl Outcomes {
+    /// Counts a kill whose allowed generations were `allowed` (two while a write was in flight)
+    /// and which left generation `g`.
+    fn count(&mut self, allowed: &[u64], g: u64) {
+        if allowed.len() == 2 {
+            self.in_flight += 1;
+            if g == allowed[0] {
+                self.old_only += 1
+            } else {
+                self.new_only += 1
+            }
+        }
+    }
 }
