@@ -1,7 +1,8 @@
 /**
  * Runs a command as the process's entry point: the exit code becomes `process.exitCode`, and
  * `--threads N` relaunches the process with `UV_THREADPOOL_SIZE=N` first, because libuv reads
- * that variable once, when its thread pool starts.
+ * that variable once, when its thread pool starts (the engine's search pool, src/pool.rs, is
+ * sized from it too when it is set).
  */
 import { spawn } from 'node:child_process'
 

@@ -1,7 +1,7 @@
 /**
  * Group commit for searches: concurrent `search()` calls on one index that arrive while native
  * searches are running wait here and then go to the engine together, as one native task
- * (`searchMany`), instead of one libuv round trip each.
+ * (`searchMany`), instead of one round trip to a worker thread each.
  *
  * - A call that finds a free slot (fewer than `maxInFlight` native tasks running, nobody
  *   waiting) is sent at once, alone: a lone caller is never delayed, and up to 4 concurrent
@@ -16,7 +16,7 @@
  *
  * A call with a timing listener is timed wherever it runs: alone, like any `search`, or in a
  * batch, where the binding times each query of the batch on its own. A batched call's
- * `queuedAt` is when it joined this queue (its wait here replaces a wait in libuv's queue),
+ * `queuedAt` is when it joined this queue (its wait here replaces a wait in the native queue),
  * its `startedAt` / `finishedAt` are its own query's, so the queries run before it in the same
  * batch count as queueing; its `cpuMs` is its own query's (a blocked flat scan's CPU time is
  * split evenly). Calls with a filter bypass the queue (they go to the engine alone).
@@ -44,9 +44,10 @@ export function toHits(packed: Float64Array): SearchHit[] {
 }
 
 /**
- * Native tasks one index keeps running before later calls wait to be coalesced: libuv's
- * default pool size, so that up to 4 concurrent calls run exactly as if sent alone, and
- * coalescing starts where calls would queue in libuv anyway.
+ * Native tasks one index keeps running before later calls wait to be coalesced: libuv's default
+ * pool size, the most threads the engine's search pool starts by default (fewer on fewer
+ * cores), so that up to 4 concurrent calls run exactly as if sent alone, and coalescing starts
+ * where calls would queue for a worker anyway.
  */
 export const COALESCE_MAX_IN_FLIGHT = 4
 /** Most calls one coalesced native task answers. */

@@ -1,6 +1,7 @@
 /**
  * `UnifiedSearchSystem`: text (BM25) + vector (HNSW) search, fused, over two stores opened from
- * a text-index path and a vector-db path. Every call runs on libuv's thread pool.
+ * a text-index path and a vector-db path. Every call runs off the event loop: searches on the
+ * engine's search threads (src/pool.rs), the rest on libuv's thread pool.
  *
  * Embedding: documents and queries may bring their own vectors. Without one, the system's
  * embedder makes it: the built-in feature-hashing embedder (lexical, not semantic: signed

@@ -1,8 +1,10 @@
 /**
  * `FlatIndex` and `HnswIndex`: the native vector indexes with validated options and typed results.
  *
- * Every method that can take more than a millisecond returns a Promise and runs on libuv's
- * thread pool; `...Sync` forms exist for small calls and block the event loop while they run.
+ * Every method that can take more than a millisecond returns a Promise and runs off the event
+ * loop: searches on the engine's search threads (a woken libuv worker costs more than an HNSW
+ * search; see src/pool.rs), the rest on libuv's thread pool. `...Sync` forms exist for small
+ * calls and block the event loop while they run.
  */
 import { ErrorCodes, abortError, codedError, parseOptions, withSignal } from '../errors.ts'
 import { NativeVectorIndex } from './native.ts'

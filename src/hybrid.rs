@@ -15,6 +15,7 @@ use vn_hybrid::{
 use crate::args::{count, optional_count, path, string_id, uint32};
 use crate::error::{CodedError, EngineResult};
 use crate::index::VectorMemoryUsage;
+use crate::pool_task::run_pooled;
 use crate::task::{spawn, EngineTask};
 
 /// Options of `NativeUnifiedSearchSystem.open`. Numbers are taken as `f64` and checked, never
@@ -379,19 +380,16 @@ impl NativeUnifiedSearchSystem {
 
     /// Searches the committed state.
     #[napi(ts_return_type = "Promise<HybridHit[]>")]
-    pub fn search(
+    pub fn search<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         query: NativeQuery,
         signal: Option<AbortSignal>,
         #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
-    ) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
+    ) -> Result<PromiseRaw<'env, Vec<HybridHit>>> {
         let system = self.system.clone();
         let query = query_from_js(query);
-        spawn(
-            EngineTask::new(move || system.search(&query?).map_err(CodedError::from), hits_to_js).stamped(&env, stamps),
-            signal,
-        )
+        run_pooled(env, move || system.search(&query?).map_err(CodedError::from), hits_to_js, stamps, signal)
     }
 
     /// The store's built-in embedder applied to `texts`: `texts.length × dimensions` floats,
@@ -466,25 +464,22 @@ fn closed_session() -> CodedError {
 impl NativeSearchSession {
     /// Searches like `system.search`, reusing this session's scratch state.
     #[napi(ts_return_type = "Promise<HybridHit[]>")]
-    pub fn search(
+    pub fn search<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         query: NativeQuery,
         signal: Option<AbortSignal>,
         #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
-    ) -> AsyncTask<EngineTask<Vec<vn_hybrid::Hit>, Vec<HybridHit>>> {
+    ) -> Result<PromiseRaw<'env, Vec<HybridHit>>> {
         let session = self.session.clone();
         let query = query_from_js(query);
-        let task = EngineTask::new(
-            move || {
-                let query = query?;
-                let mut guard = session.lock();
-                let session = guard.as_mut().ok_or_else(closed_session)?;
-                session.search(&query).map_err(CodedError::from)
-            },
-            hits_to_js,
-        );
-        spawn(task.stamped(&env, stamps), signal)
+        let work = move || {
+            let query = query?;
+            let mut guard = session.lock();
+            let session = guard.as_mut().ok_or_else(closed_session)?;
+            session.search(&query).map_err(CodedError::from)
+        };
+        run_pooled(env, work, hits_to_js, stamps, signal)
     }
 
     /// The generation the session's last search saw.

@@ -15,6 +15,7 @@ use vn_index::{FlatIndex, Hit, HnswIndex, HnswParams, MemoryUsage, Metric, Searc
 use crate::args::{count, optional_count, path as checked_path, uint32};
 use crate::cputime::thread_cpu_time_ns;
 use crate::error::{to_js, CodedError, EngineResult};
+use crate::pool_task::run_pooled;
 use crate::task::{run_sync, spawn, EngineTask};
 use crate::timing::clock_ns;
 
@@ -565,27 +566,24 @@ impl NativeVectorIndex {
     /// The k nearest live vectors to `query`, closest first, packed: for `n` hits, ids in
     /// `[0, n)` and their distances in `[n, 2n)`.
     #[napi(ts_return_type = "Promise<Float64Array>")]
-    pub fn search(
+    pub fn search<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         query: Float32ArraySlice,
         k: f64,
         options: Option<SearchOptions>,
         signal: Option<AbortSignal>,
         #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
-    ) -> AsyncTask<EngineTask<Vec<Hit>, PackedHits>> {
+    ) -> Result<PromiseRaw<'env, PackedHits>> {
         let engine = self.engine.clone();
         // Query and filter are copied now, so the caller may reuse or transfer its arrays at once.
         let query: Vec<f32> = query.to_vec();
         let (ef, filter) = split_options(options);
-        let task = EngineTask::new(
-            move || {
-                let plan = QueryPlan::new(k, ef, filter.as_deref())?;
-                engine.as_dyn().search(&query, &plan.params()).map_err(CodedError::from)
-            },
-            finish_hits,
-        );
-        spawn(task.stamped(&env, stamps), signal)
+        let work = move || {
+            let plan = QueryPlan::new(k, ef, filter.as_deref())?;
+            engine.as_dyn().search(&query, &plan.params()).map_err(CodedError::from)
+        };
+        run_pooled(env, work, finish_hits, stamps, signal)
     }
 
     /// `search` on the calling thread: blocks the event loop for the search's duration.
@@ -635,22 +633,22 @@ impl NativeVectorIndex {
     /// the worker. With `stamps`, the task is timed like `search` and each query's own timing
     /// comes back in `timings`.
     #[napi(ts_return_type = "Promise<ManySearchResult>")]
-    pub fn search_many(
+    pub fn search_many<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         queries: Float32ArraySlice,
         ks: Uint32ArraySlice,
         efs: Option<Uint32ArraySlice>,
         #[napi(ts_arg_type = "NativeStamps")] stamps: Option<Object>,
-    ) -> AsyncTask<EngineTask<ManyOutcome, ManySearchResult>> {
+    ) -> Result<PromiseRaw<'env, ManySearchResult>> {
         let engine = self.engine.clone();
         // Copied now: the caller may reuse or transfer its arrays at once.
         let queries = queries.to_vec();
         let ks = ks.to_vec();
         let efs = efs.map(|e| e.to_vec());
         let timed = stamps.is_some();
-        let task = EngineTask::new(move || search_many_now(&engine, &queries, &ks, efs.as_deref(), timed), finish_many);
-        spawn(task.stamped(&env, stamps), None)
+        let work = move || search_many_now(&engine, &queries, &ks, efs.as_deref(), timed);
+        run_pooled(env, work, finish_many, stamps, None)
     }
 
     /// Writes the index to `path` atomically (temporary file, flush, rename).

@@ -9,6 +9,8 @@ mod cputime;
 mod error;
 mod hybrid;
 mod index;
+mod pool;
+mod pool_task;
 mod task;
 mod thread_stats;
 mod timing;

@@ -71,7 +71,7 @@ pub fn run_sync<T>(env: &Env, work: impl FnOnce() -> EngineResult<T>) -> Result<
     }
 }
 
-fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     let detail = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

@@ -10,7 +10,7 @@
  * 2. `cpu`: the machine's cores were at least {@link MACHINE_BUSY_PERCENT} % busy: more threads
  *    or leases only add queueing; native runs take longer in wall time than in CPU time.
  * 3. The waiting part that holds the largest share of response time, if at least
- *    {@link WAIT_SHARE}: `connection-pool` (pool wait), `native-pool` (queued for a libuv
+ *    {@link WAIT_SHARE}: `connection-pool` (pool wait), `native-pool` (queued for a native
  *    worker), `event-loop` (schedule delay + delivery).
  * 4. `target`: the target's own time grew at least {@link TARGET_GROWTH}× over the lightest
  *    level while none of the above holds: it queues or waits inside (slots, locks, a server).
@@ -47,7 +47,7 @@ export interface BottleneckEvidence {
   cpu: CpuAttribution | null
   /** Connection-pool size (null: the pool did not limit). */
   poolSize: number | null
-  /** libuv's thread-pool size. */
+  /** Native worker threads: libuv's pool, and the engine's search pool sized alike. */
   threadPoolSize: number
 }
 
@@ -112,7 +112,7 @@ export function classifyBottleneck(e: BottleneckEvidence): Bottleneck {
     {
       resource: 'native-pool',
       ms: e.parts.nativeQueue,
-      what: `queued for one of ${e.threadPoolSize} libuv worker threads`,
+      what: `queued for one of ${e.threadPoolSize} native worker threads`,
     },
     { resource: 'event-loop', ms: loopWait, what: 'waiting to start or resume on the JS thread' },
   ]
@@ -155,7 +155,7 @@ export function leverFor(
     case 'native-pool':
       return ctx.threadPoolSize < ctx.cores
         ? `raise --threads (UV_THREADPOOL_SIZE, now ${ctx.threadPoolSize}) to the ${ctx.cores} cores: native calls queue for a worker while cores are free`
-        : `native calls queue for the ${ctx.threadPoolSize} libuv workers: raise --threads only with more cores, else make each call cheaper (a smaller ef)`
+        : `native calls queue for the ${ctx.threadPoolSize} native workers: raise --threads only with more cores, else make each call cheaper (a smaller ef)`
     case 'connection-pool':
       return `raise --pool above ${ctx.poolSize ?? 'its current size'}: requests wait for a lease while the engine has capacity`
     case 'event-loop':

@@ -82,7 +82,7 @@ export interface AnalysisContext {
   slo?: Slo
   /** Cores of the machine (for CPU-bound advice). */
   cores: number
-  /** libuv thread-pool size in force. */
+  /** Native worker threads in force (libuv's pool; the engine's search pool is sized alike). */
   threadPoolSize: number
   /** Connection-pool size used at each level (null: the pool did not limit). */
   poolSize: number | null

@@ -403,7 +403,7 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
   out.push(
     figure(
       'Where the time goes',
-      `Mean response time (from the intended start) split into its parts, bottom to top as a request meets them: schedule delay (intended → actual start), pool wait, native queue (waiting for one of ${esc(String(report.environment.uvThreadpoolSize))} libuv workers), native run (on the worker), delivery (worker done → JS resumes) and other (JS work of the target and the harness). The parts add up to the bar. Each bar's tooltip names the level's bottleneck.`,
+      `Mean response time (from the intended start) split into its parts, bottom to top as a request meets them: schedule delay (intended → actual start), pool wait, native queue (waiting for one of ${esc(String(report.environment.uvThreadpoolSize))} native workers), native run (on the worker), delivery (worker done → JS resumes) and other (JS work of the target and the harness). The parts add up to the bar. Each bar's tooltip names the level's bottleneck.`,
       barChart({
         id: 'chart-breakdown',
         title: 'Mean response time by part, per level',

@@ -58,7 +58,7 @@ export function renderTimeBreakdown(report: ScalabilityReport, options: Terminal
       color,
       'dim',
       t(
-        '  schedule: intended → actual start · native queue: queued for a libuv worker · delivery: worker done → JS resumes',
+        '  schedule: intended → actual start · native queue: queued for a native worker · delivery: worker done → JS resumes',
       ),
     ),
   )
