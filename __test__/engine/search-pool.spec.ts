@@ -4,14 +4,13 @@
  * the process's life cycle and worker threads are checked here against the real engine.
  */
 import { execFile } from 'node:child_process'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
-import { FlatIndex, UnifiedSearchSystem, nativeThreadStats } from '../../main.ts'
+import { FlatIndex, nativeThreadStats } from '../../main.ts'
 import { NativeVectorIndex } from '../../engine/native.ts'
-import { bruteForce, randomVectors, row, tempDir } from '../helpers/engine.ts'
+import { bruteForce, openTempSystem, randomVectors, row } from '../helpers/engine.ts'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/search-pool-run.ts', import.meta.url))
 
@@ -27,6 +26,19 @@ function runFixture(mode: string): Promise<{ code: number | null; stdout: string
       },
     )
   })
+}
+
+/** A 60k × 128 flat index, big enough that one scan takes milliseconds, so searches sent
+ * together queue behind one another; and a query for it. */
+async function slowFlatIndex(seed: number): Promise<{ native: NativeVectorIndex; query: Float32Array }> {
+  const d = 128
+  const n = 60_000
+  const native = NativeVectorIndex.createFlat(d, 'l2')
+  await native.add(
+    Float64Array.from({ length: n }, (_, i) => i),
+    randomVectors(n, d, seed),
+  )
+  return { native, query: randomVectors(1, d, seed + 1) }
 }
 
 function tasksSoFar(): number {
@@ -75,15 +87,7 @@ test.serial('engine errors from a search worker arrive as coded errors, to their
 })
 
 test.serial('an abort rejects a queued search at once, and its worker skips it', async t => {
-  // Big enough that a scan takes milliseconds: the searches below queue behind one another.
-  const d = 128
-  const n = 60_000
-  const native = NativeVectorIndex.createFlat(d, 'l2')
-  await native.add(
-    Float64Array.from({ length: n }, (_, i) => i),
-    randomVectors(n, d, 3),
-  )
-  const query = randomVectors(1, d, 4)
+  const { native, query } = await slowFlatIndex(3)
   const before = tasksSoFar()
   let heavyDone = 0
   const heavy = Array.from({ length: 12 }, () => native.search(query, 10).then(() => heavyDone++))
@@ -103,14 +107,7 @@ test.serial('an abort rejects a queued search at once, and its worker skips it',
 test.serial(
   'hybrid searches share the pool: one queued behind vector searches aborts at once, then all answer',
   async t => {
-    const { dir, cleanup } = tempDir('vn-pool-hybrid-')
-    t.teardown(cleanup)
-    const system = await UnifiedSearchSystem.open({
-      textIndexPath: join(dir, 'text'),
-      vectorDbPath: join(dir, 'vectors'),
-      dimensions: 16,
-    })
-    t.teardown(() => system.close())
+    const { system } = await openTempSystem(t, 16)
     await system.add([
       { id: 'castle', text: 'A history of medieval castles and their sieges' },
       { id: 'wind', text: 'Offshore wind farms connect to the grid' },
@@ -120,14 +117,7 @@ test.serial(
     const want = await system.search('castles sieges', { k: 1 })
     t.is(want[0].id, 'castle')
 
-    const d = 128
-    const n = 60_000
-    const native = NativeVectorIndex.createFlat(d, 'l2')
-    await native.add(
-      Float64Array.from({ length: n }, (_, i) => i),
-      randomVectors(n, d, 5),
-    )
-    const query = randomVectors(1, d, 6)
+    const { native, query } = await slowFlatIndex(5)
     let heavyDone = 0
     const heavy = Array.from({ length: 12 }, () => native.search(query, 10).then(() => heavyDone++))
     const controller = new AbortController()

@@ -3,6 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import type { ExecutionContext } from 'ava'
+
+import { UnifiedSearchSystem } from '../../main.ts'
+
 /** mulberry32: tiny, fast, seeded PRNG with uniform floats in [0, 1). */
 export function rng(seed: number): () => number {
   let a = seed >>> 0
@@ -84,4 +88,17 @@ export function bruteForce(
 export function tempDir(prefix = 'vn-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** A new store in a temporary directory, closed and removed when the test ends. */
+export async function openTempSystem(
+  t: ExecutionContext,
+  dimensions: number,
+): Promise<{ system: UnifiedSearchSystem; textIndexPath: string; vectorDbPath: string }> {
+  const { dir, cleanup } = tempDir('vn-system-')
+  t.teardown(cleanup)
+  const paths = { textIndexPath: join(dir, 'text'), vectorDbPath: join(dir, 'vectors') }
+  const system = await UnifiedSearchSystem.open({ ...paths, dimensions })
+  t.teardown(() => system.close())
+  return { system, ...paths }
 }

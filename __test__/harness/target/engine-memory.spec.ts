@@ -1,10 +1,8 @@
-import { join } from 'node:path'
-
 import test from 'ava'
 
-import { FlatIndex, HnswIndex, UnifiedSearchSystem } from '../../../main.ts'
+import { FlatIndex, HnswIndex } from '../../../main.ts'
 import { engineMemoryOf, unifiedEngineMemory } from '../../../harness/target/engine-memory.ts'
-import { randomVectors, tempDir } from '../../helpers/engine.ts'
+import { openTempSystem, randomVectors } from '../../helpers/engine.ts'
 
 const D = 24
 
@@ -47,18 +45,11 @@ for (const kind of ['flat', 'hnsw'] as const) {
 }
 
 test('unifiedEngineMemory reports the committed vector index heap bytes', async t => {
-  const { dir, cleanup } = tempDir('vn-engine-memory-')
-  t.teardown(cleanup)
-  const system = await UnifiedSearchSystem.open({
-    textIndexPath: join(dir, 'text'),
-    vectorDbPath: join(dir, 'vectors'),
-    dimensions: 32,
-  })
-  t.teardown(() => system.close())
+  const { system, textIndexPath } = await openTempSystem(t, 32)
   const docs = (from: number, to: number) => ids(from, to).map(i => ({ id: `d${i}`, text: `document number ${i}` }))
   await system.add(docs(0, 10))
   await system.commit()
-  const small = await unifiedEngineMemory(system, join(dir, 'text'))
+  const small = await unifiedEngineMemory(system, textIndexPath)
   t.is(small.vectors, 10)
   t.true(small.indexBytes! >= 10 * 32 * 4)
   t.true(small.graphBytes! > 0, 'the default store is HNSW')
@@ -66,7 +57,7 @@ test('unifiedEngineMemory reports the committed vector index heap bytes', async 
 
   await system.add(docs(10, 1500))
   await system.commit()
-  const large = await unifiedEngineMemory(system, join(dir, 'text'))
+  const large = await unifiedEngineMemory(system, textIndexPath)
   t.is(large.vectors, 1500)
   t.true(large.indexBytes! > small.indexBytes!, `${small.indexBytes} -> ${large.indexBytes}`)
   t.true(large.graphBytes! > small.graphBytes!)
