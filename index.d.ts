@@ -296,6 +296,12 @@ export interface SearchOptions {
   filter?: Float64Array
 }
 
+/**
+ * Threads of the engine's search pool, which runs every `search`: `UV_THREADPOOL_SIZE` when
+ * it is set, otherwise 4, or the number of cores if fewer. 0 if the threads could not start.
+ */
+export declare function searchThreads(): number
+
 /** A stored document, as `get` returns it. */
 export interface StoredDocument {
   id: string

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeSearchSession, NativeUnifiedSearchSystem, NativeVectorIndex, distance, kernelIsa, nativeClockNs, nativeThreadStats, noopAsync } = nativeBinding
+const { NativeSearchSession, NativeUnifiedSearchSystem, NativeVectorIndex, distance, kernelIsa, nativeClockNs, nativeThreadStats, noopAsync, searchThreads } = nativeBinding
 export { NativeSearchSession }
 export { NativeUnifiedSearchSystem }
 export { NativeVectorIndex }
@@ -782,4 +782,5 @@ export { kernelIsa }
 export { nativeClockNs }
 export { nativeThreadStats }
 export { noopAsync }
+export { searchThreads }
 export const __napiBindingTarget = __napiLoadedBindingTarget

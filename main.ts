@@ -22,6 +22,7 @@ export {
   loadIndex,
   nativeThreadStats,
   noopAsync,
+  searchThreads,
 } from './engine/index.ts'
 export { ConcurrentBenchmark } from './harness/run/benchmark.ts'
 export { runScalabilityTest } from './harness/sweep/sweep.ts'

@@ -37,6 +37,7 @@ test(`the root exports at most ${MAX_ROOT_NAMES} names, and exactly these`, t =>
     'nativeThreadStats',
     'noopAsync',
     'runScalabilityTest',
+    'searchThreads',
     'sessionFactory',
     'unifiedSearchTarget',
     'vectorIndexTarget',

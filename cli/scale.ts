@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
-import { kernelIsa } from '../engine/index.ts'
+import { kernelIsa, searchThreads } from '../engine/index.ts'
 import { ConcurrentBenchmark } from '../harness/run/benchmark.ts'
 import type { EngineEnvironment } from '../harness/environment.ts'
 import { compareReports, parseThreshold, renderComparison } from '../harness/report/compare/index.ts'
@@ -50,7 +50,9 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
   const log = (line: string): void => {
     io.stderr.write(`${line}\n`)
   }
-  log(`vector-native scale: kernels ${kernelIsa()}, UV_THREADPOOL_SIZE ${io.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`)
+  log(
+    `vector-native scale: kernels ${kernelIsa()}, UV_THREADPOOL_SIZE ${io.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, search threads ${searchThreads()}`,
+  )
   const workload = await prepareWorkload(o, log)
   try {
     log(workload.description)
@@ -96,7 +98,7 @@ async function runSweep(o: ScaleOptions, io: CliIo): Promise<number> {
     })
     progress.done()
     await target.close()
-    const result = withEngine(measured, { kernelIsa: kernelIsa() })
+    const result = withEngine(measured, { kernelIsa: kernelIsa(), searchThreads: searchThreads() })
     log(`sweep finished in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
     return await writeAndPrint(result, o, io)

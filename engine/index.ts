@@ -3,7 +3,7 @@ export { FlatIndex, HnswIndex, loadIndex } from './vector-index.ts'
 export { MAX_UNIFIED_K, SearchSession, UnifiedSearchSystem } from './unified-search.ts'
 export { ERROR_CODES, codedError, isCodedError } from '../errors.ts'
 export { MAX_DIMENSIONS, MAX_K } from './options.ts'
-export { distance, kernelIsa, nativeThreadStats, noopAsync } from './kernels.ts'
+export { distance, kernelIsa, nativeThreadStats, noopAsync, searchThreads } from './kernels.ts'
 
 export type { SearchHit } from './vector-index.ts'
 export type {

@@ -9,7 +9,7 @@ import { MetricSchema } from './options.ts'
 import type { Metric } from './options.ts'
 import { checkAttached, describeValue } from './validate.ts'
 
-export { kernelIsa, nativeThreadStats } from './native.ts'
+export { kernelIsa, nativeThreadStats, searchThreads } from './native.ts'
 
 function checkVectorArg(value: unknown, what: string): Float32Array {
   if (!(value instanceof Float32Array)) {

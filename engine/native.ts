@@ -14,6 +14,7 @@ export {
   nativeClockNs,
   nativeThreadStats,
   noopAsync,
+  searchThreads,
 } from '@acme/vector-native/binding'
 export type {
   HybridHit,

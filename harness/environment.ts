@@ -22,6 +22,11 @@ export const ENVIRONMENT_PROBE_TIMEOUT_MS = 2000
 export interface EngineEnvironment {
   /** The instruction set the engine's kernels dispatched to (`kernelIsa()`: avx512f, avx2, neon, scalar). */
   kernelIsa: string
+  /**
+   * Threads of the engine's search pool (`searchThreads()`), where searches wait and run; other
+   * engine calls use libuv's `uvThreadpoolSize` workers. Absent in reports from before the pool.
+   */
+  searchThreads?: number
 }
 
 export interface EnvironmentInfo {

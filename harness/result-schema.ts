@@ -24,7 +24,9 @@ export const EnvironmentInfoSchema = z.strictObject({
   packageVersion: z.string().nullable(),
   gitRevision: z.string().nullable(),
   histogramBackend: z.enum(['wasm', 'js']),
-  engine: z.strictObject({ kernelIsa: z.string() }).nullable(),
+  engine: z
+    .strictObject({ kernelIsa: z.string(), searchThreads: z.number().int().nonnegative().optional() })
+    .nullable(),
 })
 
 export const LatencySummarySchema = z.strictObject({

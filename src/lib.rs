@@ -76,6 +76,13 @@ pub fn native_thread_stats() -> Vec<NativeThreadStats> {
         .collect()
 }
 
+/// Threads of the engine's search pool, which runs every `search`: `UV_THREADPOOL_SIZE` when
+/// it is set, otherwise 4, or the number of cores if fewer. 0 if the threads could not start.
+#[napi]
+pub fn search_threads() -> u32 {
+    pool::search_pool().map_or(0, |p| p.threads() as u32)
+}
+
 /// An async call that does nothing on the thread pool: the floor of any async engine call.
 #[napi(ts_return_type = "Promise<void>")]
 pub fn noop_async(signal: Option<AbortSignal>) -> AsyncTask<task::EngineTask<(), ()>> {

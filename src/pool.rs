@@ -46,6 +46,7 @@ struct Shared {
 /// A fixed set of worker threads running submitted closures in FIFO order.
 pub struct WorkerPool {
     shared: Arc<Shared>,
+    threads: usize,
 }
 
 impl WorkerPool {
@@ -63,7 +64,12 @@ impl WorkerPool {
             let shared = shared.clone();
             thread::Builder::new().name(format!("vn-search-{i}")).spawn(move || work_loop(&shared))?;
         }
-        Ok(WorkerPool { shared })
+        Ok(WorkerPool { shared, threads })
+    }
+
+    /// How many worker threads run jobs.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Queues `job`; a worker runs it as soon as one is free.

@@ -90,6 +90,7 @@ test.serial('scale --corpus FILE --threads N: the user corpus is indexed, the po
   t.regex(r.stderr, /UV_THREADPOOL_SIZE 2/)
   const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'))
   t.is(report.environment.uvThreadpoolSize, 2)
+  t.is(report.environment.engine.searchThreads, 2)
   t.true(report.testResults[0].successfulRequests > 0)
 })
 

@@ -127,9 +127,10 @@ test.serial('the script itself: --threads re-launches with UV_THREADPOOL_SIZE; a
     ],
     { env: { ...process.env, NO_COLOR: '1', UV_THREADPOOL_SIZE: '' } },
   )
-  t.regex(ok.stderr, /UV_THREADPOOL_SIZE 3/)
+  t.regex(ok.stderr, /UV_THREADPOOL_SIZE 3, search threads 3/)
   const report = JSON.parse(readFileSync(join(dir, 'r', 'report.json'), 'utf8'))
   t.is(report.environment.uvThreadpoolSize, 3)
+  t.is(report.environment.engine.searchThreads, 3, 'the search pool follows UV_THREADPOOL_SIZE when it is set')
   const bad = await run(process.execPath, ['--import', 'tsx', script, '--nope']).then(
     () => null,
     (error: { code: number; stderr: string }) => error,

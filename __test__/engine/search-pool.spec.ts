@@ -4,11 +4,12 @@
  * the process's life cycle and worker threads are checked here against the real engine.
  */
 import { execFile } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
-import { FlatIndex, nativeThreadStats } from '../../main.ts'
+import { FlatIndex, nativeThreadStats, searchThreads } from '../../main.ts'
 import { NativeVectorIndex } from '../../engine/native.ts'
 import { bruteForce, openTempSystem, randomVectors, row } from '../helpers/engine.ts'
 
@@ -44,6 +45,12 @@ async function slowFlatIndex(seed: number): Promise<{ native: NativeVectorIndex;
 function tasksSoFar(): number {
   return nativeThreadStats().reduce((sum, s) => sum + s.tasks, 0)
 }
+
+test('searchThreads: UV_THREADPOOL_SIZE when set, else 4 or the cores if fewer', t => {
+  const set = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10)
+  const expected = set > 0 ? Math.min(set, 1024) : Math.min(4, availableParallelism())
+  t.is(searchThreads(), expected)
+})
 
 test.serial('searches give the brute-force answer, one at a time and many at once', async t => {
   const d = 24

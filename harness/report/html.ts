@@ -169,6 +169,14 @@ function card(label: string, value: string, sub: string, tone = ''): string {
   return `<div class="card ${tone}"><div class="label">${esc(label)}</div><div class="value">${value}</div><div class="sub">${sub}</div></div>`
 }
 
+/** Who a native call waits for: the search threads (when the engine reported them) and libuv's workers. */
+function nativeWorkers(e: ScalabilityReport['environment']): string {
+  const libuv = `${e.uvThreadpoolSize} libuv workers`
+  return e.engine?.searchThreads === undefined
+    ? libuv
+    : `${e.engine.searchThreads} search threads for searches, ${libuv} for other calls`
+}
+
 function figure(title: string, caption: string, svg: string): string {
   return `<figure><figcaption><h3>${esc(title)}</h3><p>${caption}</p></figcaption>${svg}</figure>`
 }
@@ -403,7 +411,7 @@ function charts(report: ScalabilityReport, options: HtmlReportOptions): string {
   out.push(
     figure(
       'Where the time goes',
-      `Mean response time (from the intended start) split into its parts, bottom to top as a request meets them: schedule delay (intended → actual start), pool wait, native queue (waiting for one of ${esc(String(report.environment.uvThreadpoolSize))} native workers), native run (on the worker), delivery (worker done → JS resumes) and other (JS work of the target and the harness). The parts add up to the bar. Each bar's tooltip names the level's bottleneck.`,
+      `Mean response time (from the intended start) split into its parts, bottom to top as a request meets them: schedule delay (intended → actual start), pool wait, native queue (waiting for a native worker: ${esc(nativeWorkers(report.environment))}), native run (on the worker), delivery (worker done → JS resumes) and other (JS work of the target and the harness). The parts add up to the bar. Each bar's tooltip names the level's bottleneck.`,
       barChart({
         id: 'chart-breakdown',
         title: 'Mean response time by part, per level',
@@ -760,6 +768,7 @@ function environmentPanel(report: ScalabilityReport): string {
     ['CPU flags', e.cpuFlags === null ? 'unknown' : e.cpuFlags.join(', ') || 'none'],
     ['kernels', e.engine?.kernelIsa ?? 'not reported'],
     ['UV_THREADPOOL_SIZE', String(e.uvThreadpoolSize)],
+    ['search threads', e.engine?.searchThreads === undefined ? 'not reported' : String(e.engine.searchThreads)],
     ['Node.js', e.nodeVersion],
     ['V8', e.v8Version],
     ['platform', `${e.platform} ${e.arch}`],
