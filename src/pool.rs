@@ -39,8 +39,6 @@ struct Shared {
     queued: AtomicUsize,
     /// True while one idle worker polls `queued` instead of parking.
     spinning: AtomicBool,
-    /// Workers parked on `job_ready` (changed under the queue's lock).
-    parked: AtomicUsize,
 }
 
 /// A fixed set of worker threads running submitted closures in FIFO order.
@@ -58,7 +56,6 @@ impl WorkerPool {
             job_ready: Condvar::new(),
             queued: AtomicUsize::new(0),
             spinning: AtomicBool::new(false),
-            parked: AtomicUsize::new(0),
         });
         for i in 0..threads {
             let shared = shared.clone();
@@ -79,10 +76,11 @@ impl WorkerPool {
         let waiting = queue.len();
         self.shared.queued.store(waiting, Ordering::SeqCst);
         // A spinning worker takes the first queued job without a wake-up (the expensive part);
-        // anything beyond it, or nobody spinning, wakes a parked worker. A worker that stops
-        // spinning re-checks the queue under this lock before it parks, so no job is missed.
+        // anything beyond it, or nobody spinning, wakes a parked worker (a no-op when none is
+        // parked). A worker that stops spinning re-checks the queue under this lock before it
+        // parks, so no job is missed.
         let spinner_covers_it = self.shared.spinning.load(Ordering::SeqCst) && waiting == 1;
-        if !spinner_covers_it && self.shared.parked.load(Ordering::Relaxed) > 0 {
+        if !spinner_covers_it {
             self.shared.job_ready.notify_one();
         }
     }
@@ -108,16 +106,10 @@ fn work_loop(shared: &Shared) {
         if spin_for_work(shared) {
             continue;
         }
+        // Park until a job is queued; the top of the loop takes it (or finds another worker did).
         let mut queue = shared.queue.lock();
         while queue.is_empty() {
-            shared.parked.fetch_add(1, Ordering::Relaxed);
             shared.job_ready.wait(&mut queue);
-            shared.parked.fetch_sub(1, Ordering::Relaxed);
-        }
-        let job = take_job(shared, &mut queue);
-        drop(queue);
-        if let Some(job) = job {
-            let _ = catch_unwind(AssertUnwindSafe(job));
         }
     }
 }

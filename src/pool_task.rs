@@ -13,7 +13,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
@@ -25,8 +24,7 @@ use parking_lot::Mutex;
 
 use crate::error::{CodedError, EngineResult};
 use crate::pool::search_pool;
-use crate::task::panic_message;
-use crate::thread_stats::measure;
+use crate::task::run_measured;
 use crate::timing::{StampsRef, TaskStamps};
 
 /// What the JS thread does with a finished call: build the resolution value, or the error.
@@ -267,15 +265,11 @@ where
         let outcome: Outcome = if worker_call.cancelled.load(Ordering::Acquire) {
             Box::new(|_env| Err(Error::new(Status::Cancelled, "aborted before it started")))
         } else {
-            let (outcome, measured) = measure(|| catch_unwind(AssertUnwindSafe(work)));
-            task_stamps.started = Some(measured.started);
-            task_stamps.finished = Some(measured.finished);
-            task_stamps.cpu_ns = measured.cpu_ns;
+            let outcome = run_measured(work, &mut task_stamps);
             Box::new(move |env: Env| match outcome {
                 // SAFETY (to_napi_value): JS thread, inside the settlement callback.
-                Ok(Ok(value)) => unsafe { J::to_napi_value(env.raw(), finish(&env, value)?) },
-                Ok(Err(e)) => Err(e.into_napi(&env)),
-                Err(panic) => Err(CodedError::internal(panic_message(panic)).into_napi(&env)),
+                Ok(value) => unsafe { J::to_napi_value(env.raw(), finish(&env, value)?) },
+                Err(e) => Err(e.into_napi(&env)),
             })
         };
         tsfn.post(Settlement { call: worker_call, stamps: task_stamps, stamps_ref, outcome });

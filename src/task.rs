@@ -64,14 +64,25 @@ pub fn spawn<T: Send + 'static, J: ToNapiValue + TypeName>(
 
 /// Runs work on the calling (main) thread for the sync forms, with the same panic guard.
 pub fn run_sync<T>(env: &Env, work: impl FnOnce() -> EngineResult<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(work)) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(e.into_napi(env)),
-        Err(panic) => Err(CodedError::internal(panic_message(panic)).into_napi(env)),
-    }
+    guarded(work).map_err(|e| e.into_napi(env))
 }
 
-pub(crate) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+/// `work`, with a panic turned into `ERR_INTERNAL`.
+fn guarded<T>(work: impl FnOnce() -> EngineResult<T>) -> EngineResult<T> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| Err(CodedError::internal(panic_message(panic))))
+}
+
+/// Worker thread: `work` under the panic guard, measured against this thread (`nativeThreadStats`)
+/// and recorded in `stamps` (started, finished, CPU time).
+pub(crate) fn run_measured<T>(work: impl FnOnce() -> EngineResult<T>, stamps: &mut TaskStamps) -> EngineResult<T> {
+    let (outcome, measured) = measure(|| guarded(work));
+    stamps.started = Some(measured.started);
+    stamps.finished = Some(measured.finished);
+    stamps.cpu_ns = measured.cpu_ns;
+    outcome
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     let detail = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -89,21 +100,11 @@ impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for EngineTask<T, J> {
             Some(work) => work,
             None => return Err(Error::new(Status::GenericFailure, "task computed twice")),
         };
-        let (outcome, measured) = measure(|| catch_unwind(AssertUnwindSafe(work)));
-        self.stamps.started = Some(measured.started);
-        self.stamps.finished = Some(measured.finished);
-        self.stamps.cpu_ns = measured.cpu_ns;
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => {
-                self.failure = Some(e);
-                Err(Error::new(Status::GenericFailure, "engine error"))
-            }
-            Err(panic) => {
-                self.failure = Some(CodedError::internal(panic_message(panic)));
-                Err(Error::new(Status::GenericFailure, "engine panic"))
-            }
-        }
+        // The coded error is kept for `reject`, which builds it on the main thread.
+        run_measured(work, &mut self.stamps).map_err(|e| {
+            self.failure = Some(e);
+            Error::new(Status::GenericFailure, "engine error")
+        })
     }
 
     fn resolve(&mut self, env: Env, output: T) -> Result<J> {
