@@ -14,8 +14,8 @@
  *   graph: builds are thread-count independent).
  * - Search, in this process: each library builds its index here (ours on the default threads,
  *   hnswlib-node 1 thread, usearch 2 threads), then for each round, each ef, the libraries in a
- *   rotating order: set ef, a warm-up of 300 queries, one timed pass of every query, one at a time
- *   on this thread (ours `searchSync`, hnswlib-node `searchKnn`, usearch `search(q, 10, 1)`).
+ *   rotating order: set ef, a warm-up of 300 queries, timed passes over every query (as many as
+ *   fill 300 ms, at least one), one at a time on this thread (ours `searchSync`, hnswlib-node `searchKnn`, usearch `search(q, 10, 1)`).
  *   QPS = median over rounds (≥ 3); recall@10 vs the exact truth. Interleaving spreads the shared
  *   machine's load drift over all three alike; others' CPU share is recorded per pass.
  * - Headline: QPS at recall 0.95 and 0.99 interpolated on each library's Pareto frontier
@@ -66,6 +66,12 @@ export const REAL_EF_SWEEP = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 51
 export const REAL_EF_SWEEP_QUICK = [10, 16, 32, 64, 128, 256]
 export const HEADLINE_RECALLS = [0.95, 0.99] as const
 const WARMUP_QUERIES = 300
+/**
+ * A point's timed passes over the queries repeat until this much wall time has passed: one pass
+ * of ours at ef 10 takes 15 ms, too short for a stable rate (a timer tick, a frequency step or
+ * one descheduling moves it by 10–30 %); at 300 ms the rounds of one point agree within a few %.
+ */
+const MIN_POINT_MS = 300
 
 type DataName = 'words' | 'sentences' | 'synthetic'
 
@@ -287,14 +293,19 @@ async function sweep(
         for (let q = 0; q < Math.min(WARMUP_QUERIES, nq); q++) a.search(q)
         const w = startWindow()
         const t0 = nowNs()
-        for (let q = 0; q < nq; q++) results[q] = a.search(q)
-        const elapsed = nowNs() - t0
+        let searched = 0
+        let elapsed = 0
+        do {
+          for (let q = 0; q < nq; q++) results[q] = a.search(q)
+          searched += nq
+          elapsed = nowNs() - t0
+        } while (elapsed < MIN_POINT_MS * 1e6)
         const win = w.end()
         const share = win.othersShare
         if (!qps.has(key)) qps.set(key, [])
-        qps.get(key)!.push((nq / elapsed) * 1e9)
+        qps.get(key)!.push((searched / elapsed) * 1e9)
         if (!qpsCpu.has(key)) qpsCpu.set(key, [])
-        qpsCpu.get(key)!.push((nq / win.ownCpuMs) * 1e3)
+        qpsCpu.get(key)!.push((searched / win.ownCpuMs) * 1e3)
         // NaN (pass shorter than the /proc/stat tick resolution allows) counts as unknown
         if (Number.isFinite(share) && share > (others.get(key) ?? -1)) others.set(key, share)
         if (round === 0) {
@@ -473,6 +484,7 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
       efs,
       rounds,
       warmupQueries: WARMUP_QUERIES,
+      minPointMs: MIN_POINT_MS,
       oursRowByRow: rowByRow,
     },
     builds,

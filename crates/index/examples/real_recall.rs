@@ -1,19 +1,26 @@
 //! Recall@10 per ef and build CPU time of the HNSW index on a cached real set (the word or
 //! sentence vectors of `benchmark/hnsw-real.bench.ts`), built in one batch `add` and, with
-//! `--row-by-row`, one row per `add` call.
+//! `--row-by-row`, one row per `add` call; with `--passes=N`, single-thread search QPS per ef too
+//! (the engine alone, no binding: to A/B a change to the walk on real vectors).
 //!
 //! ```text
 //! RAYON_NUM_THREADS=1 cargo run --release --example real_recall -p vn-index -- \
-//!     benchmark/.cache/real/spam-words [--row-by-row] [--ef=16,32,64,128]
+//!     benchmark/.cache/real/spam-words [--row-by-row] [--ef=16,32,64,128] [--passes=5] [--index=PATH]
 //! ```
 //!
 //! Reads `DIR/base.f32`, `DIR/queries.f32`, `DIR/truth10.u32` and `dims`/`metric` from
 //! `DIR/manifest.json`. Index: M 16, ef_construction 200, seed 100 (the benchmark's). Build CPU
-//! is the process's CPU time over the `add` calls (all threads), wall time beside it.
+//! is the process's CPU time over the `add` calls (all threads), wall time beside it. With
+//! `--index=PATH` the graph is loaded from PATH when it exists (else built and saved there), so
+//! two builds of this example search the very same graph.
+//!
+//! QPS: per ef, `N` timed passes after one warm-up, each repeating the queries (one at a time,
+//! `search_with` and one scratch) until 300 ms have passed; the median pass and the best.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
-use vn_index::{HnswIndex, HnswParams, Metric, SearchParams, VectorIndex};
+use vn_index::{HnswIndex, HnswParams, HnswScratch, Metric, SearchParams, VectorIndex};
 
 mod common;
 use common::process_cpu_s;
@@ -27,11 +34,17 @@ fn main() {
     let mut dir = None;
     let mut row_by_row = false;
     let mut efs = vec![16usize, 32, 64, 128];
+    let mut passes = 0usize;
+    let mut index_path: Option<PathBuf> = None;
     for a in std::env::args().skip(1) {
         if a == "--row-by-row" {
             row_by_row = true;
         } else if let Some(v) = a.strip_prefix("--ef=") {
             efs = v.split(',').map(|x| x.parse().expect("ef")).collect();
+        } else if let Some(v) = a.strip_prefix("--passes=") {
+            passes = v.parse().expect("passes");
+        } else if let Some(v) = a.strip_prefix("--index=") {
+            index_path = Some(PathBuf::from(v));
         } else {
             dir = Some(a);
         }
@@ -60,20 +73,33 @@ fn main() {
     let nq = queries.len() / d;
     assert_eq!(truth.len(), nq * 10, "truth: 10 ids per query");
 
-    let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: 100 };
-    let index = HnswIndex::new(d, metric, params).unwrap();
-    let ids: Vec<u64> = (0..n as u64).collect();
-    let (c, t) = (process_cpu_s(), Instant::now());
-    if row_by_row {
-        for i in 0..n {
-            index.add(&ids[i..=i], &base[i * d..(i + 1) * d]).unwrap();
+    let index = match &index_path {
+        Some(p) if p.exists() => {
+            println!("{dir}: n {n}, d {d}, {metric:?}: graph loaded from {}", p.display());
+            HnswIndex::load(p).expect("load")
         }
-    } else {
-        index.add(&ids, &base).unwrap();
-    }
-    let (cpu, wall) = (process_cpu_s() - c, t.elapsed().as_secs_f64());
-    let mode = if row_by_row { "row-by-row" } else { "batch" };
-    println!("{dir}: n {n}, d {d}, {metric:?}, {mode}: build cpu {cpu:.2} s, wall {wall:.2} s");
+        _ => {
+            let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: 100 };
+            let index = HnswIndex::new(d, metric, params).unwrap();
+            let ids: Vec<u64> = (0..n as u64).collect();
+            let (c, t) = (process_cpu_s(), Instant::now());
+            if row_by_row {
+                for i in 0..n {
+                    index.add(&ids[i..=i], &base[i * d..(i + 1) * d]).unwrap();
+                }
+            } else {
+                index.add(&ids, &base).unwrap();
+            }
+            let (cpu, wall) = (process_cpu_s() - c, t.elapsed().as_secs_f64());
+            let mode = if row_by_row { "row-by-row" } else { "batch" };
+            println!("{dir}: n {n}, d {d}, {metric:?}, {mode}: build cpu {cpu:.2} s, wall {wall:.2} s");
+            if let Some(p) = &index_path {
+                index.save(p).expect("save");
+            }
+            index
+        }
+    };
+    let mut scratch = HnswScratch::new();
     for ef in efs {
         let sp = SearchParams { k: 10, ef: Some(ef), filter: None };
         let mut hit = 0usize;
@@ -81,6 +107,29 @@ fn main() {
             let want = &truth[qi * 10..qi * 10 + 10];
             hit += index.search(q, &sp).unwrap().iter().filter(|h| want.contains(&(h.id as u32))).count();
         }
-        println!("  ef {ef:>4}: recall@10 {:.4}", hit as f64 / (nq * 10) as f64);
+        let recall = hit as f64 / (nq * 10) as f64;
+        if passes == 0 {
+            println!("  ef {ef:>4}: recall@10 {recall:.4}");
+            continue;
+        }
+        let mut rates: Vec<f64> = (0..=passes).map(|_| timed_pass(&index, &queries, d, &sp, &mut scratch)).collect();
+        rates.remove(0); // the warm-up
+        rates.sort_by(f64::total_cmp);
+        let (median, best) = (rates[rates.len() / 2], rates[rates.len() - 1]);
+        println!("  ef {ef:>4}: recall@10 {recall:.4}, QPS median {median:.0}, best {best:.0}");
     }
+}
+
+/// Queries per second over repeated passes of all `queries` lasting at least 300 ms.
+fn timed_pass(index: &HnswIndex, queries: &[f32], d: usize, sp: &SearchParams, scratch: &mut HnswScratch) -> f64 {
+    let t = Instant::now();
+    let (mut searched, mut sink) = (0usize, 0u64);
+    while t.elapsed().as_millis() < 300 {
+        for q in queries.chunks_exact(d) {
+            sink = sink.wrapping_add(index.search_with(q, sp, scratch).unwrap()[0].id);
+        }
+        searched += queries.len() / d;
+    }
+    std::hint::black_box(sink);
+    searched as f64 / t.elapsed().as_secs_f64()
 }
