@@ -89,13 +89,10 @@ impl Graph {
         for l in (0..=upto).rev() {
             let ep = Cand { dist: cur_dist, node: cur };
             self.search_layer(q, ep, l, self.params.ef_construction, |x: u32| !self.nodes.is_deleted(x), work);
-            if work.top.is_empty() {
+            if work.sorted.is_empty() {
                 // Every node reached is deleted: link to tombstones rather than to nothing.
                 self.search_layer(q, ep, l, self.params.ef_construction, |_: u32| true, work);
             }
-            work.sorted.clear();
-            work.sorted.extend(work.top.drain());
-            work.sorted.sort_unstable();
             self.select_neighbours(&work.sorted, self.params.m, &mut work.selected);
             if let Some(k) = keep.as_deref_mut() {
                 let pool = &work.sorted[..work.sorted.len().min(KEPT_POOL)];

@@ -35,6 +35,7 @@
 //! the old graph is freed when its last search drops it. Nothing is ever written to a graph
 //! a search may be reading except through the seqlocked lists and the deletion bits, as before.
 
+mod beam;
 mod graph;
 mod insert;
 mod search;

@@ -17,7 +17,6 @@
 //! most `sqrt(8 · ef' / nodes)` of the index: with `ef' = 64`, under 2 263 ids for 10 000
 //! nodes, under 22 627 ids for a million. Its results are exact.
 
-use std::cmp::Reverse;
 use std::collections::HashSet;
 
 use super::visited::{Cand, Work};
@@ -75,8 +74,8 @@ impl Graph {
     }
 
     /// Beam search on one layer from `ep` (hnswlib's `searchBaseLayerST`). Afterwards
-    /// `work.top` holds up to `ef` nodes that `accept` admits, the closest ones found; every
-    /// reached node is traversed regardless.
+    /// `work.sorted` holds up to `ef` nodes that `accept` admits, the closest ones found, closest
+    /// first; every reached node is traversed regardless.
     ///
     /// Per expanded node: one seqlock copy of its list from its level-0 block, the unvisited
     /// neighbours marked and gathered, then their distances, each neighbour's vector prefetched
@@ -90,25 +89,16 @@ impl Graph {
         accept: impl Fn(u32) -> bool,
         work: &mut Work,
     ) {
-        let Work { visited, cand, top, nbrs, fresh, .. } = work;
+        let Work { visited, beam, nbrs, fresh, sorted, .. } = work;
         let ahead = prefetch_ahead(self.dims);
         visited.reset(self.node_count());
-        cand.clear();
-        top.clear();
+        beam.reset(ef);
         visited.insert(ep.node);
-        let mut lower_bound = f32::INFINITY;
-        if accept(ep.node) {
-            top.push(ep);
-            lower_bound = ep.dist;
-        }
-        cand.push(Reverse(ep));
-        while let Some(Reverse(c)) = cand.pop() {
-            if c.dist > lower_bound && top.len() >= ef {
-                break;
-            }
+        beam.insert(ep, accept(ep.node));
+        while let Some(c) = beam.expand_next() {
             // The next node to expand is likely the closest left: fetch its links meanwhile.
-            if let Some(Reverse(next)) = cand.peek() {
-                self.nodes.prefetch_links(next.node);
+            if let Some(next) = beam.peek_next() {
+                self.nodes.prefetch_links(next);
             }
             self.nodes.read_links(c.node, level, nbrs);
             fresh.clear();
@@ -126,20 +116,13 @@ impl Graph {
                     self.nodes.prefetch_vector(next);
                 }
                 let d = self.dist_to(q, n);
-                if top.len() < ef || d < lower_bound {
-                    cand.push(Reverse(Cand { dist: d, node: n }));
-                    if accept(n) {
-                        top.push(Cand { dist: d, node: n });
-                        if top.len() > ef {
-                            top.pop();
-                        }
-                    }
-                    if let Some(worst) = top.peek() {
-                        lower_bound = worst.dist;
-                    }
+                if beam.admits(d) {
+                    beam.insert(Cand { dist: d, node: n }, accept(n));
                 }
             }
         }
+        sorted.clear();
+        sorted.extend(beam.accepted());
     }
 
     /// Search with a checked, prepared (normalized under cosine) query.
@@ -173,9 +156,6 @@ impl Graph {
 
         // Ids are looked up only for the k closest (and any tied with the k-th, which the
         // id order may let in): each lookup reads a node's block header.
-        work.sorted.clear();
-        work.sorted.extend(work.top.drain());
-        work.sorted.sort_unstable();
         let cut = match work.sorted.get(k.saturating_sub(1)) {
             Some(kth) => k + work.sorted[k..].iter().take_while(|c| c.dist == kth.dist).count(),
             None => work.sorted.len(),

@@ -1,10 +1,11 @@
-//! Per-search working memory: the visited set (hnswlib's `VisitedList`), the heaps, and the
+//! Per-search working memory: the visited set (hnswlib's `VisitedList`), the beam, and the
 //! pool that lends them out (hnswlib's `VisitedListPool`).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::cmp::Ordering;
 
 use parking_lot::Mutex;
+
+use super::beam::Beam;
 
 /// A node with its distance to the query; ordered by `(distance, node)`.
 #[derive(Clone, Copy, Debug)]
@@ -80,15 +81,13 @@ impl VisitedList {
 /// The buffers of one search or insertion.
 pub(crate) struct Work {
     pub(crate) visited: VisitedList,
-    /// Nodes still to expand, closest first.
-    pub(crate) cand: BinaryHeap<Reverse<Cand>>,
-    /// Best accepted nodes so far, farthest on top.
-    pub(crate) top: BinaryHeap<Cand>,
+    /// The layer search's candidates and results.
+    pub(crate) beam: Beam,
     /// Copy of the neighbour list being expanded (read under the node's lock, used after).
     pub(crate) nbrs: Vec<u32>,
     /// The not yet visited members of `nbrs`.
     pub(crate) fresh: Vec<u32>,
-    /// Candidates sorted ascending (neighbour selection).
+    /// Candidates sorted ascending: a layer search's results, neighbour selection's input.
     pub(crate) sorted: Vec<Cand>,
     /// Output of neighbour selection.
     pub(crate) selected: Vec<Cand>,
@@ -102,8 +101,7 @@ impl Work {
     fn new() -> Self {
         Work {
             visited: VisitedList::new(),
-            cand: BinaryHeap::new(),
-            top: BinaryHeap::new(),
+            beam: Beam::new(),
             nbrs: Vec::new(),
             fresh: Vec::new(),
             sorted: Vec::new(),
@@ -117,8 +115,8 @@ impl Work {
 /// Reusable working memory for [`HnswIndex::search_with`](crate::HnswIndex::search_with).
 ///
 /// Owning one (e.g. per session or per thread) makes repeated searches allocation-free apart
-/// from the returned `Vec<Hit>`: the visited set is reset by bumping an epoch, the heaps keep
-/// their capacity. One scratch may serve several indexes (it grows to the largest).
+/// from the returned `Vec<Hit>`: the visited set is reset by bumping an epoch, the beam keeps
+/// its capacity. One scratch may serve several indexes (it grows to the largest).
 pub struct HnswScratch {
     /// The normalized query (cosine).
     pub(crate) query: Vec<f32>,
@@ -147,7 +145,7 @@ impl std::fmt::Debug for HnswScratch {
 /// Idle scratches, one mutex-protected stack per CPU: take one (the current CPU's, else any,
 /// else a new one), give it back on drop to the stack of the CPU the caller is on then.
 ///
-/// Why per CPU: a search writes its scratch all over (visited tags of ~1 000 nodes, the heaps).
+/// Why per CPU: a search writes its scratch all over (visited tags of ~1 000 nodes, the beam).
 /// With one shared stack, consecutive searches on libuv workers that land on different cores
 /// hand the same scratch back and forth, and each search first pulls hundreds of its lines from
 /// the other core's cache. Keeping a scratch with the CPU that last wrote it avoids that.
