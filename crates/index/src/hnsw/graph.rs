@@ -138,6 +138,29 @@ impl Layout {
 /// writer left it.
 #[inline]
 fn seq_read(seq: &AtomicU32, list: &[AtomicU32], out: &mut Vec<u32>) {
+    struct All;
+    impl KeepLinks for All {
+        fn keep(&mut self, _: u32) -> bool {
+            true
+        }
+        fn undo(&mut self, _: u32) {}
+    }
+    seq_read_kept(seq, list, out, &mut All);
+}
+
+/// Which items of a list a filtered read keeps (see [`NodeStore::read_links_kept`]).
+pub(crate) trait KeepLinks {
+    /// Whether to keep `n` (remembering that it was kept).
+    fn keep(&mut self, n: u32) -> bool;
+    /// Forgets that `n` was kept: its read was torn by a writer and is redone.
+    fn undo(&mut self, n: u32);
+}
+
+/// [`seq_read`] keeping only the items `filter` keeps, straight from the list (no copy of it
+/// first: the search reads every expanded node's list this way). Should a writer overlap the
+/// read, the items kept so far are undone and the read starts again.
+#[inline]
+fn seq_read_kept(seq: &AtomicU32, list: &[AtomicU32], out: &mut Vec<u32>, filter: &mut impl KeepLinks) {
     let cap = list.len() - 1;
     let mut spins = 0u32;
     loop {
@@ -146,11 +169,17 @@ fn seq_read(seq: &AtomicU32, list: &[AtomicU32], out: &mut Vec<u32>) {
             out.clear();
             // `min`: a count read mid-write is discarded below but must not over-index.
             let count = (list[0].load(Ordering::Relaxed) as usize).min(cap);
-            out.extend(list[1..1 + count].iter().map(|x| x.load(Ordering::Relaxed)));
+            for x in &list[1..1 + count] {
+                let item = x.load(Ordering::Relaxed);
+                if filter.keep(item) {
+                    out.push(item);
+                }
+            }
             fence(Ordering::Acquire);
             if seq.load(Ordering::Relaxed) == before {
                 return;
             }
+            out.iter().for_each(|&item| filter.undo(item));
         }
         // A store takes nanoseconds; a writer preempted mid-store could take a time slice.
         spins += 1;
@@ -572,13 +601,28 @@ impl NodeStore {
     /// docs). The node must have that layer.
     #[inline]
     pub(crate) fn read_links(&self, i: u32, level: usize, out: &mut Vec<u32>) {
+        let (seq, list) = self.links_of(i, level);
+        seq_read(seq, list, out);
+    }
+
+    /// Node `i`'s neighbours on `level` that `filter` keeps, into `out`, from an untorn
+    /// snapshot read in place (no copy of the whole list first).
+    #[inline]
+    pub(crate) fn read_links_kept(&self, i: u32, level: usize, out: &mut Vec<u32>, filter: &mut impl KeepLinks) {
+        let (seq, list) = self.links_of(i, level);
+        seq_read_kept(seq, list, out, filter);
+    }
+
+    /// The sequence counter and the `[count, slots...]` words of node `i`'s list on `level`.
+    #[inline(always)]
+    fn links_of(&self, i: u32, level: usize) -> (&AtomicU32, &[AtomicU32]) {
         if level == 0 {
             let h = self.header(i);
-            seq_read(&h[W_SEQ], &h[W_COUNT..W_COUNT + 1 + self.layout.m0], out);
+            (&h[W_SEQ], &h[W_COUNT..W_COUNT + 1 + self.layout.m0])
         } else {
             let node = self.get(i);
             let o = self.layout.offset(level) - self.layout.offset(1);
-            seq_read(&node.upper_seq, &node.upper[o..o + 1 + self.layout.m], out);
+            (&node.upper_seq, &node.upper[o..o + 1 + self.layout.m])
         }
     }
 
@@ -747,6 +791,21 @@ mod tests {
         let _ = store.vector(0);
     }
 
+    /// Keeps odd items, remembering them (as the visited set marks nodes).
+    #[derive(Default)]
+    struct OddMarks {
+        marked: std::collections::HashSet<u32>,
+    }
+
+    impl KeepLinks for OddMarks {
+        fn keep(&mut self, n: u32) -> bool {
+            n % 2 == 1 && self.marked.insert(n)
+        }
+        fn undo(&mut self, n: u32) {
+            assert!(self.marked.remove(&n), "undo of {n}, which was not kept");
+        }
+    }
+
     #[test]
     fn links_read_what_was_written_even_under_concurrent_writes() {
         let layout = Layout::new(4);
@@ -766,9 +825,18 @@ mod tests {
                     stop.store(true, Ordering::Release);
                 });
                 let mut out = Vec::new();
+                let mut odd = OddMarks::default();
                 while !stop.load(Ordering::Acquire) {
                     store.read_links(0, level, &mut out);
                     assert!(writer_lists.contains(&out), "torn read {out:?}");
+                    // In place and filtered: what is kept, and only that, stays marked.
+                    odd.marked.clear();
+                    store.read_links_kept(0, level, &mut out, &mut odd);
+                    let want = |l: &Vec<u32>| l.iter().copied().filter(|x| x % 2 == 1).collect::<Vec<u32>>();
+                    assert!(writer_lists.iter().any(|l| want(l) == out), "torn filtered read {out:?}");
+                    let mut marked: Vec<u32> = odd.marked.iter().copied().collect();
+                    marked.sort_unstable();
+                    assert_eq!(marked, out, "marks of a torn read were not undone");
                 }
             });
             stop.store(false, Ordering::Release);

@@ -77,8 +77,8 @@ impl Graph {
     /// `work.sorted` holds up to `ef` nodes that `accept` admits, the closest ones found, closest
     /// first; every reached node is traversed regardless.
     ///
-    /// Per expanded node: one seqlock copy of its list from its level-0 block, the unvisited
-    /// neighbours marked and gathered, then their distances, each neighbour's vector prefetched
+    /// Per expanded node: its list read in place from its level-0 block (a seqlock read), the
+    /// unvisited neighbours marked and gathered, then their distances, each neighbour's vector prefetched
     /// while the previous distance is computed.
     pub(super) fn search_layer(
         &self,
@@ -89,7 +89,7 @@ impl Graph {
         accept: impl Fn(u32) -> bool,
         work: &mut Work,
     ) {
-        let Work { visited, beam, nbrs, fresh, sorted, .. } = work;
+        let Work { visited, beam, fresh, sorted, .. } = work;
         let ahead = prefetch_ahead(self.dims);
         visited.reset(self.node_count());
         beam.reset(ef);
@@ -100,13 +100,8 @@ impl Graph {
             if let Some(next) = beam.peek_next() {
                 self.nodes.prefetch_links(next);
             }
-            self.nodes.read_links(c.node, level, nbrs);
-            fresh.clear();
-            for &n in nbrs.iter() {
-                if visited.insert(n) {
-                    fresh.push(n);
-                }
-            }
+            // The neighbours not visited yet, now marked.
+            self.nodes.read_links_kept(c.node, level, fresh, visited);
             for &n in fresh.iter().take(ahead) {
                 self.nodes.prefetch_vector(n);
             }

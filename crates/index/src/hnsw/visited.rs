@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use parking_lot::Mutex;
 
 use super::beam::Beam;
+use super::graph::KeepLinks;
 
 /// A node with its distance to the query; ordered by `(distance, node)`.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +76,20 @@ impl VisitedList {
             *tag = self.epoch;
             true
         }
+    }
+}
+
+/// A list read keeps the neighbours not visited yet, marking them visited.
+impl KeepLinks for VisitedList {
+    #[inline]
+    fn keep(&mut self, n: u32) -> bool {
+        self.insert(n)
+    }
+
+    /// `n` was marked by `keep` in this read, so it was not visited before it.
+    #[inline]
+    fn undo(&mut self, n: u32) {
+        self.tags[n as usize] = self.epoch.wrapping_sub(1);
     }
 }
 
