@@ -11,7 +11,9 @@
  *   RAYON_NUM_THREADS once per process): wall and CPU time, RSS delta after build, memory per
  *   vector (ours: `memoryUsage()`; hnswlib-node: its allocation formula; usearch: RSS delta, it
  *   has no memory API), saved file size and sha256 (ours on 1 and 2 threads must give the same
- *   graph: builds are thread-count independent).
+ *   graph: builds are thread-count independent). `--build-rounds=N` (default 3) repeats the five
+ *   builds in rotating order; times are medians, ratios the median of each round's ratio (the
+ *   host's speed drifts by up to 50 % within an hour, more than the margins measured).
  * - Search, in this process: each library builds its index here (ours on the default threads,
  *   hnswlib-node 1 thread, usearch 2 threads), then for each round, each ef, the libraries in a
  *   rotating order: set ef, a warm-up of 300 queries, timed passes over every query (as many as
@@ -21,7 +23,8 @@
  * - Headline: QPS at recall 0.95 and 0.99 interpolated on each library's Pareto frontier
  *   (lib/pareto.ts), ratios vs hnswlib-node and usearch.
  *
- *   npx tsx hnsw-real.bench.ts [--data=words|sentences|synthetic] [--quick] [--rounds=N] [--no-builds] [--ours-row-by-row]
+ *   npx tsx hnsw-real.bench.ts [--data=words|sentences|synthetic] [--quick] [--rounds=N] [--build-rounds=N]
+ *     [--no-builds] [--ours-row-by-row]
  *
  * `--ours-row-by-row`: the sweep's ours is built one `addSync` row at a time (a diagnostic of the
  * batch's round-based linking; results get the suffix `-rowbyrow`).
@@ -222,6 +225,33 @@ function runBuildChild(run: BuildRun, argv: readonly string[]): Promise<BuildRes
   })
 }
 
+/** One build run over its rounds: the first round's details, medians of the times. */
+interface BuildSummary extends BuildResult {
+  label: string
+  wallMsRounds: number[]
+  cpuMsRounds: number[]
+  /** median over rounds of (this run's time / hnswlib-node's time in the same round) */
+  wallVsHnswlib: number
+  cpuVsHnswlib: number
+  fileSha256s: string[]
+}
+
+function summarizeBuilds(label: string, runs: readonly BuildResult[], hnswlib: readonly BuildResult[]): BuildSummary {
+  const paired = (key: 'wallMs' | 'cpuMs') => median(runs.map((r, i) => r[key] / hnswlib[i][key]))
+  return {
+    ...runs[0],
+    label,
+    wallMs: median(runs.map(r => r.wallMs)),
+    cpuMs: median(runs.map(r => r.cpuMs)),
+    othersShare: Math.max(...runs.map(r => r.othersShare)),
+    wallMsRounds: runs.map(r => r.wallMs),
+    cpuMsRounds: runs.map(r => r.cpuMs),
+    wallVsHnswlib: paired('wallMs'),
+    cpuVsHnswlib: paired('cpuMs'),
+    fileSha256s: runs.map(r => r.fileSha256),
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The interleaved sweep
 
@@ -380,16 +410,25 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
   console.log(`  load average before: ${machineBefore.loadAverage}`)
   const forward = [`--data=${name}`, ...(opts.quick ? ['--quick'] : [])]
 
-  const builds: (BuildResult & { label: string })[] = []
+  const builds: BuildSummary[] = []
+  const buildRounds = Math.max(1, Number(opts.values.get('build-rounds') ?? '3'))
   if (opts.values.get('no-builds') === undefined) {
-    for (const run of BUILD_RUNS) {
-      console.log(`  build: ${run.label} …`)
-      const r = await runBuildChild(run, forward)
-      if (r.fingerprint !== data.fingerprint) throw new Error(`${run.label} indexed different data`)
-      builds.push({ label: run.label, ...r })
+    const byLabel = new Map<string, BuildResult[]>(BUILD_RUNS.map(r => [r.label, []]))
+    for (let round = 0; round < buildRounds; round++) {
+      // rotating order: the host's speed drifts over minutes; each library gets each slot
+      const shift = round % BUILD_RUNS.length
+      for (const run of [...BUILD_RUNS.slice(shift), ...BUILD_RUNS.slice(0, shift)]) {
+        console.log(`  build ${round + 1}/${buildRounds}: ${run.label} …`)
+        const r = await runBuildChild(run, forward)
+        if (r.fingerprint !== data.fingerprint) throw new Error(`${run.label} indexed different data`)
+        byLabel.get(run.label)!.push(r)
+      }
     }
-    const hnswlibBuild = builds.find(b => b.lib === 'hnswlib')!
-    heading('Build (child process per run; wall and CPU time of all threads)')
+    const hnswlibRuns = byLabel.get(BUILD_RUNS.find(r => r.lib === 'hnswlib')!.label)!
+    for (const run of BUILD_RUNS) builds.push(summarizeBuilds(run.label, byLabel.get(run.label)!, hnswlibRuns))
+    heading(
+      `Build (child process per run, ${buildRounds} rounds in rotating order: medians; ratios are medians of each round's ratio)`,
+    )
     table(
       [
         'library',
@@ -409,8 +448,8 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
         `${(b.cpuMs / 1000).toFixed(2)} s`,
         pct(b.othersShare),
         b.loadAvgBefore,
-        ratio(b.wallMs, hnswlibBuild.wallMs),
-        ratio(b.cpuMs, hnswlibBuild.cpuMs),
+        `${b.wallVsHnswlib.toFixed(2)}×`,
+        `${b.cpuVsHnswlib.toFixed(2)}×`,
         `${mib(b.rssDelta)} (${num(b.rssDelta / data.n)} B)`,
         `${num(b.memoryPerVector.bytes)} B`,
         mib(b.fileBytes),
@@ -418,9 +457,9 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
     )
     for (const b of builds)
       console.log(`  ${b.label}: memory/vector from ${b.memoryPerVector.source}; ${b.threadsNote}`)
-    const [o2, o1] = [builds[0], builds[1]]
+    const oursFiles = new Set(builds.filter(b => b.lib === 'ours').flatMap(b => b.fileSha256s))
     console.log(
-      `  ours' graph on 1 vs 2 threads: ${o1.fileSha256 === o2.fileSha256 ? 'byte-identical saved files' : 'DIFFERENT saved files'}`,
+      `  ours' graph, every build on 1 and 2 threads: ${oursFiles.size === 1 ? 'byte-identical saved files' : 'DIFFERENT saved files'}`,
     )
   }
 
@@ -483,6 +522,7 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
       k: K,
       efs,
       rounds,
+      buildRounds,
       warmupQueries: WARMUP_QUERIES,
       minPointMs: MIN_POINT_MS,
       oursRowByRow: rowByRow,
