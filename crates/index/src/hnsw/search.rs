@@ -78,8 +78,8 @@ impl Graph {
     /// first; every reached node is traversed regardless.
     ///
     /// Per expanded node: its list read in place from its level-0 block (a seqlock read), the
-    /// unvisited neighbours marked and gathered, then their distances, each neighbour's vector prefetched
-    /// while the previous distance is computed.
+    /// unvisited neighbours marked and gathered, then their distances, each neighbour's vector
+    /// prefetched while the previous distance is computed.
     pub(super) fn search_layer(
         &self,
         q: &[f32],
