@@ -6,10 +6,12 @@
 //! ```text
 //! RAYON_NUM_THREADS=1 cargo run --release --example real_recall -p vn-index -- \
 //!     benchmark/.cache/real/spam-words [--row-by-row] [--ef=16,32,64,128] [--passes=5] [--index=PATH]
+//!     [--seed=100]
 //! ```
 //!
 //! Reads `DIR/base.f32`, `DIR/queries.f32`, `DIR/truth10.u32` and `dims`/`metric` from
-//! `DIR/manifest.json`. Index: M 16, ef_construction 200, seed 100 (the benchmark's). Build CPU
+//! `DIR/manifest.json`. Index: M 16, ef_construction 200, seed 100 (the benchmark's; `--seed` to
+//! tell a change to the build from the luck of one graph). Build CPU
 //! is the process's CPU time over the `add` calls (all threads), wall time beside it. With
 //! `--index=PATH` the graph is loaded from PATH when it exists (else built and saved there), so
 //! two builds of this example search the very same graph.
@@ -35,12 +37,15 @@ fn main() {
     let mut row_by_row = false;
     let mut efs = vec![16usize, 32, 64, 128];
     let mut passes = 0usize;
+    let mut seed = 100u64;
     let mut index_path: Option<PathBuf> = None;
     for a in std::env::args().skip(1) {
         if a == "--row-by-row" {
             row_by_row = true;
         } else if let Some(v) = a.strip_prefix("--ef=") {
             efs = v.split(',').map(|x| x.parse().expect("ef")).collect();
+        } else if let Some(v) = a.strip_prefix("--seed=") {
+            seed = v.parse().expect("seed");
         } else if let Some(v) = a.strip_prefix("--passes=") {
             passes = v.parse().expect("passes");
         } else if let Some(v) = a.strip_prefix("--index=") {
@@ -79,7 +84,7 @@ fn main() {
             HnswIndex::load(p).expect("load")
         }
         _ => {
-            let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: 100 };
+            let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed };
             let index = HnswIndex::new(d, metric, params).unwrap();
             let ids: Vec<u64> = (0..n as u64).collect();
             let (c, t) = (process_cpu_s(), Instant::now());

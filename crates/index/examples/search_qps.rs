@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example search_qps -p vn-index -- [--n=100000] [--index=PATH] [--passes=7]
-//!     [--ef=32,64,128] [--data=benchmark/.cache/clustered-n100000-q1000-d128-c100-r48-p0.35-e0.1-s42]
+//!     [--ef=32,64,128] [--data=benchmark/.cache/clustered-n100000-q1000-d128-c100-r48-p0.35-e0.1-s42] [--seed=100]
 //! ```
 //!
 //! `--data=PREFIX` reads `PREFIX.base.f32`, `PREFIX.queries.f32` and `PREFIX.truth10.u32` (the
@@ -12,7 +12,7 @@
 //! Data: `n` base vectors + 1 000 queries, d = 128, a mixture of 100 gaussian clusters, each a
 //! 48-dimensional gaussian (σ 0.35) embedded by its own random 128 × 48 matrix, plus isotropic
 //! noise (σ 0.1) — the shape of `benchmark/lib/data.ts` (not its bytes). Index: l2, M = 16,
-//! ef_construction = 200, seed 100, built on rayon's pool. With `--index=PATH` the index is
+//! ef_construction = 200, seed 100 (or `--seed`), built on rayon's pool. With `--index=PATH` the index is
 //! loaded from PATH when it exists (else built and saved there), so two builds of this example
 //! can be compared on the very same graph.
 //!
@@ -154,7 +154,7 @@ fn main() {
             index
         }
         _ => {
-            let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: 100 };
+            let params = HnswParams { m: 16, ef_construction: 200, ef_search: 64, seed: arg("seed").unwrap_or(100) };
             let index = HnswIndex::new(D, Metric::L2, params).expect("new");
             let ids: Vec<u64> = (0..n as u64).collect();
             let rss_before = status_kib("VmRSS");
