@@ -12,7 +12,34 @@
 //! Non-accepted nodes (deleted, filtered out) are kept and expanded like the others but do not
 //! count towards `ef`, as in hnswlib's filtered search.
 
-use super::visited::Cand;
+use std::cmp::Ordering;
+
+/// A node with its distance to the query; ordered by `(distance, node)`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cand {
+    pub(crate) dist: f32,
+    pub(crate) node: u32,
+}
+
+impl Ord for Cand {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.dist.total_cmp(&other.dist).then(self.node.cmp(&other.node))
+    }
+}
+impl PartialOrd for Cand {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Cand {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Cand {}
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {

@@ -3,9 +3,10 @@
 
 use std::io::Write;
 
+use super::beam::Cand;
 use super::graph::{Layout, NodeStore, MAX_LEVEL};
 use super::visited::ScratchPool;
-use super::visited::{Cand, Work};
+use super::visited::Work;
 use super::Graph;
 use crate::distance::distance;
 use crate::persist::{Encoder, TAG_GRPH};

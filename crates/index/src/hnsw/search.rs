@@ -19,7 +19,8 @@
 
 use std::collections::HashSet;
 
-use super::visited::{Cand, Work};
+use super::beam::Cand;
+use super::visited::Work;
 use super::Graph;
 use crate::distance::distance;
 use crate::select::{sort_hits, TopK};

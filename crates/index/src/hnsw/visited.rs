@@ -1,39 +1,10 @@
 //! Per-search working memory: the visited set (hnswlib's `VisitedList`), the beam, and the
 //! pool that lends them out (hnswlib's `VisitedListPool`).
 
-use std::cmp::Ordering;
-
 use parking_lot::Mutex;
 
-use super::beam::Beam;
+use super::beam::{Beam, Cand};
 use super::graph::KeepLinks;
-
-/// A node with its distance to the query; ordered by `(distance, node)`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Cand {
-    pub(crate) dist: f32,
-    pub(crate) node: u32,
-}
-
-impl Ord for Cand {
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.dist.total_cmp(&other.dist).then(self.node.cmp(&other.node))
-    }
-}
-impl PartialOrd for Cand {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Cand {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Cand {}
 
 /// Visited set by epoch tags: node `i` is visited iff `tags[i] == epoch`. Starting a new
 /// search bumps the epoch instead of clearing; the array is cleared only when the `u16`
@@ -100,7 +71,7 @@ pub(crate) struct Work {
     pub(crate) beam: Beam,
     /// Copy of the neighbour list being expanded (read under the node's lock, used after).
     pub(crate) nbrs: Vec<u32>,
-    /// The not yet visited members of `nbrs`.
+    /// The not yet visited neighbours of the node being expanded.
     pub(crate) fresh: Vec<u32>,
     /// Candidates sorted ascending: a layer search's results, neighbour selection's input.
     pub(crate) sorted: Vec<Cand>,
