@@ -11,7 +11,7 @@
  *   RAYON_NUM_THREADS once per process): wall and CPU time, RSS delta after build, memory per
  *   vector (ours: `memoryUsage()`; hnswlib-node: its allocation formula; usearch: RSS delta, it
  *   has no memory API), saved file size and sha256 (ours on 1 and 2 threads must give the same
- *   graph: builds are thread-count independent). `--build-rounds=N` (default 3) repeats the five
+ *   graph: builds are thread-count independent). `--build-rounds=N` (default 3, `--quick` 1) repeats the five
  *   builds in rotating order; times are medians, ratios the median of each round's ratio (the
  *   host's speed drifts by up to 50 % within an hour, more than the margins measured).
  * - Search, in this process: each library builds its index here (ours on the default threads,
@@ -411,7 +411,7 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
   const forward = [`--data=${name}`, ...(opts.quick ? ['--quick'] : [])]
 
   const builds: BuildSummary[] = []
-  const buildRounds = Math.max(1, Number(opts.values.get('build-rounds') ?? '3'))
+  const buildRounds = Math.max(1, Number(opts.values.get('build-rounds') ?? (opts.quick ? '1' : '3')))
   if (opts.values.get('no-builds') === undefined) {
     const byLabel = new Map<string, BuildResult[]>(BUILD_RUNS.map(r => [r.label, []]))
     for (let round = 0; round < buildRounds; round++) {
