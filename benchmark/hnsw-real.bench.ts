@@ -427,7 +427,9 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
     const hnswlibRuns = byLabel.get(BUILD_RUNS.find(r => r.lib === 'hnswlib')!.label)!
     for (const run of BUILD_RUNS) builds.push(summarizeBuilds(run.label, byLabel.get(run.label)!, hnswlibRuns))
     heading(
-      `Build (child process per run, ${buildRounds} rounds in rotating order: medians; ratios are medians of each round's ratio)`,
+      buildRounds === 1
+        ? 'Build (child process per run)'
+        : `Build (child process per run, ${buildRounds} rounds in rotating order: medians; ratios are medians of each round's ratio)`,
     )
     table(
       [
