@@ -11,13 +11,15 @@
  *   RAYON_NUM_THREADS once per process): wall and CPU time, RSS delta after build, memory per
  *   vector (ours: `memoryUsage()`; hnswlib-node: its allocation formula; usearch: RSS delta, it
  *   has no memory API), saved file size and sha256 (ours on 1 and 2 threads must give the same
- *   graph: builds are thread-count independent). `--build-rounds=N` (default 3, `--quick` 1) repeats the five
- *   builds in rotating order; times are medians, ratios the median of each round's ratio (the
- *   host's speed drifts by up to 50 % within an hour, more than the margins measured).
+ *   graph: builds are thread-count independent). `--build-rounds=N` (default 3, `--quick` 1)
+ *   repeats the five builds in rotating order; times are medians, ratios the median of each
+ *   round's ratio (the host's speed drifts by up to 50 % within an hour, more than the margins
+ *   measured).
  * - Search, in this process: each library builds its index here (ours on the default threads,
  *   hnswlib-node 1 thread, usearch 2 threads), then for each round, each ef, the libraries in a
  *   rotating order: set ef, a warm-up of 300 queries, timed passes over every query (as many as
- *   fill 300 ms, at least one), one at a time on this thread (ours `searchSync`, hnswlib-node `searchKnn`, usearch `search(q, 10, 1)`).
+ *   fill 300 ms, at least one), one at a time on this thread (ours `searchSync`, hnswlib-node
+ *   `searchKnn`, usearch `search(q, 10, 1)`).
  *   QPS = median over rounds (≥ 3); recall@10 vs the exact truth. Interleaving spreads the shared
  *   machine's load drift over all three alike; others' CPU share is recorded per pass.
  * - Headline: QPS at recall 0.95 and 0.99 interpolated on each library's Pareto frontier
@@ -415,7 +417,7 @@ export async function runHnswReal(opts: { quick: boolean; values: ReadonlyMap<st
   if (opts.values.get('no-builds') === undefined) {
     const byLabel = new Map<string, BuildResult[]>(BUILD_RUNS.map(r => [r.label, []]))
     for (let round = 0; round < buildRounds; round++) {
-      // rotating order: the host's speed drifts over minutes; each library gets each slot
+      // rotating order: the host's speed drifts over minutes, so no library keeps one slot
       const shift = round % BUILD_RUNS.length
       for (const run of [...BUILD_RUNS.slice(shift), ...BUILD_RUNS.slice(0, shift)]) {
         console.log(`  build ${round + 1}/${buildRounds}: ${run.label} …`)
