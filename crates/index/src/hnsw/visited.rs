@@ -69,7 +69,7 @@ pub(crate) struct Work {
     pub(crate) visited: VisitedList,
     /// The layer search's candidates and results.
     pub(crate) beam: Beam,
-    /// Copy of the neighbour list being expanded (read under the node's lock, used after).
+    /// A copy of one neighbour list (the greedy descent's, or a back-link target's under its lock).
     pub(crate) nbrs: Vec<u32>,
     /// The not yet visited neighbours of the node being expanded.
     pub(crate) fresh: Vec<u32>,
