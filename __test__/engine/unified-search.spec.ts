@@ -469,3 +469,29 @@ test('a vector search that overlaps a commit still returns k hits (flat store)',
   t.true(during > 0, 'searches ran while commits did')
   t.is(short, 0)
 })
+
+// Issue 11, goal 4: two builds of one corpus used to return different vector top-50 lists on
+// 4 of 10 queries (the parallel HNSW build depended on how its threads interleaved). The build
+// runs on every core here; the graph, and so every list, must depend on the data and the seed only.
+test('two stores built from the same corpus return the same vector top-50 for every query', async t => {
+  const corpus = generateCorpus({ documents: 4000, queries: 40, seed: 11 })
+  const docs = corpus.documents.map(d => ({ id: d.id, text: d.text }))
+  const lists: Array<Array<Array<[string, number | undefined]>>> = []
+  for (let build = 0; build < 2; build++) {
+    const system = await UnifiedSearchSystem.open({ ...paths(t), dimensions: 64 })
+    t.is(system.vectorIndex, 'hnsw')
+    await system.add(docs)
+    await system.commit()
+    const perQuery = []
+    for (const q of corpus.queries) {
+      const hits = await system.search(q.text, { mode: 'vector', k: 50 })
+      perQuery.push(hits.map(h => [h.id, h.vectorScore] as [string, number | undefined]))
+    }
+    lists.push(perQuery)
+    await system.close()
+  }
+  t.is(lists[0].length, corpus.queries.length)
+  for (const list of lists[0]) t.is(list.length, 50)
+  const differing = lists[0].filter((list, q) => JSON.stringify(list) !== JSON.stringify(lists[1][q])).length
+  t.is(differing, 0, `${differing} of ${corpus.queries.length} queries returned a different top-50`)
+})
