@@ -362,16 +362,30 @@ pub(crate) struct NodeStore {
 const FLAG_CLAIMED: u32 = 2;
 const FLAG_READY: u32 = 4;
 
-/// A hint to pull the cache line at `p` into all cache levels. Never faults, whatever `p` is.
+/// Which cache a prefetched line is pulled into: L1 (and below), or L2 (and below) only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cache {
+    L1,
+    L2,
+}
+
+/// A hint to pull the cache line at `p` into L1, or with `INTO_L2` into L2 only. Never faults,
+/// whatever `p` is.
 #[inline(always)]
-fn prefetch(p: *const u8) {
+fn prefetch<const INTO_L2: bool>(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: PREFETCHT0 is a pure hint: it reads no architectural state, never faults (not
-        // even on an unmapped or null address) and has no effect on program semantics. SSE is
-        // part of the x86_64 baseline, so the instruction always exists.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
+        // SAFETY: PREFETCHT0/T1 are pure hints: they read no architectural state, never fault
+        // (not even on an unmapped or null address) and have no effect on program semantics.
+        // SSE is part of the x86_64 baseline, so the instructions always exist.
+        unsafe {
+            if INTO_L2 {
+                _mm_prefetch::<_MM_HINT_T1>(p as *const i8)
+            } else {
+                _mm_prefetch::<_MM_HINT_T0>(p as *const i8)
+            }
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -452,14 +466,18 @@ impl NodeStore {
 
     /// Hints the CPU to fetch node `i`'s vector (a search is about to compute its distance).
     #[inline(always)]
-    pub(crate) fn prefetch_vector(&self, i: u32) {
+    pub(crate) fn prefetch_vector(&self, i: u32, cache: Cache) {
         if let Some((p, _)) = self.block(i) {
             let v = p.wrapping_add(self.vec_word) as *const u8;
             // The whole vector: measured faster than its first lines only (the kernel reads all
             // of it at once, faster than the hardware prefetcher ramps up).
             let mut off = 0;
             while off < self.dims * 4 {
-                prefetch(v.wrapping_add(off));
+                let line = v.wrapping_add(off);
+                match cache {
+                    Cache::L1 => prefetch::<false>(line),
+                    Cache::L2 => prefetch::<true>(line),
+                }
                 off += 64;
             }
         }
@@ -473,7 +491,7 @@ impl NodeStore {
             // Up to the last link word (the header is a multiple of 64 bytes).
             let mut off = 0;
             while off < (W_COUNT + 1 + self.layout.m0) * 4 {
-                prefetch(p.wrapping_add(off));
+                prefetch::<false>(p.wrapping_add(off));
                 off += 64;
             }
         }

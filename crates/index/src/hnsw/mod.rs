@@ -38,6 +38,7 @@
 mod beam;
 mod graph;
 mod insert;
+mod prefetch;
 mod search;
 mod visited;
 

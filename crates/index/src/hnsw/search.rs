@@ -20,6 +20,7 @@
 use std::collections::HashSet;
 
 use super::beam::Cand;
+use super::prefetch::{policy, prefetch_ahead};
 use super::visited::Work;
 use super::Graph;
 use crate::distance::distance;
@@ -28,19 +29,6 @@ use crate::{Hit, SearchParams};
 
 /// See the module docs: exact scan iff `|filter|² ≤ EXACT_FILTER_FACTOR · ef' · nodes`.
 pub(crate) const EXACT_FILTER_FACTOR: u128 = 8;
-
-/// Cache lines of neighbour vectors kept in flight ahead of the distance being computed: the
-/// walk is bound by memory latency, not by arithmetic, so the more misses overlap the better,
-/// up to what the core tracks. Measured on the 100k × 128 benchmark graph (Zen 5; QPS at
-/// ef 32): 3 vectors (24 lines) ahead 29.4k, 5 ahead 34.2k, 7 ahead 36.3k, 12 ahead 38.1k,
-/// 16 ahead 35.3–38.4k, all 32 at once 35.2k (docs/benchmarks/hnsw-layout.md). In lines rather than
-/// vectors so that long vectors do not flood L1 (d = 768 gets 2 vectors ahead).
-const PREFETCH_LINES: usize = 96;
-
-/// Neighbours whose vectors are prefetched ahead, for vectors of `dims` floats.
-fn prefetch_ahead(dims: usize) -> usize {
-    (PREFETCH_LINES / (dims * 4).div_ceil(64)).clamp(2, 16)
-}
 
 impl Graph {
     /// Distance from `q` to node `n`'s vector.
@@ -51,15 +39,16 @@ impl Graph {
 
     /// Greedy walk on `level` (beam width 1) from `cur` towards `q`.
     pub(super) fn greedy(&self, q: &[f32], cur: &mut u32, cur_dist: &mut f32, level: usize, nbrs: &mut Vec<u32>) {
+        let cache = policy().cache;
         loop {
             let mut changed = false;
             self.nodes.read_links(*cur, level, nbrs);
             if let Some(&first) = nbrs.first() {
-                self.nodes.prefetch_vector(first);
+                self.nodes.prefetch_vector(first, cache);
             }
             for (j, &n) in nbrs.iter().enumerate() {
                 if let Some(&next) = nbrs.get(j + 1) {
-                    self.nodes.prefetch_vector(next);
+                    self.nodes.prefetch_vector(next, cache);
                 }
                 let d = self.dist_to(q, n);
                 if d < *cur_dist {
@@ -80,7 +69,8 @@ impl Graph {
     ///
     /// Per expanded node: its list read in place from its level-0 block (a seqlock read), the
     /// unvisited neighbours marked and gathered, then their distances, each neighbour's vector
-    /// prefetched while the previous distance is computed.
+    /// prefetched (as [`policy`] says: how far ahead, into which cache) while the previous
+    /// distances are computed.
     pub(super) fn search_layer(
         &self,
         q: &[f32],
@@ -91,7 +81,8 @@ impl Graph {
         work: &mut Work,
     ) {
         let Work { visited, beam, fresh, sorted, .. } = work;
-        let ahead = prefetch_ahead(self.dims);
+        let policy = policy();
+        let (ahead, cache) = (prefetch_ahead(self.dims, policy.lines), policy.cache);
         visited.reset(self.node_count());
         beam.reset(ef);
         visited.insert(ep.node);
@@ -104,12 +95,12 @@ impl Graph {
             // The neighbours not visited yet, now marked.
             self.nodes.read_links_kept(c.node, level, fresh, visited);
             for &n in fresh.iter().take(ahead) {
-                self.nodes.prefetch_vector(n);
+                self.nodes.prefetch_vector(n, cache);
             }
             for j in 0..fresh.len() {
                 let n = fresh[j];
                 if let Some(&next) = fresh.get(j + ahead) {
-                    self.nodes.prefetch_vector(next);
+                    self.nodes.prefetch_vector(next, cache);
                 }
                 let d = self.dist_to(q, n);
                 if beam.admits(d) {
@@ -197,18 +188,5 @@ impl Graph {
             }
         }
         top.into_hits()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::prefetch_ahead;
-
-    #[test]
-    fn prefetch_depth_follows_vector_length() {
-        assert_eq!(prefetch_ahead(128), 12, "8 lines per vector");
-        assert_eq!(prefetch_ahead(768), 2, "48 lines per vector");
-        assert_eq!(prefetch_ahead(3072), 2, "never fewer than 2");
-        assert_eq!(prefetch_ahead(1), 16, "never more than 16");
     }
 }
